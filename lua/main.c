@@ -1,0 +1,50 @@
+/* The vaegraph program: runs a model script with the vaegraph Lua module. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+
+static const char usage[] =
+    "usage: vaegraph SCRIPT.lua [script options]\n"
+    "       vaegraph --help | --version\n";
+
+static int traceback(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (!msg) msg = "(error object is not a string)";
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("vaegraph %s (%s)\n", VG_VERSION, LUA_RELEASE);
+    return 0;
+  }
+  lua_State *L = luaL_newstate();
+  if (!L) {
+    fprintf(stderr, "vaegraph: cannot create a Lua state (out of memory)\n");
+    return 1;
+  }
+  luaL_openlibs(L);
+  /* arg: [0] is the script, [1..] its options, as the stock interpreter does. */
+  lua_newtable(L);
+  for (int i = 1; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - 1);
+  }
+  lua_setglobal(L, "arg");
+  lua_pushcfunction(L, traceback);
+  int status = luaL_loadfile(L, argv[1]);
+  if (status == 0) {
+    for (int i = 2; i < argc; i++) lua_pushstring(L, argv[i]);
+    status = lua_pcall(L, argc - 2, 0, 1);
+  }
+  if (status != 0) fprintf(stderr, "vaegraph: %s\n", lua_tostring(L, -1));
+  lua_close(L);
+  return status == 0 ? 0 : 1;
+}

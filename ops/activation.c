@@ -1,0 +1,49 @@
+/* Elementwise activations: relu, leaky_relu, sigmoid, tanh, softplus, exp,
+ * log. Each backward reads whichever of x and y makes it cheapest.
+ *   x [...] -> y [...] */
+#include "kernel.h"
+
+static vg_status unary_infer(vg_graph *g, vg_node *n) {
+  n->shape = *vg_in_shape(g, n, 0);
+  return VG_OK;
+}
+
+/* FWD computes y from x (and attribute a); BWD computes dx from x, y, dy. */
+#define UNARY(op, FWD, BWD, ...)                                                         \
+  static void op##_forward(const vg_kernel *k) {                                         \
+    const vg_real *x_ = k->x[0];                                                         \
+    vg_real *y_ = k->y;                                                                  \
+    const vg_real a = (vg_real)k->a->v[0];                                               \
+    (void)a;                                                                             \
+    VG_FOR(vg_numel(k->ys), {                                                            \
+      const vg_real x = x_[i];                                                           \
+      y_[i] = (FWD);                                                                     \
+    });                                                                                  \
+  }                                                                                      \
+  static void op##_backward(const vg_kernel *k) {                                        \
+    const vg_real *x_ = k->x[0], *y_ = k->y, *dy_ = k->dy;                               \
+    vg_real *dx_ = k->dx[0];                                                             \
+    const vg_real a = (vg_real)k->a->v[0];                                               \
+    (void)a;                                                                             \
+    if (!dx_) return;                                                                    \
+    VG_FOR(vg_numel(k->ys), {                                                            \
+      const vg_real x = x_[i], y = y_[i], dy = dy_[i];                                   \
+      (void)x, (void)y;                                                                  \
+      dx_[i] += (BWD);                                                                   \
+    });                                                                                  \
+  }                                                                                      \
+  VG_OP_RECORD(op) = {.name = #op, .nin_min = 1, .nin_max = 1, .infer = unary_infer,     \
+                      .forward = op##_forward, .backward = op##_backward, __VA_ARGS__};
+
+#define R(c) ((vg_real)(c))
+
+UNARY(relu, x > 0 ? x : R(0), x > 0 ? dy : R(0))
+UNARY(leaky_relu, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {{"slope", VG_ATTR_NUM, 0.01, NULL}})
+/* Both branches keep exp's argument non-positive, so no overflow. */
+UNARY(sigmoid, x >= 0 ? R(1) / (R(1) + exp(-x)) : exp(x) / (R(1) + exp(x)), dy * y * (R(1) - y))
+UNARY(tanh, tanh(x), dy * (R(1) - y * y))
+/* PyTorch's softplus with beta 1: linear above the threshold. */
+UNARY(softplus, x > a ? x : log1p(exp(x)), x > a ? dy : dy / (R(1) + exp(-x)),
+      .attrs = {{"threshold", VG_ATTR_NUM, 20, NULL}})
+UNARY(exp, exp(x), dy * y)
+UNARY(log, log(x), dy / x)

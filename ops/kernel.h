@@ -1,0 +1,78 @@
+/* What op files share: the op record types, the graph's node, parallel loop
+ * and fixed-order reduction helpers, loss reductions. */
+#ifndef VG_KERNEL_H
+#define VG_KERNEL_H
+
+#include <tgmath.h> /* exp(float) is expf: kernels stay in their real type */
+#include <stdint.h>
+#include <string.h>
+
+#include "../runtime/gemm.h"
+#include "../runtime/graph.h"
+#include "../runtime/op.h"
+#include "../runtime/rng.h"
+
+/* Elementwise loop over i in [0, n): every element has one writer, so the
+ * thread count cannot change the result. */
+#define VG_FOR(n, ...)                                                      \
+  do {                                                                      \
+    const int64_t vg_n_ = (n);                                              \
+    _Pragma("omp parallel for schedule(static) if (vg_n_ >= VG_PAR_MIN)")   \
+    for (int64_t i = 0; i < vg_n_; i++) { __VA_ARGS__; }                        \
+  } while (0)
+
+/* result = sum over i in [0, n) of expr, in double. The chunking depends on
+ * n only, and partial sums are added in chunk order, so the sum is the same
+ * at any thread count. */
+#define VG_NCHUNK 64
+#define VG_REDUCE(n, expr, result) /* expr may not contain a bare comma */                                           \
+  do {                                                                       \
+    const int64_t vg_n_ = (n);                                               \
+    int64_t vg_chunk_ = (vg_n_ + VG_NCHUNK - 1) / VG_NCHUNK;                 \
+    if (vg_chunk_ < 4096) vg_chunk_ = 4096;                                  \
+    const int vg_nch_ = (int)((vg_n_ + vg_chunk_ - 1) / vg_chunk_);          \
+    double vg_part_[VG_NCHUNK];                                              \
+    _Pragma("omp parallel for schedule(static) if (vg_nch_ > 1)")            \
+    for (int vg_c_ = 0; vg_c_ < vg_nch_; vg_c_++) {                          \
+      const int64_t vg_e_ = vg_c_ * vg_chunk_ + vg_chunk_ < vg_n_ ? vg_c_ * vg_chunk_ + vg_chunk_ : vg_n_; \
+      double vg_s_ = 0;                                                      \
+      for (int64_t i = vg_c_ * vg_chunk_; i < vg_e_; i++) vg_s_ += (expr);   \
+      vg_part_[vg_c_] = vg_s_;                                               \
+    }                                                                        \
+    double vg_t_ = 0;                                                        \
+    for (int vg_c_ = 0; vg_c_ < vg_nch_; vg_c_++) vg_t_ += vg_part_[vg_c_];  \
+    (result) = vg_t_;                                                        \
+  } while (0)
+
+static inline int64_t vg_numel(const vg_shape *s) { return vg_shape_numel(s); }
+
+/* Losses reduce the same four ways. */
+enum { VG_RED_NONE, VG_RED_SUM, VG_RED_MEAN, VG_RED_BATCHMEAN };
+#define VG_REDUCTIONS "none|sum|mean|batchmean"
+#define VG_ATTR_REDUCTION {"reduction", VG_ATTR_ENUM, VG_RED_MEAN, VG_REDUCTIONS}
+
+static inline int vg_reduction(const vg_attrs *a, int slot) { return (int)a->v[slot]; }
+
+/* Factor applied to the summed elementwise loss. */
+static inline double vg_reduction_scale(int red, const vg_shape *s) {
+  if (red == VG_RED_MEAN) return 1.0 / (double)vg_shape_numel(s);
+  if (red == VG_RED_BATCHMEAN) return 1.0 / (double)(s->nd ? s->d[0] : 1);
+  return 1.0;
+}
+
+/* Output shape of a loss over inputs of shape s. */
+static inline vg_shape vg_reduction_shape(int red, const vg_shape *s) {
+  return red == VG_RED_NONE ? *s : vg_shape_scalar();
+}
+
+/* "Reduce over all axes" for sum and mean. */
+#define VG_AXIS_ALL 1000000
+
+/* An axis given as -nd..nd-1, normalised; -1 if out of range. */
+static inline int vg_axis(double v, int nd) {
+  int a = (int)v;
+  if (a < 0) a += nd;
+  return a >= 0 && a < nd ? a : -1;
+}
+
+#endif

@@ -1,0 +1,73 @@
+/* linear: y = x W^T + b, PyTorch's layout (W is [out, in]).
+ *   x [..., in], W [out, in], b [out] (optional) -> y [..., out] */
+#include "kernel.h"
+
+static vg_status linear_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0), *w = vg_in_shape(g, n, 1);
+  char sx[VG_SHAPE_STRLEN], sw[VG_SHAPE_STRLEN];
+  vg_shape_str(x, sx, sizeof sx), vg_shape_str(w, sw, sizeof sw);
+  if (w->nd != 2)
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "weight '%s' must be [out, in], got %s", vg_in_name(g, n, 1), sw);
+  if (x->nd < 1 || x->d[x->nd - 1] != w->d[1])
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "input has %lld features, weight expects %lld (input %s, weight '%s' %s)",
+                      x->nd ? (long long)x->d[x->nd - 1] : 0LL, (long long)w->d[1], sx, vg_in_name(g, n, 1), sw);
+  if (n->nin == 3) {
+    const vg_shape *b = vg_in_shape(g, n, 2);
+    if (b->nd != 1 || b->d[0] != w->d[0]) {
+      char sb[VG_SHAPE_STRLEN];
+      return vg_op_fail(g, n, VG_ERR_SHAPE, "bias '%s' must be [%lld], got %s", vg_in_name(g, n, 2),
+                        (long long)w->d[0], vg_shape_str(b, sb, sizeof sb));
+    }
+  }
+  n->shape = *x;
+  n->shape.d[x->nd - 1] = w->d[0];
+  return VG_OK;
+}
+
+static void linear_forward(const vg_kernel *k) {
+  const int K = (int)k->xs[1]->d[1], N = (int)k->xs[1]->d[0];
+  const int M = (int)(vg_numel(k->xs[0]) / K);
+  vg_gemm_real(0, 1, M, N, K, 1, k->x[0], K, k->x[1], K, 0, k->y, N);
+  if (k->nin == 3) {
+    const vg_real *b = k->x[2];
+    vg_real *y = k->y;
+    VG_FOR((int64_t)M * N, y[i] += b[i % N]);
+  }
+}
+
+static void linear_backward(const vg_kernel *k) {
+  const int K = (int)k->xs[1]->d[1], N = (int)k->xs[1]->d[0];
+  const int M = (int)(vg_numel(k->xs[0]) / K);
+  if (k->dx[0]) vg_gemm_real(0, 0, M, K, N, 1, k->dy, N, k->x[1], K, 1, k->dx[0], K);
+  if (k->dx[1]) vg_gemm_real(1, 0, N, K, M, 1, k->dy, N, k->x[0], K, 1, k->dx[1], K);
+  if (k->nin == 3 && k->dx[2]) {
+    /* Column blocks: each bias element has one writer, rows added in order. */
+    const vg_real *dy = k->dy;
+    vg_real *db = k->dx[2];
+    enum { B = 64 };
+    const int nb = (N + B - 1) / B;
+#pragma omp parallel for schedule(static) if ((int64_t)M * N >= VG_PAR_MIN)
+    for (int blk = 0; blk < nb; blk++) {
+      const int j0 = blk * B, j1 = j0 + B < N ? j0 + B : N;
+      double acc[B] = {0};
+      for (int r = 0; r < M; r++)
+        for (int j = j0; j < j1; j++) acc[j - j0] += dy[(int64_t)r * N + j];
+      for (int j = j0; j < j1; j++) db[j] += (vg_real)acc[j - j0];
+    }
+  }
+}
+
+static double linear_flops(const vg_graph *g, const vg_node *n) {
+  const vg_shape *w = &g->nodes[n->in[1]].shape;
+  return 2.0 * (double)vg_shape_numel(&n->shape) * (double)w->d[1];
+}
+
+VG_OP_RECORD(linear) = {
+    .name = "linear",
+    .nin_min = 2,
+    .nin_max = 3,
+    .infer = linear_infer,
+    .forward = linear_forward,
+    .backward = linear_backward,
+    .flops = linear_flops,
+};

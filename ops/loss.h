@@ -1,0 +1,63 @@
+/* The frame every elementwise loss shares: inputs a and b (b the second
+ * input, or the `target` attribute when there is one input), an elementwise
+ * loss, its two partial derivatives, and a reduction.
+ *   a [...], b [...] -> y [] (sum, mean, batchmean) or y [...] (none)
+ * Attributes: slot 0 is `reduction`, slot 1 `target` where the op has it. */
+#ifndef VG_LOSS_H
+#define VG_LOSS_H
+
+#include "kernel.h"
+
+static vg_status vg_loss_infer(vg_graph *g, vg_node *n) {
+  if (n->nin == 2) {
+    vg_status st = vg_infer_same_shape(g, n, 1);
+    if (st) return st;
+  }
+  n->shape = vg_reduction_shape(vg_reduction(&n->attr, 0), vg_in_shape(g, n, 0));
+  return VG_OK;
+}
+
+/* op##_elem(a, b) (VG_LOSS_ELEM) is the loss of one element; DA and DB,
+ * expressions in a and b, are its partials. */
+#define VG_LOSS(op, DA, DB)                                                       \
+  static void op##_forward(const vg_kernel *k) {                                        \
+    const vg_real *xa_ = k->x[0], *xb_ = k->nin == 2 ? k->x[1] : NULL;                  \
+    const vg_real tb_ = (vg_real)k->a->v[1];                                            \
+    const int red_ = vg_reduction(k->a, 0);                                             \
+    vg_real *y_ = k->y;                                                                 \
+    const int64_t n_ = vg_numel(k->xs[0]);                                              \
+    if (red_ == VG_RED_NONE) {                                                          \
+      VG_FOR(n_, {                                                                      \
+        const vg_real a = xa_[i], b = xb_ ? xb_[i] : tb_;                               \
+        y_[i] = (vg_real)op##_elem(a, b);                                               \
+      });                                                                               \
+      return;                                                                           \
+    }                                                                                   \
+    double s_;                                                                          \
+    VG_REDUCE(n_, op##_elem(xa_[i], xb_ ? xb_[i] : tb_), s_);                           \
+    y_[0] = (vg_real)(s_ * vg_reduction_scale(red_, k->xs[0]));                         \
+  }                                                                                     \
+  static void op##_backward(const vg_kernel *k) {                                       \
+    const vg_real *xa_ = k->x[0], *xb_ = k->nin == 2 ? k->x[1] : NULL, *dy_ = k->dy;    \
+    const vg_real tb_ = (vg_real)k->a->v[1];                                            \
+    const int red_ = vg_reduction(k->a, 0);                                             \
+    const vg_real f_ = (vg_real)vg_reduction_scale(red_, k->xs[0]);                     \
+    const int64_t n_ = vg_numel(k->xs[0]);                                              \
+    vg_real *da_ = k->dx[0], *db_ = k->nin == 2 ? k->dx[1] : NULL;                      \
+    if (da_) VG_FOR(n_, {                                                               \
+      const vg_real a = xa_[i], b = xb_ ? xb_[i] : tb_; (void)a, (void)b;               \
+      const vg_real g_ = red_ == VG_RED_NONE ? dy_[i] : dy_[0] * f_;                    \
+      da_[i] += g_ * (vg_real)(DA);                                                     \
+    });                                                                                 \
+    if (db_) VG_FOR(n_, {                                                               \
+      const vg_real a = xa_[i], b = xb_[i]; (void)a, (void)b;                           \
+      const vg_real g_ = red_ == VG_RED_NONE ? dy_[i] : dy_[0] * f_;                    \
+      db_[i] += g_ * (vg_real)(DB);                                                     \
+    });                                                                                 \
+  }
+
+/* The elementwise loss as a function, for the reduction (double sum). */
+#define VG_LOSS_ELEM(op, ELEM) \
+  static inline double op##_elem(vg_real a, vg_real b) { (void)b; return (double)(ELEM); }
+
+#endif

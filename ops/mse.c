@@ -1,0 +1,16 @@
+/* mse: (a - b)^2 elementwise, then reduced; b a second input or the
+ * `target` attribute.
+ *   a [...], b [...] -> [] or [...] */
+#include "loss.h"
+
+#define R(c) ((vg_real)(c))
+VG_LOSS_ELEM(mse, (a - b) * (a - b))
+VG_LOSS(mse, R(2) * (a - b), R(-2) * (a - b))
+
+VG_OP_RECORD(mse) = {.name = "mse",
+                     .nin_min = 1,
+                     .nin_max = 2,
+                     .attrs = {VG_ATTR_REDUCTION, {"target", VG_ATTR_NUM, 0, NULL}},
+                     .infer = vg_loss_infer,
+                     .forward = mse_forward,
+                     .backward = mse_backward};

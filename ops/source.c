@@ -1,0 +1,6 @@
+/* Inputs and parameters: nodes whose values come from outside the plan (the
+ * data loader, the parameter arena). They run no kernel. */
+#include "kernel.h"
+
+VG_OP_RECORD(input) = {.name = "input", .flags = VG_OPF_SOURCE};
+VG_OP_RECORD(param) = {.name = "param", .flags = VG_OPF_SOURCE};

@@ -1,0 +1,89 @@
+/* Running a compiled plan: only kernels, fills and one finiteness check of
+ * the loss; no allocation. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "plan_internal.h"
+
+static void fill(const vg_fill *f) {
+  if (f->v == 0.0f) {
+    memset(f->p, 0, f->n * sizeof(float));
+    return;
+  }
+  for (size_t i = 0; i < f->n; i++) f->p[i] = f->v;
+}
+
+static vg_status check_threads(vg_plan *p) {
+  int t = omp_get_max_threads();
+  if (t > p->threads)
+    return vg_graph_fail(p->g, VG_ERR_ARG, "run '%s': compiled for %d threads, now %d; compile after setting the thread count",
+                         p->name, p->threads, t);
+  return VG_OK;
+}
+
+static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
+  const vg_op_f32 *op = vg_ops_f32[p->g->nodes[s->node].op];
+  for (int i = 0; i < s->nfill; i++) fill(&p->fills[s->fill_first + i]);
+  s->k.step = step;
+  if (s->backward) {
+    if (op->backward) op->backward(&s->k);
+  } else if (op->forward) {
+    op->forward(&s->k);
+  }
+}
+
+vg_status vg_plan_run(vg_plan *p, uint64_t step) {
+  vg_status st = check_threads(p);
+  if (st) return st;
+  for (int s = 0; s < p->nforward; s++) run_step(p, &p->steps[s], step);
+  if (p->loss < 0) return VG_OK;
+  const float loss = p->val[p->loss][0];
+  if (!isfinite(loss)) {
+    const vg_node *n = &p->g->nodes[p->loss];
+    return vg_graph_fail(p->g, VG_ERR_NUMERIC, "%s%srun '%s', step %llu: loss '%s' is %g", n->where,
+                         n->where[0] ? ": " : "", p->name, (unsigned long long)step, n->name, (double)loss);
+  }
+  for (int i = 0; i < p->nparam_clear; i++) fill(&p->param_clear[i]);
+  for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step);
+  return VG_OK;
+}
+
+static int all_finite(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i])) return 0;
+  return 1;
+}
+
+static vg_status bad_node(vg_plan *p, const vg_step *s, uint64_t step, const char *what) {
+  const vg_node *n = &p->g->nodes[s->node];
+  return vg_graph_fail(p->g, VG_ERR_NUMERIC, "%s%srun '%s', step %llu: %s of %s '%s' is not finite", n->where,
+                       n->where[0] ? ": " : "", p->name, (unsigned long long)step, what, vg_op_name(n->op), n->name);
+}
+
+/* Runs the plan again one step at a time and stops at the first node whose
+ * output (forward) or input gradient (backward) holds a NaN or infinity. */
+vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
+  vg_status st = check_threads(p);
+  if (st) return st;
+  vg_graph *g = p->g;
+  for (int s = 0; s < p->nforward; s++) {
+    run_step(p, &p->steps[s], step);
+    if (!all_finite(p->steps[s].k.y, (size_t)vg_shape_numel(p->steps[s].k.ys))) return bad_node(p, &p->steps[s], step, "output");
+  }
+  if (p->loss < 0) return VG_OK;
+  for (int i = 0; i < p->nparam_clear; i++) fill(&p->param_clear[i]);
+  for (int s = p->nforward; s < p->nsteps; s++) {
+    vg_step *sp = &p->steps[s];
+    run_step(p, sp, step);
+    for (int k = 0; k < sp->k.nin; k++)
+      if (sp->k.dx[k] && !all_finite(sp->k.dx[k], (size_t)vg_shape_numel(sp->k.xs[k])))
+        return bad_node(p, sp, step, "input gradient");
+  }
+  for (int i = 0; i < p->nparam_clear; i++)
+    if (!all_finite(p->param_clear[i].p, p->param_clear[i].n))
+      return vg_graph_fail(g, VG_ERR_NUMERIC, "run '%s', step %llu: a parameter gradient is not finite", p->name,
+                           (unsigned long long)step);
+  return VG_OK;
+}

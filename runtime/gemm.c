@@ -1,0 +1,559 @@
+/* vg_sgemm: packed, cache-blocked single-precision GEMM (BLIS/GotoBLAS style).
+ *
+ * Loop nest (row-major C[M,N] = alpha op(A) op(B) + beta C):
+ *
+ *   for jc in N step NC                 B panel KC x NC, shared by all threads (L3)
+ *     for pc in K step kc (<= KC)       kc depends on K only, never on threads
+ *       pack op(B)[pc:+kc, jc:+NC] into NR-wide slivers (k-major, zero padded)
+ *       for ic in (rows) step MC        A block MC x kc, private per thread (L2)
+ *         pack op(A)[ic:+MC, pc:+kc] into MR-tall slivers
+ *         for jr in (slivers) step NR   one B sliver kc x NR stays in L1
+ *           for ir in MC step MR        micro-kernel: MR x NR tile of C in registers
+ *
+ * The micro-kernel is 6x16: 12 ymm accumulators, two B vectors and one A
+ * broadcast per row per k. Edge tiles use the same code specialised on the
+ * number of rows (and of 8-wide column vectors) with masked loads/stores of C,
+ * so no temporary tile and no over-reading of C is needed.
+ *
+ * Threads split the grid of MR x NR tiles of C, in whole tiles, one of two ways:
+ *   rows ("M split"): each thread packs its own rows of A; the B panel is
+ *     packed cooperatively and a barrier publishes it. B is double buffered so
+ *     one barrier per (jc, pc) step is enough.
+ *   columns ("N split", chosen when M has too few tiles to balance): each
+ *     thread packs only the B slivers it uses and all of A (small when this is
+ *     chosen), so no barrier at all.
+ * Either way every element of C belongs to one thread and is summed over K in
+ * the same order (k within a kc block, then kc blocks in order) whatever the
+ * thread count, so results are bit-identical at any number of threads.
+ *
+ * No allocation: packing buffers are static (BSS). vg_sgemm must not run
+ * concurrently from two threads outside OpenMP; when called inside an active
+ * parallel region it runs serially in the calling thread's private A buffer,
+ * split into smaller A and B blocks.
+ *
+ * The AVX2+FMA code lives in functions with target attributes, so this file
+ * builds without -mavx2; the choice is made once at run time. Setting
+ * VG_GEMM_PORTABLE=1 (read once, at the first call) or calling
+ * vg_sgemm_force_portable(1) selects the portable C kernel, for tests. */
+#include "gemm.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define VG_X86 1
+#include <immintrin.h>
+#else
+#define VG_X86 0
+#endif
+
+enum {
+  MR = 6,
+  NR = 16,
+  KC = 256, /* B sliver KC x NR x 4 bytes = 16 KiB: half of L1d */
+  MC = 144, /* A block MC x KC x 4 bytes = 144 KiB: well inside a 512 KiB L2 */
+  NC = 2048,
+  MAXT = 64,       /* threads beyond this are not used */
+  ABUF = MC * KC,  /* floats per private A buffer (a multiple of 16: keeps 64-byte alignment) */
+  MC_NESTED = 72,  /* block sizes when called inside a parallel region: A and B */
+  NC_NESTED = 64,  /* then share the calling thread's private buffer */
+  /* below this many multiply-adds per thread, forking costs more than it saves */
+  MIN_WORK_PER_THREAD = 96 * 1024,
+};
+
+_Static_assert(MC % MR == 0 && MC_NESTED % MR == 0, "MC must be a multiple of MR");
+_Static_assert(NC % NR == 0 && NC_NESTED % NR == 0, "NC must be a multiple of NR");
+_Static_assert(MC_NESTED * KC + NC_NESTED * KC <= ABUF, "nested blocks must fit an A buffer");
+
+static _Alignas(64) float g_bpack[2][KC * NC];
+static _Alignas(64) float g_apack[MAXT][ABUF];
+
+/* ---------------------------------------------------------------------------
+ * Kernel selection */
+
+void vg_sgemm_force_portable(int on); /* for tests; not in the public header */
+
+static int g_cpu_avx2 = -1; /* what the CPU supports */
+static int g_use_avx2 = -1; /* what we use */
+
+static void select_kernel(void) {
+  if (__atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE) >= 0) return;
+  int ok = 0;
+#if VG_X86
+  __builtin_cpu_init();
+  ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  __atomic_store_n(&g_cpu_avx2, ok, __ATOMIC_RELAXED);
+  const char *env = getenv("VG_GEMM_PORTABLE");
+  if (env && *env && strcmp(env, "0") != 0) ok = 0;
+  __atomic_store_n(&g_use_avx2, ok, __ATOMIC_RELEASE);
+}
+
+void vg_sgemm_force_portable(int on) {
+  select_kernel();
+  __atomic_store_n(&g_use_avx2, on ? 0 : __atomic_load_n(&g_cpu_avx2, __ATOMIC_RELAXED), __ATOMIC_RELEASE);
+}
+
+const char *vg_sgemm_kernel_name(void) {
+  select_kernel();
+  return __atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE) ? "avx2+fma" : "portable";
+}
+
+/* ---------------------------------------------------------------------------
+ * Problem description shared by the threads */
+
+typedef struct job {
+  int transA, transB, M, N, K;
+  float alpha, beta;
+  const float *A, *B;
+  float *C;
+  ptrdiff_t lda, ldb, ldc;
+  int kcn;      /* nominal kc: every K block but possibly the last has this size */
+  int mc, nc;   /* block sizes in use */
+  int avx2;
+  int nsplit;   /* 1: split columns among threads, 0: rows */
+  float *bbuf[2];
+  float *abuf;  /* nested mode only: A buffer of the calling thread */
+} job;
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* ---------------------------------------------------------------------------
+ * Portable packing and micro-kernel */
+
+/* A sliver: out[k*MR + i] = op(A)[i0 + i][p0 + k], rows >= mr zeroed. */
+static void packA_c(const job *j, int i0, int mc, int p0, int kc, float *out) {
+  for (int r = 0; r < mc; r += MR, out += (ptrdiff_t)kc * MR) {
+    int mr = imin(MR, mc - r);
+    if (!j->transA) {
+      for (int i = 0; i < mr; i++) {
+        const float *src = j->A + (ptrdiff_t)(i0 + r + i) * j->lda + p0;
+        for (int k = 0; k < kc; k++) out[k * MR + i] = src[k];
+      }
+    } else {
+      for (int k = 0; k < kc; k++) {
+        const float *src = j->A + (ptrdiff_t)(p0 + k) * j->lda + i0 + r;
+        for (int i = 0; i < mr; i++) out[k * MR + i] = src[i];
+      }
+    }
+    for (int k = 0; mr < MR && k < kc; k++)
+      for (int i = mr; i < MR; i++) out[k * MR + i] = 0.0f;
+  }
+}
+
+/* One B sliver: out[k*NR + c] = op(B)[p0 + k][j0 + c], columns >= nr zeroed. */
+static void packB_sliver_c(const job *j, int j0, int nr, int p0, int kc, float *out) {
+  if (!j->transB) {
+    for (int k = 0; k < kc; k++) {
+      const float *src = j->B + (ptrdiff_t)(p0 + k) * j->ldb + j0;
+      for (int c = 0; c < nr; c++) out[k * NR + c] = src[c];
+    }
+  } else {
+    for (int c = 0; c < nr; c++) {
+      const float *src = j->B + (ptrdiff_t)(j0 + c) * j->ldb + p0;
+      for (int k = 0; k < kc; k++) out[k * NR + c] = src[k];
+    }
+  }
+  for (int k = 0; nr < NR && k < kc; k++)
+    for (int c = nr; c < NR; c++) out[k * NR + c] = 0.0f;
+}
+
+static void ukr_c(int mr, int nr, int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
+                  float alpha, float beta) {
+  float acc[MR][NR];
+  memset(acc, 0, sizeof acc);
+  for (int k = 0; k < kc; k++, a += MR, b += NR)
+    for (int i = 0; i < MR; i++) {
+      float ai = a[i];
+      for (int x = 0; x < NR; x++) acc[i][x] += ai * b[x];
+    }
+  for (int i = 0; i < mr; i++) {
+    float *ci = c + (ptrdiff_t)i * ldc;
+    if (beta == 0.0f)
+      for (int x = 0; x < nr; x++) ci[x] = alpha * acc[i][x];
+    else if (beta == 1.0f)
+      for (int x = 0; x < nr; x++) ci[x] += alpha * acc[i][x];
+    else
+      for (int x = 0; x < nr; x++) ci[x] = beta * ci[x] + alpha * acc[i][x];
+  }
+}
+
+/* ---------------------------------------------------------------------------
+ * AVX2 + FMA packing and micro-kernel */
+
+#if VG_X86
+#define VG_AVX2 __attribute__((target("avx2,fma")))
+#define VG_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+
+/* In-register transpose of 8 rows of 8 floats. */
+VG_AVX2_INLINE void tr8x8(__m256 *r) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+static VG_AVX2 void packA_avx2(const job *j, int i0, int mc, int p0, int kc, float *out) {
+  if (j->transA) { /* each k row of the sliver is contiguous: the plain copy vectorises well */
+    packA_c(j, i0, mc, p0, kc, out);
+    return;
+  }
+  for (int r = 0; r < mc; r += MR, out += (ptrdiff_t)kc * MR) {
+    int mr = imin(MR, mc - r);
+    if (mr < MR) {
+      packA_c(j, i0 + r, mr, p0, kc, out);
+      continue;
+    }
+    const float *src = j->A + (ptrdiff_t)(i0 + r) * j->lda + p0;
+    const ptrdiff_t lda = j->lda;
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+      __m256 v[8];
+      for (int i = 0; i < MR; i++) v[i] = _mm256_loadu_ps(src + i * lda + k);
+      v[6] = v[7] = _mm256_setzero_ps();
+      tr8x8(v);
+      /* v[q] holds the 6 values of k+q (and two zeros): overlapping 8-wide
+       * stores, each later one overwriting the previous one's two zeros; the
+       * last one is split so nothing is written past this k block. */
+      float *o = out + (ptrdiff_t)k * MR;
+      for (int q = 0; q < 7; q++) _mm256_storeu_ps(o + q * MR, v[q]);
+      _mm_storeu_ps(o + 7 * MR, _mm256_castps256_ps128(v[7]));
+      _mm_storel_pi((__m64 *)(void *)(o + 7 * MR + 4), _mm256_extractf128_ps(v[7], 1));
+    }
+    for (; k < kc; k++)
+      for (int i = 0; i < MR; i++) out[k * MR + i] = src[i * lda + k];
+  }
+}
+
+static VG_AVX2 void packB_sliver_avx2(const job *j, int j0, int nr, int p0, int kc, float *out) {
+  if (nr < NR) {
+    packB_sliver_c(j, j0, nr, p0, kc, out);
+    return;
+  }
+  const ptrdiff_t ldb = j->ldb;
+  if (!j->transB) {
+    const float *src = j->B + (ptrdiff_t)p0 * ldb + j0;
+    for (int k = 0; k < kc; k++, src += ldb) {
+      _mm256_store_ps(out + k * NR, _mm256_loadu_ps(src));
+      _mm256_store_ps(out + k * NR + 8, _mm256_loadu_ps(src + 8));
+    }
+    return;
+  }
+  const float *src = j->B + (ptrdiff_t)j0 * ldb + p0;
+  int k = 0;
+  for (; k + 8 <= kc; k += 8)
+    for (int h = 0; h < 2; h++) {
+      __m256 v[8];
+      for (int c = 0; c < 8; c++) v[c] = _mm256_loadu_ps(src + (h * 8 + c) * ldb + k);
+      tr8x8(v);
+      for (int q = 0; q < 8; q++) _mm256_store_ps(out + (k + q) * NR + h * 8, v[q]);
+    }
+  for (; k < kc; k++)
+    for (int c = 0; c < NR; c++) out[k * NR + c] = src[c * ldb + k];
+}
+
+/* Writes one 8-wide vector of a C row: alpha*acc (+ beta*C). n < 8 masks the
+ * tail, so the kernel never touches C beyond the tile. */
+VG_AVX2_INLINE void store8(float *p, __m256 acc, __m256 va, __m256 vb, int bmode, int n) {
+  if (n >= 8) {
+    if (bmode == 0)
+      _mm256_storeu_ps(p, _mm256_mul_ps(va, acc));
+    else if (bmode == 1)
+      _mm256_storeu_ps(p, _mm256_fmadd_ps(va, acc, _mm256_loadu_ps(p)));
+    else
+      _mm256_storeu_ps(p, _mm256_fmadd_ps(va, acc, _mm256_mul_ps(vb, _mm256_loadu_ps(p))));
+  } else {
+    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 r;
+    if (bmode == 0)
+      r = _mm256_mul_ps(va, acc);
+    else if (bmode == 1)
+      r = _mm256_fmadd_ps(va, acc, _mm256_maskload_ps(p, m));
+    else
+      r = _mm256_fmadd_ps(va, acc, _mm256_mul_ps(vb, _mm256_maskload_ps(p, m)));
+    _mm256_maskstore_ps(p, m, r);
+  }
+}
+
+/* The 6x16 micro-kernel, specialised at compile time on the number of rows
+ * (mr) and of column vectors (nv); nr is the count of valid columns. */
+VG_AVX2_INLINE void ukr_avx2_body(const int mr, const int nv, int nr, int kc, const float *a,
+                                  const float *b, float *c, ptrdiff_t ldc, float alpha, float beta) {
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  __m256 b0, b1 = c00;
+
+#define VG_ROW(i)                                          \
+  if (mr > i) {                                            \
+    __m256 ai = _mm256_broadcast_ss(a + (i));              \
+    c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);            \
+    if (nv > 1) c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1); \
+  }
+#define VG_STEP                             \
+  b0 = _mm256_load_ps(b);                   \
+  if (nv > 1) b1 = _mm256_load_ps(b + 8);   \
+  VG_ROW(0) VG_ROW(1) VG_ROW(2) VG_ROW(3) VG_ROW(4) VG_ROW(5) \
+  a += MR;                                  \
+  b += NR;
+
+  int k = kc;
+  for (; k >= 4; k -= 4) {
+    VG_STEP VG_STEP VG_STEP VG_STEP
+  }
+  for (; k > 0; k--) {
+    VG_STEP
+  }
+#undef VG_STEP
+#undef VG_ROW
+
+  const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+  const int bmode = beta == 0.0f ? 0 : beta == 1.0f ? 1 : 2;
+  const int n0 = imin(nr, 8), n1 = nr - 8;
+#define VG_STORE(i)                                                  \
+  if (mr > i) {                                                      \
+    float *ci = c + (i) * ldc;                                       \
+    store8(ci, c##i##0, va, vb, bmode, n0);                          \
+    if (nv > 1) store8(ci + 8, c##i##1, va, vb, bmode, n1);          \
+  }
+  VG_STORE(0) VG_STORE(1) VG_STORE(2) VG_STORE(3) VG_STORE(4) VG_STORE(5)
+#undef VG_STORE
+}
+
+static VG_AVX2 void ukr_avx2(int mr, int nr, int kc, const float *a, const float *b, float *c,
+                             ptrdiff_t ldc, float alpha, float beta) {
+  if (nr > 8) {
+    switch (mr) {
+      case 6: ukr_avx2_body(6, 2, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 5: ukr_avx2_body(5, 2, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 4: ukr_avx2_body(4, 2, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 3: ukr_avx2_body(3, 2, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 2: ukr_avx2_body(2, 2, nr, kc, a, b, c, ldc, alpha, beta); break;
+      default: ukr_avx2_body(1, 2, nr, kc, a, b, c, ldc, alpha, beta); break;
+    }
+  } else {
+    switch (mr) {
+      case 6: ukr_avx2_body(6, 1, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 5: ukr_avx2_body(5, 1, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 4: ukr_avx2_body(4, 1, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 3: ukr_avx2_body(3, 1, nr, kc, a, b, c, ldc, alpha, beta); break;
+      case 2: ukr_avx2_body(2, 1, nr, kc, a, b, c, ldc, alpha, beta); break;
+      default: ukr_avx2_body(1, 1, nr, kc, a, b, c, ldc, alpha, beta); break;
+    }
+  }
+}
+#endif /* VG_X86 */
+
+/* ---------------------------------------------------------------------------
+ * Blocked driver */
+
+static void packA(const job *j, int i0, int mc, int p0, int kc, float *out) {
+#if VG_X86
+  if (j->avx2) {
+    packA_avx2(j, i0, mc, p0, kc, out);
+    return;
+  }
+#endif
+  packA_c(j, i0, mc, p0, kc, out);
+}
+
+/* Packs slivers [s0, s1) of the panel whose first column is jc. Slivers sit
+ * KC*NR apart whatever this block's kc: with the column split, threads move
+ * to the next (possibly shorter) K block at different times, and a kc-based
+ * stride would shift one thread's slivers onto another's still in use. */
+static void packB(const job *j, int jc, int s0, int s1, int p0, int kc, float *bp) {
+  for (int s = s0; s < s1; s++) {
+    int j0 = jc + s * NR, nr = imin(NR, j->N - j0);
+    float *out = bp + (ptrdiff_t)s * KC * NR;
+#if VG_X86
+    if (j->avx2) {
+      packB_sliver_avx2(j, j0, nr, p0, kc, out);
+      continue;
+    }
+#endif
+    packB_sliver_c(j, j0, nr, p0, kc, out);
+  }
+}
+
+/* Multiplies a packed A block (rows ic..ic+mc) by B slivers [s0, s1). */
+static void macro_kernel(const job *j, const float *ap, const float *bp, int ic, int mc, int jc,
+                         int s0, int s1, int kc, float beta) {
+  for (int s = s0; s < s1; s++) {
+    int j0 = jc + s * NR, nr = imin(NR, j->N - j0);
+    const float *bs = bp + (ptrdiff_t)s * KC * NR;
+    for (int r = 0; r < mc; r += MR) {
+      int mr = imin(MR, mc - r);
+      const float *as = ap + (ptrdiff_t)r * kc;
+      float *c = j->C + (ptrdiff_t)(ic + r) * j->ldc + j0;
+#if VG_X86
+      if (j->avx2) {
+        ukr_avx2(mr, nr, kc, as, bs, c, j->ldc, j->alpha, beta);
+        continue;
+      }
+#endif
+      ukr_c(mr, nr, kc, as, bs, c, j->ldc, j->alpha, beta);
+    }
+  }
+}
+
+static void split_range(int n, int nt, int t, int *lo, int *hi) {
+  *lo = (int)((long long)n * t / nt);
+  *hi = (int)((long long)n * (t + 1) / nt);
+}
+
+static void barrier(int nt) {
+#ifdef _OPENMP
+  if (nt > 1) {
+#pragma omp barrier
+  }
+#else
+  (void)nt;
+#endif
+}
+
+static void worker(const job *j, int t, int nt, float *abuf) {
+  const int M = j->M, N = j->N, K = j->K;
+  int row0 = 0, row1 = M;
+  if (!j->nsplit) { /* my rows, in whole MR tiles */
+    int lo, hi;
+    split_range((M + MR - 1) / MR, nt, t, &lo, &hi);
+    row0 = imin(M, lo * MR);
+    row1 = imin(M, hi * MR);
+  }
+  int step = 0;
+  for (int jc = 0; jc < N; jc += j->nc) {
+    const int nc = imin(j->nc, N - jc), ns = (nc + NR - 1) / NR;
+    int s0, s1; /* slivers this thread packs */
+    split_range(ns, nt, t, &s0, &s1);
+    for (int pc = 0; pc < K; pc += j->kcn, step++) {
+      const int kc = imin(j->kcn, K - pc);
+      const float beta = pc == 0 ? j->beta : 1.0f;
+      float *bp = j->bbuf[j->nsplit ? 0 : step & 1];
+      packB(j, jc, s0, s1, pc, kc, bp);
+      if (j->nsplit) {
+        for (int ic = 0; ic < M; ic += j->mc) {
+          const int mc = imin(j->mc, M - ic);
+          packA(j, ic, mc, pc, kc, abuf);
+          macro_kernel(j, abuf, bp, ic, mc, jc, s0, s1, kc, beta);
+        }
+      } else {
+        /* Publishes the B panel. The next step packs the other buffer, and
+         * nobody can be still reading that one: everyone has passed this
+         * barrier, so finished the step before. */
+        barrier(nt);
+        for (int ic = row0; ic < row1; ic += j->mc) {
+          const int mc = imin(j->mc, row1 - ic);
+          packA(j, ic, mc, pc, kc, abuf);
+          macro_kernel(j, abuf, bp, ic, mc, jc, 0, ns, kc, beta);
+        }
+      }
+    }
+  }
+}
+
+/* C = beta * C, never reading C when beta == 0. */
+static void scale_c(int M, int N, float beta, float *C, int ldc) {
+  for (int i = 0; i < M; i++) {
+    float *c = C + (ptrdiff_t)i * ldc;
+    if (beta == 0.0f)
+      memset(c, 0, (size_t)N * sizeof *c);
+    else if (beta != 1.0f)
+      for (int x = 0; x < N; x++) c[x] *= beta;
+  }
+}
+
+/* For nested calls from threads numbered beyond MAXT, which have no buffer
+ * of their own: slow but needs no memory. */
+static void gemm_unpacked(const job *j) {
+  scale_c(j->M, j->N, j->beta, j->C, (int)j->ldc);
+  for (int i = 0; i < j->M; i++) {
+    float *c = j->C + (ptrdiff_t)i * j->ldc;
+    for (int k = 0; k < j->K; k++) {
+      float a = j->alpha * (j->transA ? j->A[(ptrdiff_t)k * j->lda + i] : j->A[(ptrdiff_t)i * j->lda + k]);
+      for (int x = 0; x < j->N; x++)
+        c[x] += a * (j->transB ? j->B[(ptrdiff_t)x * j->ldb + k] : j->B[(ptrdiff_t)k * j->ldb + x]);
+    }
+  }
+}
+
+void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  select_kernel();
+
+  job j = {
+      .transA = transA != 0, .transB = transB != 0, .M = M, .N = N, .K = K,
+      .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
+      .lda = lda, .ldb = ldb, .ldc = ldc,
+      .mc = MC, .nc = NC,
+      .avx2 = __atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE),
+  };
+  /* Equal K blocks of at most KC; a function of K alone, so the summation
+   * order is the same for any thread count. */
+  const int nkb = (K + KC - 1) / KC;
+  j.kcn = (K + nkb - 1) / nkb;
+
+  int nested = 0, me = 0, nt = 1;
+#ifdef _OPENMP
+  nested = omp_in_parallel();
+  me = omp_get_thread_num();
+  if (!nested) nt = imin(omp_get_max_threads(), MAXT);
+#endif
+  if (nested) {
+    if (me >= MAXT) {
+      gemm_unpacked(&j);
+      return;
+    }
+    j.mc = MC_NESTED;
+    j.nc = NC_NESTED;
+    j.nsplit = 1;
+    j.bbuf[0] = j.bbuf[1] = g_apack[me] + MC_NESTED * KC;
+    worker(&j, 0, 1, g_apack[me]);
+    return;
+  }
+
+  const int tm = (M + MR - 1) / MR, tn = (N + NR - 1) / NR;
+  const double work = (double)M * N * K;
+  if (nt > 1 && work / nt < MIN_WORK_PER_THREAD) nt = (int)(work / MIN_WORK_PER_THREAD);
+  if (nt > tm * tn) nt = tm * tn;
+  if (nt < 1) nt = 1;
+  /* Rows unless splitting columns leaves the busiest thread fewer tiles
+   * (columns make every thread pack all of A). */
+  const long loadm = (long)((tm + nt - 1) / nt) * tn, loadn = (long)((tn + nt - 1) / nt) * tm;
+  j.nsplit = nt > 1 && loadn < loadm;
+  j.bbuf[0] = g_bpack[0];
+  j.bbuf[1] = g_bpack[1];
+
+  if (nt == 1) {
+    worker(&j, 0, 1, g_apack[0]);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = omp_get_thread_num(), n = omp_get_num_threads();
+    /* The runtime may give fewer threads than asked; the split follows n. */
+    worker(&j, t, n, g_apack[t]);
+  }
+#endif
+}

@@ -1,0 +1,110 @@
+/* The graph builder: inputs, named parameters in groups, op nodes. Shapes are
+ * inferred as each node is added, so a mistake is reported where it is made. */
+#ifndef VG_GRAPH_H
+#define VG_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "op.h"
+#include "shape.h"
+
+typedef enum vg_init_kind {
+  VG_INIT_ZEROS,
+  VG_INIT_CONST,           /* a */
+  VG_INIT_UNIFORM,         /* U(a, b) */
+  VG_INIT_NORMAL,          /* N(a, b^2) */
+  VG_INIT_KAIMING_UNIFORM, /* PyTorch kaiming_uniform_(a = a), fan_in */
+  VG_INIT_KAIMING_NORMAL,  /* PyTorch kaiming_normal_(a = a), fan_in */
+  VG_INIT_XAVIER_UNIFORM,  /* gain a */
+  VG_INIT_XAVIER_NORMAL    /* gain a */
+} vg_init_kind;
+
+typedef struct vg_init {
+  vg_init_kind kind;
+  double a, b;
+} vg_init;
+
+typedef struct vg_node {
+  vg_op_id op;
+  int nin;
+  int in[VG_MAX_IN];
+  vg_shape shape;
+  vg_attrs attr;
+  char name[VG_NAME_MAX];
+  char where[VG_WHERE_MAX]; /* script position that created it, "vae.lua:12" */
+  size_t saved_len;         /* reals the forward keeps for the backward */
+  size_t scratch_len;       /* reals of scratch per thread */
+  /* parameters */
+  int group;
+  vg_init init;
+  size_t off; /* into the parameter arena, once the graph is frozen */
+  /* inputs */
+  float *data;
+} vg_node;
+
+typedef struct vg_group {
+  char name[VG_NAME_MAX];
+  size_t off, len; /* range in the parameter arena, once frozen */
+} vg_group;
+
+typedef struct vg_graph {
+  vg_node *nodes;
+  int n, cap;
+  vg_group *groups;
+  int ngroups, gcap;
+  /* One arena for all parameters, ordered by group, and one of the same
+   * layout for their gradients: an optimizer step is a flat loop. */
+  float *params, *grads;
+  size_t nparams;
+  int frozen;
+  uint64_t seed;
+  char where[VG_WHERE_MAX];
+  char err[1024];
+} vg_graph;
+
+vg_graph *vg_graph_new(uint64_t seed);
+void vg_graph_free(vg_graph *g);
+const char *vg_graph_error(const vg_graph *g);
+/* Script position recorded in nodes created from now on (NULL clears it). */
+void vg_graph_set_where(vg_graph *g, const char *where);
+
+/* Each returns the new node's id, or -1 with the graph's error set. */
+int vg_input(vg_graph *g, const char *name, vg_shape shape);
+int vg_group_new(vg_graph *g, const char *name); /* returns a group id */
+int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init init);
+/* An op node. attrs is "key=value key=value", values numbers, enum choices or
+ * comma-separated dimensions; NULL or "" takes the defaults. */
+int vg_node_add(vg_graph *g, vg_op_id op, const char *name, int nin, const int *in, const char *attrs);
+/* The same with attributes already parsed (the Lua module sets them by key). */
+int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const int *in, const vg_attrs *a);
+
+/* Attribute handling by key, for front ends. */
+vg_attrs vg_attrs_default(vg_op_id op);
+vg_status vg_attrs_set_num(vg_graph *g, vg_op_id op, vg_attrs *a, const char *key, double v);
+vg_status vg_attrs_set_str(vg_graph *g, vg_op_id op, vg_attrs *a, const char *key, const char *v);
+vg_status vg_attrs_parse(vg_graph *g, vg_op_id op, vg_attrs *a, const char *text);
+int vg_op_find(const char *name); /* op id by name, -1 if none */
+const char *vg_op_name(vg_op_id op);
+
+/* Replaces input `slot` of `node` by `src` and infers its shape again. It can
+ * make a cycle, which compiling then reports. */
+vg_status vg_node_connect(vg_graph *g, int node, int slot, int src);
+
+/* Lays out and initialises all parameters from the graph's seed; later
+ * vg_param calls fail. Compiling freezes the graph if needed. */
+vg_status vg_graph_freeze(vg_graph *g);
+
+int vg_node_find(const vg_graph *g, const char *name);
+int vg_group_find(const vg_graph *g, const char *name);
+float *vg_param_data(vg_graph *g, int node);
+float *vg_input_data(vg_graph *g, int node);
+
+/* Internal: set the graph's error message and return st. */
+vg_status vg_graph_fail(vg_graph *g, vg_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif

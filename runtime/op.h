@@ -1,0 +1,126 @@
+/* The op record: everything the runtime knows about an op lives in one
+ * struct defined in the op's own file under ops/.
+ *
+ * Op files are compiled twice: with float (the runtime) and with double (the
+ * gradient checks). `vg_real` and VG_SFX() select the build; shape inference
+ * and attributes do not depend on it. */
+#ifndef VG_OP_H
+#define VG_OP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shape.h"
+
+#define VG_MAX_IN 16
+#define VG_MAX_ATTR 6
+#define VG_NAME_MAX 96
+#define VG_WHERE_MAX 128
+
+typedef enum vg_op_id {
+#define VG_OP(name, ID) VG_OP_##ID,
+#include "../ops/ops.def"
+#undef VG_OP
+  VG_OP_COUNT
+} vg_op_id;
+
+/* Attributes: each op lists its keys, so a caller's unknown key is an error
+ * that can name the valid ones. Values are doubles; an ENUM stores the index
+ * of its choice; DIMS (at most one per op) is stored in vg_attrs.dims. */
+typedef enum vg_attr_kind { VG_ATTR_NUM, VG_ATTR_INT, VG_ATTR_ENUM, VG_ATTR_DIMS } vg_attr_kind;
+
+typedef struct vg_attr_spec {
+  const char *name;
+  vg_attr_kind kind;
+  double def;
+  const char *choices; /* ENUM: "none|sum|mean|batchmean" */
+} vg_attr_spec;
+
+typedef struct vg_attrs {
+  double v[VG_MAX_ATTR];
+  vg_shape dims;
+} vg_attrs;
+
+struct vg_graph;
+struct vg_node;
+
+/* Flags on an op record. */
+enum {
+  VG_OPF_SOURCE = 1,     /* input or parameter: no forward work */
+  VG_OPF_RANDOM = 2,     /* draws from the counter RNG (seed, step, node) */
+  VG_OPF_NO_GRAD = 4,    /* passes no gradient to its inputs (stop_gradient) */
+  VG_OPF_VARIADIC = 8    /* takes nin_min..VG_MAX_IN inputs */
+};
+
+/* What a kernel sees. Backward *adds* into dx[k]; dx[k] is NULL when input k
+ * needs no gradient. seed/step/node key the RNG so that random ops give the
+ * same numbers at any thread count and can recompute them in the backward. */
+#define VG_DECLARE_OP_TYPES(T, S)                                           \
+  typedef struct vg_kernel##S {                                             \
+    const struct vg_node *node;                                             \
+    int node_id, nin;                                                       \
+    const T *x[VG_MAX_IN];                                                  \
+    const vg_shape *xs[VG_MAX_IN];                                          \
+    T *y;                                                                   \
+    const vg_shape *ys;                                                     \
+    const T *dy;                                                            \
+    T *dx[VG_MAX_IN];                                                       \
+    T *saved;   /* node->saved_len reals, written by forward */             \
+    T *scratch; /* node->scratch_len reals per thread */                    \
+    const vg_attrs *a;                                                      \
+    uint64_t seed, step;                                                    \
+  } vg_kernel##S;                                                           \
+  typedef struct vg_op##S {                                                 \
+    const char *name;                                                       \
+    int nin_min, nin_max;                                                   \
+    unsigned flags;                                                         \
+    vg_attr_spec attrs[VG_MAX_ATTR + 1];                                    \
+    /* Validates inputs and attributes, sets node->shape, saved_len and    \
+     * scratch_len; on error fills the graph's message via vg_op_fail. */  \
+    vg_status (*infer)(struct vg_graph *g, struct vg_node *n);              \
+    void (*forward)(const vg_kernel##S *k);                                 \
+    void (*backward)(const vg_kernel##S *k);                                \
+    /* Forward floating-point operations; NULL counts one per output. */   \
+    double (*flops)(const struct vg_graph *g, const struct vg_node *n);     \
+  } vg_op##S;
+
+VG_DECLARE_OP_TYPES(float, _f32)
+VG_DECLARE_OP_TYPES(double, _f64)
+
+extern const vg_op_f32 *const vg_ops_f32[VG_OP_COUNT];
+extern const vg_op_f64 *const vg_ops_f64[VG_OP_COUNT];
+
+#ifdef VG_REAL_DOUBLE
+typedef double vg_real;
+typedef vg_kernel_f64 vg_kernel;
+typedef vg_op_f64 vg_op;
+#define VG_SFX(x) x##_f64
+#define vg_gemm_real vg_dgemm
+#else
+typedef float vg_real;
+typedef vg_kernel_f32 vg_kernel;
+typedef vg_op_f32 vg_op;
+#define VG_SFX(x) x##_f32
+#define vg_gemm_real vg_sgemm
+#endif
+
+/* Defines the op record `vg_op_<name>_f32` / `_f64` for the current build. */
+#define VG_OP_RECORD(name) const vg_op VG_SFX(vg_op_##name)
+
+/* Helpers for infer functions (runtime/graph.c). */
+const vg_shape *vg_in_shape(const struct vg_graph *g, const struct vg_node *n, int k);
+const char *vg_in_name(const struct vg_graph *g, const struct vg_node *n, int k);
+/* Formats "<where>: <op> '<name>': <message>" into the graph's error and
+ * returns `st`. */
+vg_status vg_op_fail(struct vg_graph *g, const struct vg_node *n, vg_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/* Shape check shared by many ops: input k has exactly the shape of input 0. */
+vg_status vg_infer_same_shape(struct vg_graph *g, struct vg_node *n, int k);
+
+/* Work size above which kernels fork OpenMP threads. */
+#define VG_PAR_MIN 16384
+
+#endif

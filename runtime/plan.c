@@ -1,0 +1,489 @@
+/* Compiling a plan: prune, order, derive the backward pass, plan memory. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan_internal.h"
+
+#define ALIGN_FLOATS 16 /* 64-byte alignment for every buffer in the arena */
+#define NEVER (-1)
+
+typedef struct buf {
+  int node;
+  int kind; /* 0 value, 1 saved, 2 gradient */
+  size_t len, off;
+  int start, end; /* step indices, inclusive */
+} buf;
+
+typedef struct compiler {
+  vg_graph *g;
+  const vg_plan_spec *spec;
+  vg_plan *p;
+  int *order, norder;       /* forward order of non-source nodes and sources */
+  unsigned char *need;      /* node is computed by this plan */
+  unsigned char *grad;      /* node carries a gradient in the backward pass */
+  unsigned char *bwd;       /* node runs a backward step */
+  int *tf, *tb;             /* forward and backward step of each node */
+  buf *bufs;
+  int nbufs;
+  float **gradp;            /* gradient pointer per node */
+  float **savedp;
+} compiler;
+
+static size_t round_up(size_t n) { return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
+
+static int is_source(const vg_node *n) { return (vg_ops_f32[n->op]->flags & VG_OPF_SOURCE) != 0; }
+
+static const char *phase_name(const vg_plan_spec *s) { return s->name && *s->name ? s->name : "plan"; }
+
+/* Depth-first from the roots through inputs; post-order is a topological
+ * order. Iterative, since unrolled recurrent graphs can be deep. */
+static vg_status order_nodes(compiler *c, const int *roots, int nroots) {
+  vg_graph *g = c->g;
+  unsigned char *color = calloc((size_t)g->n, 1); /* 0 new, 1 on the stack, 2 done */
+  int *stack = malloc((size_t)g->n * sizeof *stack), *slot = malloc((size_t)g->n * sizeof *slot);
+  vg_status st = VG_OK;
+  if (!color || !stack || !slot) {
+    st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(c->spec));
+    goto done;
+  }
+  for (int r = 0; r < nroots && !st; r++) {
+    if (color[roots[r]]) continue;
+    int sp = 0;
+    stack[sp] = roots[r], slot[sp] = 0, color[roots[r]] = 1;
+    sp++;
+    while (sp > 0 && !st) {
+      int v = stack[sp - 1];
+      const vg_node *n = &g->nodes[v];
+      if (slot[sp - 1] < n->nin) {
+        int u = n->in[slot[sp - 1]++];
+        if (color[u] == 0) {
+          color[u] = 1;
+          stack[sp] = u, slot[sp] = 0;
+          sp++;
+        } else if (color[u] == 1) {
+          /* The stack from u up to v is the cycle. */
+          char path[600];
+          size_t k = 0;
+          int i = sp - 1;
+          while (stack[i] != u) i--;
+          for (; i < sp && k < sizeof path - 4; i++)
+            k += (size_t)snprintf(path + k, sizeof path - k, "'%s' -> ", g->nodes[stack[i]].name);
+          if (k < sizeof path) snprintf(path + k, sizeof path - k, "'%s'", g->nodes[u].name);
+          st = vg_graph_fail(g, VG_ERR_GRAPH, "compile '%s': the graph has a cycle: %s (each node feeds the next)",
+                             phase_name(c->spec), path);
+        }
+      } else {
+        color[v] = 2;
+        c->need[v] = 1;
+        c->order[c->norder++] = v;
+        sp--;
+      }
+    }
+  }
+done:
+  free(color);
+  free(stack);
+  free(slot);
+  return st;
+}
+
+static int in_update(const vg_plan_spec *s, int group) {
+  for (int i = 0; i < s->nupdate; i++)
+    if (s->update[i] == group) return 1;
+  return 0;
+}
+
+/* Which nodes carry gradients: those that depend on an updated parameter
+ * (forward sweep) and through which the loss's gradient flows (backward
+ * sweep). Every updated parameter must get one. */
+static vg_status derive_backward(compiler *c) {
+  vg_graph *g = c->g;
+  const vg_plan_spec *s = c->spec;
+  int n = g->n;
+  unsigned char *dep = calloc((size_t)n, 1), *flow = calloc((size_t)n, 1), *anc = calloc((size_t)n, 1);
+  vg_status st = VG_OK;
+  if (!dep || !flow || !anc) {
+    st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(s));
+    goto done;
+  }
+  for (int i = 0; i < c->norder; i++) {
+    int v = c->order[i];
+    const vg_node *nd = &g->nodes[v];
+    if (nd->op == VG_OP_PARAM) dep[v] = (unsigned char)in_update(s, nd->group);
+    else if (!(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD))
+      for (int k = 0; k < nd->nin; k++) dep[v] |= dep[nd->in[k]];
+  }
+  flow[s->loss] = anc[s->loss] = 1;
+  for (int i = c->norder - 1; i >= 0; i--) {
+    int v = c->order[i];
+    const vg_node *nd = &g->nodes[v];
+    int pass = !(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD);
+    for (int k = 0; k < nd->nin; k++) {
+      anc[nd->in[k]] |= anc[v];
+      if (pass) flow[nd->in[k]] |= flow[v];
+    }
+  }
+  for (int v = 0; v < n; v++) {
+    const vg_node *nd = &g->nodes[v];
+    if (nd->op != VG_OP_PARAM || !in_update(s, nd->group)) continue;
+    const char *grp = g->groups[nd->group].name, *loss = g->nodes[s->loss].name;
+    if (!anc[v]) {
+      st = vg_graph_fail(g, VG_ERR_GRAPH,
+                         "%s%scompile '%s': parameter '%s' (group '%s') does not reach loss '%s'; "
+                         "did you mean to update another group, or forget to use the layer?",
+                         nd->where, nd->where[0] ? ": " : "", phase_name(s), nd->name, grp, loss);
+      goto done;
+    }
+    if (!flow[v]) {
+      st = vg_graph_fail(g, VG_ERR_GRAPH,
+                         "%s%scompile '%s': parameter '%s' (group '%s') reaches loss '%s' only through "
+                         "stop_gradient, so it would get no gradient",
+                         nd->where, nd->where[0] ? ": " : "", phase_name(s), nd->name, grp, loss);
+      goto done;
+    }
+  }
+  for (int v = 0; v < n; v++) {
+    c->grad[v] = dep[v] && flow[v] && c->need[v];
+    c->bwd[v] = c->grad[v] && !is_source(&g->nodes[v]);
+  }
+done:
+  free(dep);
+  free(flow);
+  free(anc);
+  return st;
+}
+
+static int add_buf(compiler *c, int node, int kind, size_t len, int start, int end) {
+  buf *b = &c->bufs[c->nbufs++];
+  b->node = node, b->kind = kind, b->len = round_up(len), b->start = start, b->end = end, b->off = 0;
+  return c->nbufs - 1;
+}
+
+static int cmp_size_desc(const void *a, const void *b) {
+  const buf *x = *(buf *const *)a, *y = *(buf *const *)b;
+  if (x->len != y->len) return x->len < y->len ? 1 : -1;
+  return x->start - y->start;
+}
+
+/* Greedy offset assignment, largest first: each buffer takes the lowest
+ * offset that clears every placed buffer alive at an overlapping time. */
+static vg_status place_buffers(compiler *c, size_t *total) {
+  buf **by = malloc((size_t)c->nbufs * sizeof *by);
+  buf **placed = malloc((size_t)c->nbufs * sizeof *placed);
+  if ((!by || !placed) && c->nbufs) {
+    free(by);
+    free(placed);
+    return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: out of memory");
+  }
+  for (int i = 0; i < c->nbufs; i++) by[i] = &c->bufs[i];
+  if (c->nbufs) qsort(by, (size_t)c->nbufs, sizeof *by, cmp_size_desc);
+  int nplaced = 0;
+  size_t top = 0;
+  for (int i = 0; i < c->nbufs; i++) {
+    buf *b = by[i];
+    size_t off = 0;
+    for (int moved = 1; moved;) {
+      moved = 0;
+      for (int j = 0; j < nplaced; j++) {
+        buf *q = placed[j];
+        if (q->end < b->start || b->end < q->start) continue;
+        if (off < q->off + q->len && q->off < off + b->len) {
+          off = q->off + q->len;
+          moved = 1;
+        }
+      }
+    }
+    b->off = off;
+    placed[nplaced++] = b;
+    if (off + b->len > top) top = off + b->len;
+  }
+  free(by);
+  free(placed);
+  *total = top;
+  return VG_OK;
+}
+
+static vg_status plan_memory(compiler *c) {
+  vg_graph *g = c->g;
+  vg_plan *p = c->p;
+  int last = p->nsteps - 1;
+  for (int i = 0; i < c->norder; i++) {
+    int v = c->order[i];
+    const vg_node *nd = &g->nodes[v];
+    if (is_source(nd)) continue;
+    int end = c->bwd[v] ? c->tb[v] : c->tf[v];
+    /* Consumers read the value in their forward and, conservatively, in
+     * their backward. */
+    for (int j = 0; j < c->norder; j++) {
+      const vg_node *u = &g->nodes[c->order[j]];
+      for (int k = 0; k < u->nin; k++)
+        if (u->in[k] == v) {
+          if (c->tf[c->order[j]] > end) end = c->tf[c->order[j]];
+          if (c->bwd[c->order[j]] && c->tb[c->order[j]] > end) end = c->tb[c->order[j]];
+        }
+    }
+    if (p->keep[v]) end = last;
+    add_buf(c, v, 0, (size_t)vg_shape_numel(&nd->shape), c->tf[v], end);
+    if (nd->saved_len) add_buf(c, v, 1, nd->saved_len, c->tf[v], c->bwd[v] ? c->tb[v] : c->tf[v]);
+    if (c->grad[v]) {
+      /* Born at the first backward step that writes it: the loss's own, or
+       * the earliest-run backward among its consumers. */
+      int start = c->tb[v];
+      for (int j = 0; j < c->norder; j++) {
+        int u = c->order[j];
+        if (!c->bwd[u]) continue;
+        for (int k = 0; k < g->nodes[u].nin; k++)
+          if (g->nodes[u].in[k] == v && c->tb[u] < start) start = c->tb[u];
+      }
+      add_buf(c, v, 2, (size_t)vg_shape_numel(&nd->shape), start, c->tb[v]);
+    }
+  }
+  size_t total = 0;
+  vg_status st = place_buffers(c, &total);
+  if (st) return st;
+  size_t naive = 0;
+  for (int i = 0; i < c->nbufs; i++) naive += c->bufs[i].len;
+  p->arena = total ? aligned_alloc(64, total * sizeof(float)) : NULL;
+  if (total && !p->arena)
+    return vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': cannot allocate %zu bytes of activations",
+                         phase_name(c->spec), total * sizeof(float));
+  if (total) memset(p->arena, 0, total * sizeof(float));
+  p->stats.arena_bytes = total * sizeof(float);
+  p->stats.naive_bytes = naive * sizeof(float);
+
+  /* Fills: zero each gradient (seed the loss's with 1) just before the step
+   * that first writes it. */
+  p->fills = calloc((size_t)(c->nbufs ? c->nbufs : 1), sizeof *p->fills);
+  if (!p->fills) return vg_graph_fail(g, VG_ERR_NOMEM, "compile: out of memory");
+  for (int i = 0; i < c->nbufs; i++) {
+    buf *b = &c->bufs[i];
+    float *ptr = p->arena + b->off;
+    if (b->kind == 0) p->val[b->node] = ptr;
+    else if (b->kind == 1) c->savedp[b->node] = ptr;
+    else c->gradp[b->node] = ptr;
+  }
+  for (int s = 0; s < p->nsteps; s++) {
+    p->steps[s].fill_first = p->nfills;
+    for (int i = 0; i < c->nbufs; i++) {
+      buf *b = &c->bufs[i];
+      if (b->kind != 2 || b->start != s) continue;
+      vg_fill *f = &p->fills[p->nfills++];
+      f->p = p->arena + b->off;
+      f->n = (size_t)vg_shape_numel(&g->nodes[b->node].shape);
+      f->v = b->node == p->loss ? 1.0f : 0.0f;
+    }
+    p->steps[s].nfill = p->nfills - p->steps[s].fill_first;
+  }
+  return VG_OK;
+}
+
+static void build_kernels(compiler *c) {
+  vg_graph *g = c->g;
+  vg_plan *p = c->p;
+  size_t scratch_len = 0;
+  for (int s = 0; s < p->nsteps; s++) {
+    vg_step *st = &p->steps[s];
+    int v = st->node;
+    const vg_node *nd = &g->nodes[v];
+    vg_kernel_f32 *k = &st->k;
+    memset(k, 0, sizeof *k);
+    k->node = nd;
+    k->node_id = v;
+    k->nin = nd->nin;
+    k->a = &nd->attr;
+    k->seed = g->seed;
+    for (int i = 0; i < nd->nin; i++) {
+      int u = nd->in[i];
+      k->x[i] = p->val[u];
+      k->xs[i] = &g->nodes[u].shape;
+      if (st->backward && c->grad[u] && !(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD))
+        k->dx[i] = g->nodes[u].op == VG_OP_PARAM ? g->grads + g->nodes[u].off : c->gradp[u];
+    }
+    k->y = p->val[v];
+    k->ys = &nd->shape;
+    k->saved = c->savedp[v];
+    if (st->backward) k->dy = c->gradp[v];
+    if (nd->scratch_len > scratch_len) scratch_len = nd->scratch_len;
+  }
+  p->stats.scratch_bytes = scratch_len * (size_t)p->threads * sizeof(float);
+  c->p->stats.flops = 0;
+  for (int s = 0; s < p->nsteps; s++) {
+    const vg_node *nd = &g->nodes[p->steps[s].node];
+    const vg_op_f32 *op = vg_ops_f32[nd->op];
+    double f = op->flops ? op->flops(g, nd) : (double)vg_shape_numel(&nd->shape);
+    p->stats.flops += p->steps[s].backward ? 2 * f : f;
+  }
+}
+
+static vg_status make_scratch(compiler *c) {
+  vg_plan *p = c->p;
+  size_t per = 0;
+  for (int s = 0; s < p->nsteps; s++)
+    if (c->g->nodes[p->steps[s].node].scratch_len > per) per = c->g->nodes[p->steps[s].node].scratch_len;
+  if (!per) return VG_OK;
+  per = round_up(per);
+  p->scratch = aligned_alloc(64, per * (size_t)p->threads * sizeof(float));
+  if (!p->scratch) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: cannot allocate scratch");
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].k.scratch = p->scratch;
+  return VG_OK;
+}
+
+static vg_status check_spec(vg_graph *g, const vg_plan_spec *s) {
+  const char *name = phase_name(s);
+  if (s->loss < -1 || s->loss >= g->n) return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': no loss node %d", name, s->loss);
+  if (s->loss < 0 && s->nfetch == 0)
+    return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': nothing to compute (no loss and no fetched node)", name);
+  for (int i = 0; i < s->nfetch; i++)
+    if (s->fetch[i] < 0 || s->fetch[i] >= g->n)
+      return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': no node %d to fetch", name, s->fetch[i]);
+  for (int i = 0; i < s->nupdate; i++)
+    if (s->update[i] < 0 || s->update[i] >= g->ngroups)
+      return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': no parameter group %d", name, s->update[i]);
+  if (s->nupdate && s->loss < 0)
+    return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': parameter groups to update but no loss", name);
+  if (s->loss >= 0) {
+    const vg_node *l = &g->nodes[s->loss];
+    if (vg_shape_numel(&l->shape) != 1) {
+      char b[VG_SHAPE_STRLEN];
+      return vg_graph_fail(g, VG_ERR_GRAPH,
+                           "%s%scompile '%s': loss '%s' must be a scalar, but its shape is %s; "
+                           "reduce it with sum or mean, or give the loss op reduction=sum",
+                           l->where, l->where[0] ? ": " : "", name, l->name, vg_shape_str(&l->shape, b, sizeof b));
+    }
+  }
+  return VG_OK;
+}
+
+vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) {
+  *out = NULL;
+  vg_status st = check_spec(g, spec);
+  if (st) return st;
+  if ((st = vg_graph_freeze(g))) return st;
+  int n = g->n;
+  compiler c;
+  memset(&c, 0, sizeof c);
+  c.g = g, c.spec = spec;
+  vg_plan *p = calloc(1, sizeof *p);
+  c.p = p;
+  c.order = malloc((size_t)n * sizeof *c.order);
+  c.need = calloc((size_t)n, 1);
+  c.grad = calloc((size_t)n, 1);
+  c.bwd = calloc((size_t)n, 1);
+  c.tf = malloc((size_t)n * sizeof *c.tf);
+  c.tb = malloc((size_t)n * sizeof *c.tb);
+  c.bufs = malloc((size_t)3 * n * sizeof *c.bufs);
+  c.gradp = calloc((size_t)n, sizeof *c.gradp);
+  c.savedp = calloc((size_t)n, sizeof *c.savedp);
+  int *roots = malloc((size_t)(spec->nfetch + 1) * sizeof *roots);
+  if (p) {
+    p->val = calloc((size_t)n, sizeof *p->val);
+    p->keep = calloc((size_t)n, 1);
+    p->steps = malloc((size_t)2 * n * sizeof *p->steps);
+  }
+  if (!p || !c.order || !c.need || !c.grad || !c.bwd || !c.tf || !c.tb || !c.bufs || !c.gradp || !c.savedp || !roots ||
+      !p->val || !p->keep || !p->steps) {
+    st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(spec));
+    goto done;
+  }
+  p->g = g;
+  p->loss = spec->loss;
+  p->threads = omp_get_max_threads();
+  snprintf(p->name, sizeof p->name, "%s", phase_name(spec));
+
+  int nroots = 0;
+  if (spec->loss >= 0) roots[nroots++] = spec->loss;
+  for (int i = 0; i < spec->nfetch; i++) roots[nroots++] = spec->fetch[i];
+  if ((st = order_nodes(&c, roots, nroots))) goto done;
+  for (int i = 0; i < nroots; i++) p->keep[roots[i]] = 1;
+  if (spec->loss >= 0 && (st = derive_backward(&c))) goto done;
+
+  for (int v = 0; v < n; v++) c.tf[v] = c.tb[v] = NEVER;
+  for (int i = 0; i < c.norder; i++) {
+    int v = c.order[i];
+    const vg_node *nd = &g->nodes[v];
+    if (nd->op == VG_OP_INPUT) p->val[v] = nd->data, p->keep[v] = 1;
+    else if (nd->op == VG_OP_PARAM) p->val[v] = g->params + nd->off, p->keep[v] = 1;
+    if (is_source(nd)) continue;
+    c.tf[v] = p->nsteps;
+    p->steps[p->nsteps++] = (vg_step){.node = v, .backward = 0};
+  }
+  p->nforward = p->nsteps;
+  for (int i = c.norder - 1; i >= 0; i--) {
+    int v = c.order[i];
+    if (!c.bwd[v]) continue;
+    c.tb[v] = p->nsteps;
+    p->steps[p->nsteps++] = (vg_step){.node = v, .backward = 1};
+  }
+  p->stats.nodes_forward = p->nforward;
+  p->stats.nodes_backward = p->nsteps - p->nforward;
+
+  if ((st = plan_memory(&c))) goto done;
+  build_kernels(&c);
+  if ((st = make_scratch(&c))) goto done;
+
+  /* The update groups' gradients are cleared once per backward pass. */
+  p->param_clear = calloc((size_t)(spec->nupdate ? spec->nupdate : 1), sizeof *p->param_clear);
+  if (!p->param_clear) {
+    st = vg_graph_fail(g, VG_ERR_NOMEM, "compile: out of memory");
+    goto done;
+  }
+  for (int i = 0; i < spec->nupdate; i++) {
+    const vg_group *gr = &g->groups[spec->update[i]];
+    p->param_clear[p->nparam_clear++] = (vg_fill){g->grads + gr->off, gr->len, 0.0f};
+  }
+
+done:
+  free(c.order);
+  free(c.need);
+  free(c.grad);
+  free(c.bwd);
+  free(c.tf);
+  free(c.tb);
+  free(c.bufs);
+  free(c.gradp);
+  free(c.savedp);
+  free(roots);
+  if (st) {
+    vg_plan_free(p);
+    return st;
+  }
+  *out = p;
+  return VG_OK;
+}
+
+void vg_plan_free(vg_plan *p) {
+  if (!p) return;
+  free(p->steps);
+  free(p->fills);
+  free(p->param_clear);
+  free(p->val);
+  free(p->keep);
+  free(p->arena);
+  free(p->scratch);
+  free(p);
+}
+
+vg_plan_stats vg_plan_get_stats(const vg_plan *p) { return p->stats; }
+
+const float *vg_plan_value(const vg_plan *p, int node) {
+  if (node < 0 || node >= p->g->n || !p->keep[node]) return NULL;
+  return p->val[node];
+}
+
+void vg_plan_print(const vg_plan *p, void *file) {
+  FILE *f = file;
+  const vg_graph *g = p->g;
+  fprintf(f, "plan '%s': %d forward, %d backward steps\n", p->name, p->stats.nodes_forward, p->stats.nodes_backward);
+  fprintf(f, "  %-4s %-28s %-16s %-20s %s\n", "step", "node", "op", "shape", "created at");
+  for (int s = 0; s < p->nforward; s++) {
+    const vg_node *nd = &g->nodes[p->steps[s].node];
+    char b[VG_SHAPE_STRLEN];
+    fprintf(f, "  %-4d %-28s %-16s %-20s %s\n", s, nd->name, vg_op_name(nd->op), vg_shape_str(&nd->shape, b, sizeof b),
+            nd->where);
+  }
+  fprintf(f, "  activations+gradients: %.2f MiB planned (%.2f MiB without reuse), scratch %.2f MiB\n",
+          p->stats.arena_bytes / 1048576.0, p->stats.naive_bytes / 1048576.0, p->stats.scratch_bytes / 1048576.0);
+  fprintf(f, "  %.3f GFLOP per step\n", p->stats.flops * 1e-9);
+}

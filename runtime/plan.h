@@ -1,0 +1,52 @@
+/* Compile a graph into a frozen plan, then run it many times.
+ *
+ * Compiling prunes to the nodes the loss (and any fetched node) needs, orders
+ * them, derives the backward pass toward the chosen parameter groups, and
+ * places every activation, saved buffer and gradient in one arena by
+ * liveness. Running a plan allocates nothing. */
+#ifndef VG_PLAN_H
+#define VG_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+
+typedef struct vg_plan vg_plan;
+
+typedef struct vg_plan_spec {
+  const char *name;   /* for messages: the phase's name */
+  int loss;           /* scalar node, or -1 for a forward-only plan */
+  const int *update;  /* groups whose parameter gradients are computed */
+  int nupdate;
+  const int *fetch;   /* nodes whose values stay readable after a run */
+  int nfetch;
+} vg_plan_spec;
+
+vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out);
+void vg_plan_free(vg_plan *p);
+
+/* Forward, then (with a loss) backward: the update groups' gradients in
+ * g->grads are overwritten with d loss / d param. `step` keys random ops. */
+vg_status vg_plan_run(vg_plan *p, uint64_t step);
+
+/* After a run: a node's value if the plan kept it (the loss, fetched nodes,
+ * inputs and parameters), else NULL. */
+const float *vg_plan_value(const vg_plan *p, int node);
+/* After a run that failed with VG_ERR_NUMERIC, or on demand: the first node
+ * in execution order whose output or gradient holds a NaN or infinity. */
+vg_status vg_plan_check_finite(vg_plan *p, uint64_t step);
+
+typedef struct vg_plan_stats {
+  int nodes_forward, nodes_backward;
+  size_t arena_bytes;   /* planned: activations, saved buffers, gradients */
+  size_t naive_bytes;   /* what one buffer each would take */
+  size_t scratch_bytes; /* per-thread scratch, all threads */
+  double flops;         /* multiply-adds x2 of forward+backward (estimate) */
+} vg_plan_stats;
+vg_plan_stats vg_plan_get_stats(const vg_plan *p);
+
+/* Prints the plan: a line per node with its shape and buffer, then totals. */
+void vg_plan_print(const vg_plan *p, void *file);
+
+#endif

@@ -1,0 +1,39 @@
+/* The compiled plan, shared by the compiler (plan.c) and the executor
+ * (exec.c). Nothing outside those two files looks inside. */
+#ifndef VG_PLAN_INTERNAL_H
+#define VG_PLAN_INTERNAL_H
+
+#include "plan.h"
+
+typedef struct vg_fill {
+  float *p;
+  size_t n;
+  float v; /* 0 for a gradient about to accumulate, 1 for d loss / d loss */
+} vg_fill;
+
+typedef struct vg_step {
+  int node;
+  int backward;
+  int fill_first, nfill; /* buffers to fill before the kernel runs */
+  vg_kernel_f32 k;
+} vg_step;
+
+struct vg_plan {
+  vg_graph *g;
+  char name[VG_NAME_MAX];
+  int loss;
+  vg_step *steps;
+  int nforward, nsteps;
+  vg_fill *fills;
+  int nfills;
+  /* Parameter-gradient ranges cleared before the backward pass. */
+  vg_fill *param_clear;
+  int nparam_clear;
+  float **val;     /* per node id: its value, NULL when not in the plan */
+  unsigned char *keep; /* per node id: value readable after a run */
+  float *arena, *scratch;
+  int threads;     /* scratch is sized for this many */
+  vg_plan_stats stats;
+};
+
+#endif

@@ -1,0 +1,37 @@
+/* Tensor shapes and the status codes every runtime function returns. */
+#ifndef VG_SHAPE_H
+#define VG_SHAPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_MAX_DIMS 5
+
+/* Row-major; nd == 0 is a scalar. The first dimension is the batch where an
+ * op cares about one. */
+typedef struct vg_shape {
+  int nd;
+  int64_t d[VG_MAX_DIMS];
+} vg_shape;
+
+typedef enum vg_status {
+  VG_OK = 0,
+  VG_ERR_ARG,     /* a bad argument: unknown attribute, wrong input count */
+  VG_ERR_SHAPE,   /* shapes that do not fit together */
+  VG_ERR_GRAPH,   /* a graph that cannot be compiled: cycle, loss not scalar */
+  VG_ERR_NOMEM,
+  VG_ERR_IO,
+  VG_ERR_FORMAT,  /* a file whose contents are not what they claim */
+  VG_ERR_NUMERIC  /* NaN or infinity during training */
+} vg_status;
+
+vg_shape vg_shape_of(int nd, const int64_t *d);
+vg_shape vg_shape_scalar(void);
+int64_t vg_shape_numel(const vg_shape *s);
+int vg_shape_eq(const vg_shape *a, const vg_shape *b);
+/* Writes "[256,400]" (or "[]" for a scalar) into buf; returns buf. */
+char *vg_shape_str(const vg_shape *s, char *buf, size_t len);
+
+#define VG_SHAPE_STRLEN 96
+
+#endif

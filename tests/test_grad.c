@@ -1,0 +1,355 @@
+/* Gradient checks: `test_grad OP` runs every case of one op.
+ *
+ * For each small case, in double precision: a random upstream gradient r,
+ * the analytic gradient of sum(r * y) from the op's backward, against central
+ * differences on every input element. Then the float kernels against the
+ * double ones. Each large case (big enough to fork threads) checks that 1
+ * and 2 threads give bit-identical float outputs and gradients. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "graph.h"
+#include "op.h"
+#include "plan.h"
+#include "rng.h"
+
+enum { ANY, POS, PROB, AWAY0, BIT }; /* how to draw an input's values */
+
+typedef struct gcase {
+  const char *op;
+  int nin;
+  const char *shapes[4]; /* "3,5" */
+  int domain[4];
+  const char *attrs;
+  int large; /* threads check only */
+} gcase;
+
+static const gcase cases[] = {
+    {"linear", 3, {"3,5", "4,5", "4"}, {ANY, ANY, ANY}, "", 0},
+    {"linear", 2, {"2,3,7", "5,7"}, {ANY, ANY}, "", 0},
+    {"linear", 3, {"130,300", "200,300", "200"}, {ANY, ANY, ANY}, "", 1},
+    {"add", 2, {"3,5", "3,5"}, {ANY, ANY}, "", 0},
+    {"add", 2, {"3,5", ""}, {ANY, ANY}, "", 0},
+    {"add", 2, {"64,515", "64,515"}, {ANY, ANY}, "", 1},
+    {"add", 2, {"", "64,515"}, {ANY, ANY}, "", 1},
+    {"sub", 2, {"2,3,2", "2,3,2"}, {ANY, ANY}, "", 0},
+    {"sub", 2, {"", "7"}, {ANY, ANY}, "", 0},
+    {"sub", 2, {"64,515", "64,515"}, {ANY, ANY}, "", 1},
+    {"mul", 2, {"3,5", "3,5"}, {ANY, ANY}, "", 0},
+    {"mul", 2, {"3,5", ""}, {ANY, ANY}, "", 0},
+    {"mul", 2, {"64,515", ""}, {ANY, ANY}, "", 1},
+    {"scale", 1, {"3,7"}, {ANY}, "factor=-2.5", 0},
+    {"scale", 1, {"64,515"}, {ANY}, "factor=0.3", 1},
+    {"concat", 3, {"2,3", "2,1", "2,4"}, {ANY, ANY, ANY}, "axis=1", 0},
+    {"concat", 2, {"2,3,2", "1,3,2"}, {ANY, ANY}, "axis=0", 0},
+    {"concat", 2, {"200,100", "200,30"}, {ANY, ANY}, "axis=-1", 1},
+    {"slice", 1, {"3,7"}, {ANY}, "axis=1 start=2 len=4", 0},
+    {"slice", 1, {"4,3,5"}, {ANY}, "axis=0 start=1 len=2", 0},
+    {"slice", 1, {"200,300"}, {ANY}, "axis=1 start=17 len=200", 1},
+    {"reshape", 1, {"3,4"}, {ANY}, "dims=2,-1,3", 0},
+    {"reshape", 1, {"64,515"}, {ANY}, "dims=515,64", 1},
+    {"flatten", 1, {"3,2,5"}, {ANY}, "", 0},
+    {"flatten", 1, {"64,5,103"}, {ANY}, "", 1},
+    {"relu", 1, {"3,7"}, {AWAY0}, "", 0},
+    {"relu", 1, {"64,515"}, {ANY}, "", 1},
+    {"leaky_relu", 1, {"3,7"}, {AWAY0}, "slope=0.2", 0},
+    {"leaky_relu", 1, {"64,515"}, {ANY}, "", 1},
+    {"sigmoid", 1, {"3,7"}, {ANY}, "", 0},
+    {"sigmoid", 1, {"64,515"}, {ANY}, "", 1},
+    {"tanh", 1, {"3,7"}, {ANY}, "", 0},
+    {"tanh", 1, {"64,515"}, {ANY}, "", 1},
+    {"softplus", 1, {"3,7"}, {ANY}, "", 0},
+    {"softplus", 1, {"2,3"}, {ANY}, "threshold=0.5", 0},
+    {"softplus", 1, {"64,515"}, {ANY}, "", 1},
+    {"exp", 1, {"3,7"}, {ANY}, "", 0},
+    {"exp", 1, {"64,515"}, {ANY}, "", 1},
+    {"log", 1, {"3,7"}, {POS}, "", 0},
+    {"log", 1, {"64,515"}, {POS}, "", 1},
+    {"sum", 1, {"3,5"}, {ANY}, "", 0},
+    {"sum", 1, {"3,4,5"}, {ANY}, "axis=1", 0},
+    {"sum", 1, {"3,4,5"}, {ANY}, "axis=-1", 0},
+    {"sum", 1, {"64,515"}, {ANY}, "", 1},
+    {"sum", 1, {"64,515"}, {ANY}, "axis=0", 1},
+    {"mean", 1, {"3,5"}, {ANY}, "", 0},
+    {"mean", 1, {"3,4,5"}, {ANY}, "axis=0", 0},
+    {"mean", 1, {"64,515"}, {ANY}, "", 1},
+    {"mean", 1, {"64,515"}, {ANY}, "axis=1", 1},
+    {"reparam", 2, {"3,5", "3,5"}, {ANY, ANY}, "", 0},
+    {"reparam", 2, {"64,515", "64,515"}, {ANY, ANY}, "", 1},
+    {"gaussian_noise", 1, {"3,5"}, {ANY}, "mean=0.5 sd=0.3", 0},
+    {"gaussian_noise", 1, {"64,515"}, {ANY}, "", 1},
+    {"kl_normal", 2, {"3,5", "3,5"}, {ANY, ANY}, "reduction=sum", 0},
+    {"kl_normal", 2, {"3,5", "3,5"}, {ANY, ANY}, "reduction=batchmean", 0},
+    {"kl_normal", 2, {"2,3", "2,3"}, {ANY, ANY}, "reduction=none", 0},
+    {"kl_normal", 2, {"64,515", "64,515"}, {ANY, ANY}, "reduction=sum", 1},
+    {"bce", 2, {"3,5", "3,5"}, {PROB, PROB}, "reduction=sum", 0},
+    {"bce", 2, {"3,5", "3,5"}, {PROB, BIT}, "reduction=mean", 0},
+    {"bce", 2, {"2,3", "2,3"}, {PROB, PROB}, "reduction=none", 0},
+    {"bce", 1, {"4"}, {PROB}, "target=0 reduction=sum", 0},
+    {"bce", 2, {"64,515", "64,515"}, {PROB, BIT}, "reduction=sum", 1},
+    {"bce_logits", 2, {"3,5", "3,5"}, {ANY, PROB}, "reduction=sum", 0},
+    {"bce_logits", 1, {"3,5"}, {ANY}, "target=1 reduction=batchmean", 0},
+    {"bce_logits", 2, {"2,3", "2,3"}, {ANY, BIT}, "reduction=none", 0},
+    {"bce_logits", 2, {"64,515", "64,515"}, {ANY, BIT}, "reduction=mean", 1},
+    {"mse", 2, {"3,5", "3,5"}, {ANY, ANY}, "reduction=sum", 0},
+    {"mse", 2, {"3,5", "3,5"}, {ANY, ANY}, "reduction=mean", 0},
+    {"mse", 1, {"2,3"}, {ANY}, "target=0.5 reduction=none", 0},
+    {"mse", 2, {"64,515", "64,515"}, {ANY, ANY}, "reduction=sum", 1},
+    {"stop_gradient", 1, {"3,5"}, {ANY}, "", 0},
+};
+
+static const uint64_t SEED = 20261122;
+
+static vg_shape parse_shape(const char *s) {
+  vg_shape sh = vg_shape_scalar();
+  while (*s) {
+    char *end;
+    sh.d[sh.nd++] = strtoll(s, &end, 10);
+    s = *end == ',' ? end + 1 : end;
+  }
+  return sh;
+}
+
+static double draw(int domain, int input, int64_t i) {
+  double u = vg_rng_uniform(SEED, 7, (uint32_t)input, (uint64_t)i);
+  switch (domain) {
+    case POS: return 0.5 + 1.5 * u;
+    case PROB: return 0.05 + 0.9 * u;
+    case AWAY0: return (u < 0.5 ? -1 : 1) * (0.05 + 2 * u);
+    case BIT: return u < 0.5 ? 0.0 : 1.0;
+    default: return vg_rng_normal(SEED, 7, (uint32_t)input, (uint64_t)i);
+  }
+}
+
+/* One case's buffers in both precisions. */
+typedef struct bufs {
+  int nin;
+  int64_t nx[VG_MAX_IN], ny;
+  double *x[VG_MAX_IN], *dx[VG_MAX_IN], *y, *r, *saved, *scratch;
+  float *xf[VG_MAX_IN], *dxf[VG_MAX_IN], *yf, *rf, *savedf, *scratchf;
+} bufs;
+
+static void *alloc0(size_t n) {
+  void *p = calloc(n ? n : 1, 1);
+  if (!p) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  return p;
+}
+
+static void bufs_make(bufs *b, const vg_graph *g, const vg_node *n, const gcase *c) {
+  memset(b, 0, sizeof *b);
+  b->nin = n->nin;
+  size_t threads = (size_t)omp_get_max_threads();
+  for (int k = 0; k < n->nin; k++) {
+    b->nx[k] = vg_shape_numel(&g->nodes[n->in[k]].shape);
+    b->x[k] = alloc0((size_t)b->nx[k] * sizeof(double));
+    b->dx[k] = alloc0((size_t)b->nx[k] * sizeof(double));
+    b->xf[k] = alloc0((size_t)b->nx[k] * sizeof(float));
+    b->dxf[k] = alloc0((size_t)b->nx[k] * sizeof(float));
+    for (int64_t i = 0; i < b->nx[k]; i++) b->xf[k][i] = (float)(b->x[k][i] = draw(c->domain[k], k, i));
+  }
+  b->ny = vg_shape_numel(&n->shape);
+  b->y = alloc0((size_t)b->ny * sizeof(double));
+  b->r = alloc0((size_t)b->ny * sizeof(double));
+  b->yf = alloc0((size_t)b->ny * sizeof(float));
+  b->rf = alloc0((size_t)b->ny * sizeof(float));
+  for (int64_t i = 0; i < b->ny; i++) b->rf[i] = (float)(b->r[i] = vg_rng_normal(SEED, 8, 0, (uint64_t)i));
+  b->saved = alloc0(n->saved_len * sizeof(double));
+  b->savedf = alloc0(n->saved_len * sizeof(float));
+  b->scratch = alloc0(n->scratch_len * threads * sizeof(double));
+  b->scratchf = alloc0(n->scratch_len * threads * sizeof(float));
+}
+
+static void bufs_free(bufs *b) {
+  for (int k = 0; k < b->nin; k++) free(b->x[k]), free(b->dx[k]), free(b->xf[k]), free(b->dxf[k]);
+  free(b->y), free(b->r), free(b->yf), free(b->rf), free(b->saved), free(b->savedf), free(b->scratch), free(b->scratchf);
+}
+
+static vg_kernel_f64 kernel64(const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  vg_kernel_f64 k;
+  memset(&k, 0, sizeof k);
+  k.node = n, k.node_id = id, k.nin = n->nin, k.a = &n->attr, k.seed = SEED, k.step = 3;
+  for (int i = 0; i < n->nin; i++) k.x[i] = b->x[i], k.xs[i] = &g->nodes[n->in[i]].shape, k.dx[i] = b->dx[i];
+  k.y = b->y, k.ys = &n->shape, k.dy = b->r, k.saved = b->saved, k.scratch = b->scratch;
+  return k;
+}
+
+static vg_kernel_f32 kernel32(const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  vg_kernel_f32 k;
+  memset(&k, 0, sizeof k);
+  k.node = n, k.node_id = id, k.nin = n->nin, k.a = &n->attr, k.seed = SEED, k.step = 3;
+  for (int i = 0; i < n->nin; i++) k.x[i] = b->xf[i], k.xs[i] = &g->nodes[n->in[i]].shape, k.dx[i] = b->dxf[i];
+  k.y = b->yf, k.ys = &n->shape, k.dy = b->rf, k.saved = b->savedf, k.scratch = b->scratchf;
+  return k;
+}
+
+static double objective(const vg_op_f64 *op, const vg_kernel_f64 *k, const bufs *b) {
+  op->forward(k);
+  double s = 0;
+  for (int64_t i = 0; i < b->ny; i++) s += b->r[i] * b->y[i];
+  return s;
+}
+
+/* Analytic against central differences, in double. */
+static void check_gradients(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_op_f64 *op = vg_ops_f64[n->op];
+  vg_kernel_f64 k = kernel64(g, n, id, b);
+  op->forward(&k);
+  op->backward(&k);
+  const double h = 1e-6;
+  int shown = 0;
+  double worst = 0;
+  for (int in = 0; in < n->nin; in++) {
+    for (int64_t i = 0; i < b->nx[in]; i++) {
+      double keep = b->x[in][i];
+      b->x[in][i] = keep + h;
+      double lp = objective(op, &k, b);
+      b->x[in][i] = keep - h;
+      double lm = objective(op, &k, b);
+      b->x[in][i] = keep;
+      double num = (lp - lm) / (2 * h), ana = b->dx[in][i];
+      double err = fabs(num - ana) / fmax(fmax(fabs(num), fabs(ana)), 1e-2);
+      if (err > worst) worst = err;
+      if (err > 1e-3 && shown++ < 5)
+        fprintf(stderr, "  %s [%s]: input %d element %lld: analytic %.9g, numeric %.9g (rel err %.2e, seed %llu)\n",
+                c->op, c->attrs, in + 1, (long long)i, ana, num, err, (unsigned long long)SEED);
+    }
+  }
+  CHECK(worst <= 1e-3, "%s [%s]: worst relative error %.2e", c->op, c->attrs, worst);
+  printf("  %-14s %-32s grad rel err %.1e\n", c->op, c->attrs, worst);
+}
+
+/* Float kernels against double ones on the same inputs. */
+static void check_float(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_op_f64 *op64 = vg_ops_f64[n->op];
+  const vg_op_f32 *op32 = vg_ops_f32[n->op];
+  vg_kernel_f64 k64 = kernel64(g, n, id, b);
+  vg_kernel_f32 k32 = kernel32(g, n, id, b);
+  for (int in = 0; in < n->nin; in++) memset(b->dx[in], 0, (size_t)b->nx[in] * sizeof(double));
+  op64->forward(&k64), op32->forward(&k32);
+  if (op64->backward) op64->backward(&k64), op32->backward(&k32);
+  double worst = 0;
+  for (int64_t i = 0; i < b->ny; i++) worst = fmax(worst, fabs(b->y[i] - b->yf[i]) / fmax(fabs(b->y[i]), 1));
+  for (int in = 0; in < n->nin && op64->backward; in++)
+    for (int64_t i = 0; i < b->nx[in]; i++)
+      worst = fmax(worst, fabs(b->dx[in][i] - b->dxf[in][i]) / fmax(fabs(b->dx[in][i]), 1));
+  CHECK(worst <= 2e-4, "%s [%s]: float kernels differ from double by %.2e", c->op, c->attrs, worst);
+}
+
+/* Float forward and backward at 1 and 2 threads must match bit for bit. */
+static void check_threads(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_op_f32 *op = vg_ops_f32[n->op];
+  float *y1 = alloc0((size_t)b->ny * sizeof(float)), *dx1[VG_MAX_IN];
+  for (int t = 1; t <= 2; t++) {
+    omp_set_num_threads(t);
+    for (int in = 0; in < n->nin; in++) memset(b->dxf[in], 0, (size_t)b->nx[in] * sizeof(float));
+    vg_kernel_f32 k = kernel32(g, n, id, b);
+    op->forward(&k);
+    if (op->backward) op->backward(&k);
+    if (t == 1) {
+      memcpy(y1, b->yf, (size_t)b->ny * sizeof(float));
+      for (int in = 0; in < n->nin; in++) {
+        dx1[in] = alloc0((size_t)b->nx[in] * sizeof(float));
+        memcpy(dx1[in], b->dxf[in], (size_t)b->nx[in] * sizeof(float));
+      }
+    }
+  }
+  CHECK(memcmp(y1, b->yf, (size_t)b->ny * sizeof(float)) == 0, "%s [%s]: output differs at 1 and 2 threads", c->op,
+        c->attrs);
+  for (int in = 0; in < n->nin; in++) {
+    CHECK(memcmp(dx1[in], b->dxf[in], (size_t)b->nx[in] * sizeof(float)) == 0,
+          "%s [%s]: gradient of input %d differs at 1 and 2 threads", c->op, c->attrs, in + 1);
+    free(dx1[in]);
+  }
+  free(y1);
+  printf("  %-14s %-32s 1 vs 2 threads identical\n", c->op, c->attrs);
+}
+
+/* An op without a backward (stop_gradient) must pass no gradient: a plan
+ * updating only what lies behind it is refused, and one beside it works. */
+static void check_no_grad(const char *opname) {
+  vg_graph *g = vg_graph_new(SEED);
+  int grp = vg_group_new(g, "a"), grp2 = vg_group_new(g, "b");
+  int64_t d[1] = {4};
+  int w = vg_param(g, grp, "w", vg_shape_of(1, d), (vg_init){VG_INIT_NORMAL, 0, 1});
+  int v = vg_param(g, grp2, "v", vg_shape_of(1, d), (vg_init){VG_INIT_NORMAL, 0, 1});
+  int s = vg_node_add(g, vg_op_find(opname), "blocked", 1, &w, NULL);
+  int in[2] = {s, v};
+  int m = vg_node_add(g, VG_OP_MUL, "m", 2, in, NULL);
+  int loss = vg_node_add(g, VG_OP_SUM, "loss", 1, &m, NULL);
+  CHECK(loss >= 0, "%s", vg_graph_error(g));
+  vg_plan *p = NULL;
+  vg_plan_spec bad = {.name = "behind", .loss = loss, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &bad, &p) == VG_ERR_GRAPH, "updating behind %s compiled", opname);
+  CHECK_CONTAINS(vg_graph_error(g), "only through stop_gradient");
+  vg_plan_spec ok = {.name = "beside", .loss = loss, .update = &grp2, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &ok, &p) == VG_OK, "%s", vg_graph_error(g));
+  if (p) {
+    CHECK(vg_plan_run(p, 0) == VG_OK, "%s", vg_graph_error(g));
+    const float *wv = vg_param_data(g, w), *gv = g->grads + g->nodes[v].off;
+    for (int i = 0; i < 4; i++) CHECK(gv[i] == wv[i], "d loss / d v[%d] = %g, want w[%d] = %g", i, gv[i], i, wv[i]);
+    vg_plan_free(p);
+  }
+  vg_graph_free(g);
+  printf("  %-14s blocks gradients\n", opname);
+}
+
+static int run_case(const gcase *c) {
+  vg_graph *g = vg_graph_new(SEED);
+  int in[VG_MAX_IN];
+  for (int k = 0; k < c->nin; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "x%d", k + 1);
+    in[k] = vg_input(g, name, parse_shape(c->shapes[k]));
+  }
+  int id = vg_node_add(g, vg_op_find(c->op), "node", c->nin, in, c->attrs);
+  if (id < 0) {
+    CHECK(0, "%s [%s]: cannot build: %s", c->op, c->attrs, vg_graph_error(g));
+    vg_graph_free(g);
+    return 0;
+  }
+  const vg_node *n = &g->nodes[id];
+  bufs b;
+  bufs_make(&b, g, n, c);
+  if (vg_ops_f32[n->op]->flags & VG_OPF_NO_GRAD) {
+    CHECK(vg_ops_f32[n->op]->backward == NULL, "%s has a backward", c->op);
+    vg_kernel_f64 k = kernel64(g, n, id, &b);
+    vg_ops_f64[n->op]->forward(&k);
+    CHECK(memcmp(b.y, b.x[0], (size_t)b.ny * sizeof(double)) == 0, "%s does not pass its value", c->op);
+    check_no_grad(c->op);
+  } else if (c->large) {
+    check_threads(c, g, n, id, &b);
+  } else {
+    for (int t = 1; t <= 2; t++) {
+      omp_set_num_threads(t);
+      for (int k = 0; k < n->nin; k++) memset(b.dx[k], 0, (size_t)b.nx[k] * sizeof(double));
+      check_gradients(c, g, n, id, &b);
+    }
+    check_float(c, g, n, id, &b);
+  }
+  bufs_free(&b);
+  vg_graph_free(g);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: test_grad OP\n");
+    return 2;
+  }
+  if (vg_op_find(argv[1]) < 0) {
+    fprintf(stderr, "test_grad: no op '%s'\n", argv[1]);
+    return 2;
+  }
+  int ran = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (strcmp(cases[i].op, argv[1]) == 0) ran += run_case(&cases[i]);
+  CHECK(ran > 0, "no gradient-check case for op '%s'", argv[1]);
+  CHECK_DONE();
+}
