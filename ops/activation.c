@@ -8,8 +8,9 @@ static vg_status unary_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-/* FWD computes y from x (and attribute a); BWD computes dx from x, y, dy. */
-#define UNARY(op, FWD, BWD, ...)                                                         \
+/* FWD computes y from x (and attribute a); BWD computes dx from x, y, dy and
+ * reads only what `reads` (VG_OPF_BWD_NO_X or _NO_Y) leaves it. */
+#define UNARY(op, reads, FWD, BWD, ...)                                                         \
   static void op##_forward(const vg_kernel *k) {                                         \
     const vg_real *x_ = k->x[0];                                                         \
     vg_real *y_ = k->y;                                                                  \
@@ -32,18 +33,19 @@ static vg_status unary_infer(vg_graph *g, vg_node *n) {
       dx_[i] += (BWD);                                                                   \
     });                                                                                  \
   }                                                                                      \
-  VG_OP_RECORD(op) = {.name = #op, .nin_min = 1, .nin_max = 1, .infer = unary_infer,     \
+  VG_OP_RECORD(op) = {.name = #op, .nin_min = 1, .nin_max = 1, .flags = reads,          \
+                      .infer = unary_infer,                                              \
                       .forward = op##_forward, .backward = op##_backward, __VA_ARGS__};
 
 #define R(c) ((vg_real)(c))
 
-UNARY(relu, x > 0 ? x : R(0), x > 0 ? dy : R(0))
-UNARY(leaky_relu, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {{"slope", VG_ATTR_NUM, 0.01, NULL}})
+UNARY(relu, VG_OPF_BWD_NO_Y, x > 0 ? x : R(0), x > 0 ? dy : R(0))
+UNARY(leaky_relu, VG_OPF_BWD_NO_Y, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {{"slope", VG_ATTR_NUM, 0.01, NULL}})
 /* Both branches keep exp's argument non-positive, so no overflow. */
-UNARY(sigmoid, x >= 0 ? R(1) / (R(1) + exp(-x)) : exp(x) / (R(1) + exp(x)), dy * y * (R(1) - y))
-UNARY(tanh, tanh(x), dy * (R(1) - y * y))
+UNARY(sigmoid, VG_OPF_BWD_NO_X, x >= 0 ? R(1) / (R(1) + exp(-x)) : exp(x) / (R(1) + exp(x)), dy * y * (R(1) - y))
+UNARY(tanh, VG_OPF_BWD_NO_X, tanh(x), dy * (R(1) - y * y))
 /* PyTorch's softplus with beta 1: linear above the threshold. */
-UNARY(softplus, x > a ? x : log1p(exp(x)), x > a ? dy : dy / (R(1) + exp(-x)),
+UNARY(softplus, VG_OPF_BWD_NO_Y, x > a ? x : log1p(exp(x)), x > a ? dy : dy / (R(1) + exp(-x)),
       .attrs = {{"threshold", VG_ATTR_NUM, 20, NULL}})
-UNARY(exp, exp(x), dy * y)
-UNARY(log, log(x), dy / x)
+UNARY(exp, VG_OPF_BWD_NO_X, exp(x), dy * y)
+UNARY(log, VG_OPF_BWD_NO_Y, log(x), dy / x)

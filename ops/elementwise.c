@@ -70,12 +70,12 @@ static void mul_backward(const vg_kernel *k) {
   ACCUMULATE(k, 1, a[i * sa]);
 }
 
-#define BINARY_RECORD(op)                                                                            \
-  VG_OP_RECORD(op) = {.name = #op, .nin_min = 2, .nin_max = 2, .infer = binary_infer,                \
+#define BINARY_RECORD(op, reads)                                                                     \
+  VG_OP_RECORD(op) = {.name = #op, .nin_min = 2, .nin_max = 2, .flags = reads, .infer = binary_infer, \
                       .forward = op##_forward, .backward = op##_backward};
-BINARY_RECORD(add)
-BINARY_RECORD(sub)
-BINARY_RECORD(mul)
+BINARY_RECORD(add, VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y)
+BINARY_RECORD(sub, VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y)
+BINARY_RECORD(mul, VG_OPF_BWD_NO_Y)
 
 /* scale: y = factor * x */
 static vg_status scale_infer(vg_graph *g, vg_node *n) {
@@ -97,6 +97,7 @@ static void scale_backward(const vg_kernel *k) {
 VG_OP_RECORD(scale) = {.name = "scale",
                        .nin_min = 1,
                        .nin_max = 1,
+                       .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                        .attrs = {{"factor", VG_ATTR_NUM, 1, NULL}},
                        .infer = scale_infer,
                        .forward = scale_forward,

@@ -10,6 +10,7 @@ VG_LOSS(kl_normal, a, R(0.5) * (exp(b) - R(1)))
 VG_OP_RECORD(kl_normal) = {.name = "kl_normal",
                            .nin_min = 2,
                            .nin_max = 2,
+                           .flags = VG_OPF_BWD_NO_Y,
                            .attrs = {VG_ATTR_REDUCTION},
                            .infer = vg_loss_infer,
                            .forward = kl_normal_forward,

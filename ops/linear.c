@@ -66,6 +66,7 @@ VG_OP_RECORD(linear) = {
     .name = "linear",
     .nin_min = 2,
     .nin_max = 3,
+    .flags = VG_OPF_BWD_NO_Y,
     .infer = linear_infer,
     .forward = linear_forward,
     .backward = linear_backward,

@@ -10,6 +10,7 @@ VG_LOSS(mse, R(2) * (a - b), R(-2) * (a - b))
 VG_OP_RECORD(mse) = {.name = "mse",
                      .nin_min = 1,
                      .nin_max = 2,
+                     .flags = VG_OPF_BWD_NO_Y,
                      .attrs = {VG_ATTR_REDUCTION, {"target", VG_ATTR_NUM, 0, NULL}},
                      .infer = vg_loss_infer,
                      .forward = mse_forward,

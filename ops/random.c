@@ -33,7 +33,7 @@ static void reparam_backward(const vg_kernel *k) {
 VG_OP_RECORD(reparam) = {.name = "reparam",
                          .nin_min = 2,
                          .nin_max = 2,
-                         .flags = VG_OPF_RANDOM,
+                         .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_Y,
                          .infer = reparam_infer,
                          .forward = reparam_forward,
                          .backward = reparam_backward};
@@ -62,7 +62,7 @@ static void noise_backward(const vg_kernel *k) {
 VG_OP_RECORD(gaussian_noise) = {.name = "gaussian_noise",
                                 .nin_min = 1,
                                 .nin_max = 1,
-                                .flags = VG_OPF_RANDOM,
+                                .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                                 .attrs = {{"mean", VG_ATTR_NUM, 0, NULL}, {"sd", VG_ATTR_NUM, 1, NULL}},
                                 .infer = noise_infer,
                                 .forward = noise_forward,

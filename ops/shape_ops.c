@@ -58,9 +58,9 @@ static void concat_forward(const vg_kernel *k) { concat_move(k, 0); }
 static void concat_backward(const vg_kernel *k) { concat_move(k, 1); }
 
 VG_OP_RECORD(concat) = {.name = "concat",
+                        .flags = VG_OPF_VARIADIC | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                         .nin_min = 1,
                         .nin_max = VG_MAX_IN,
-                        .flags = VG_OPF_VARIADIC,
                         .attrs = {{"axis", VG_ATTR_INT, -1, NULL}},
                         .infer = concat_infer,
                         .forward = concat_forward,
@@ -104,6 +104,7 @@ static void slice_forward(const vg_kernel *k) { slice_move(k, 0); }
 static void slice_backward(const vg_kernel *k) { slice_move(k, 1); }
 
 VG_OP_RECORD(slice) = {.name = "slice",
+                         .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                        .nin_min = 1,
                        .nin_max = 1,
                        .attrs = {{"axis", VG_ATTR_INT, -1, NULL}, {"start", VG_ATTR_INT, 0, NULL}, {"len", VG_ATTR_INT, 1, NULL}},
@@ -142,6 +143,7 @@ static vg_status reshape_infer(vg_graph *g, vg_node *n) {
 }
 
 VG_OP_RECORD(reshape) = {.name = "reshape",
+                         .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                          .nin_min = 1,
                          .nin_max = 1,
                          .attrs = {{"dims", VG_ATTR_DIMS, 0, NULL}},
@@ -159,6 +161,7 @@ static vg_status flatten_infer(vg_graph *g, vg_node *n) {
 }
 
 VG_OP_RECORD(flatten) = {.name = "flatten",
+                         .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                          .nin_min = 1,
                          .nin_max = 1,
                          .infer = flatten_infer,

@@ -68,6 +68,7 @@ enum {
 
 _Static_assert(MC % MR == 0 && MC_NESTED % MR == 0, "MC must be a multiple of MR");
 _Static_assert(NC % NR == 0 && NC_NESTED % NR == 0, "NC must be a multiple of NR");
+_Static_assert(NC / NR >= MAXT, "the column split gives each thread its own slivers of the B buffer");
 _Static_assert(MC_NESTED * KC + NC_NESTED * KC <= ABUF, "nested blocks must fit an A buffer");
 
 static _Alignas(64) float g_bpack[2][KC * NC];
@@ -427,44 +428,64 @@ static void barrier(int nt) {
 #endif
 }
 
-static void worker(const job *j, int t, int nt, float *abuf) {
-  const int M = j->M, N = j->N, K = j->K;
-  int row0 = 0, row1 = M;
-  if (!j->nsplit) { /* my rows, in whole MR tiles */
-    int lo, hi;
-    split_range((M + MR - 1) / MR, nt, t, &lo, &hi);
-    row0 = imin(M, lo * MR);
-    row1 = imin(M, hi * MR);
+/* Column split: this thread owns whole slivers [s0, s1) of C's columns and
+ * packs them into its own stretch of the B buffer, a chunk at a time, so no
+ * other thread ever touches them and no barrier is needed. It packs all of A. */
+static void worker_cols(const job *j, int t, int nt, float *abuf) {
+  const int M = j->M, K = j->K, per = j->nc / NR / nt;
+  int s0, s1;
+  split_range((j->N + NR - 1) / NR, nt, t, &s0, &s1);
+  float *bp = j->bbuf[0] + (ptrdiff_t)t * per * KC * NR;
+  for (int sc = s0; sc < s1; sc += per) {
+    const int jc = sc * NR, ns = imin(per, s1 - sc);
+    for (int pc = 0; pc < K; pc += j->kcn) {
+      const int kc = imin(j->kcn, K - pc);
+      const float beta = pc == 0 ? j->beta : 1.0f;
+      packB(j, jc, 0, ns, pc, kc, bp);
+      for (int ic = 0; ic < M; ic += j->mc) {
+        const int mc = imin(j->mc, M - ic);
+        packA(j, ic, mc, pc, kc, abuf);
+        macro_kernel(j, abuf, bp, ic, mc, jc, 0, ns, kc, beta);
+      }
+    }
   }
+}
+
+/* Row split: this thread owns whole MR-row tiles [row0, row1) and packs its
+ * own A; the B panel is packed by all threads together. */
+static void worker_rows(const job *j, int t, int nt, float *abuf) {
+  const int M = j->M, N = j->N, K = j->K;
+  int lo, hi;
+  split_range((M + MR - 1) / MR, nt, t, &lo, &hi);
+  const int row0 = imin(M, lo * MR), row1 = imin(M, hi * MR);
   int step = 0;
   for (int jc = 0; jc < N; jc += j->nc) {
     const int nc = imin(j->nc, N - jc), ns = (nc + NR - 1) / NR;
-    int s0, s1; /* slivers this thread packs */
+    int s0, s1; /* the slivers this thread packs for everyone */
     split_range(ns, nt, t, &s0, &s1);
     for (int pc = 0; pc < K; pc += j->kcn, step++) {
       const int kc = imin(j->kcn, K - pc);
       const float beta = pc == 0 ? j->beta : 1.0f;
-      float *bp = j->bbuf[j->nsplit ? 0 : step & 1];
+      float *bp = j->bbuf[step & 1];
       packB(j, jc, s0, s1, pc, kc, bp);
-      if (j->nsplit) {
-        for (int ic = 0; ic < M; ic += j->mc) {
-          const int mc = imin(j->mc, M - ic);
-          packA(j, ic, mc, pc, kc, abuf);
-          macro_kernel(j, abuf, bp, ic, mc, jc, s0, s1, kc, beta);
-        }
-      } else {
-        /* Publishes the B panel. The next step packs the other buffer, and
-         * nobody can be still reading that one: everyone has passed this
-         * barrier, so finished the step before. */
-        barrier(nt);
-        for (int ic = row0; ic < row1; ic += j->mc) {
-          const int mc = imin(j->mc, row1 - ic);
-          packA(j, ic, mc, pc, kc, abuf);
-          macro_kernel(j, abuf, bp, ic, mc, jc, 0, ns, kc, beta);
-        }
+      /* Publishes the B panel. The next step packs the other buffer, which
+       * nobody still reads: to be past this barrier everyone has finished
+       * the previous step. */
+      barrier(nt);
+      for (int ic = row0; ic < row1; ic += j->mc) {
+        const int mc = imin(j->mc, row1 - ic);
+        packA(j, ic, mc, pc, kc, abuf);
+        macro_kernel(j, abuf, bp, ic, mc, jc, 0, ns, kc, beta);
       }
     }
   }
+}
+
+static void worker(const job *j, int t, int nt, float *abuf) {
+  if (j->nsplit)
+    worker_cols(j, t, nt, abuf);
+  else
+    worker_rows(j, t, nt, abuf);
 }
 
 /* C = beta * C, never reading C when beta == 0. */

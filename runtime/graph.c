@@ -216,7 +216,7 @@ static vg_status check_name(vg_graph *g, const char *kind, const char *name) {
                          g->where[0] ? ": " : "", kind, name, VG_NAME_MAX - 1);
   int other = vg_node_find(g, name);
   if (other >= 0)
-    return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s '%s': the name is taken by a %s node created at %s", g->where,
+    return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s '%s': the name is taken by the %s node created at %s", g->where,
                          g->where[0] ? ": " : "", kind, name, vg_op_name(g->nodes[other].op),
                          g->nodes[other].where[0] ? g->nodes[other].where : "?");
   return VG_OK;

@@ -49,7 +49,11 @@ enum {
   VG_OPF_SOURCE = 1,     /* input or parameter: no forward work */
   VG_OPF_RANDOM = 2,     /* draws from the counter RNG (seed, step, node) */
   VG_OPF_NO_GRAD = 4,    /* passes no gradient to its inputs (stop_gradient) */
-  VG_OPF_VARIADIC = 8    /* takes nin_min..VG_MAX_IN inputs */
+  VG_OPF_VARIADIC = 8,   /* takes nin_min..VG_MAX_IN inputs */
+  /* What the backward does not read, so the memory plan can free it once
+   * the forward consumers are done (PyTorch's saved tensors, by flag). */
+  VG_OPF_BWD_NO_Y = 16,  /* its own output */
+  VG_OPF_BWD_NO_X = 32   /* its inputs' values (shapes are still there) */
 };
 
 /* What a kernel sees. Backward *adds* into dx[k]; dx[k] is NULL when input k

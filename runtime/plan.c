@@ -213,15 +213,17 @@ static vg_status plan_memory(compiler *c) {
     int v = c->order[i];
     const vg_node *nd = &g->nodes[v];
     if (is_source(nd)) continue;
-    int end = c->bwd[v] ? c->tb[v] : c->tf[v];
-    /* Consumers read the value in their forward and, conservatively, in
-     * their backward. */
+    /* A value lives until its last reader: consumers' forwards, its own
+     * backward unless that skips y, consumers' backwards unless they skip x. */
+    int end = c->tf[v];
+    if (c->bwd[v] && !(vg_ops_f32[nd->op]->flags & VG_OPF_BWD_NO_Y)) end = c->tb[v];
     for (int j = 0; j < c->norder; j++) {
-      const vg_node *u = &g->nodes[c->order[j]];
-      for (int k = 0; k < u->nin; k++)
-        if (u->in[k] == v) {
-          if (c->tf[c->order[j]] > end) end = c->tf[c->order[j]];
-          if (c->bwd[c->order[j]] && c->tb[c->order[j]] > end) end = c->tb[c->order[j]];
+      int u = c->order[j];
+      const vg_node *un = &g->nodes[u];
+      for (int k = 0; k < un->nin; k++)
+        if (un->in[k] == v) {
+          if (c->tf[u] > end) end = c->tf[u];
+          if (c->bwd[u] && !(vg_ops_f32[un->op]->flags & VG_OPF_BWD_NO_X) && c->tb[u] > end) end = c->tb[u];
         }
     }
     if (p->keep[v]) end = last;

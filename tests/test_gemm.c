@@ -2,7 +2,7 @@
  * inputs) over odd shapes, shapes straddling the block sizes, all four
  * transposes, padded leading dimensions, several alpha and beta (beta == 0
  * with NaN-filled C), on the AVX2 path and on the forced portable path; and
- * that 1, 2 and 3 threads, and calls from inside a parallel region, give
+ * that 1 to 4 threads, and calls from inside a parallel region, give
  * bit-identical results. Prints the first failure; exits non-zero on any. */
 #include <float.h>
 #include <math.h>
@@ -181,8 +181,8 @@ static void check_degenerate(void) {
   checks += 3;
 }
 
-/* Same inputs at 1, 2 and 3 threads, and from inside a parallel region: the
- * bytes of C must match. */
+/* Same inputs at 1 to 4 threads (more than the cores, to shake out races),
+ * and from inside a parallel region: the bytes of C must match. */
 static void check_determinism(void) {
   static const int dshapes[][3] = {
       {128, 400, 784}, {128, 784, 400}, {128, 20, 400}, {20, 400, 128}, {400, 784, 128},
@@ -194,13 +194,13 @@ static void check_determinism(void) {
       const int lda = tA ? M : K, ldb = tB ? K : N;
       const size_t na = (size_t)M * K, nb = (size_t)K * N, nc = (size_t)M * N;
       float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C0 = malloc(nc * sizeof *C0);
-      float *C[4];
-      for (int r = 0; r < 4; r++) C[r] = malloc(nc * sizeof *C[r]);
+      float *C[5];
+      for (int r = 0; r < 5; r++) C[r] = malloc(nc * sizeof *C[r]);
       for (size_t i = 0; i < na; i++) A[i] = frand();
       for (size_t i = 0; i < nb; i++) B[i] = frand();
       for (size_t i = 0; i < nc; i++) C0[i] = frand();
       const float beta = (s % 2) ? 0.5f : 0.0f;
-      for (int r = 0; r < 3; r++) {
+      for (int r = 0; r < 4; r++) {
         set_threads(r + 1);
         memcpy(C[r], C0, nc * sizeof *C0);
         vg_sgemm(tA, tB, M, N, K, 1.25f, A, lda, B, ldb, beta, C[r], N);
@@ -212,27 +212,27 @@ static void check_determinism(void) {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(2) reduction(&& : nested_ok)
       {
-        float *mine = omp_get_thread_num() == 0 ? C[3] : malloc(nc * sizeof *mine);
+        float *mine = omp_get_thread_num() == 0 ? C[4] : malloc(nc * sizeof *mine);
         if (mine) {
           memcpy(mine, C0, nc * sizeof *C0);
           vg_sgemm(tA, tB, M, N, K, 1.25f, A, lda, B, ldb, beta, mine, N);
           nested_ok = memcmp(mine, C[0], nc * sizeof *C0) == 0;
-          if (mine != C[3]) free(mine);
+          if (mine != C[4]) free(mine);
         }
       }
 #else
-      memcpy(C[3], C[0], nc * sizeof *C0);
+      memcpy(C[4], C[0], nc * sizeof *C0);
 #endif
-      for (int r = 1; r < 3; r++)
+      for (int r = 1; r < 4; r++)
         if (memcmp(C[0], C[r], nc * sizeof *C0) != 0)
           FAIL("%c%c M=%d N=%d K=%d kernel=%s: 1 and %d threads differ", tA ? 'T' : 'N', tB ? 'T' : 'N', M, N,
                K, vg_sgemm_kernel_name(), r + 1);
       if (!nested_ok)
         FAIL("%c%c M=%d N=%d K=%d kernel=%s: call inside a parallel region differs", tA ? 'T' : 'N',
              tB ? 'T' : 'N', M, N, K, vg_sgemm_kernel_name());
-      checks += 3;
+      checks += 4;
       free(A), free(B), free(C0);
-      for (int r = 0; r < 4; r++) free(C[r]);
+      for (int r = 0; r < 5; r++) free(C[r]);
     }
   set_threads(2);
 }

@@ -1,0 +1,153 @@
+#include "optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+typedef struct entry {
+  int group;
+  double lr;
+  float *m, *v;
+} entry;
+
+struct vg_optim {
+  vg_graph *g;
+  vg_optim_conf c;
+  entry *e;
+  int n;
+  int64_t t;
+};
+
+vg_optim_conf vg_optim_defaults(vg_optim_kind kind) {
+  vg_optim_conf c;
+  memset(&c, 0, sizeof c);
+  c.kind = kind;
+  c.lr = kind == VG_OPTIM_SGD ? 1e-2 : 1e-3;
+  c.beta1 = 0.9, c.beta2 = 0.999, c.alpha = 0.99;
+  c.eps = 1e-8;
+  c.weight_decay = kind == VG_OPTIM_ADAMW ? 1e-2 : 0;
+  return c;
+}
+
+const char *vg_optim_kind_name(vg_optim_kind kind) {
+  static const char *names[] = {"sgd", "adam", "adamw", "rmsprop"};
+  return kind >= 0 && kind <= VG_OPTIM_RMSPROP ? names[kind] : "?";
+}
+
+static int uses_m(const vg_optim_conf *c) { return c->kind != VG_OPTIM_RMSPROP || c->momentum != 0; }
+static int uses_v(const vg_optim_conf *c) { return c->kind != VG_OPTIM_SGD; }
+
+vg_status vg_optim_new(vg_graph *g, const vg_optim_conf *conf, const int *groups, const double *lr, int ngroups,
+                       vg_optim **out) {
+  *out = NULL;
+  if (!g->frozen && vg_graph_freeze(g)) return VG_ERR_NOMEM;
+  if (conf->lr < 0 || conf->eps < 0 || conf->beta1 < 0 || conf->beta1 >= 1 || conf->beta2 < 0 || conf->beta2 >= 1 ||
+      conf->momentum < 0 || conf->alpha < 0 || conf->alpha >= 1)
+    return vg_graph_fail(g, VG_ERR_ARG, "%s: bad settings (lr %g, betas %g %g, momentum %g, alpha %g, eps %g)",
+                         vg_optim_kind_name(conf->kind), conf->lr, conf->beta1, conf->beta2, conf->momentum,
+                         conf->alpha, conf->eps);
+  vg_optim *o = calloc(1, sizeof *o);
+  entry *e = calloc((size_t)(ngroups ? ngroups : 1), sizeof *e);
+  if (!o || !e) {
+    free(o), free(e);
+    return vg_graph_fail(g, VG_ERR_NOMEM, "optimizer: out of memory");
+  }
+  o->g = g, o->c = *conf, o->e = e, o->n = ngroups;
+  for (int i = 0; i < ngroups; i++) {
+    if (groups[i] < 0 || groups[i] >= g->ngroups) {
+      vg_optim_free(o);
+      return vg_graph_fail(g, VG_ERR_ARG, "optimizer: no parameter group %d", groups[i]);
+    }
+    size_t len = g->groups[groups[i]].len ? g->groups[groups[i]].len : 1;
+    e[i].group = groups[i];
+    e[i].lr = lr ? lr[i] : conf->lr;
+    if ((uses_m(conf) && !(e[i].m = calloc(len, sizeof(float)))) || (uses_v(conf) && !(e[i].v = calloc(len, sizeof(float))))) {
+      vg_optim_free(o);
+      return vg_graph_fail(g, VG_ERR_NOMEM, "optimizer: out of memory for group '%s'", g->groups[groups[i]].name);
+    }
+  }
+  *out = o;
+  return VG_OK;
+}
+
+void vg_optim_free(vg_optim *o) {
+  if (!o) return;
+  for (int i = 0; i < o->n; i++) free(o->e[i].m), free(o->e[i].v);
+  free(o->e);
+  free(o);
+}
+
+/* Each element of a group is updated by one thread: no order to depend on. */
+static void step_group(const vg_optim_conf *c, entry *e, float *p, const float *grad, int64_t n, int64_t t) {
+  (void)t;
+  const float lr = (float)e->lr, wd = (float)c->weight_decay, mom = (float)c->momentum;
+  float *m = e->m, *v = e->v;
+  switch (c->kind) {
+    case VG_OPTIM_SGD: {
+#pragma omp parallel for schedule(static) if (n >= VG_PAR_MIN)
+      for (int64_t i = 0; i < n; i++) {
+        float g = grad[i] + wd * p[i];
+        if (mom != 0) {
+          m[i] = mom * m[i] + g;
+          g = c->nesterov ? g + mom * m[i] : m[i];
+        }
+        p[i] -= lr * g;
+      }
+      break;
+    }
+    case VG_OPTIM_ADAM:
+    case VG_OPTIM_ADAMW: {
+      const float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
+      const double bc1 = 1 - pow(c->beta1, (double)t), bc2 = 1 - pow(c->beta2, (double)t);
+      const float step = (float)(e->lr / bc1), root_bc2 = (float)sqrt(bc2);
+      const int decoupled = c->kind == VG_OPTIM_ADAMW;
+#pragma omp parallel for schedule(static) if (n >= VG_PAR_MIN)
+      for (int64_t i = 0; i < n; i++) {
+        float g = grad[i];
+        if (decoupled) p[i] *= 1 - lr * wd;
+        else g += wd * p[i];
+        m[i] = b1 * m[i] + (1 - b1) * g;
+        v[i] = b2 * v[i] + (1 - b2) * g * g;
+        p[i] -= step * m[i] / (sqrtf(v[i]) / root_bc2 + eps);
+      }
+      break;
+    }
+    case VG_OPTIM_RMSPROP: {
+      const float a = (float)c->alpha, eps = (float)c->eps;
+#pragma omp parallel for schedule(static) if (n >= VG_PAR_MIN)
+      for (int64_t i = 0; i < n; i++) {
+        float g = grad[i] + wd * p[i];
+        v[i] = a * v[i] + (1 - a) * g * g;
+        float upd = g / (sqrtf(v[i]) + eps);
+        if (mom != 0) upd = m[i] = mom * m[i] + upd;
+        p[i] -= lr * upd;
+      }
+      break;
+    }
+  }
+}
+
+void vg_optim_step(vg_optim *o) {
+  o->t++;
+  for (int i = 0; i < o->n; i++) {
+    const vg_group *gr = &o->g->groups[o->e[i].group];
+    step_group(&o->c, &o->e[i], o->g->params + gr->off, o->g->grads + gr->off, (int64_t)gr->len, o->t);
+  }
+}
+
+void vg_optim_set_lr(vg_optim *o, int i, double lr) {
+  if (i >= 0 && i < o->n) o->e[i].lr = lr;
+}
+double vg_optim_get_lr(const vg_optim *o, int i) { return i >= 0 && i < o->n ? o->e[i].lr : 0; }
+int vg_optim_ngroups(const vg_optim *o) { return o->n; }
+int vg_optim_group(const vg_optim *o, int i) { return i >= 0 && i < o->n ? o->e[i].group : -1; }
+int64_t vg_optim_steps(const vg_optim *o) { return o->t; }
+void vg_optim_set_steps(vg_optim *o, int64_t t) { o->t = t; }
+
+float *vg_optim_state(vg_optim *o, int i, int which, size_t *len) {
+  if (i < 0 || i >= o->n) return NULL;
+  *len = o->g->groups[o->e[i].group].len;
+  return which == 0 ? o->e[i].m : o->e[i].v;
+}

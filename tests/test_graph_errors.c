@@ -1,0 +1,118 @@
+/* Each kind of bad graph gives its error, with the exact text a user sees,
+ * and leaves the graph usable (AddressSanitizer checks for leaks). */
+#include <stdlib.h>
+
+#include "check.h"
+#include "graph.h"
+#include "plan.h"
+
+static vg_graph *g;
+static int x, grp;
+
+static void fresh(void) {
+  vg_graph_free(g);
+  g = vg_graph_new(1);
+  int64_t d[2] = {256, 400};
+  vg_graph_set_where(g, "aae.lua:12");
+  x = vg_input(g, "x", vg_shape_of(2, d));
+  grp = vg_group_new(g, "encoder");
+}
+
+static int param(const char *name, int64_t a, int64_t b) {
+  int64_t d[2] = {a, b};
+  return vg_param(g, grp, name, vg_shape_of(b ? 2 : 1, d), (vg_init){VG_INIT_NORMAL, 0, 0.1});
+}
+
+static void shape_mismatch(void) {
+  fresh();
+  int w = param("encoder.fc2.weight", 150, 1000), b = param("encoder.fc2.bias", 150, 0);
+  int in[3] = {x, w, b};
+  int before = g->n;
+  int y = vg_node_add(g, VG_OP_LINEAR, "encoder.fc2", 3, in, NULL);
+  CHECK(y == -1, "mismatched linear was accepted");
+  CHECK(g->n == before, "a failed node was left in the graph");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: linear 'encoder.fc2': input has 400 features, weight expects 1000 "
+                                  "(input [256,400], weight 'encoder.fc2.weight' [150,1000])") == 0,
+        "got: %s", vg_graph_error(g));
+  int64_t d[2] = {256, 399};
+  int x2 = vg_input(g, "x2", vg_shape_of(2, d));
+  int ab[2] = {x, x2};
+  CHECK(vg_node_add(g, VG_OP_ADD, "both", 2, ab, NULL) == -1, "mismatched add was accepted");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: add 'both': 'x' [256,400] and 'x2' [256,399] differ "
+                                  "(one must match the other or be a scalar)") == 0,
+        "got: %s", vg_graph_error(g));
+}
+
+static void loss_not_scalar(void) {
+  fresh();
+  int w = param("w", 10, 400);
+  int in[2] = {x, w};
+  int y = vg_node_add(g, VG_OP_LINEAR, "y", 2, in, NULL);
+  vg_plan *p = NULL;
+  vg_plan_spec s = {.name = "train", .loss = y, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &s, &p) == VG_ERR_GRAPH && p == NULL, "non-scalar loss compiled");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: compile 'train': loss 'y' must be a scalar, but its shape is "
+                                  "[256,10]; reduce it with sum or mean, or give the loss op reduction=sum") == 0,
+        "got: %s", vg_graph_error(g));
+}
+
+static void param_not_reaching(void) {
+  fresh();
+  int w = param("w", 10, 400);
+  vg_graph_set_where(g, "aae.lua:20");
+  param("unused.weight", 3, 3);
+  int in[2] = {x, w};
+  int y = vg_node_add(g, VG_OP_LINEAR, "y", 2, in, NULL);
+  int l = vg_node_add(g, VG_OP_SUM, "loss", 1, &y, NULL);
+  vg_plan *p = NULL;
+  vg_plan_spec s = {.name = "train", .loss = l, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &s, &p) == VG_ERR_GRAPH && p == NULL, "unreached parameter compiled");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:20: compile 'train': parameter 'unused.weight' (group 'encoder') does not "
+                                  "reach loss 'loss'; did you mean to update another group, or forget to use the "
+                                  "layer?") == 0,
+        "got: %s", vg_graph_error(g));
+}
+
+static void cycle(void) {
+  fresh();
+  int a = vg_node_add(g, VG_OP_RELU, "a", 1, &x, NULL);
+  int b = vg_node_add(g, VG_OP_TANH, "b", 1, &a, NULL);
+  int c = vg_node_add(g, VG_OP_SIGMOID, "c", 1, &b, NULL);
+  CHECK(vg_node_connect(g, a, 0, c) == VG_OK, "%s", vg_graph_error(g));
+  int l = vg_node_add(g, VG_OP_SUM, "loss", 1, &c, NULL);
+  vg_plan *p = NULL;
+  vg_plan_spec s = {.name = "train", .loss = l};
+  CHECK(vg_plan_compile(g, &s, &p) == VG_ERR_GRAPH && p == NULL, "cyclic graph compiled");
+  CHECK(strcmp(vg_graph_error(g), "compile 'train': the graph has a cycle: 'c' -> 'b' -> 'a' -> 'c' "
+                                  "(each node feeds the next)") == 0,
+        "got: %s", vg_graph_error(g));
+}
+
+static void bad_arguments(void) {
+  fresh();
+  CHECK(vg_node_add(g, VG_OP_LEAKY_RELU, "lr", 1, &x, "slop=0.2") == -1, "unknown option accepted");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: leaky_relu: unknown option 'slop' (valid: slope)") == 0, "got: %s",
+        vg_graph_error(g));
+  int two[2] = {x, x};
+  CHECK(vg_node_add(g, VG_OP_RELU, "r", 2, two, NULL) == -1, "wrong input count accepted");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: relu 'r': takes 1 input, got 2") == 0, "got: %s", vg_graph_error(g));
+  CHECK(vg_node_add(g, VG_OP_BCE, "l", 1, &x, "reduction=avg") == -1, "bad enum accepted");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: bce: option 'reduction' must be one of none|sum|mean|batchmean, "
+                                  "got 'avg'") == 0,
+        "got: %s", vg_graph_error(g));
+  CHECK(vg_node_add(g, VG_OP_RELU, "x", 1, &x, NULL) == -1, "duplicate name accepted");
+  CHECK_CONTAINS(vg_graph_error(g), "the name is taken by the input node created at aae.lua:12");
+  CHECK(vg_node_add(g, VG_OP_RESHAPE, "r", 1, &x, "dims=7,-1") == -1, "impossible reshape accepted");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: reshape 'r': cannot reshape 'x' [256,400] (102400 values) to [7,-1]") == 0,
+        "got: %s", vg_graph_error(g));
+}
+
+int main(void) {
+  shape_mismatch();
+  loss_not_scalar();
+  param_not_reaching();
+  cycle();
+  bad_arguments();
+  vg_graph_free(g);
+  CHECK_DONE();
+}

@@ -1,0 +1,142 @@
+/* The compiled plan: memory reuse, no allocation while running, fetched
+ * values, a node feeding two consumers, and finding the first bad node. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "graph.h"
+#include "plan.h"
+
+/* Linked with --wrap for these: count calls from the runtime's code. */
+static int counting, allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+void *__real_aligned_alloc(size_t a, size_t n);
+void *__wrap_malloc(size_t n) { allocs += counting; return __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t m) { allocs += counting; return __real_calloc(n, m); }
+void *__wrap_realloc(void *p, size_t n) { allocs += counting; return __real_realloc(p, n); }
+void *__wrap_aligned_alloc(size_t a, size_t n) { allocs += counting; return __real_aligned_alloc(a, n); }
+
+static int linear(vg_graph *g, int grp, const char *name, int x, int64_t in, int64_t out) {
+  char wn[64];
+  snprintf(wn, sizeof wn, "%s.weight", name);
+  int64_t d[2] = {out, in};
+  int w = vg_param(g, grp, wn, vg_shape_of(2, d), (vg_init){VG_INIT_XAVIER_UNIFORM, 1, 0});
+  int ins[2] = {x, w};
+  return vg_node_add(g, VG_OP_LINEAR, name, 2, ins, NULL);
+}
+
+/* A deep MLP: activations die layer by layer, so the arena must be much
+ * smaller than one buffer per value; running allocates nothing. */
+static void memory_reuse(void) {
+  vg_graph *g = vg_graph_new(3);
+  int64_t d[2] = {64, 128};
+  int x = vg_input(g, "x", vg_shape_of(2, d));
+  int grp = vg_group_new(g, "net");
+  int h = x, hidden = -1;
+  for (int l = 0; l < 12; l++) {
+    char n[32];
+    snprintf(n, sizeof n, "fc%d", l);
+    h = linear(g, grp, n, h, 128, 128);
+    h = vg_node_add(g, VG_OP_TANH, NULL, 1, &h, NULL);
+    if (l == 5) hidden = h;
+  }
+  int loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &h, NULL);
+  vg_plan *p;
+  vg_plan_spec s = {.name = "deep", .loss = loss, .update = &grp, .nupdate = 1, .fetch = &hidden, .nfetch = 1};
+  CHECK(vg_plan_compile(g, &s, &p) == VG_OK, "%s", vg_graph_error(g));
+  vg_plan_stats st = vg_plan_get_stats(p);
+  printf("  deep mlp: arena %zu bytes, %zu without reuse\n", st.arena_bytes, st.naive_bytes);
+  CHECK(st.arena_bytes * 2 < st.naive_bytes, "arena %zu is not well below %zu", st.arena_bytes, st.naive_bytes);
+  for (int i = 0; i < 64 * 128; i++) vg_input_data(g, x)[i] = (float)sin(i * 0.1);
+  CHECK(vg_plan_run(p, 0) == VG_OK, "%s", vg_graph_error(g)); /* warm up OpenMP's pool */
+  counting = 1;
+  for (int step = 1; step < 4; step++) CHECK(vg_plan_run(p, (uint64_t)step) == VG_OK, "%s", vg_graph_error(g));
+  counting = 0;
+  CHECK(allocs == 0, "running the plan allocated %d times", allocs);
+  CHECK(vg_plan_value(p, hidden) != NULL, "fetched node not kept");
+  CHECK(vg_plan_value(p, loss) != NULL && isfinite(vg_plan_value(p, loss)[0]), "loss not readable");
+  CHECK(vg_plan_value(p, g->nodes[hidden].in[0]) == NULL, "an unfetched intermediate is readable");
+  vg_plan_free(p);
+  vg_graph_free(g);
+}
+
+/* z feeds two branches whose losses add: d loss / d w must be the sum of
+ * both paths' gradients. Checked against central differences in float. */
+static void shared_node(void) {
+  vg_graph *g = vg_graph_new(4);
+  int64_t d[2] = {5, 6};
+  int x = vg_input(g, "x", vg_shape_of(2, d));
+  int grp = vg_group_new(g, "net");
+  int z = linear(g, grp, "enc", x, 6, 4);
+  int a = vg_node_add(g, VG_OP_TANH, "a", 1, &z, NULL);
+  int b = linear(g, grp, "other", z, 4, 3);
+  int la = vg_node_add(g, VG_OP_SUM, "la", 1, &a, NULL);
+  int lb = vg_node_add(g, VG_OP_MSE, "lb", 1, &b, "target=0.3 reduction=sum");
+  int ab[2] = {la, lb};
+  int loss = vg_node_add(g, VG_OP_ADD, "loss", 2, ab, NULL);
+  vg_plan *p;
+  vg_plan_spec s = {.name = "shared", .loss = loss, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &s, &p) == VG_OK, "%s", vg_graph_error(g));
+  for (int i = 0; i < 30; i++) vg_input_data(g, x)[i] = (float)cos(i);
+  vg_plan_run(p, 0);
+  float *w = vg_param_data(g, vg_node_find(g, "enc.weight"));
+  float *dw = g->grads + g->nodes[vg_node_find(g, "enc.weight")].off;
+  float analytic[24];
+  memcpy(analytic, dw, sizeof analytic);
+  double worst = 0;
+  for (int i = 0; i < 24; i++) {
+    float keep = w[i];
+    w[i] = keep + 1e-2f;
+    vg_plan_run(p, 0);
+    double lp = vg_plan_value(p, loss)[0];
+    w[i] = keep - 1e-2f;
+    vg_plan_run(p, 0);
+    double lm = vg_plan_value(p, loss)[0];
+    w[i] = keep;
+    double num = (lp - lm) / 2e-2;
+    worst = fmax(worst, fabs(num - analytic[i]) / fmax(fabs(num), 1));
+  }
+  CHECK(worst < 5e-3, "gradient through a shared node is off by %.2e", worst);
+  vg_plan_free(p);
+  vg_graph_free(g);
+}
+
+/* log of a negative input: the run reports the loss; the check names log. */
+static void first_bad_node(void) {
+  vg_graph *g = vg_graph_new(5);
+  int64_t d[1] = {4};
+  vg_graph_set_where(g, "model.lua:7");
+  int x = vg_input(g, "x", vg_shape_of(1, d));
+  int grp = vg_group_new(g, "net");
+  int w = vg_param(g, grp, "w", vg_shape_of(1, d), (vg_init){VG_INIT_CONST, 1, 0});
+  int xw[2] = {x, w};
+  int m = vg_node_add(g, VG_OP_MUL, "m", 2, xw, NULL);
+  vg_graph_set_where(g, "model.lua:8");
+  int lg = vg_node_add(g, VG_OP_LOG, "logm", 1, &m, NULL);
+  int e = vg_node_add(g, VG_OP_EXP, "e", 1, &lg, NULL);
+  int loss = vg_node_add(g, VG_OP_SUM, "loss", 1, &e, NULL);
+  vg_plan *p;
+  vg_plan_spec s = {.name = "reconstruct", .loss = loss, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &s, &p) == VG_OK, "%s", vg_graph_error(g));
+  float *xv = vg_input_data(g, x);
+  xv[0] = 1, xv[1] = 2, xv[2] = -1, xv[3] = 3;
+  CHECK(vg_plan_run(p, 17) == VG_ERR_NUMERIC, "NaN loss not reported");
+  CHECK(strcmp(vg_graph_error(g), "model.lua:8: run 'reconstruct', step 17: loss 'loss' is nan") == 0 ||
+            strcmp(vg_graph_error(g), "model.lua:8: run 'reconstruct', step 17: loss 'loss' is -nan") == 0,
+        "got: %s", vg_graph_error(g));
+  CHECK(vg_plan_check_finite(p, 17) == VG_ERR_NUMERIC, "bad node not found");
+  CHECK(strcmp(vg_graph_error(g), "model.lua:8: run 'reconstruct', step 17: output of log 'logm' is not finite") == 0,
+        "got: %s", vg_graph_error(g));
+  vg_plan_free(p);
+  vg_graph_free(g);
+}
+
+int main(void) {
+  memory_reuse();
+  shared_node();
+  first_bad_node();
+  CHECK_DONE();
+}
