@@ -314,9 +314,10 @@ VG_AVX2_INLINE void ukr_avx2_body(const int mr, const int nv, int nr, int kc, co
   a += MR;                                  \
   b += NR;
 
+  /* Unrolled by two only: gcc 12 spills an accumulator when unrolling by four. */
   int k = kc;
-  for (; k >= 4; k -= 4) {
-    VG_STEP VG_STEP VG_STEP VG_STEP
+  for (; k >= 2; k -= 2) {
+    VG_STEP VG_STEP
   }
   for (; k > 0; k--) {
     VG_STEP

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The test command: configure, build and run ctest three ways —
+# Lua 5.4 (Release), LuaJIT (Release), and AddressSanitizer +
+# UndefinedBehaviorSanitizer (Lua 5.4, Debug). Any failure fails the script.
+#   scripts/test.sh              # all three
+#   scripts/test.sh lua54        # one of: lua54 luajit asan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+configs=("$@")
+[ ${#configs[@]} -gt 0 ] || configs=(lua54 luajit asan)
+
+run() {
+  local name=$1 dir=$2
+  shift 2
+  echo "=== $name: configure and build in $dir"
+  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j"$jobs"
+  echo "=== $name: ctest"
+  (cd "$dir" && OMP_NUM_THREADS=2 ctest --output-on-failure -j1)
+}
+
+mkdir -p build-tests
+for c in "${configs[@]}"; do
+  case $c in
+    lua54) run "Lua 5.4" build-tests/lua54 -DCMAKE_BUILD_TYPE=Release -DVG_LUA=lua5.4 ;;
+    luajit) run "LuaJIT" build-tests/luajit -DCMAKE_BUILD_TYPE=Release -DVG_LUA=luajit ;;
+    asan)
+      # Leak checks stay on; UBSan stops at the first report.
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        run "ASan+UBSan" build-tests/asan -DCMAKE_BUILD_TYPE=Debug -DVG_LUA=lua5.4 -DVG_SANITIZE=ON -DVG_BENCH=OFF ;;
+    *) echo "unknown configuration '$c' (lua54, luajit, asan)" >&2; exit 2 ;;
+  esac
+done
+echo "=== all configurations passed: ${configs[*]}"
