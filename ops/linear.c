@@ -21,6 +21,8 @@ static vg_status linear_infer(vg_graph *g, vg_node *n) {
   }
   n->shape = *x;
   n->shape.d[x->nd - 1] = w->d[0];
+  if (vg_shape_numel(x) / x->d[x->nd - 1] > INT32_MAX || w->d[0] > INT32_MAX || w->d[1] > INT32_MAX)
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "matrix dimensions past 2^31 (input %s)", sx);
   return VG_OK;
 }
 

@@ -125,6 +125,7 @@ static void copy_backward(const vg_kernel *k) {
 static vg_status reshape_infer(vg_graph *g, vg_node *n) {
   const vg_shape *s = vg_in_shape(g, n, 0);
   vg_shape d = n->attr.dims;
+  if (d.nd < 1 || d.nd > VG_MAX_DIMS) return vg_op_fail(g, n, VG_ERR_ARG, "dims must have 1 to %d entries", VG_MAX_DIMS);
   int64_t known = 1;
   int free_at = -1;
   char a[VG_SHAPE_STRLEN], b[VG_SHAPE_STRLEN];

@@ -110,15 +110,18 @@ vg_status vg_attrs_set_num(vg_graph *g, vg_op_id op, vg_attrs *a, const char *ke
   int i = attr_index(op, key);
   if (i < 0) return unknown_key(g, op, key);
   const vg_attr_spec *s = &vg_ops_f32[op]->attrs[i];
+  if (!isfinite(v))
+    return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s: option '%s' must be a finite number, got %g", g->where,
+                         g->where[0] ? ": " : "", vg_op_name(op), key, v);
   if (s->kind == VG_ATTR_NUM) {
     a->v[i] = v;
     return VG_OK;
   }
-  if (s->kind == VG_ATTR_INT && v == floor(v) && fabs(v) < 9e15) {
+  if (s->kind == VG_ATTR_INT && v == floor(v) && fabs(v) <= 2147483647.0) {
     a->v[i] = v;
     return VG_OK;
   }
-  if (s->kind == VG_ATTR_DIMS) {
+  if (s->kind == VG_ATTR_DIMS && v == floor(v) && fabs(v) <= 2147483647.0) {
     a->dims.nd = 1;
     a->dims.d[0] = (int64_t)v;
     return VG_OK;
@@ -152,7 +155,7 @@ vg_status vg_attrs_set_str(vg_graph *g, vg_op_id op, vg_attrs *a, const char *ke
     while (*p) {
       char *end;
       long long x = strtoll(p, &end, 10);
-      if (end == p || d.nd == VG_MAX_DIMS) goto bad;
+      if (end == p || d.nd == VG_MAX_DIMS || x > 2147483647LL || x < -1) goto bad;
       d.d[d.nd++] = x;
       p = end;
       if (*p == ',') p++;
@@ -226,17 +229,25 @@ static vg_status check_shape(vg_graph *g, const char *kind, const char *name, co
   if (s->nd < 0 || s->nd > VG_MAX_DIMS)
     return vg_graph_fail(g, VG_ERR_SHAPE, "%s%s%s '%s': %d dimensions (at most %d)", g->where, g->where[0] ? ": " : "",
                          kind, name, s->nd, VG_MAX_DIMS);
-  for (int i = 0; i < s->nd; i++)
-    if (s->d[i] <= 0 || s->d[i] > (1ll << 40)) {
-      char b[VG_SHAPE_STRLEN];
-      return vg_graph_fail(g, VG_ERR_SHAPE, "%s%s%s '%s': bad shape %s", g->where, g->where[0] ? ": " : "", kind, name,
-                           vg_shape_str(s, b, sizeof b));
-    }
+  if (!vg_shape_valid(s)) {
+    char b[VG_SHAPE_STRLEN];
+    return vg_graph_fail(g, VG_ERR_SHAPE, "%s%s%s '%s': bad shape %s (dimensions must be positive, at most 2^36 values)",
+                         g->where, g->where[0] ? ": " : "", kind, name, vg_shape_str(s, b, sizeof b));
+  }
   return VG_OK;
 }
 
+/* Once a plan or optimizer holds pointers into the graph, it stops growing. */
+static vg_status check_open(vg_graph *g, const char *kind, const char *name) {
+  if (!g->frozen) return VG_OK;
+  return vg_graph_fail(g, VG_ERR_GRAPH,
+                       "%s%s%s '%s': the graph is sealed (a plan was compiled or an optimizer made from it); "
+                       "declare every node before that",
+                       g->where, g->where[0] ? ": " : "", kind, name ? name : "");
+}
+
 int vg_input(vg_graph *g, const char *name, vg_shape shape) {
-  if (check_name(g, "input", name) || check_shape(g, "input", name, &shape)) return -1;
+  if (check_open(g, "input", name) || check_name(g, "input", name) || check_shape(g, "input", name, &shape)) return -1;
   float *data = calloc((size_t)vg_shape_numel(&shape), sizeof *data);
   vg_node *n = data ? node_push(g) : NULL;
   if (!n) {
@@ -260,11 +271,7 @@ int vg_group_new(vg_graph *g, const char *name) {
     vg_graph_fail(g, VG_ERR_ARG, "group name '%.40s...' too long", name);
     return -1;
   }
-  if (g->frozen) {
-    vg_graph_fail(g, VG_ERR_GRAPH, "%s%sgroup '%s': parameters are already laid out (a plan was compiled)", g->where,
-                  g->where[0] ? ": " : "", name);
-    return -1;
-  }
+  if (check_open(g, "group", name)) return -1;
   if (g->ngroups == g->gcap) {
     int cap = g->gcap ? 2 * g->gcap : 8;
     vg_group *gr = realloc(g->groups, (size_t)cap * sizeof *gr);
@@ -287,11 +294,7 @@ int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init i
     vg_graph_fail(g, VG_ERR_ARG, "%s%sparam '%s': no group %d", g->where, g->where[0] ? ": " : "", name, group);
     return -1;
   }
-  if (g->frozen) {
-    vg_graph_fail(g, VG_ERR_GRAPH, "%s%sparam '%s': parameters are already laid out (a plan was compiled)", g->where,
-                  g->where[0] ? ": " : "", name);
-    return -1;
-  }
+  if (check_open(g, "param", name)) return -1;
   vg_node *n = node_push(g);
   if (!n) {
     vg_graph_fail(g, VG_ERR_NOMEM, "param '%s': out of memory", name);
@@ -322,10 +325,15 @@ int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const
                   rec->name);
     return -1;
   }
+  if (check_open(g, rec->name, name)) return -1;
   char auto_name[VG_NAME_MAX];
   if (!name || !*name) {
-    /* Unnamed nodes get "<op>_<id>"; errors still find them by the script line. */
-    snprintf(auto_name, sizeof auto_name, "%s_%d", rec->name, g->n);
+    /* Unnamed nodes get "<op>_<k>", the first k that is free; errors still
+     * find them by the script line. */
+    for (int k = g->n;; k++) {
+      snprintf(auto_name, sizeof auto_name, "%s_%d", rec->name, k);
+      if (vg_node_find(g, auto_name) < 0) break;
+    }
     name = auto_name;
   }
   if (check_name(g, rec->name, name)) return -1;
@@ -375,10 +383,23 @@ vg_status vg_node_connect(vg_graph *g, int node, int slot, int src) {
   vg_node *n = &g->nodes[node];
   if (slot < 0 || slot >= n->nin)
     return vg_graph_fail(g, VG_ERR_ARG, "connect: %s '%s' has no input %d", vg_op_name(n->op), n->name, slot + 1);
-  int old = n->in[slot];
+  if (check_open(g, vg_op_name(n->op), n->name)) return VG_ERR_GRAPH;
+  /* Consumers come after their inputs in id order (a cycle made here is
+   * reported by compiling), so one pass re-infers everything downstream;
+   * on any failure every node is put back as it was. */
+  size_t count = (size_t)(g->n - node);
+  vg_node *saved = malloc(count * sizeof *saved);
+  if (!saved) return vg_graph_fail(g, VG_ERR_NOMEM, "connect: out of memory");
+  memcpy(saved, n, count * sizeof *saved);
   n->in[slot] = src;
-  vg_status st = infer_node(g, n);
-  if (st) n->in[slot] = old;
+  vg_status st = VG_OK;
+  for (int i = node; i < g->n && !st; i++) {
+    vg_node *m = &g->nodes[i];
+    if (m->op == VG_OP_INPUT || m->op == VG_OP_PARAM) continue;
+    if (!(st = infer_node(g, m))) st = check_shape(g, vg_op_name(m->op), m->name, &m->shape);
+  }
+  if (st) memcpy(n, saved, count * sizeof *saved);
+  free(saved);
   return st;
 }
 

@@ -347,6 +347,9 @@ static vg_status check_spec(vg_graph *g, const vg_plan_spec *s) {
     return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': parameter groups to update but no loss", name);
   if (s->loss >= 0) {
     const vg_node *l = &g->nodes[s->loss];
+    if (is_source(l))
+      return vg_graph_fail(g, VG_ERR_GRAPH, "%s%scompile '%s': %s '%s' cannot be a loss; a loss is computed by an op",
+                           l->where, l->where[0] ? ": " : "", name, vg_op_name(l->op), l->name);
     if (vg_shape_numel(&l->shape) != 1) {
       char b[VG_SHAPE_STRLEN];
       return vg_graph_fail(g, VG_ERR_GRAPH,

@@ -28,6 +28,9 @@ typedef enum vg_status {
 vg_shape vg_shape_of(int nd, const int64_t *d);
 vg_shape vg_shape_scalar(void);
 int64_t vg_shape_numel(const vg_shape *s);
+/* 0..VG_MAX_DIMS positive dimensions with at most VG_MAX_NUMEL elements. */
+int vg_shape_valid(const vg_shape *s);
+#define VG_MAX_NUMEL ((int64_t)1 << 36)
 int vg_shape_eq(const vg_shape *a, const vg_shape *b);
 /* Writes "[256,400]" (or "[]" for a scalar) into buf; returns buf. */
 char *vg_shape_str(const vg_shape *s, char *buf, size_t len);

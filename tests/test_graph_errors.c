@@ -107,7 +107,62 @@ static void bad_arguments(void) {
         "got: %s", vg_graph_error(g));
 }
 
+static void sealed_and_connect(void) {
+  fresh();
+  int a = vg_node_add(g, VG_OP_RELU, "a", 1, &x, NULL);
+  int b = vg_node_add(g, VG_OP_CONCAT, "cat", 2, (int[]){a, x}, "axis=1");
+  vg_node_add(g, VG_OP_ADD, "sum", 2, (int[]){a, x}, NULL);
+  int64_t d[2] = {5, 5};
+  int bad = vg_input(g, "bad", vg_shape_of(2, d));
+  int64_t d2[2] = {256, 40};
+  int other = vg_input(g, "other", vg_shape_of(2, d2));
+  /* Rewiring that breaks a consumer is refused and changes nothing. */
+  CHECK(vg_node_connect(g, b, 1, bad) == VG_ERR_SHAPE, "bad connect accepted");
+  CHECK(g->nodes[b].shape.d[1] == 800 && g->nodes[b].in[1] == x, "failed connect left the node changed");
+  CHECK(vg_node_connect(g, a, 0, other) == VG_ERR_SHAPE, "connect breaking a consumer accepted");
+  CHECK_CONTAINS(vg_graph_error(g), "add 'sum'");
+  CHECK(g->nodes[a].shape.d[1] == 400 && g->nodes[a].in[0] == x, "failed connect left the node changed");
+  /* A good rewiring re-infers the consumers. */
+  int y = vg_node_add(g, VG_OP_TANH, "y", 1, &other, NULL);
+  int cat2 = vg_node_add(g, VG_OP_CONCAT, "cat2", 2, (int[]){y, x}, "axis=1");
+  int64_t d3[2] = {256, 7};
+  int seven = vg_input(g, "seven", vg_shape_of(2, d3));
+  CHECK(vg_node_connect(g, y, 0, seven) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(g->nodes[cat2].shape.d[1] == 407, "consumer not re-inferred: %lld", (long long)g->nodes[cat2].shape.d[1]);
+  /* A parameter is not a loss. */
+  int w = param("w", 1, 0);
+  vg_plan *p = NULL;
+  vg_plan_spec s = {.name = "train", .loss = w, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &s, &p) == VG_ERR_GRAPH, "a parameter compiled as a loss");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: compile 'train': param 'w' cannot be a loss; a loss is computed by an "
+                                  "op") == 0,
+        "got: %s", vg_graph_error(g));
+  /* After compiling, the graph is sealed. */
+  int l = vg_node_add(g, VG_OP_MEAN, "l", 1, &cat2, NULL);
+  vg_plan_spec s2 = {.name = "fwd", .loss = l};
+  CHECK(vg_plan_compile(g, &s2, &p) == VG_OK, "%s", vg_graph_error(g));
+  vg_plan_free(p);
+  CHECK(vg_node_add(g, VG_OP_RELU, "late", 1, &x, NULL) == -1, "node added to a sealed graph");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: relu 'late': the graph is sealed (a plan was compiled or an optimizer "
+                                  "made from it); declare every node before that") == 0,
+        "got: %s", vg_graph_error(g));
+  CHECK(vg_node_connect(g, a, 0, x) == VG_ERR_GRAPH, "connect on a sealed graph");
+  /* Automatic names step around names the user took. */
+  fresh();
+  int taken = vg_node_add(g, VG_OP_RELU, "relu_3", 1, &x, NULL);
+  int auto1 = vg_node_add(g, VG_OP_RELU, NULL, 1, &x, NULL);
+  CHECK(taken >= 0 && auto1 >= 0, "%s", vg_graph_error(g));
+  int64_t huge[4] = {65536, 65536, 65536, 65536};
+  CHECK(vg_input(g, "huge", vg_shape_of(4, huge)) == -1, "an input of 2^64 values was accepted");
+  int64_t six[6] = {1, 2, 3, 4, 5, 6};
+  CHECK(vg_input(g, "six", vg_shape_of(6, six)) == -1, "6 dimensions accepted");
+  CHECK_CONTAINS(vg_graph_error(g), "6 dimensions (at most 5)");
+  CHECK(vg_node_add(g, VG_OP_GAUSSIAN_NOISE, "n", 1, &x, "sd=nan") == -1, "sd=nan accepted");
+  CHECK_CONTAINS(vg_graph_error(g), "option 'sd' must be a finite number");
+}
+
 int main(void) {
+  sealed_and_connect();
   shape_mismatch();
   loss_not_scalar();
   param_not_reaching();

@@ -1,0 +1,108 @@
+/* The IDX reader: good files raw and gzipped, and each way a file can lie,
+ * with the exact message (file, byte offset, what is wrong). */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "check.h"
+#include "idx.h"
+
+static const char *dir;
+
+static void path_of(char *buf, size_t len, const char *name) { snprintf(buf, len, "%s/%s", dir, name); }
+
+static void write_raw(const char *name, const void *bytes, size_t n) {
+  char p[512];
+  path_of(p, sizeof p, name);
+  FILE *f = fopen(p, "wb");
+  fwrite(bytes, 1, n, f);
+  fclose(f);
+}
+
+static void write_gz(const char *name, const void *bytes, size_t n) {
+  char p[512];
+  path_of(p, sizeof p, name);
+  gzFile f = gzopen(p, "wb");
+  gzwrite(f, bytes, (unsigned)n);
+  gzclose(f);
+}
+
+/* A 3x2x2 image file with bytes 0..11 after the header. */
+static size_t images(uint8_t *buf) {
+  const uint8_t head[] = {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2};
+  memcpy(buf, head, sizeof head);
+  for (int i = 0; i < 12; i++) buf[16 + i] = (uint8_t)i;
+  return 28;
+}
+
+static void expect_error(const char *name, const char *want_tail) {
+  char p[512], err[1024], want[1024];
+  path_of(p, sizeof p, name);
+  snprintf(want, sizeof want, "%s: %s", p, want_tail);
+  vg_idx idx;
+  CHECK(vg_idx_load(p, &idx, err, sizeof err) != VG_OK, "%s loaded", name);
+  CHECK(strcmp(err, want) == 0, "\n  got  %s\n  want %s", err, want);
+  CHECK(idx.data == NULL, "%s: data left behind", name);
+}
+
+int main(int argc, char **argv) {
+  dir = argc > 1 ? argv[1] : ".";
+  uint8_t buf[64];
+  size_t n = images(buf);
+  write_raw("good", buf, n);
+  write_gz("good.gz", buf, n);
+  const char *good[] = {"good", "good.gz"};
+  for (int i = 0; i < 2; i++) {
+    char p[512], err[1024];
+    path_of(p, sizeof p, good[i]);
+    vg_idx idx;
+    CHECK(vg_idx_load(p, &idx, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(idx.ndim == 3 && idx.dims[0] == 3 && idx.dims[1] == 2 && idx.dims[2] == 2 && idx.len == 12, "%s: header",
+          good[i]);
+    for (size_t j = 0; j < idx.len; j++) CHECK(idx.data[j] == j, "%s: byte %zu", good[i], j);
+    vg_idx_free(&idx);
+  }
+  write_raw("truncated", buf, n - 5);
+  expect_error("truncated", "byte 23: file ends after 7 of the 12 data bytes its header promises (3x2x2)");
+  write_gz("truncated.gz", buf, n - 5);
+  expect_error("truncated.gz", "byte 23: file ends after 7 of the 12 data bytes its header promises (3x2x2)");
+  write_raw("short_header", buf, 10);
+  expect_error("short_header", "byte 8: file ends inside dimension 2 of 3");
+  uint8_t bad[64];
+  memcpy(bad, buf, n);
+  bad[2] = 0x0D; /* floats: not what an image file holds */
+  write_raw("magic", bad, n);
+  expect_error("magic", "byte 0: bad magic number 0x00000d03 (an IDX file of unsigned bytes starts 0x000008 then 1 to "
+                        "4 dimensions)");
+  memcpy(bad, buf, n);
+  bad[7] = 2; /* claims 2 images, holds 3 */
+  write_raw("lying", bad, n);
+  expect_error("lying", "byte 24: data continues past the 8 bytes its header promises (wrong dimensions?)");
+  memcpy(bad, buf, n);
+  bad[4] = 0xFF; /* 4 billion images */
+  write_raw("huge", bad, n);
+  expect_error("huge", "byte 4: dimensions 4278190083x2x2 claim more than 4 GiB of data");
+  expect_error("missing", "cannot open: No such file or directory");
+
+  /* The real MNIST test set, where the checkout has it beside the repo. */
+  const char *mnist = getenv("VG_MNIST_DIR");
+  if (mnist) {
+    char p[512], err[1024];
+    vg_idx im, lb;
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte.gz", mnist);
+    CHECK(vg_idx_load(p, &im, err, sizeof err) == VG_OK, "%s", err);
+    snprintf(p, sizeof p, "%s/t10k-labels-idx1-ubyte.gz", mnist);
+    CHECK(vg_idx_load(p, &lb, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(im.ndim == 3 && im.dims[0] == 10000 && im.dims[1] == 28 && im.dims[2] == 28, "MNIST images header");
+    CHECK(lb.ndim == 1 && lb.dims[0] == 10000, "MNIST labels header");
+    int counts[10] = {0};
+    for (size_t i = 0; i < lb.len; i++) {
+      CHECK(lb.data[i] < 10, "label %zu is %d", i, lb.data[i]);
+      if (lb.data[i] < 10) counts[lb.data[i]]++;
+    }
+    CHECK(counts[0] == 980 && counts[1] == 1135, "MNIST test label counts %d %d", counts[0], counts[1]);
+    vg_idx_free(&im);
+    vg_idx_free(&lb);
+  }
+  CHECK_DONE();
+}
