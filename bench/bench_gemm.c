@@ -7,9 +7,10 @@
  * product until at least min_ms (default 50) have passed and reports the mean
  * time per product; the two libraries are measured alternately for `rounds`
  * rounds (default 5) and the best of each is kept, which filters out noise
- * from other work on the machine. A pause separates the two libraries so the
- * spinning worker threads of one do not steal the cores of the other. The
- * whole run takes about half a minute.
+ * from other work on the machine. Before each measurement the product runs
+ * untimed for 200 ms, so the spinning worker threads of the other library
+ * have gone to sleep and the cores are up to speed. The whole run takes about
+ * half a minute.
  *
  * Every shape is also checked against OpenBLAS; a wrong result makes the exit
  * status non-zero. A low speed ratio does not: the goal (ratio >= 0.8) is
@@ -51,11 +52,6 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void pause_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
 }
 
 typedef struct problem {
@@ -148,17 +144,13 @@ int main(int argc, char **argv) {
     if (!ok) failed = 1;
 
     double best[2] = {INFINITY, INFINITY};
-    for (int lib = 0; lib < 2; lib++) { /* warm-up: caches, pages, thread pools */
-      run(lib ? &po : &pv, lib);
-      time_one(lib ? &po : &pv, lib, min_s / 5);
-    }
     for (int r = 0; r < rounds; r++)
       for (int lib = 0; lib < 2; lib++) {
         /* Both libgomp and OpenBLAS keep their workers spinning for about
-         * 100 ms after a call; let the other library's go to sleep, then
-         * wake ours up (and the core's clock) before timing. */
-        pause_ms(250);
-        time_one(lib ? &po : &pv, lib, 0.01);
+         * 100 ms after a call, and the cores take a while to come back to
+         * full speed: run untimed long enough for the other library's
+         * workers to go to sleep and for ours to be up to speed. */
+        time_one(lib ? &po : &pv, lib, 0.2);
         double t = time_one(lib ? &po : &pv, lib, min_s);
         if (t < best[lib]) best[lib] = t;
       }

@@ -5,6 +5,8 @@
 
 #include "compat.h"
 
+int luaopen_vaegraph_core(lua_State *L);
+
 static const char usage[] =
     "usage: vaegraph SCRIPT.lua [script options]\n"
     "       vaegraph --help | --version\n";
@@ -31,6 +33,19 @@ int main(int argc, char **argv) {
     return 1;
   }
   luaL_openlibs(L);
+  /* require "vaegraph" finds lua/vaegraph.lua (the source tree's first, so a
+   * build runs what is checked out), and vaegraph.core is linked in. */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, luaopen_vaegraph_core);
+  lua_setfield(L, -2, "vaegraph.core");
+  lua_pop(L, 1);
+  const char *dir = getenv("VAEGRAPH_LUA_DIR");
+  lua_getfield(L, -1, "path");
+  lua_pushfstring(L, "%s/?.lua;%s/?.lua;%s/?.lua;%s", dir ? dir : VG_SOURCE_LUA_DIR, VG_SOURCE_LUA_DIR, VG_LUA_DIR,
+                  lua_tostring(L, -1));
+  lua_setfield(L, -3, "path");
+  lua_pop(L, 2);
   /* arg: [0] is the script, [1..] its options, as the stock interpreter does. */
   lua_newtable(L);
   for (int i = 1; i < argc; i++) {

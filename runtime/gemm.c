@@ -129,7 +129,7 @@ typedef struct job {
   int avx2;
   int nsplit;   /* 1: split columns among threads, 0: rows */
   float *bbuf[2];
-  float *abuf;  /* nested mode only: A buffer of the calling thread */
+  long long stamp0; /* row split: stamp of the first K step of this call */
 } job;
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
@@ -222,14 +222,18 @@ VG_AVX2_INLINE void tr8x8(__m256 *r) {
 }
 
 static VG_AVX2 void packA_avx2(const job *j, int i0, int mc, int p0, int kc, float *out) {
-  if (j->transA) { /* each k row of the sliver is contiguous: the plain copy vectorises well */
-    packA_c(j, i0, mc, p0, kc, out);
-    return;
-  }
   for (int r = 0; r < mc; r += MR, out += (ptrdiff_t)kc * MR) {
     int mr = imin(MR, mc - r);
     if (mr < MR) {
       packA_c(j, i0 + r, mr, p0, kc, out);
+      continue;
+    }
+    if (j->transA) { /* the 6 values of each k are contiguous: copy 4 + 2 */
+      const float *src = j->A + (ptrdiff_t)p0 * j->lda + i0 + r;
+      for (int k = 0; k < kc; k++, src += j->lda) {
+        _mm_storeu_ps(out + k * MR, _mm_loadu_ps(src));
+        _mm_storel_pi((__m64 *)(void *)(out + k * MR + 4), _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(const void *)(src + 4)));
+      }
       continue;
     }
     const float *src = j->A + (ptrdiff_t)(i0 + r) * j->lda + p0;
@@ -429,14 +433,33 @@ static void split_range(int n, int nt, int t, int *lo, int *hi) {
   *hi = (int)((long long)n * (t + 1) / nt);
 }
 
-static void barrier(int nt) {
-#ifdef _OPENMP
-  if (nt > 1) {
-#pragma omp barrier
-  }
-#else
-  (void)nt;
+/* Point-to-point hand-over of B slivers between the threads of the row
+ * split, instead of a barrier: a thread starts on the slivers it packed
+ * itself and only then needs the others', which are usually ready by then.
+ * Stamps grow across calls (one per K step), so no reset is needed. One
+ * cache line per flag: they are written by one thread and polled by others. */
+typedef struct flag {
+  long long v;
+  char pad[64 - sizeof(long long)];
+} flag;
+static _Alignas(64) flag g_packed[MAXT]; /* stamp of the last step whose B slivers thread t packed */
+static _Alignas(64) flag g_used[MAXT];   /* stamp of the last step thread t finished computing */
+static long long g_stamp;                /* last stamp handed out */
+
+static void publish(flag *f, long long v) { __atomic_store_n(&f->v, v, __ATOMIC_RELEASE); }
+
+/* Waits until f reaches v. Spins briefly, then yields: when the machine is
+ * oversubscribed the thread we wait for may need this core to run at all. */
+static void wait_for(const flag *f, long long v) {
+  for (int spins = 0; __atomic_load_n(&f->v, __ATOMIC_ACQUIRE) < v; spins++) {
+    if (spins < 20000) {
+#if VG_X86
+      _mm_pause();
 #endif
+    } else {
+      sched_yield();
+    }
+  }
 }
 
 /* Column split: this thread owns whole slivers [s0, s1) of C's columns and
@@ -462,32 +485,47 @@ static void worker_cols(const job *j, int t, int nt, float *abuf) {
   }
 }
 
-/* Row split: this thread owns whole MR-row tiles [row0, row1) and packs its
- * own A; the B panel is packed by all threads together. */
+/* Row split: this thread owns rows [row0, row1) and packs its own A; the B
+ * panel is packed by all threads together, each a contiguous run of slivers,
+ * handed over through g_packed. The rows need not start on a multiple of MR:
+ * an element's arithmetic is the same in a tile of any height, so an even
+ * split (128 rows: 64 + 64, not 66 + 62) keeps results bit-identical and
+ * balances better. */
 static void worker_rows(const job *j, int t, int nt, float *abuf) {
   const int M = j->M, N = j->N, K = j->K;
-  int lo, hi;
-  split_range((M + MR - 1) / MR, nt, t, &lo, &hi);
-  const int row0 = imin(M, lo * MR), row1 = imin(M, hi * MR);
+  int row0, row1;
+  split_range(M, nt, t, &row0, &row1);
   int step = 0;
   for (int jc = 0; jc < N; jc += j->nc) {
     const int nc = imin(j->nc, N - jc), ns = (nc + NR - 1) / NR;
-    int s0, s1; /* the slivers this thread packs for everyone */
-    split_range(ns, nt, t, &s0, &s1);
     for (int pc = 0; pc < K; pc += j->kcn, step++) {
       const int kc = imin(j->kcn, K - pc);
       const float beta = pc == 0 ? j->beta : 1.0f;
+      const long long stamp = j->stamp0 + step;
       float *bp = j->bbuf[step & 1];
+      /* B is double buffered: this buffer was last read two steps ago, and
+       * everyone must be done with that step before it is overwritten. */
+      if (step >= 2)
+        for (int u = 0; u < nt; u++)
+          if (u != t) wait_for(&g_used[u], stamp - 2);
+      int s0, s1;
+      split_range(ns, nt, t, &s0, &s1);
       packB(j, jc, s0, s1, pc, kc, bp);
-      /* Publishes the B panel. The next step packs the other buffer, which
-       * nobody still reads: to be past this barrier everyone has finished
-       * the previous step. */
-      barrier(nt);
+      if (nt > 1) publish(&g_packed[t], stamp);
       for (int ic = row0; ic < row1; ic += j->mc) {
         const int mc = imin(j->mc, row1 - ic);
         packA(j, ic, mc, pc, kc, abuf);
-        macro_kernel(j, abuf, bp, ic, mc, jc, 0, ns, kc, beta);
+        /* Own slivers first, then the next threads' in turn. */
+        for (int q = 0; q < nt; q++) {
+          const int u = (t + q) % nt;
+          int a, b;
+          split_range(ns, nt, u, &a, &b);
+          if (a == b) continue;
+          if (q > 0 && ic == row0) wait_for(&g_packed[u], stamp);
+          macro_kernel(j, abuf, bp, ic, mc, jc, a, b, kc, beta);
+        }
       }
+      if (nt > 1) publish(&g_used[t], stamp);
     }
   }
 }
@@ -497,6 +535,14 @@ static void worker(const job *j, int t, int nt, float *abuf) {
     worker_cols(j, t, nt, abuf);
   else
     worker_rows(j, t, nt, abuf);
+}
+
+/* Time to run `rows` rows through the micro-kernel, in full 6-row tiles: a
+ * tile of r < 6 rows has 2r independent FMA chains, too few to hide the
+ * 4-cycle FMA latency below r = 4, so it costs max(r, 4) / 6 of a full one. */
+static double rows_cost(int rows) {
+  const int r = rows % MR;
+  return rows / MR + (r ? (r < 4 ? 4 : r) / (double)MR : 0.0);
 }
 
 /* C = beta * C, never reading C when beta == 0. */
@@ -569,12 +615,14 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
   if (nt > 1 && work / nt < MIN_WORK_PER_THREAD) nt = (int)(work / MIN_WORK_PER_THREAD);
   if (nt > tm * tn) nt = tm * tn;
   if (nt < 1) nt = 1;
-  /* Rows unless splitting columns leaves the busiest thread fewer tiles
+  /* Rows unless splitting columns gives the busiest thread less work
    * (columns make every thread pack all of A). */
-  const long loadm = (long)((tm + nt - 1) / nt) * tn, loadn = (long)((tn + nt - 1) / nt) * tm;
+  const double loadm = rows_cost((M + nt - 1) / nt) * tn, loadn = rows_cost(M) * ((tn + nt - 1) / nt);
   j.nsplit = nt > 1 && loadn < loadm;
   j.bbuf[0] = g_bpack[0];
   j.bbuf[1] = g_bpack[1];
+  j.stamp0 = g_stamp + 1;
+  g_stamp += (long long)((N + NC - 1) / NC) * nkb;
 
   if (nt == 1) {
     worker(&j, 0, 1, g_apack[0]);

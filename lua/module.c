@@ -1,0 +1,507 @@
+/* vaegraph.core: the C runtime seen from Lua. Graphs, plans and optimizers
+ * are userdata with __gc; nodes and groups are integer ids, wrapped into
+ * objects by lua/vaegraph.lua. This file is the one place where a runtime
+ * error (a value) becomes a Lua error, prefixed with the script position. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "graph.h"
+#include "idx.h"
+#include "optim.h"
+#include "plan.h"
+
+#define GRAPH_MT "vaegraph.graph"
+#define PLAN_MT "vaegraph.plan"
+#define OPTIM_MT "vaegraph.optim"
+#define DATA_MT "vaegraph.idx"
+
+typedef struct lgraph {
+  vg_graph *g;
+} lgraph;
+
+/* Plans and optimizers keep their graph alive through a registry ref. */
+typedef struct lplan {
+  vg_plan *p;
+  int graph_ref;
+} lplan;
+
+typedef struct loptim {
+  vg_optim *o;
+  int graph_ref;
+} loptim;
+
+/* ---- errors ---- */
+
+/* The runtime's message already carries the script position when a node is
+ * involved; other messages get the caller's position from luaL_where. */
+static int raise(lua_State *L, const char *msg) {
+  if (strstr(msg, ".lua:")) {
+    lua_pushstring(L, msg);
+    return lua_error(L);
+  }
+  luaL_where(L, 1);
+  lua_pushstring(L, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+static int raise_graph(lua_State *L, vg_graph *g) { return raise(L, vg_graph_error(g)); }
+
+/* "file.lua:12" of the innermost Lua function calling into C. */
+static void set_where(lua_State *L, vg_graph *g) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    lua_getinfo(L, "Sl", &ar);
+    if (ar.currentline > 0 && ar.short_src[0] != '[') {
+      /* Skip frames inside the library itself: the user wants their line. */
+      if (strstr(ar.short_src, "vaegraph.lua")) continue;
+      const char *base = strrchr(ar.short_src, '/');
+      char where[VG_WHERE_MAX];
+      snprintf(where, sizeof where, "%s:%d", base ? base + 1 : ar.short_src, ar.currentline);
+      vg_graph_set_where(g, where);
+      return;
+    }
+  }
+  vg_graph_set_where(g, NULL);
+}
+
+/* ---- helpers ---- */
+
+static vg_graph *check_graph(lua_State *L, int i) {
+  lgraph *lg = luaL_checkudata(L, i, GRAPH_MT);
+  if (!lg->g) luaL_argerror(L, i, "graph already freed");
+  return lg->g;
+}
+
+static vg_shape check_shape(lua_State *L, int i) {
+  luaL_checktype(L, i, LUA_TTABLE);
+  vg_shape s = vg_shape_scalar();
+  int n = (int)vg_rawlen(L, i);
+  if (n > VG_MAX_DIMS) luaL_argerror(L, i, "a shape has at most 5 dimensions");
+  for (int k = 1; k <= n; k++) {
+    lua_rawgeti(L, i, k);
+    if (!lua_isnumber(L, -1)) luaL_argerror(L, i, "a shape is a list of positive integers");
+    lua_Number v = lua_tonumber(L, -1);
+    if (v != floor(v) || v < 1 || v > 2147483647.0) luaL_argerror(L, i, "a shape is a list of positive integers");
+    s.d[s.nd++] = (int64_t)v;
+    lua_pop(L, 1);
+  }
+  return s;
+}
+
+static void push_shape(lua_State *L, const vg_shape *s) {
+  lua_createtable(L, s->nd, 0);
+  for (int k = 0; k < s->nd; k++) {
+    lua_pushinteger(L, (lua_Integer)s->d[k]);
+    lua_rawseti(L, -2, k + 1);
+  }
+}
+
+static int check_node(lua_State *L, vg_graph *g, int i) {
+  lua_Integer id = vg_checkint(L, i);
+  if (id < 0 || id >= g->n) luaL_argerror(L, i, "not a node of this graph");
+  return (int)id;
+}
+
+/* A list of integer ids at index i (absent or nil: empty). Returns the count. */
+static int check_ids(lua_State *L, int i, int *ids, int max, int limit, const char *what) {
+  if (lua_isnoneornil(L, i)) return 0;
+  luaL_checktype(L, i, LUA_TTABLE);
+  int n = (int)vg_rawlen(L, i);
+  if (n > max) luaL_error(L, "at most %d %s", max, what);
+  for (int k = 1; k <= n; k++) {
+    lua_rawgeti(L, i, k);
+    lua_Number v = lua_tonumber(L, -1);
+    if (!lua_isnumber(L, -1) || v != floor(v) || v < 0 || v >= limit) luaL_error(L, "bad %s id in position %d", what, k);
+    ids[k - 1] = (int)v;
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
+/* ---- graph ---- */
+
+static int l_graph(lua_State *L) {
+  lua_Integer seed = luaL_optinteger(L, 1, 0);
+  lgraph *lg = lua_newuserdata(L, sizeof *lg);
+  lg->g = NULL;
+  luaL_getmetatable(L, GRAPH_MT);
+  lua_setmetatable(L, -2);
+  lg->g = vg_graph_new((uint64_t)seed);
+  if (!lg->g) return luaL_error(L, "out of memory");
+  return 1;
+}
+
+static int l_graph_gc(lua_State *L) {
+  lgraph *lg = luaL_checkudata(L, 1, GRAPH_MT);
+  vg_graph_free(lg->g);
+  lg->g = NULL;
+  return 0;
+}
+
+static int l_input(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  vg_shape s = check_shape(L, 3);
+  set_where(L, g);
+  int id = vg_input(g, name, s);
+  if (id < 0) return raise_graph(L, g);
+  lua_pushinteger(L, id);
+  return 1;
+}
+
+static int l_group(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  const char *name = luaL_checkstring(L, 2);
+  set_where(L, g);
+  int id = vg_group_new(g, name);
+  if (id < 0) return raise_graph(L, g);
+  lua_pushinteger(L, id);
+  return 1;
+}
+
+static const char *const init_names[] = {"zeros",          "const",          "uniform",        "normal",
+                                         "kaiming_uniform", "kaiming_normal", "xavier_uniform", "xavier_normal", NULL};
+
+/* g:param(group, name, shape, init, a, b) */
+static int l_param(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  int group = (int)vg_checkint(L, 2);
+  const char *name = luaL_checkstring(L, 3);
+  vg_shape s = check_shape(L, 4);
+  vg_init init = {(vg_init_kind)luaL_checkoption(L, 5, "zeros", init_names), luaL_optnumber(L, 6, 0),
+                  luaL_optnumber(L, 7, 0)};
+  set_where(L, g);
+  int id = vg_param(g, group, name, s, init);
+  if (id < 0) return raise_graph(L, g);
+  lua_pushinteger(L, id);
+  return 1;
+}
+
+/* Attributes from a Lua table {key = number | string | {dims}}. */
+static void read_attrs(lua_State *L, vg_graph *g, int op, int i, vg_attrs *a) {
+  *a = vg_attrs_default(op);
+  if (lua_isnoneornil(L, i)) return;
+  luaL_checktype(L, i, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, i)) {
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "%s: option keys are names", vg_op_name(op));
+    const char *key = lua_tostring(L, -2);
+    vg_status st;
+    if (lua_type(L, -1) == LUA_TNUMBER) st = vg_attrs_set_num(g, op, a, key, lua_tonumber(L, -1));
+    else if (lua_type(L, -1) == LUA_TSTRING) st = vg_attrs_set_str(g, op, a, key, lua_tostring(L, -1));
+    else if (lua_type(L, -1) == LUA_TTABLE) {
+      char buf[128];
+      size_t k = 0;
+      int n = (int)vg_rawlen(L, -1);
+      buf[0] = 0;
+      for (int j = 1; j <= n && k < sizeof buf; j++) {
+        lua_rawgeti(L, -1, j);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", j > 1 ? "," : "", (long long)lua_tonumber(L, -1));
+        lua_pop(L, 1);
+      }
+      st = vg_attrs_set_str(g, op, a, key, buf);
+    } else
+      st = vg_graph_fail(g, VG_ERR_ARG, "%s: option '%s' must be a number, a name or a list", vg_op_name(op), key);
+    if (st) raise_graph(L, g);
+    lua_pop(L, 1);
+  }
+}
+
+/* g:op(opname, name or nil, {inputs}, {attrs}) */
+static int l_op(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  const char *opname = luaL_checkstring(L, 2);
+  const char *name = luaL_optstring(L, 3, NULL);
+  int op = vg_op_find(opname);
+  if (op < 0) return luaL_error(L, "no op named '%s'", opname);
+  int in[VG_MAX_IN];
+  int nin = check_ids(L, 4, in, VG_MAX_IN, g->n, "input");
+  set_where(L, g);
+  vg_attrs a;
+  read_attrs(L, g, op, 5, &a);
+  int id = vg_node_add_attrs(g, op, name, nin, in, &a);
+  if (id < 0) return raise_graph(L, g);
+  lua_pushinteger(L, id);
+  return 1;
+}
+
+static int l_shape(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  push_shape(L, &g->nodes[check_node(L, g, 2)].shape);
+  return 1;
+}
+
+static int l_name(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  lua_pushstring(L, g->nodes[check_node(L, g, 2)].name);
+  return 1;
+}
+
+static int l_find(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  int id = vg_node_find(g, luaL_checkstring(L, 2));
+  if (id < 0) lua_pushnil(L);
+  else lua_pushinteger(L, id);
+  return 1;
+}
+
+/* g:data(node) -> a copy of an input's or parameter's values as a table;
+ * g:data(node, {values}) sets them. */
+static int l_data(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  int id = check_node(L, g, 2);
+  const vg_node *n = &g->nodes[id];
+  float *d = n->op == VG_OP_INPUT ? vg_input_data(g, id) : vg_param_data(g, id);
+  if (!d) return luaL_error(L, "'%s' holds no data here (an input, or a parameter once compiled)", n->name);
+  int64_t len = vg_shape_numel(&n->shape);
+  if (lua_isnoneornil(L, 3)) {
+    lua_createtable(L, (int)len, 0);
+    for (int64_t i = 0; i < len; i++) {
+      lua_pushnumber(L, d[i]);
+      lua_rawseti(L, -2, (int)i + 1);
+    }
+    return 1;
+  }
+  luaL_checktype(L, 3, LUA_TTABLE);
+  if ((int64_t)vg_rawlen(L, 3) != len) return luaL_error(L, "'%s' holds %lld values, got %d", n->name, (long long)len, (int)vg_rawlen(L, 3));
+  for (int64_t i = 0; i < len; i++) {
+    lua_rawgeti(L, 3, (int)i + 1);
+    d[i] = (float)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* ---- plans ---- */
+
+/* g:compile{name=, loss=, update={groups}, fetch={nodes}} */
+static int l_compile(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int update[64], fetch[256];
+  vg_plan_spec s = {0};
+  lua_getfield(L, 2, "name");
+  s.name = lua_tostring(L, -1);
+  lua_getfield(L, 2, "loss");
+  s.loss = lua_isnil(L, -1) ? -1 : (int)luaL_checkinteger(L, -1);
+  lua_getfield(L, 2, "update");
+  s.nupdate = check_ids(L, lua_gettop(L), update, 64, g->ngroups, "group");
+  lua_getfield(L, 2, "fetch");
+  s.nfetch = check_ids(L, lua_gettop(L), fetch, 256, g->n, "node");
+  s.update = update, s.fetch = fetch;
+  lplan *lp = lua_newuserdata(L, sizeof *lp);
+  lp->p = NULL;
+  lp->graph_ref = LUA_NOREF;
+  luaL_getmetatable(L, PLAN_MT);
+  lua_setmetatable(L, -2);
+  if (vg_plan_compile(g, &s, &lp->p)) return raise_graph(L, g);
+  lua_pushvalue(L, 1);
+  lp->graph_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 1;
+}
+
+static lplan *check_plan(lua_State *L, int i) {
+  lplan *lp = luaL_checkudata(L, i, PLAN_MT);
+  if (!lp->p) luaL_argerror(L, i, "plan already freed");
+  return lp;
+}
+
+static int l_plan_gc(lua_State *L) {
+  lplan *lp = luaL_checkudata(L, 1, PLAN_MT);
+  vg_plan_free(lp->p);
+  lp->p = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, lp->graph_ref);
+  lp->graph_ref = LUA_NOREF;
+  return 0;
+}
+
+static vg_graph *plan_graph(lua_State *L, lplan *lp) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, lp->graph_ref);
+  vg_graph *g = ((lgraph *)lua_touserdata(L, -1))->g;
+  lua_pop(L, 1);
+  return g;
+}
+
+/* p:run(step): a NaN or infinity is located (first bad node) and raised. */
+static int l_run(lua_State *L) {
+  lplan *lp = check_plan(L, 1);
+  lua_Integer step = vg_checkint(L, 2);
+  vg_status st = vg_plan_run(lp->p, (uint64_t)step);
+  if (st == VG_ERR_NUMERIC) vg_plan_check_finite(lp->p, (uint64_t)step);
+  if (st) return raise_graph(L, plan_graph(L, lp));
+  return 0;
+}
+
+/* p:value(node) -> a number for a scalar, else a table copy; nil if the
+ * plan does not keep the node. */
+static int l_value(lua_State *L) {
+  lplan *lp = check_plan(L, 1);
+  vg_graph *g = plan_graph(L, lp);
+  int id = check_node(L, g, 2);
+  const float *v = vg_plan_value(lp->p, id);
+  if (!v) {
+    lua_pushnil(L);
+    return 1;
+  }
+  int64_t len = vg_shape_numel(&g->nodes[id].shape);
+  if (len == 1) {
+    lua_pushnumber(L, v[0]);
+    return 1;
+  }
+  lua_createtable(L, (int)len, 0);
+  for (int64_t i = 0; i < len; i++) {
+    lua_pushnumber(L, v[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+static int l_stats(lua_State *L) {
+  lplan *lp = check_plan(L, 1);
+  vg_plan_stats s = vg_plan_get_stats(lp->p);
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, s.nodes_forward), lua_setfield(L, -2, "forward");
+  lua_pushinteger(L, s.nodes_backward), lua_setfield(L, -2, "backward");
+  lua_pushnumber(L, (lua_Number)s.arena_bytes), lua_setfield(L, -2, "arena_bytes");
+  lua_pushnumber(L, (lua_Number)s.naive_bytes), lua_setfield(L, -2, "naive_bytes");
+  lua_pushnumber(L, (lua_Number)s.scratch_bytes), lua_setfield(L, -2, "scratch_bytes");
+  lua_pushnumber(L, s.flops), lua_setfield(L, -2, "flops");
+  return 1;
+}
+
+static int l_print(lua_State *L) {
+  vg_plan_print(check_plan(L, 1)->p, stdout);
+  return 0;
+}
+
+/* ---- optimizers ---- */
+
+static const char *const optim_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};
+
+static double opt_field(lua_State *L, int t, const char *key, double def) {
+  lua_getfield(L, t, key);
+  double v = lua_isnil(L, -1) ? def : luaL_checknumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/* core.optim(g, kind, {lr=, ...}, {groups}, {lrs} or nil) */
+static int l_optim(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  vg_optim_kind kind = (vg_optim_kind)luaL_checkoption(L, 2, NULL, optim_names);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  vg_optim_conf c = vg_optim_defaults(kind);
+  c.lr = opt_field(L, 3, "lr", c.lr);
+  c.momentum = opt_field(L, 3, "momentum", c.momentum);
+  c.nesterov = opt_field(L, 3, "nesterov", c.nesterov) != 0;
+  c.beta1 = opt_field(L, 3, "beta1", c.beta1);
+  c.beta2 = opt_field(L, 3, "beta2", c.beta2);
+  c.alpha = opt_field(L, 3, "alpha", c.alpha);
+  c.eps = opt_field(L, 3, "eps", c.eps);
+  c.weight_decay = opt_field(L, 3, "weight_decay", c.weight_decay);
+  int groups[64];
+  int n = check_ids(L, 4, groups, 64, g->ngroups, "group");
+  double lrs[64];
+  int has_lrs = !lua_isnoneornil(L, 5);
+  for (int i = 0; has_lrs && i < n; i++) {
+    lua_rawgeti(L, 5, i + 1);
+    lrs[i] = lua_isnil(L, -1) ? c.lr : luaL_checknumber(L, -1);
+    lua_pop(L, 1);
+  }
+  loptim *lo = lua_newuserdata(L, sizeof *lo);
+  lo->o = NULL;
+  lo->graph_ref = LUA_NOREF;
+  luaL_getmetatable(L, OPTIM_MT);
+  lua_setmetatable(L, -2);
+  if (vg_optim_new(g, &c, groups, has_lrs ? lrs : NULL, n, &lo->o)) return raise_graph(L, g);
+  lua_pushvalue(L, 1);
+  lo->graph_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 1;
+}
+
+static loptim *check_optim(lua_State *L, int i) {
+  loptim *lo = luaL_checkudata(L, i, OPTIM_MT);
+  if (!lo->o) luaL_argerror(L, i, "optimizer already freed");
+  return lo;
+}
+
+static int l_optim_gc(lua_State *L) {
+  loptim *lo = luaL_checkudata(L, 1, OPTIM_MT);
+  vg_optim_free(lo->o);
+  lo->o = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, lo->graph_ref);
+  lo->graph_ref = LUA_NOREF;
+  return 0;
+}
+
+static int l_step(lua_State *L) {
+  vg_optim_step(check_optim(L, 1)->o);
+  return 0;
+}
+
+static int l_set_lr(lua_State *L) {
+  loptim *lo = check_optim(L, 1);
+  vg_optim_set_lr(lo->o, (int)vg_checkint(L, 2) - 1, luaL_checknumber(L, 3));
+  return 0;
+}
+
+/* ---- IDX data ---- */
+
+static int l_idx(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  vg_idx *d = lua_newuserdata(L, sizeof *d);
+  memset(d, 0, sizeof *d);
+  luaL_getmetatable(L, DATA_MT);
+  lua_setmetatable(L, -2);
+  char err[1024];
+  if (vg_idx_load(path, d, err, sizeof err)) return raise(L, err);
+  return 1;
+}
+
+static int l_idx_gc(lua_State *L) {
+  vg_idx_free(luaL_checkudata(L, 1, DATA_MT));
+  return 0;
+}
+
+static int l_idx_dims(lua_State *L) {
+  vg_idx *d = luaL_checkudata(L, 1, DATA_MT);
+  lua_createtable(L, d->ndim, 0);
+  for (int i = 0; i < d->ndim; i++) {
+    lua_pushnumber(L, (lua_Number)d->dims[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* ---- registration ---- */
+
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc) {
+  luaL_newmetatable(L, name);
+  lua_newtable(L);
+  vg_setfuncs(L, methods);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
+}
+
+int luaopen_vaegraph_core(lua_State *L) {
+  static const luaL_Reg graph_methods[] = {{"input", l_input},   {"group", l_group},     {"param", l_param},
+                                           {"op", l_op},         {"shape", l_shape},     {"name", l_name},
+                                           {"find", l_find},     {"data", l_data},       {"compile", l_compile},
+                                           {NULL, NULL}};
+  static const luaL_Reg plan_methods[] = {
+      {"run", l_run}, {"value", l_value}, {"stats", l_stats}, {"print", l_print}, {NULL, NULL}};
+  static const luaL_Reg optim_methods[] = {{"step", l_step}, {"set_lr", l_set_lr}, {NULL, NULL}};
+  static const luaL_Reg idx_methods[] = {{"dims", l_idx_dims}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"graph", l_graph}, {"optim", l_optim}, {"idx", l_idx}, {NULL, NULL}};
+  new_class(L, GRAPH_MT, graph_methods, l_graph_gc);
+  new_class(L, PLAN_MT, plan_methods, l_plan_gc);
+  new_class(L, OPTIM_MT, optim_methods, l_optim_gc);
+  new_class(L, DATA_MT, idx_methods, l_idx_gc);
+  vg_newlib(L, funcs);
+  return 1;
+}

@@ -1,0 +1,164 @@
+-- vaegraph: declare a model as a graph of nodes; the C runtime compiles and
+-- runs it. Nodes are objects with + - * and methods; layers are callable
+-- objects whose parameters are shared each time they are called.
+local core = require "vaegraph.core"
+
+local vg = { core = core }
+
+local Node = {}
+Node.__index = Node
+
+local Graph = {}
+Graph.__index = Graph
+
+local function wrap(graph, id)
+  return setmetatable({ graph = graph, id = id }, Node)
+end
+
+local function is_node(v) return getmetatable(v) == Node end
+
+local function node_of(v, what)
+  if not is_node(v) then
+    error((what or "argument") .. " must be a node, got " .. type(v), 3)
+  end
+  return v
+end
+
+--- Graphs -----------------------------------------------------------------
+
+-- vg.graph{ batch = 128, seed = 1 }: inputs get the batch as first dimension.
+function vg.graph(opts)
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "batch" and k ~= "seed" then error("vg.graph: unknown option '" .. tostring(k) .. "' (valid: batch, seed)", 2) end
+  end
+  local batch = opts.batch or 128
+  if type(batch) ~= "number" or batch < 1 or batch % 1 ~= 0 then error("vg.graph: batch must be a positive integer", 2) end
+  return setmetatable({ core = core.graph(opts.seed or 0), batch = batch, groups = {} }, Graph)
+end
+
+-- g:input(name, {784}) -> node of shape [batch, 784]
+function Graph:input(name, shape)
+  local full = { self.batch }
+  for i, d in ipairs(shape or {}) do full[i + 1] = d end
+  return wrap(self, self.core:input(name, full))
+end
+
+-- g:group(name) -> a parameter group: what a phase updates.
+function Graph:group(name)
+  local gr = setmetatable({ graph = self, name = name, id = self.core:group(name) }, {
+    __tostring = function(t) return "group " .. t.name end })
+  self.groups[#self.groups + 1] = gr
+  return gr
+end
+
+function Graph:op(opname, inputs, attrs, name)
+  local ids = {}
+  for i, v in ipairs(inputs) do ids[i] = node_of(v, opname .. " input " .. i).id end
+  return wrap(self, self.core:op(opname, name, ids, attrs))
+end
+
+function Graph:compile(spec)
+  local update = {}
+  for i, gr in ipairs(spec.update or {}) do update[i] = gr.id end
+  local fetch = {}
+  for i, n in ipairs(spec.fetch or {}) do fetch[i] = node_of(n, "fetch").id end
+  return self.core:compile{ name = spec.name, loss = spec.loss and node_of(spec.loss, "loss").id,
+                            update = update, fetch = fetch }
+end
+
+--- Nodes ------------------------------------------------------------------
+
+function Node:shape() return self.graph.core:shape(self.id) end
+function Node:name() return self.graph.core:name(self.id) end
+function Node:__tostring()
+  return string.format("node '%s' [%s]", self:name(), table.concat(self:shape(), ","))
+end
+
+-- Binary arithmetic: nodes of one shape, or a node and a scalar node (a
+-- loss weight); a node times a number is a scale.
+local function arith(opname, a, b)
+  if opname == "mul" and type(a) == "number" and is_node(b) then a, b = b, a end
+  if opname == "mul" and is_node(a) and type(b) == "number" then
+    return a.graph:op("scale", { a }, { factor = b })
+  end
+  node_of(a, opname .. " left side")
+  node_of(b, opname .. " right side")
+  return a.graph:op(opname, { a, b })
+end
+
+Node.__add = function(a, b) return arith("add", a, b) end
+Node.__sub = function(a, b) return arith("sub", a, b) end
+Node.__mul = function(a, b) return arith("mul", a, b) end
+Node.__unm = function(a) return a.graph:op("scale", { a }, { factor = -1 }) end
+
+function Node:scale(f) return self.graph:op("scale", { self }, { factor = f }) end
+
+--- Ops as functions -------------------------------------------------------
+
+-- Every op is vg.<name>(inputs..., {attrs}) -> node; the list of valid
+-- attributes of each op is in the C record and errors name them.
+local function op_function(opname)
+  return function(...)
+    local args, attrs = { ... }, nil
+    if type(args[#args]) == "table" and not is_node(args[#args]) then attrs = table.remove(args) end
+    local first = node_of(args[1], opname .. " input 1")
+    local name = attrs and attrs.name
+    if name then -- the node's name travels beside the op's attributes
+      local rest = {}
+      for k, v in pairs(attrs) do if k ~= "name" then rest[k] = v end end
+      attrs = rest
+    end
+    return first.graph:op(opname, args, attrs, name)
+  end
+end
+
+for _, name in ipairs{ "add", "sub", "mul", "scale", "concat", "slice", "reshape", "flatten", "stop_gradient",
+                       "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "exp", "log", "sum", "mean",
+                       "reparam", "gaussian_noise", "kl_normal", "bce", "bce_logits", "mse" } do
+  vg[name] = op_function(name)
+end
+
+--- Layers -----------------------------------------------------------------
+
+-- vg.linear(group, name, in, out) -> layer; layer(x) -> node. Initialised as
+-- PyTorch's nn.Linear: kaiming_uniform(a = sqrt 5) weights, U(+-1/sqrt in) bias.
+function vg.linear(group, name, fan_in, fan_out, opts)
+  opts = opts or {}
+  local g = group.graph
+  local w = g.core:param(group.id, name .. ".weight", { fan_out, fan_in }, "kaiming_uniform", math.sqrt(5))
+  local b
+  if opts.bias ~= false then
+    local bound = 1 / math.sqrt(fan_in)
+    b = g.core:param(group.id, name .. ".bias", { fan_out }, "uniform", -bound, bound)
+  end
+  local calls = 0
+  return setmetatable({ name = name, weight = wrap(g, w), bias = b and wrap(g, b) }, {
+    __call = function(layer, x)
+      node_of(x, "linear '" .. name .. "' input")
+      calls = calls + 1
+      local ins = { x, layer.weight, layer.bias }
+      return g:op("linear", ins, nil, calls == 1 and name or (name .. "#" .. calls))
+    end,
+  })
+end
+
+-- vg.mlp(group, {784, 400, 20}, out_activation) -> callable: linear layers
+-- named <group>.fc1, .fc2, ... with ReLU between them (opts.act to change).
+function vg.mlp(group, sizes, out_act, opts)
+  opts = opts or {}
+  local act = opts.act or vg.relu
+  local layers = {}
+  for i = 1, #sizes - 1 do
+    layers[i] = vg.linear(group, (opts.prefix or group.name) .. ".fc" .. i, sizes[i], sizes[i + 1])
+  end
+  return function(x)
+    for i, layer in ipairs(layers) do
+      x = layer(x)
+      if i < #layers then x = act(x) elseif out_act then x = out_act(x) end
+    end
+    return x
+  end
+end
+
+return vg

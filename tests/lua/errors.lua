@@ -1,0 +1,27 @@
+-- Errors raised from C name this script's line and say what is wrong.
+-- (The closures below avoid tail calls, which leave no frame to name.)
+local vg = require "vaegraph"
+
+local function expect(fn, want)
+  local ok, err = pcall(fn)
+  assert(not ok, "no error; wanted: " .. want)
+  if not tostring(err):find(want, 1, true) then
+    error(string.format("\n  got  %s\n  want %s", tostring(err), want), 2)
+  end
+end
+
+local g = vg.graph{ batch = 256 }
+local x = g:input("x", { 400 })
+local enc = g:group "encoder"
+local fc2 = vg.linear(enc, "encoder.fc2", 1000, 150)
+expect(function() local n = fc2(x) return n end,
+  "errors.lua:17: linear 'encoder.fc2': input has 400 features, weight expects 1000 (input [256,400], weight 'encoder.fc2.weight' [150,1000])")
+expect(function() local n = vg.leaky_relu(x, { slop = 0.2 }) return n end,
+  "errors.lua:19: leaky_relu: unknown option 'slop' (valid: slope)")
+expect(function() return vg.relu(42) end, "relu input 1 must be a node, got number")
+expect(function() return vg.graph{ batchsize = 3 } end, "vg.graph: unknown option 'batchsize' (valid: batch, seed)")
+expect(function() return vg.core.idx("/nonexistent/file") end, "/nonexistent/file: cannot open: No such file or directory")
+local h = vg.relu(x)
+expect(function() local p = g:compile{ name = "train", loss = h, update = { enc } } return p end,
+  "errors.lua:24: compile 'train': loss 'relu_3' must be a scalar, but its shape is [256,400]")
+print("ok")
