@@ -46,19 +46,29 @@ int main(int argc, char **argv) {
                   lua_tostring(L, -1));
   lua_setfield(L, -3, "path");
   lua_pop(L, 2);
-  /* arg: [0] is the script, [1..] its options, as the stock interpreter does. */
-  lua_newtable(L);
+  /* The script is the first argument ending in ".lua", so program flags may
+   * come before it (vaegraph --plan x.lua); arg[0] is the script and
+   * arg[1..] every other argument in order, as the stock interpreter has. */
+  int script = 1;
   for (int i = 1; i < argc; i++) {
-    lua_pushstring(L, argv[i]);
-    lua_rawseti(L, -2, i - 1);
+    size_t len = strlen(argv[i]);
+    if (len > 4 && strcmp(argv[i] + len - 4, ".lua") == 0) {
+      script = i;
+      break;
+    }
   }
+  lua_newtable(L);
+  lua_pushstring(L, argv[script]);
+  lua_rawseti(L, -2, 0);
+  for (int i = 1, k = 1; i < argc; i++)
+    if (i != script) {
+      lua_pushstring(L, argv[i]);
+      lua_rawseti(L, -2, k++);
+    }
   lua_setglobal(L, "arg");
   lua_pushcfunction(L, traceback);
-  int status = luaL_loadfile(L, argv[1]);
-  if (status == 0) {
-    for (int i = 2; i < argc; i++) lua_pushstring(L, argv[i]);
-    status = lua_pcall(L, argc - 2, 0, 1);
-  }
+  int status = luaL_loadfile(L, argv[script]);
+  if (status == 0) status = lua_pcall(L, 0, 0, 1);
   if (status != 0) fprintf(stderr, "vaegraph: %s\n", lua_tostring(L, -1));
   lua_close(L);
   return status == 0 ? 0 : 1;

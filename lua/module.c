@@ -2,20 +2,27 @@
  * are userdata with __gc; nodes and groups are integer ids, wrapped into
  * objects by lua/vaegraph.lua. This file is the one place where a runtime
  * error (a value) becomes a Lua error, prefixed with the script position. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "graph.h"
+#include "dataset.h"
 #include "idx.h"
 #include "optim.h"
 #include "plan.h"
+#include "rng.h"
 
 #define GRAPH_MT "vaegraph.graph"
 #define PLAN_MT "vaegraph.plan"
 #define OPTIM_MT "vaegraph.optim"
-#define DATA_MT "vaegraph.idx"
+#define DATA_MT "vaegraph.dataset"
 
 typedef struct lgraph {
   vg_graph *g;
@@ -448,31 +455,146 @@ static int l_set_lr(lua_State *L) {
   return 0;
 }
 
-/* ---- IDX data ---- */
+/* ---- data sets ---- */
 
-static int l_idx(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  vg_idx *d = lua_newuserdata(L, sizeof *d);
+/* core.dataset(images_path, labels_path or nil) */
+static int l_dataset(lua_State *L) {
+  const char *ipath = luaL_checkstring(L, 1), *lpath = luaL_optstring(L, 2, NULL);
+  vg_dataset *d = lua_newuserdata(L, sizeof *d);
   memset(d, 0, sizeof *d);
   luaL_getmetatable(L, DATA_MT);
   lua_setmetatable(L, -2);
   char err[1024];
-  if (vg_idx_load(path, d, err, sizeof err)) return raise(L, err);
+  vg_idx im, lb;
+  memset(&lb, 0, sizeof lb);
+  if (vg_idx_load(ipath, &im, err, sizeof err)) return raise(L, err);
+  if (lpath && vg_idx_load(lpath, &lb, err, sizeof err)) {
+    vg_idx_free(&im);
+    return raise(L, err);
+  }
+  vg_status st = vg_dataset_from_idx(&im, lpath ? &lb : NULL, ipath, d, err, sizeof err);
+  vg_idx_free(&im);
+  vg_idx_free(&lb);
+  if (st) return raise(L, err);
   return 1;
 }
 
-static int l_idx_gc(lua_State *L) {
-  vg_idx_free(luaL_checkudata(L, 1, DATA_MT));
+static vg_dataset *check_dataset(lua_State *L, int i) {
+  vg_dataset *d = luaL_checkudata(L, i, DATA_MT);
+  if (!d->x) luaL_argerror(L, i, "data set already freed");
+  return d;
+}
+
+static int l_dataset_gc(lua_State *L) {
+  vg_dataset_free(luaL_checkudata(L, 1, DATA_MT));
   return 0;
 }
 
-static int l_idx_dims(lua_State *L) {
-  vg_idx *d = luaL_checkudata(L, 1, DATA_MT);
-  lua_createtable(L, d->ndim, 0);
-  for (int i = 0; i < d->ndim; i++) {
-    lua_pushnumber(L, (lua_Number)d->dims[i]);
-    lua_rawseti(L, -2, i + 1);
+static int l_dataset_info(lua_State *L) {
+  vg_dataset *d = check_dataset(L, 1);
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, d->n), lua_setfield(L, -2, "n");
+  lua_pushinteger(L, d->dim), lua_setfield(L, -2, "dim");
+  lua_pushinteger(L, d->h), lua_setfield(L, -2, "h");
+  lua_pushinteger(L, d->w), lua_setfield(L, -2, "w");
+  lua_pushinteger(L, d->classes), lua_setfield(L, -2, "classes");
+  return 1;
+}
+
+static int l_dataset_order(lua_State *L) {
+  vg_dataset *d = check_dataset(L, 1);
+  vg_dataset_order(d, lua_toboolean(L, 2), (uint64_t)vg_checkint(L, 3), (uint64_t)vg_checkint(L, 4));
+  return 0;
+}
+
+/* The input node's buffer, which must hold `per` values per batch row. */
+static float *input_rows(lua_State *L, vg_graph *g, int node, int64_t per, int *batch) {
+  const vg_node *n = &g->nodes[node];
+  if (n->op != VG_OP_INPUT) luaL_error(L, "'%s' is not an input", n->name);
+  int64_t len = vg_shape_numel(&n->shape);
+  if (n->shape.nd < 1 || len != n->shape.d[0] * per) {
+    char b[VG_SHAPE_STRLEN];
+    luaL_error(L, "input '%s' %s cannot take rows of %lld values", n->name, vg_shape_str(&n->shape, b, sizeof b),
+               (long long)per);
   }
+  *batch = (int)n->shape.d[0];
+  return n->data;
+}
+
+/* d:fill(graph, node, first, scale, shift): rows first.. of this epoch's order. */
+static int l_dataset_fill(lua_State *L) {
+  vg_dataset *d = check_dataset(L, 1);
+  vg_graph *g = check_graph(L, 2);
+  int batch;
+  float *dst = input_rows(L, g, check_node(L, g, 3), d->dim, &batch);
+  vg_dataset_fill(d, vg_checkint(L, 4), batch, (float)luaL_optnumber(L, 5, 1.0 / 255), (float)luaL_optnumber(L, 6, 0), dst);
+  return 0;
+}
+
+/* d:onehot(graph, node, first) */
+static int l_dataset_onehot(lua_State *L) {
+  vg_dataset *d = check_dataset(L, 1);
+  vg_graph *g = check_graph(L, 2);
+  int node = check_node(L, g, 3), batch;
+  const vg_node *n = &g->nodes[node];
+  int classes = n->shape.nd == 2 ? (int)n->shape.d[1] : 0;
+  if (classes < d->classes)
+    return luaL_error(L, "input '%s' has room for %d classes, the labels have %d", n->name, classes, d->classes);
+  float *dst = input_rows(L, g, node, classes, &batch);
+  vg_dataset_fill_onehot(d, vg_checkint(L, 4), batch, classes, dst);
+  return 0;
+}
+
+/* d:labels(first, count) -> table of labels (-1 without labels) */
+static int l_dataset_labels(lua_State *L) {
+  vg_dataset *d = check_dataset(L, 1);
+  lua_Integer first = vg_checkint(L, 2), count = vg_checkint(L, 3);
+  if (count < 0 || count > d->n) return luaL_argerror(L, 3, "bad count");
+  lua_createtable(L, (int)count, 0);
+  for (lua_Integer i = 0; i < count; i++) {
+    int label;
+    vg_dataset_labels(d, first + i, 1, &label);
+    lua_pushinteger(L, label);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+/* ---- host utilities ---- */
+
+/* g:normal(node, seed, step): fills an input with N(0, 1) draws keyed like
+ * every random node, e.g. latent codes for samples from the prior. */
+static int l_fill_normal(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  int node = check_node(L, g, 2);
+  float *d = vg_input_data(g, node);
+  if (!d) return luaL_error(L, "'%s' is not an input", g->nodes[node].name);
+  uint64_t seed = (uint64_t)vg_checkint(L, 3), step = (uint64_t)vg_checkint(L, 4);
+  uint32_t stream = vg_rng_stream(g->nodes[node].name);
+  int64_t len = vg_shape_numel(&g->nodes[node].shape);
+  for (int64_t i = 0; i < len; i++) d[i] = (float)vg_rng_normal(seed, step, stream, (uint64_t)i);
+  return 0;
+}
+
+static int l_threads(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = vg_checkint(L, 1);
+    if (n < 1 || n > 1024) return luaL_argerror(L, 1, "thread count must be 1 to 1024");
+    omp_set_num_threads((int)n);
+  }
+  lua_pushinteger(L, omp_get_max_threads());
+  return 1;
+}
+
+static int l_clock(lua_State *L) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  lua_pushnumber(L, (lua_Number)t.tv_sec + 1e-9 * (lua_Number)t.tv_nsec);
+  return 1;
+}
+
+static int l_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty(fileno(stdout)));
   return 1;
 }
 
@@ -492,16 +614,21 @@ int luaopen_vaegraph_core(lua_State *L) {
   static const luaL_Reg graph_methods[] = {{"input", l_input},   {"group", l_group},     {"param", l_param},
                                            {"op", l_op},         {"shape", l_shape},     {"name", l_name},
                                            {"find", l_find},     {"data", l_data},       {"compile", l_compile},
+                                           {"normal", l_fill_normal},
                                            {NULL, NULL}};
   static const luaL_Reg plan_methods[] = {
       {"run", l_run}, {"value", l_value}, {"stats", l_stats}, {"print", l_print}, {NULL, NULL}};
   static const luaL_Reg optim_methods[] = {{"step", l_step}, {"set_lr", l_set_lr}, {NULL, NULL}};
-  static const luaL_Reg idx_methods[] = {{"dims", l_idx_dims}, {NULL, NULL}};
-  static const luaL_Reg funcs[] = {{"graph", l_graph}, {"optim", l_optim}, {"idx", l_idx}, {NULL, NULL}};
+  static const luaL_Reg data_methods[] = {{"info", l_dataset_info},     {"order", l_dataset_order},
+                                          {"fill", l_dataset_fill},     {"onehot", l_dataset_onehot},
+                                          {"labels", l_dataset_labels}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"graph", l_graph},     {"optim", l_optim}, {"dataset", l_dataset},
+                                   {"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty},
+                                   {NULL, NULL}};
   new_class(L, GRAPH_MT, graph_methods, l_graph_gc);
   new_class(L, PLAN_MT, plan_methods, l_plan_gc);
   new_class(L, OPTIM_MT, optim_methods, l_optim_gc);
-  new_class(L, DATA_MT, idx_methods, l_idx_gc);
+  new_class(L, DATA_MT, data_methods, l_dataset_gc);
   vg_newlib(L, funcs);
   return 1;
 }

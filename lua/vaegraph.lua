@@ -45,6 +45,11 @@ function Graph:input(name, shape)
 end
 
 -- g:group(name) -> a parameter group: what a phase updates.
+-- g:scalar(name) -> an input of shape [] (a loss weight set each step).
+function Graph:scalar(name)
+  return wrap(self, self.core:input(name, {}))
+end
+
 function Graph:group(name)
   local gr = setmetatable({ graph = self, name = name, id = self.core:group(name) }, {
     __tostring = function(t) return "group " .. t.name end })
@@ -160,5 +165,75 @@ function vg.mlp(group, sizes, out_act, opts)
     return x
   end
 end
+
+--- Options, optimizers, data, schedules, training -------------------------
+
+local cli = require "vaegraph.cli"
+vg.schedule = require "vaegraph.schedule"
+
+-- vg.options{ epochs = 10, batch = 128, latent = 20 }: the script's defaults
+-- (for its own options and the program's flags), overridden from the command
+-- line. `--help` prints them and exits.
+function vg.options(defaults)
+  local ok, opts = pcall(cli.parse, arg, defaults)
+  if not ok then error((arg and arg[0] or "vaegraph") .. ": " .. tostring(opts), 0) end
+  if opts.help then
+    print(cli.help(arg and arg[0], defaults))
+    os.exit(0)
+  end
+  if opts.threads then core.threads(opts.threads) end
+  vg.opts = opts
+  return opts
+end
+
+-- Optimizers as values a phase names: vg.adam{ lr = 1e-3 }.
+local OPTIM_KEYS = { lr = true, momentum = true, nesterov = true, beta1 = true, beta2 = true, alpha = true,
+                     eps = true, weight_decay = true }
+for _, kind in ipairs{ "sgd", "adam", "adamw", "rmsprop" } do
+  vg[kind] = function(conf)
+    conf = conf or {}
+    for k in pairs(conf) do
+      if not OPTIM_KEYS[k] then error(string.format("vg.%s: unknown option '%s'", kind, tostring(k)), 2) end
+    end
+    return { kind = kind, conf = conf }
+  end
+end
+
+vg.FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function idx_file(dir, stem)
+  for _, name in ipairs{ stem, stem .. ".gz" } do
+    if exists(dir .. "/" .. name) then return dir .. "/" .. name end
+  end
+end
+
+-- vg.mnist{ dir = ... } -> { train = dataset, test = dataset } from the
+-- MNIST file names (raw or .gz). A folder with only the t10k files (as
+-- ../shared/data/mnist) trains and tests on those, with a warning.
+function vg.mnist(o)
+  o = o or {}
+  local dir = o.dir or vg.FASHION_MNIST
+  local test_im, test_lb = idx_file(dir, "t10k-images-idx3-ubyte"), idx_file(dir, "t10k-labels-idx1-ubyte")
+  local train_im, train_lb = idx_file(dir, "train-images-idx3-ubyte"), idx_file(dir, "train-labels-idx1-ubyte")
+  if not test_im and not train_im then
+    error(string.format("%s: no MNIST-format files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz])%s", dir,
+      dir == vg.FASHION_MNIST and "; install the Debian package dataset-fashion-mnist (scripts/setup.sh does)" or ""), 2)
+  end
+  local test = test_im and core.dataset(test_im, test_lb)
+  local train = train_im and core.dataset(train_im, train_lb)
+  if not train or not test then
+    io.stderr:write(string.format("warning: %s has only the %s set; training and testing on it\n", dir,
+      train and "training" or "test"))
+  end
+  return { train = train or test, test = test or train }
+end
+
+function vg.train(spec) return require("vaegraph.train").run(vg, spec) end
 
 return vg

@@ -194,8 +194,8 @@ static void check_determinism(void) {
       const int lda = tA ? M : K, ldb = tB ? K : N;
       const size_t na = (size_t)M * K, nb = (size_t)K * N, nc = (size_t)M * N;
       float *A = malloc(na * sizeof *A), *B = malloc(nb * sizeof *B), *C0 = malloc(nc * sizeof *C0);
-      float *C[5];
-      for (int r = 0; r < 5; r++) C[r] = malloc(nc * sizeof *C[r]);
+      float *C[4];
+      for (int r = 0; r < 4; r++) C[r] = malloc(nc * sizeof *C[r]);
       for (size_t i = 0; i < na; i++) A[i] = frand();
       for (size_t i = 0; i < nb; i++) B[i] = frand();
       for (size_t i = 0; i < nc; i++) C0[i] = frand();
@@ -205,23 +205,26 @@ static void check_determinism(void) {
         memcpy(C[r], C0, nc * sizeof *C0);
         vg_sgemm(tA, tB, M, N, K, 1.25f, A, lda, B, ldb, beta, C[r], N);
       }
-      /* Nested: every thread of an outer region runs the same product; each
-       * must produce the same bytes as a top-level call. */
-      set_threads(2);
+      /* Nested, two levels deep (2 x 2 threads, so thread numbers repeat
+       * across the inner teams): every thread runs the same product, and
+       * each must produce the same bytes as a top-level call. */
       int nested_ok = 1;
 #ifdef _OPENMP
+      omp_set_max_active_levels(2);
 #pragma omp parallel num_threads(2) reduction(&& : nested_ok)
       {
-        float *mine = omp_get_thread_num() == 0 ? C[4] : malloc(nc * sizeof *mine);
-        if (mine) {
-          memcpy(mine, C0, nc * sizeof *C0);
-          vg_sgemm(tA, tB, M, N, K, 1.25f, A, lda, B, ldb, beta, mine, N);
-          nested_ok = memcmp(mine, C[0], nc * sizeof *C0) == 0;
-          if (mine != C[4]) free(mine);
+#pragma omp parallel num_threads(2) reduction(&& : nested_ok)
+        {
+          float *mine = malloc(nc * sizeof *mine);
+          if (mine) {
+            memcpy(mine, C0, nc * sizeof *C0);
+            vg_sgemm(tA, tB, M, N, K, 1.25f, A, lda, B, ldb, beta, mine, N);
+            nested_ok = memcmp(mine, C[0], nc * sizeof *C0) == 0;
+            free(mine);
+          }
         }
       }
-#else
-      memcpy(C[4], C[0], nc * sizeof *C0);
+      omp_set_max_active_levels(1);
 #endif
       for (int r = 1; r < 4; r++)
         if (memcmp(C[0], C[r], nc * sizeof *C0) != 0)
@@ -232,7 +235,7 @@ static void check_determinism(void) {
              tB ? 'T' : 'N', M, N, K, vg_sgemm_kernel_name());
       checks += 4;
       free(A), free(B), free(C0);
-      for (int r = 0; r < 5; r++) free(C[r]);
+      for (int r = 0; r < 4; r++) free(C[r]);
     }
   set_threads(2);
 }

@@ -1,0 +1,32 @@
+-- Variational autoencoder (Kingma & Welling 2014), as in PyTorch's example:
+-- 784-400-20 with ReLU, Bernoulli decoder (sigmoid, BCE summed over pixels),
+-- diagonal Gaussian posterior, KL to N(0, I). Losses are nats per example.
+local vg = require "vaegraph"
+
+local opt = vg.options{ epochs = 10, batch = 128, hidden = 400, latent = 20, lr = 1e-3 }
+
+local g = vg.graph{ batch = opt.batch, seed = opt.seed }
+local x = g:input("x", { 784 })
+local enc, dec = g:group "encoder", g:group "decoder"
+
+-- Encoder: x -> h -> (mu, logvar)
+local h = vg.relu(vg.linear(enc, "encoder.fc1", 784, opt.hidden)(x))
+local mu = vg.linear(enc, "encoder.mu", opt.hidden, opt.latent)(h)
+local logvar = vg.linear(enc, "encoder.logvar", opt.hidden, opt.latent)(h)
+
+-- Sample z = mu + eps * sigma, decode to pixel probabilities.
+local z = vg.reparam(mu, logvar, { name = "z" })
+local decode = vg.mlp(dec, { opt.latent, opt.hidden, 784 }, vg.sigmoid)
+local xhat = decode(z)
+
+local rec = vg.bce(xhat, x, { reduction = "batchmean", name = "rec" })
+local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
+local loss = rec + kl
+
+return vg.train{
+  graph = g,
+  epochs = opt.epochs,
+  feed = { x = "image" },
+  phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },
+  eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+}

@@ -1,0 +1,100 @@
+-- Command-line options: the program's flags, which every script takes, and a
+-- script's own options declared with their defaults.
+local cli = {}
+
+-- The program's flags, their defaults (nil: the script's or the trainer's
+-- choice) and what they mean; `vaegraph SCRIPT --help` prints them.
+cli.flags = {
+  { "epochs", "number", nil, "training epochs (default: the script's)" },
+  { "batch", "number", nil, "batch size (default: the script's)" },
+  { "data", "string", nil, "folder with MNIST-format IDX files (default: Fashion-MNIST)" },
+  { "out", "string", nil, "folder for metrics.csv, images and checkpoints (default: out/<script>)" },
+  { "threads", "number", nil, "OpenMP threads (default: all cores)" },
+  { "seed", "number", 1, "seed for initialisation, shuffling and noise" },
+  { "resume", "string", nil, "checkpoint to continue from" },
+  { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },
+  { "quiet", "boolean", false, "no progress output, only errors" },
+  { "help", "boolean", false, "print the options and stop" },
+}
+
+function cli.flag(name)
+  for _, f in ipairs(cli.flags) do if f[1] == name then return f end end
+end
+
+local function convert(kind, key, text)
+  if kind == "number" then
+    local v = tonumber(text)
+    if not v then error(string.format("option --%s wants a number, got '%s'", key, tostring(text)), 0) end
+    return v
+  elseif kind == "boolean" then
+    if text == nil or text == "true" or text == "1" then return true end
+    if text == "false" or text == "0" then return false end
+    error(string.format("option --%s is true or false, got '%s'", key, text), 0)
+  end
+  return text
+end
+
+-- Parses argv (the global `arg`) against the program's flags and the script's
+-- options; returns a table of every option's value.
+function cli.parse(argv, script_defaults)
+  local kinds, out, order = {}, {}, {}
+  for _, f in ipairs(cli.flags) do
+    kinds[f[1]] = f[2]
+    out[f[1]] = f[3]
+    order[#order + 1] = f[1]
+  end
+  -- A script's defaults may also set a program flag's default (epochs = 10).
+  for k, v in pairs(script_defaults or {}) do
+    local f = cli.flag(k)
+    if f and type(v) ~= f[2] then
+      error(string.format("script default for --%s must be a %s, got %s", k, f[2], type(v)), 0)
+    end
+    if not f then
+      kinds[k] = type(v)
+      order[#order + 1] = k
+    end
+    out[k] = v
+  end
+  local i = 1
+  while argv and argv[i] do
+    local a = argv[i]
+    local key, value = a:match("^%-%-([%w_%-]+)=(.*)$")
+    key = key or a:match("^%-%-([%w_%-]+)$")
+    if not key then error(string.format("unexpected argument '%s' (options look like --name value)", a), 0) end
+    key = key:gsub("%-", "_")
+    local kind = kinds[key]
+    if not kind then
+      table.sort(order)
+      error(string.format("unknown option --%s (valid: --%s)", key, table.concat(order, ", --")), 0)
+    end
+    if value == nil and kind ~= "boolean" then
+      i = i + 1
+      value = argv[i]
+      if value == nil then error(string.format("option --%s needs a value", key), 0) end
+    end
+    out[key] = convert(kind, key, value)
+    i = i + 1
+  end
+  return out
+end
+
+function cli.help(script, script_defaults)
+  local lines = { string.format("usage: vaegraph %s [options]", script or "SCRIPT.lua"), "", "program options:" }
+  for _, f in ipairs(cli.flags) do
+    local d = script_defaults and script_defaults[f[1]]
+    lines[#lines + 1] = string.format("  --%-10s %s%s", f[1], f[4], d ~= nil and (" [script: " .. tostring(d) .. "]") or "")
+  end
+  local keys = {}
+  for k in pairs(script_defaults or {}) do if not cli.flag(k) then keys[#keys + 1] = k end end
+  table.sort(keys)
+  if #keys > 0 then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "script options:"
+    for _, k in ipairs(keys) do
+      lines[#lines + 1] = string.format("  --%-10s (default %s)", k, tostring(script_defaults[k]))
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+return cli

@@ -1,0 +1,212 @@
+-- The training loop: epochs of batches, each step running the phases in their
+-- declared order (each its own loss, parameter groups and optimizer), an
+-- evaluation pass on the test set each epoch, metrics.csv, progress output.
+local core = require "vaegraph.core"
+local train = {}
+
+local PHASE_KEYS = { [1] = true, loss = true, update = true, optim = true }
+local SPEC_KEYS = { graph = true, data = true, feed = true, epochs = true, phases = true, weights = true,
+                    eval = true, outputs = true, options = true }
+
+local function check_keys(t, valid, what)
+  for k in pairs(t) do
+    if not valid[k] then
+      local keys = {}
+      for v in pairs(valid) do if type(v) == "string" then keys[#keys + 1] = v end end
+      table.sort(keys)
+      error(string.format("%s: unknown key '%s' (valid: %s)", what, tostring(k), table.concat(keys, ", ")), 4)
+    end
+  end
+end
+
+-- How each feed kind fills an input from a data set's batch.
+local FEEDS = {
+  image = function(ds, g, node, first) ds:fill(g.core, node.id, first, 1 / 255, 0) end,
+  image_pm1 = function(ds, g, node, first) ds:fill(g.core, node.id, first, 2 / 255, -1) end,
+  onehot = function(ds, g, node, first) ds:onehot(g.core, node.id, first) end,
+}
+
+local function input_node(g, name, what)
+  local id = g.core:find(name)
+  if not id then error(string.format("%s: the graph has no input '%s'", what, name), 4) end
+  return { id = id, name = name }
+end
+
+local function compile_phases(vg, g, spec)
+  local phases = {}
+  for i, p in ipairs(spec.phases) do
+    check_keys(p, PHASE_KEYS, "phase " .. i)
+    local name = p[1] or ("phase" .. i)
+    if not p.loss then error(string.format("phase '%s' has no loss", name), 3) end
+    if not p.update or #p.update == 0 then error(string.format("phase '%s' updates no parameter group", name), 3) end
+    local optim = p.optim or vg.adam{}
+    local groups, lrs = {}, {}
+    for j, gr in ipairs(p.update) do groups[j], lrs[j] = gr.id, optim.lr_of and optim.lr_of[gr] or nil end
+    phases[i] = {
+      name = name, loss = p.loss,
+      plan = g:compile{ name = name, loss = p.loss, update = p.update },
+      optim = core.optim(g.core, optim.kind, optim.conf, groups, lrs),
+      optim_desc = optim.kind,
+    }
+  end
+  return phases
+end
+
+local function compile_eval(g, spec)
+  local names, nodes = {}, {}
+  for k in pairs(spec.eval or {}) do names[#names + 1] = k end
+  table.sort(names)
+  for i, k in ipairs(names) do nodes[i] = spec.eval[k] end
+  if #nodes == 0 then return nil end
+  return { names = names, nodes = nodes, plan = g:compile{ name = "eval", fetch = nodes } }
+end
+
+-- Progress: a redrawn line on a terminal, plain lines otherwise.
+local Progress = {}
+Progress.__index = Progress
+
+local function new_progress(quiet)
+  return setmetatable({ tty = core.isatty(), quiet = quiet, last = 0 }, Progress)
+end
+
+local function fmt_time(s)
+  s = math.max(0, math.floor(s + 0.5))
+  return string.format("%d:%02d", math.floor(s / 60), s % 60)
+end
+
+function Progress:update(epoch, epochs, b, nb, losses, rate, eta)
+  if self.quiet then return end
+  local parts = {}
+  for _, l in ipairs(losses) do parts[#parts + 1] = string.format("%s %.4g", l[1], l[2]) end
+  if self.tty then
+    local width = 24
+    local filled = math.floor(width * b / nb)
+    io.stdout:write(string.format("\r\27[Kepoch %d/%d [%s%s] %d/%d %s  %.0f ex/s  ETA %s", epoch, epochs,
+      string.rep("#", filled), string.rep(".", width - filled), b, nb, table.concat(parts, " "), rate, fmt_time(eta)))
+    io.stdout:flush()
+  elseif b == nb or b - self.last >= math.max(1, math.floor(nb / 4)) then
+    self.last = b
+    print(string.format("epoch %d/%d step %d/%d %s %.0f ex/s", epoch, epochs, b, nb, table.concat(parts, " "), rate))
+  end
+end
+
+function Progress:done_epoch(line)
+  if self.quiet then return end
+  if self.tty then io.stdout:write("\r\27[K") end
+  self.last = 0
+  print(line)
+end
+
+-- metrics.csv is rewritten whole each epoch (temporary file, then rename),
+-- so it is never half-written.
+local function write_csv(path, columns, rows)
+  local tmp = path .. ".tmp"
+  local f = assert(io.open(tmp, "w"))
+  f:write(table.concat(columns, ","), "\n")
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for i, c in ipairs(columns) do
+      local v = r[c]
+      cells[i] = type(v) == "number" and string.format("%.6g", v) or tostring(v or "")
+    end
+    f:write(table.concat(cells, ","), "\n")
+  end
+  f:close()
+  assert(os.rename(tmp, path))
+end
+
+function train.run(vg, spec)
+  check_keys(spec, SPEC_KEYS, "vg.train")
+  local opt = vg.opts or vg.options{}
+  local g = assert(spec.graph, "vg.train needs graph")
+  if opt.threads then core.threads(opt.threads) end
+  local epochs = opt.epochs or spec.epochs or 10
+  local seed = opt.seed or 1
+
+  local phases = compile_phases(vg, g, spec)
+  local eval = compile_eval(g, spec)
+  if opt.plan then
+    for _, p in ipairs(phases) do p.plan:print() end
+    if eval then eval.plan:print() end
+    return
+  end
+
+  local data = spec.data or vg.mnist{ dir = opt.data }
+  local feeds = {}
+  for name, kind in pairs(spec.feed or { x = "image" }) do
+    local f = FEEDS[kind]
+    if not f then error(string.format("vg.train: feed '%s' has unknown kind '%s' (valid: image, image_pm1, onehot)", name, kind), 2) end
+    feeds[#feeds + 1] = { node = input_node(g, name, "vg.train feed"), fill = f }
+  end
+  local weights = {}
+  for name, sched in pairs(spec.weights or {}) do
+    weights[#weights + 1] = { name = name, node = input_node(g, name, "vg.train weights"), sched = sched }
+  end
+  table.sort(weights, function(a, b) return a.name < b.name end)
+
+  local out = opt.out or ("out/" .. (arg and arg[0] or "run"):match("([^/]+)%.lua$"))
+  os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
+  local columns = { "epoch" }
+  for _, p in ipairs(phases) do columns[#columns + 1] = #phases == 1 and "train_loss" or (p.name .. "_loss") end
+  for _, n in ipairs(eval and eval.names or {}) do columns[#columns + 1] = n end
+  for _, w in ipairs(weights) do columns[#columns + 1] = w.name end
+  columns[#columns + 1] = "examples_per_s"
+
+  local batch = g.batch
+  local train_set, test_set = data.train, data.test
+  local nb = math.floor(train_set:info().n / batch)
+  local nt = math.floor(test_set:info().n / batch)
+  if nb < 1 then error(string.format("the training set has %d examples, fewer than a batch of %d", train_set:info().n, batch), 2) end
+  local progress = new_progress(opt.quiet)
+  local rows, step = {}, 0
+
+  local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed }
+  for epoch = 1, epochs do
+    train_set:order(true, seed, epoch)
+    local sums = {}
+    for i = 1, #phases do sums[i] = 0 end
+    local t0 = core.clock()
+    for b = 1, nb do
+      step = step + 1
+      local first = (b - 1) * batch
+      for _, f in ipairs(feeds) do f.fill(train_set, g, f.node, first) end
+      for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
+      for i, p in ipairs(phases) do
+        p.plan:run(step)
+        p.optim:step()
+        sums[i] = sums[i] + p.plan:value(p.loss.id)
+      end
+      local elapsed = core.clock() - t0
+      local shown = {}
+      for i, p in ipairs(phases) do shown[i] = { p.name, sums[i] / b } end
+      progress:update(epoch, epochs, b, nb, shown, b * batch / elapsed, elapsed / b * (nb - b))
+    end
+    local seconds = core.clock() - t0
+    local row = { epoch = epoch, examples_per_s = nb * batch / seconds }
+    for i, p in ipairs(phases) do row[#phases == 1 and "train_loss" or (p.name .. "_loss")] = sums[i] / nb end
+    for _, w in ipairs(weights) do row[w.name] = w.sched(step) end
+    if eval then
+      test_set:order(false, 0, 0)
+      local acc = {}
+      for i = 1, #eval.nodes do acc[i] = 0 end
+      for b = 1, nt do
+        for _, f in ipairs(feeds) do f.fill(test_set, g, f.node, (b - 1) * batch) end
+        for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
+        -- Evaluation noise is keyed apart from training steps.
+        eval.plan:run(2 ^ 40 + epoch * 100000 + b)
+        for i, n in ipairs(eval.nodes) do acc[i] = acc[i] + eval.plan:value(n.id) end
+      end
+      for i, name in ipairs(eval.names) do row[name] = acc[i] / nt end
+    end
+    rows[#rows + 1] = row
+    write_csv(out .. "/metrics.csv", columns, rows)
+    local parts = {}
+    for i = 2, #columns do parts[#parts + 1] = string.format("%s %.5g", columns[i], row[columns[i]]) end
+    progress:done_epoch(string.format("epoch %d/%d  %s", epoch, epochs, table.concat(parts, "  ")))
+    run.epoch, run.step = epoch, step
+    if spec.outputs then spec.outputs(run) end
+  end
+  return run
+end
+
+return train
