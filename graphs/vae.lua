@@ -19,14 +19,18 @@ local z = vg.reparam(mu, logvar, { name = "z" })
 local decode = vg.mlp(dec, { opt.latent, opt.hidden, 784 }, vg.sigmoid)
 local xhat = decode(z)
 
+-- The KL term's weight is an input set every step from a schedule: constant
+-- 1 is the plain VAE; vg.schedule.linear{ steps = 5000 } anneals it.
+local kl_weight = g:scalar "kl_weight"
 local rec = vg.bce(xhat, x, { reduction = "batchmean", name = "rec" })
 local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
-local loss = rec + kl
+local loss = rec + kl * kl_weight
 
 return vg.train{
   graph = g,
   epochs = opt.epochs,
   feed = { x = "image" },
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },
+  weights = { kl_weight = vg.schedule.constant(1) },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
 }

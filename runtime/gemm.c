@@ -101,8 +101,8 @@ static _Alignas(64) float g_apack[MAXT][ABUF];
 
 void vg_sgemm_force_portable(int on); /* for tests; not in the public header */
 
-static int g_cpu_avx2 = -1; /* what the CPU supports */
-static int g_use_avx2 = -1; /* what we use */
+static int g_default_avx2 = -1; /* the CPU has AVX2 and FMA, and VG_GEMM_PORTABLE is not set */
+static int g_use_avx2 = -1;     /* what vg_sgemm uses */
 
 static void select_kernel(void) {
   if (__atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE) >= 0) return;
@@ -111,15 +111,17 @@ static void select_kernel(void) {
   __builtin_cpu_init();
   ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
-  __atomic_store_n(&g_cpu_avx2, ok, __ATOMIC_RELAXED);
   const char *env = getenv("VG_GEMM_PORTABLE");
   if (env && *env && strcmp(env, "0") != 0) ok = 0;
+  __atomic_store_n(&g_default_avx2, ok, __ATOMIC_RELAXED);
   __atomic_store_n(&g_use_avx2, ok, __ATOMIC_RELEASE);
 }
 
+/* on = 1 selects the portable kernel, on = 0 goes back to the default one.
+ * Not thread-safe against running vg_sgemm calls. */
 void vg_sgemm_force_portable(int on) {
   select_kernel();
-  __atomic_store_n(&g_use_avx2, on ? 0 : __atomic_load_n(&g_cpu_avx2, __ATOMIC_RELAXED), __ATOMIC_RELEASE);
+  __atomic_store_n(&g_use_avx2, on ? 0 : __atomic_load_n(&g_default_avx2, __ATOMIC_RELAXED), __ATOMIC_RELEASE);
 }
 
 const char *vg_sgemm_kernel_name(void) {
@@ -330,6 +332,13 @@ VG_AVX2_INLINE void ukr_avx2_body(const int mr, const int nv, int nr, int kc, co
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   __m256 b0, b1 = c00;
+
+  /* Start fetching the C tile now: it is needed only after the k loop, and
+   * C often comes from L3 (1.25 MiB for 784x400). */
+  for (int i = 0; i < mr; i++) {
+    _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + i * ldc + nr - 1), _MM_HINT_T0);
+  }
 
 #define VG_ROW(i)                                          \
   if (mr > i) {                                            \

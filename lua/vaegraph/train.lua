@@ -52,10 +52,19 @@ local function compile_phases(vg, g, spec)
   return phases
 end
 
+-- Columns every script shares come first, in this order; others follow by name.
+local COLUMN_ORDER = { test_loss = 1, test_rec = 2, test_kl = 3 }
+
+local function by_column_order(a, b)
+  local ra, rb = COLUMN_ORDER[a] or 99, COLUMN_ORDER[b] or 99
+  if ra ~= rb then return ra < rb end
+  return a < b
+end
+
 local function compile_eval(g, spec)
   local names, nodes = {}, {}
   for k in pairs(spec.eval or {}) do names[#names + 1] = k end
-  table.sort(names)
+  table.sort(names, by_column_order)
   for i, k in ipairs(names) do nodes[i] = spec.eval[k] end
   if #nodes == 0 then return nil end
   return { names = names, nodes = nodes, plan = g:compile{ name = "eval", fetch = nodes } }

@@ -1,0 +1,31 @@
+-- Conditional VAE (Sohn et al. 2015): the one-hot label is concatenated to
+-- the encoder's input and to the decoder's input, so the decoder learns
+-- p(x | z, y) and can draw any class on request.
+local vg = require "vaegraph"
+
+local opt = vg.options{ epochs = 10, batch = 128, hidden = 400, latent = 20, lr = 1e-3 }
+
+local g = vg.graph{ batch = opt.batch, seed = opt.seed }
+local x, y = g:input("x", { 784 }), g:input("y", { 10 })
+local enc, dec = g:group "encoder", g:group "decoder"
+
+local h = vg.relu(vg.linear(enc, "encoder.fc1", 784 + 10, opt.hidden)(vg.concat(x, y, { axis = 1 })))
+local mu = vg.linear(enc, "encoder.mu", opt.hidden, opt.latent)(h)
+local logvar = vg.linear(enc, "encoder.logvar", opt.hidden, opt.latent)(h)
+local z = vg.reparam(mu, logvar, { name = "z" })
+local decode = vg.mlp(dec, { opt.latent + 10, opt.hidden, 784 }, vg.sigmoid)
+local xhat = decode(vg.concat(z, y, { axis = 1 }))
+
+local kl_weight = g:scalar "kl_weight"
+local rec = vg.bce(xhat, x, { reduction = "batchmean", name = "rec" })
+local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
+local loss = rec + kl * kl_weight
+
+return vg.train{
+  graph = g,
+  epochs = opt.epochs,
+  feed = { x = "image", y = "onehot" },
+  phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },
+  weights = { kl_weight = vg.schedule.constant(1) },
+  eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+}
