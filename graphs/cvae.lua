@@ -16,6 +16,11 @@ local z = vg.reparam(mu, logvar, { name = "z" })
 local decode = vg.mlp(dec, { opt.latent + 10, opt.hidden, 784 }, vg.sigmoid)
 local xhat = decode(vg.concat(z, y, { axis = 1 }))
 
+-- The decoder on a latent input, conditioned on y: samples get one row per
+-- class.
+local z_in = g:input("z_in", { opt.latent })
+local decoded = decode(vg.concat(z_in, y, { axis = 1 }))
+
 local kl_weight = g:scalar "kl_weight"
 local rec = vg.bce(xhat, x, { reduction = "batchmean", name = "rec" })
 local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
@@ -28,4 +33,5 @@ return vg.train{
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },
   weights = { kl_weight = vg.schedule.constant(1) },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+  show = { input = x, reconstruction = xhat, code = mu, z = z_in, decoded = decoded, condition = "y" },
 }

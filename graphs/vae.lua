@@ -19,6 +19,11 @@ local z = vg.reparam(mu, logvar, { name = "z" })
 local decode = vg.mlp(dec, { opt.latent, opt.hidden, 784 }, vg.sigmoid)
 local xhat = decode(z)
 
+-- The same decoder (shared weights) on a latent input the trainer fills:
+-- samples from the prior and interpolations between test images.
+local z_in = g:input("z_in", { opt.latent })
+local decoded = decode(z_in)
+
 -- The KL term's weight is an input set every step from a schedule: constant
 -- 1 is the plain VAE; vg.schedule.linear{ steps = 5000 } anneals it.
 local kl_weight = g:scalar "kl_weight"
@@ -33,4 +38,5 @@ return vg.train{
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },
   weights = { kl_weight = vg.schedule.constant(1) },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+  show = { input = x, reconstruction = xhat, code = mu, z = z_in, decoded = decoded },
 }

@@ -16,6 +16,8 @@ local logvar = vg.linear(enc, "encoder.logvar", opt.hidden, 2)(h)
 local z = vg.reparam(mu, logvar, { name = "z" })
 local decode = vg.mlp(dec, { 2, opt.hidden, 784 }, vg.sigmoid)
 local xhat = decode(z)
+local z_in = g:input("z_in", { 2 })
+local decoded = decode(z_in)
 
 local kl_weight = g:scalar "kl_weight"
 local rec = vg.mse(xhat, x, { reduction = "batchmean", name = "rec" })
@@ -29,4 +31,5 @@ return vg.train{
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.rmsprop{ lr = opt.lr } } },
   weights = { kl_weight = vg.schedule.constant(1) },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+  show = { input = x, reconstruction = xhat, code = mu, z = z_in, decoded = decoded },
 }

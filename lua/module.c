@@ -15,6 +15,7 @@
 #include "graph.h"
 #include "dataset.h"
 #include "idx.h"
+#include "image.h"
 #include "optim.h"
 #include "plan.h"
 #include "rng.h"
@@ -560,6 +561,120 @@ static int l_dataset_labels(lua_State *L) {
   return 1;
 }
 
+/* ---- pictures ---- */
+
+/* core.grid_png(path, sources, cols, h, w, lo, hi, scale): tiles images
+ * taken, in order, from sources {plan, node, first_row, rows}; each row of
+ * a node's value is one h x w image. */
+static int l_grid_png(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int cols = (int)vg_checkint(L, 3), h = (int)vg_checkint(L, 4), w = (int)vg_checkint(L, 5);
+  float lo = (float)luaL_checknumber(L, 6), hi = (float)luaL_checknumber(L, 7);
+  int scale = (int)luaL_optinteger(L, 8, 2);
+  if (h < 1 || w < 1 || h * w > 1 << 20) return luaL_argerror(L, 4, "bad image size");
+  int nsrc = (int)vg_rawlen(L, 2), total = 0;
+  /* First pass: check every source and count images. */
+  for (int s = 1; s <= nsrc; s++) {
+    lua_rawgeti(L, 2, s);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_rawgeti(L, -1, 1);
+    lplan *lp = check_plan(L, lua_gettop(L));
+    vg_graph *g = plan_graph(L, lp);
+    lua_rawgeti(L, -2, 2);
+    int node = check_node(L, g, lua_gettop(L));
+    lua_rawgeti(L, -3, 3);
+    lua_rawgeti(L, -4, 4);
+    lua_Integer first = lua_tointeger(L, -2), rows = lua_tointeger(L, -1);
+    const vg_shape *sh = &g->nodes[node].shape;
+    if (!vg_plan_value(lp->p, node)) return luaL_error(L, "grid: plan does not keep '%s'", g->nodes[node].name);
+    if (sh->nd < 1 || vg_shape_numel(sh) / sh->d[0] != (int64_t)h * w || first < 0 || rows < 0 || first + rows > sh->d[0])
+      return luaL_error(L, "grid: '%s' has no rows %d..%d of %dx%d images", g->nodes[node].name, (int)first,
+                        (int)(first + rows), h, w);
+    total += (int)rows;
+    lua_pop(L, 5);
+  }
+  float *imgs = malloc((size_t)(total ? total : 1) * (size_t)h * (size_t)w * sizeof *imgs);
+  if (!imgs) return luaL_error(L, "grid: out of memory");
+  size_t at = 0;
+  for (int s = 1; s <= nsrc; s++) { /* checked above: no error can be raised here */
+    lua_rawgeti(L, 2, s);
+    lua_rawgeti(L, -1, 1);
+    lplan *lp = lua_touserdata(L, -1);
+    lua_rawgeti(L, -2, 2);
+    lua_rawgeti(L, -3, 3);
+    lua_rawgeti(L, -4, 4);
+    int node = (int)lua_tointeger(L, -3);
+    size_t first = (size_t)lua_tointeger(L, -2), rows = (size_t)lua_tointeger(L, -1), per = (size_t)h * (size_t)w;
+    memcpy(imgs + at, vg_plan_value(lp->p, node) + first * per, rows * per * sizeof *imgs);
+    at += rows * per;
+    lua_pop(L, 5);
+  }
+  uint8_t *pix = NULL;
+  int gw, gh;
+  char err[1024] = "";
+  vg_status st = vg_image_grid(imgs, total, h, w, cols, 1, scale, lo, hi, &pix, &gw, &gh);
+  free(imgs);
+  if (!st) st = vg_png_write(path, gw, gh, 1, pix, err, sizeof err);
+  else snprintf(err, sizeof err, "%s: cannot make the image grid", path);
+  free(pix);
+  if (st) return raise(L, err);
+  return 0;
+}
+
+/* core.scatter_png(path, codes, dim, labels or nil, background or nil, size,
+ * title): codes and background are flat lists of n*dim numbers, projected
+ * together by one PCA when dim > 2, so both share the plot's axes. Returns
+ * the number of non-finite points skipped. */
+static int l_scatter_png(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int dim = (int)vg_checkint(L, 3);
+  if (dim < 1 || dim > 4096) return luaL_argerror(L, 3, "dimension must be 1 to 4096");
+  if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
+  int size = (int)luaL_optinteger(L, 6, 600);
+  const char *title = luaL_optstring(L, 7, NULL);
+  int n = (int)vg_rawlen(L, 2) / dim, nbg = lua_istable(L, 5) ? (int)vg_rawlen(L, 5) / dim : 0;
+  int nlab = lua_istable(L, 4) ? (int)vg_rawlen(L, 4) : 0;
+  size_t pts = (size_t)(n + nbg) ? (size_t)(n + nbg) : 1;
+  float *all = malloc(pts * (size_t)dim * sizeof *all), *xy = malloc(pts * 2 * sizeof *xy);
+  int *labels = malloc(pts * sizeof *labels);
+  if (!all || !xy || !labels) {
+    free(all), free(xy), free(labels);
+    return luaL_error(L, "%s: out of memory", path);
+  }
+  /* Only numbers are read from here on: lua_tonumber raises nothing. */
+  for (int k = 0; k < n * dim; k++) {
+    lua_rawgeti(L, 2, k + 1);
+    all[k] = (float)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  for (int k = 0; k < nbg * dim; k++) {
+    lua_rawgeti(L, 5, k + 1);
+    all[(size_t)n * dim + (size_t)k] = (float)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  for (int i = 0; i < n; i++) {
+    labels[i] = -1;
+    if (i < nlab) {
+      lua_rawgeti(L, 4, i + 1);
+      labels[i] = (int)lua_tointeger(L, -1);
+      lua_pop(L, 1);
+    }
+  }
+  char err[1024];
+  snprintf(err, sizeof err, "%s: cannot project the codes", path);
+  int skipped = 0;
+  vg_status st = vg_pca2(all, n + nbg, dim, xy);
+  if (!st)
+    st = vg_scatter_png(path, xy, labels, n, nbg ? xy + 2 * (size_t)n : NULL, nbg, size, title, &skipped, err, sizeof err);
+  free(all), free(xy), free(labels);
+  if (st) return raise(L, err);
+  lua_pushinteger(L, skipped);
+  return 1;
+}
+
 /* ---- host utilities ---- */
 
 /* g:normal(node, seed, step): fills an input with N(0, 1) draws keyed like
@@ -624,6 +739,7 @@ int luaopen_vaegraph_core(lua_State *L) {
                                           {"labels", l_dataset_labels}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {{"graph", l_graph},     {"optim", l_optim}, {"dataset", l_dataset},
                                    {"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty},
+                                   {"grid_png", l_grid_png}, {"scatter_png", l_scatter_png},
                                    {NULL, NULL}};
   new_class(L, GRAPH_MT, graph_methods, l_graph_gc);
   new_class(L, PLAN_MT, plan_methods, l_plan_gc);

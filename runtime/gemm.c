@@ -2,34 +2,39 @@
  *
  * Loop nest (row-major C[M,N] = alpha op(A) op(B) + beta C):
  *
- *   for jc in N step NC                 B panel KC x NC, shared by all threads (L3)
- *     for pc in K step kc (<= KC)       kc depends on K only, never on threads
+ *   for jc in N step NC               B panel kc x NC, packed by all threads together (L3)
+ *     for pc in K step kc             kc <= KC: equal blocks, a function of K alone
  *       pack op(B)[pc:+kc, jc:+NC] into NR-wide slivers (k-major, zero padded)
- *       for ic in (rows) step MC        A block MC x kc, private per thread (L2)
+ *       for ic in my rows step MC     A block MC x kc, private to each thread (L2)
  *         pack op(A)[ic:+MC, pc:+kc] into MR-tall slivers
- *         for jr in (slivers) step NR   one B sliver kc x NR stays in L1
- *           for ir in MC step MR        micro-kernel: MR x NR tile of C in registers
+ *         for jr in slivers           one B sliver kc x NR stays in L1
+ *           for ir in MC step MR      micro-kernel: MR x NR tile of C in registers
  *
  * The micro-kernel is 6x16: 12 ymm accumulators, two B vectors and one A
  * broadcast per row per k. Edge tiles use the same code specialised on the
- * number of rows (and of 8-wide column vectors) with masked loads/stores of C,
- * so no temporary tile and no over-reading of C is needed.
+ * number of rows and of 8-wide column vectors, with masked loads/stores of C,
+ * so no temporary tile and no access to C outside the matrix.
  *
- * Threads split the grid of MR x NR tiles of C, in whole tiles, one of two ways:
- *   rows ("M split"): each thread packs its own rows of A; the B panel is
- *     packed cooperatively and a barrier publishes it. B is double buffered so
- *     one barrier per (jc, pc) step is enough.
- *   columns ("N split", chosen when M has too few tiles to balance): each
- *     thread packs only the B slivers it uses and all of A (small when this is
- *     chosen), so no barrier at all.
+ * Threads split C one of two ways:
+ *   rows (the usual case): each thread owns a contiguous run of rows and
+ *     packs its own A; the B panel is packed by all, each a run of slivers,
+ *     and handed over through per-thread flags rather than a barrier, so a
+ *     thread starts on its own slivers while the others finish packing. B is
+ *     double buffered so the next K block can be packed while the last one
+ *     is still in use.
+ *   columns (when M is too small to balance, e.g. 20 rows): each thread owns
+ *     whole slivers, packs only those and all of A, and never waits.
  * Either way every element of C belongs to one thread and is summed over K in
- * the same order (k within a kc block, then kc blocks in order) whatever the
+ * the same order (k within a K block, then the blocks in order) whatever the
  * thread count, so results are bit-identical at any number of threads.
+ * Small products (under 2 x MIN_WORK_PER_THREAD multiply-adds) stay on one
+ * thread.
  *
- * No allocation: packing buffers are static (BSS). vg_sgemm must not run
- * concurrently from two threads outside OpenMP; when called inside an active
- * parallel region it runs serially in the calling thread's private A buffer,
- * split into smaller A and B blocks.
+ * No allocation: packing buffers are static (BSS, about 18 MiB of address
+ * space, touched only as far as used). vg_sgemm must not run concurrently
+ * from two threads outside OpenMP. Called inside an active parallel region it
+ * runs serially in a private buffer of the calling thread, split into
+ * smaller A and B blocks (same K blocks, so the same bits).
  *
  * The AVX2+FMA code lives in functions with target attributes, so this file
  * builds without -mavx2; the choice is made once at run time. Setting
@@ -46,9 +51,12 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <sched.h>
+#include <time.h>
 #define VG_YIELD() sched_yield()
+#define VG_NAP() nanosleep(&(const struct timespec){0, 20000}, NULL)
 #else
 #define VG_YIELD() ((void)0)
+#define VG_NAP() ((void)0)
 #endif
 
 #ifdef _OPENMP
@@ -65,19 +73,15 @@
 enum {
   MR = 6,
   NR = 16,
-#ifdef VG_KC_EXPERIMENT
-  KC = VG_KC_EXPERIMENT, MC = VG_MC_EXPERIMENT,
-#else
   /* B sliver KC x NR x 4 bytes = 25 KiB of a 32 KiB L1d. Measured on Zen 3:
    * 400 beats 256 by 3-8% on the VAE's shapes (K = 400 and 784 then take one
-   * and two K blocks, so fewer passes over C and fewer barriers) and is even
-   * on 1024^3; 512 is no better. */
+   * and two K blocks, so fewer passes over C and fewer hand-overs) and is
+   * even on 1024^3; 512 is no better. */
   KC = 400,
-  MC = 144, /* A block MC x KC x 4 bytes = 225 KiB: inside a 512 KiB L2 */
-#endif
-  NC = 2048,
-  MAXT = 64,       /* threads beyond this are not used */
-  ABUF = MC * KC,  /* floats per private A buffer (a multiple of 16: keeps 64-byte alignment) */
+  MC = 144, /* A block MC x KC x 4 bytes = 225 KiB: inside a 512 KiB L2; 72..168 measured alike */
+  NC = 1024,
+  MAXT = 64,      /* threads beyond this are not used */
+  ABUF = MC * KC, /* floats per private A buffer (a multiple of 16: keeps 64-byte alignment) */
   /* block sizes when called inside a parallel region: A and B then share
    * the calling thread's private buffer */
   MC_NESTED = MC / 2 / MR * MR,
@@ -469,20 +473,27 @@ typedef struct flag {
 } flag;
 static _Alignas(64) flag g_packed[MAXT]; /* stamp of the last step whose B slivers thread t packed */
 static _Alignas(64) flag g_used[MAXT];   /* stamp of the last step thread t finished computing */
+static _Alignas(64) flag g_done[MAXT];   /* stamp of the last call thread t finished */
 static long long g_stamp;                /* last stamp handed out */
 
 static void publish(flag *f, long long v) { __atomic_store_n(&f->v, v, __ATOMIC_RELEASE); }
 
-/* Waits until f reaches v. Spins briefly, then yields: when the machine is
- * oversubscribed the thread we wait for may need this core to run at all. */
+/* Waits until f reaches v. Waits are normally a few microseconds, so spin
+ * first (about 50 us). If the machine is oversubscribed the thread we wait
+ * for may not be running: yield, in case it is queued on this core, then
+ * sleep, which lets the scheduler move it here. (Spinning, as libgomp's
+ * barriers do for milliseconds, turns a busy machine into a 10-100x
+ * slowdown.) */
 static void wait_for(const flag *f, long long v) {
   for (int spins = 0; __atomic_load_n(&f->v, __ATOMIC_ACQUIRE) < v; spins++) {
-    if (spins < 4000) { /* a few tens of microseconds */
+    if (spins < 2000) {
 #if VG_X86
       _mm_pause();
 #endif
-    } else {
+    } else if (spins < 2100) {
       VG_YIELD();
+    } else {
+      VG_NAP();
     }
   }
 }
@@ -661,7 +672,8 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
   j.bbuf[0] = g_bpack[0];
   j.bbuf[1] = g_bpack[1];
   j.stamp0 = g_stamp + 1;
-  g_stamp += (long long)((N + NC - 1) / NC) * nkb;
+  g_stamp += (long long)((N + NC - 1) / NC) * nkb + 1;
+  const long long done = g_stamp;
 
   if (nt == 1) {
     worker(&j, 0, 1, g_apack[0]);
@@ -673,6 +685,12 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
     /* The runtime may give fewer threads than asked; the split follows n. */
     worker(&j, t, n, g_apack[t]);
+    /* Join through our own flags so the master waits the way wait_for
+     * does, not in libgomp's spinning barrier. */
+    if (t > 0)
+      publish(&g_done[t], done);
+    else
+      for (int u = 1; u < n; u++) wait_for(&g_done[u], done);
   }
 #endif
 }

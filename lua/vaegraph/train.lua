@@ -2,11 +2,12 @@
 -- declared order (each its own loss, parameter groups and optimizer), an
 -- evaluation pass on the test set each epoch, metrics.csv, progress output.
 local core = require "vaegraph.core"
+local outputs = require "vaegraph.outputs"
 local train = {}
 
 local PHASE_KEYS = { [1] = true, loss = true, update = true, optim = true }
 local SPEC_KEYS = { graph = true, data = true, feed = true, epochs = true, phases = true, weights = true,
-                    eval = true, outputs = true, options = true }
+                    eval = true, show = true, range = true }
 
 local function check_keys(t, valid, what)
   for k in pairs(t) do
@@ -134,6 +135,7 @@ function train.run(vg, spec)
 
   local phases = compile_phases(vg, g, spec)
   local eval = compile_eval(g, spec)
+  local show = outputs.prepare(g, spec.show)
   if opt.plan then
     for _, p in ipairs(phases) do p.plan:print() end
     if eval then eval.plan:print() end
@@ -169,7 +171,11 @@ function train.run(vg, spec)
   local progress = new_progress(opt.quiet)
   local rows, step = {}, 0
 
-  local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed }
+  -- Pixel range for pictures: [0, 1], or [-1, 1] for tanh decoders.
+  local range = spec.range or { 0, 1 }
+  local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed,
+                lo = range[1], hi = range[2],
+                fill = function(ds, first) for _, f in ipairs(feeds) do f.fill(ds, g, f.node, first) end end }
   for epoch = 1, epochs do
     train_set:order(true, seed, epoch)
     local sums = {}
@@ -213,7 +219,9 @@ function train.run(vg, spec)
     for i = 2, #columns do parts[#parts + 1] = string.format("%s %.5g", columns[i], row[columns[i]]) end
     progress:done_epoch(string.format("epoch %d/%d  %s", epoch, epochs, table.concat(parts, "  ")))
     run.epoch, run.step = epoch, step
-    if spec.outputs then spec.outputs(run) end
+    for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
+    outputs.write(run, show)
+    outputs.scatter(run, show)
   end
   return run
 end
