@@ -97,7 +97,11 @@ int main(int argc, char **argv) {
   const char *e1 = getenv("OMP_NUM_THREADS"), *e2 = getenv("OPENBLAS_NUM_THREADS");
   printf("OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s (set both; vaegraph uses %d threads)\n",
          e1 ? e1 : "(unset)", e2 ? e2 : "(unset)", omp_get_max_threads());
-  printf("vaegraph kernel: %s; OpenBLAS: %s\n", vg_sgemm_kernel_name(), OPENBLAS_VERSION);
+#ifdef OPENBLAS_VERSION
+  printf("vaegraph kernel: %s; reference:%s\n", vg_sgemm_kernel_name(), OPENBLAS_VERSION);
+#else
+  printf("vaegraph kernel: %s; reference: cblas\n", vg_sgemm_kernel_name());
+#endif
   printf("%-6s %-16s %-5s %5s %10s %10s %7s %10s\n", "layer", "MxKxN", "trans", "beta", "vaegraph",
          "OpenBLAS", "ratio", "max err");
   printf("%-6s %-16s %-5s %5s %10s %10s %7s %10s\n", "", "", "", "", "GFLOP/s", "GFLOP/s", "", "(rel)");

@@ -13,6 +13,7 @@
 
 #include "compat.h"
 #include "graph.h"
+#include "checkpoint.h"
 #include "dataset.h"
 #include "idx.h"
 #include "image.h"
@@ -561,6 +562,76 @@ static int l_dataset_labels(lua_State *L) {
   return 1;
 }
 
+/* ---- checkpoints ---- */
+
+/* The {phase name, optimizer} pairs at index i, checked; returns the count. */
+static int read_phases(lua_State *L, int i, vg_phase_state *ph, int max) {
+  luaL_checktype(L, i, LUA_TTABLE);
+  int n = (int)vg_rawlen(L, i);
+  if (n > max) luaL_error(L, "at most %d phases", max);
+  for (int k = 0; k < n; k++) {
+    lua_rawgeti(L, i, k + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    ph[k].phase = luaL_checkstring(L, -2); /* the table at i keeps it alive */
+    ph[k].optim = check_optim(L, lua_gettop(L))->o;
+    lua_pop(L, 3);
+  }
+  return n;
+}
+
+/* core.save(path, graph, {{phase, optim}, ...}, {key = value, ...}) */
+static int l_save(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  vg_graph *g = check_graph(L, 2);
+  vg_phase_state ph[16];
+  int nph = read_phases(L, 3, ph, 16);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  const char *meta[64];
+  int nmeta = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 4)) {
+    if (nmeta == 32) return luaL_error(L, "save: at most 32 metadata entries");
+    /* Only strings: they stay alive in the table after the loop pops them
+     * (a number converted here would not). */
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      return luaL_error(L, "save: metadata keys and values must be strings");
+    meta[2 * nmeta] = lua_tostring(L, -2);
+    meta[2 * nmeta + 1] = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    nmeta++;
+  }
+  char err[1024];
+  if (vg_checkpoint_save(path, g, ph, nph, meta, nmeta, err, sizeof err)) return raise(L, err);
+  return 0;
+}
+
+/* core.load(path, graph, phases, {keys}) -> {key = value} */
+static int l_load(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  vg_graph *g = check_graph(L, 2);
+  vg_phase_state ph[16];
+  int nph = read_phases(L, 3, ph, 16);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  const char *keys[32];
+  int nkeys = (int)vg_rawlen(L, 4);
+  if (nkeys > 32) return luaL_error(L, "load: at most 32 metadata keys");
+  for (int k = 0; k < nkeys; k++) {
+    lua_rawgeti(L, 4, k + 1);
+    keys[k] = luaL_checkstring(L, -1);
+    lua_pop(L, 1);
+  }
+  char values[32][256], err[1024];
+  if (vg_checkpoint_load(path, g, ph, nph, keys, nkeys, values, err, sizeof err)) return raise(L, err);
+  lua_createtable(L, 0, nkeys);
+  for (int k = 0; k < nkeys; k++) {
+    lua_pushstring(L, values[k]);
+    lua_setfield(L, -2, keys[k]);
+  }
+  return 1;
+}
+
 /* ---- pictures ---- */
 
 /* core.grid_png(path, sources, cols, h, w, lo, hi, scale): tiles images
@@ -740,6 +811,7 @@ int luaopen_vaegraph_core(lua_State *L) {
   static const luaL_Reg funcs[] = {{"graph", l_graph},     {"optim", l_optim}, {"dataset", l_dataset},
                                    {"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty},
                                    {"grid_png", l_grid_png}, {"scatter_png", l_scatter_png},
+                                   {"save", l_save},         {"load", l_load},
                                    {NULL, NULL}};
   new_class(L, GRAPH_MT, graph_methods, l_graph_gc);
   new_class(L, PLAN_MT, plan_methods, l_plan_gc);

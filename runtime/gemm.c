@@ -481,9 +481,8 @@ static void publish(flag *f, long long v) { __atomic_store_n(&f->v, v, __ATOMIC_
 /* Waits until f reaches v. Waits are normally a few microseconds, so spin
  * first (about 50 us). If the machine is oversubscribed the thread we wait
  * for may not be running: yield, in case it is queued on this core, then
- * sleep, which lets the scheduler move it here. (Spinning, as libgomp's
- * barriers do for milliseconds, turns a busy machine into a 10-100x
- * slowdown.) */
+ * sleep, which frees this core for it. With another 2-thread program on
+ * the 2-core test machine this keeps each product near one core's speed. */
 static void wait_for(const flag *f, long long v) {
   for (int spins = 0; __atomic_load_n(&f->v, __ATOMIC_ACQUIRE) < v; spins++) {
     if (spins < 2000) {

@@ -125,6 +125,27 @@ local function write_csv(path, columns, rows)
   assert(os.rename(tmp, path))
 end
 
+-- The rows of an earlier run's metrics.csv, to continue it on resume.
+local function read_csv(path, upto)
+  local f = io.open(path, "r")
+  if not f then return {} end
+  local header, rows = nil, {}
+  for line in f:lines() do
+    local cells = {}
+    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    if not header then header = cells
+    else
+      local r = {}
+      for i, k in ipairs(header) do r[k] = tonumber(cells[i]) or cells[i] end
+      if r.epoch and r.epoch <= upto then rows[#rows + 1] = r end
+    end
+  end
+  f:close()
+  return rows
+end
+
+local function script_name() return (arg and arg[0] or "run.lua"):match("([^/]+)$") end
+
 function train.run(vg, spec)
   check_keys(spec, SPEC_KEYS, "vg.train")
   local opt = vg.opts or vg.options{}
@@ -155,7 +176,7 @@ function train.run(vg, spec)
   end
   table.sort(weights, function(a, b) return a.name < b.name end)
 
-  local out = opt.out or ("out/" .. (arg and arg[0] or "run"):match("([^/]+)%.lua$"))
+  local out = opt.out or ("out/" .. script_name():gsub("%.lua$", ""))
   os.execute("mkdir -p '" .. out:gsub("'", "'\\''") .. "'")
   local columns = { "epoch" }
   for _, p in ipairs(phases) do columns[#columns + 1] = #phases == 1 and "train_loss" or (p.name .. "_loss") end
@@ -169,14 +190,27 @@ function train.run(vg, spec)
   local nt = math.floor(test_set:info().n / batch)
   if nb < 1 then error(string.format("the training set has %d examples, fewer than a batch of %d", train_set:info().n, batch), 2) end
   local progress = new_progress(opt.quiet)
-  local rows, step = {}, 0
+  local rows, step, start = {}, 0, 1
+  local ckpt_phases = {}
+  for i, p in ipairs(phases) do ckpt_phases[i] = { p.name, p.optim } end
+  if opt.resume then
+    local m = core.load(opt.resume, g.core, ckpt_phases, { "script", "epoch", "step", "seed" })
+    if m.script ~= script_name() then
+      io.stderr:write(string.format("warning: %s was written by %s, not %s\n", opt.resume, m.script, script_name()))
+    end
+    start, step = tonumber(m.epoch) + 1, tonumber(m.step)
+    -- The data order and the noise are keyed by the seed: keep the run's.
+    seed = tonumber(m.seed)
+    rows = read_csv(out .. "/metrics.csv", start - 1)
+    if not opt.quiet then print(string.format("resumed from %s after epoch %d (step %d)", opt.resume, start - 1, step)) end
+  end
 
   -- Pixel range for pictures: [0, 1], or [-1, 1] for tanh decoders.
   local range = spec.range or { 0, 1 }
   local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed,
                 lo = range[1], hi = range[2],
                 fill = function(ds, first) for _, f in ipairs(feeds) do f.fill(ds, g, f.node, first) end end }
-  for epoch = 1, epochs do
+  for epoch = start, epochs do
     train_set:order(true, seed, epoch)
     local sums = {}
     for i = 1, #phases do sums[i] = 0 end
@@ -222,6 +256,9 @@ function train.run(vg, spec)
     for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
     outputs.write(run, show)
     outputs.scatter(run, show)
+    core.save(out .. "/checkpoint.safetensors", g.core, ckpt_phases, {
+      script = script_name(), epoch = tostring(epoch), step = tostring(step), seed = tostring(seed),
+      format = "vaegraph checkpoint 1" })
   end
   return run
 end
