@@ -8,8 +8,18 @@
 int luaopen_vaegraph_core(lua_State *L);
 
 static const char usage[] =
-    "usage: vaegraph SCRIPT.lua [script options]\n"
-    "       vaegraph --help | --version\n";
+    "usage: vaegraph SCRIPT.lua [options]     train the model the script declares\n"
+    "       vaegraph --plan SCRIPT.lua        print its compiled graph and memory plan\n"
+    "       vaegraph SCRIPT.lua --help        the script's options and their defaults\n"
+    "       vaegraph --help | --version\n"
+    "\n"
+    "options every script takes:\n"
+    "  --epochs N     training epochs            --batch N      batch size\n"
+    "  --data DIR     MNIST-format IDX folder    --out DIR      where outputs go\n"
+    "  --threads N    OpenMP threads             --seed N       seed (default 1)\n"
+    "  --resume FILE  continue from a checkpoint --quiet        no progress output\n"
+    "\n"
+    "Model scripts are in graphs/; writing one: docs/guide.md\n";
 
 static int traceback(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
@@ -19,7 +29,7 @@ static int traceback(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+  if (argc < 2 || ((strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) && argc == 2)) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
