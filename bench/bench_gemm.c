@@ -6,8 +6,8 @@
  * vaegraph uses omp_get_max_threads() threads. Each measurement repeats the
  * product until at least min_ms (default 50) have passed and reports the mean
  * time per product; the two libraries are measured alternately for `rounds`
- * rounds (default 5) and the best of each is kept, which filters out noise
- * from other work on the machine. Before each measurement the product runs
+ * rounds (default 5) over all shapes and the best of each is kept, which
+ * filters out noise from other work on the machine. Before each measurement the product runs
  * untimed for 200 ms, so the spinning worker threads of the other library
  * have gone to sleep and the cores are up to speed. The whole run takes about
  * half a minute.
@@ -88,6 +88,8 @@ static float frand(unsigned *state) {
   return (float)((*state >> 8) & 0xFFFF) / 32768.0f - 1.0f;
 }
 
+enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+
 int main(int argc, char **argv) {
   double min_s = (argc > 1 ? atof(argv[1]) : 50.0) * 1e-3;
   int rounds = argc > 2 ? atoi(argv[2]) : 5;
@@ -102,14 +104,12 @@ int main(int argc, char **argv) {
 #else
   printf("vaegraph kernel: %s; reference: cblas\n", vg_sgemm_kernel_name());
 #endif
-  printf("%-6s %-16s %-5s %5s %10s %10s %7s %10s\n", "layer", "MxKxN", "trans", "beta", "vaegraph",
-         "OpenBLAS", "ratio", "max err");
-  printf("%-6s %-16s %-5s %5s %10s %10s %7s %10s\n", "", "", "", "", "GFLOP/s", "GFLOP/s", "", "(rel)");
 
+  problem pv[NSHAPES], po[NSHAPES];
+  double maxerr[NSHAPES];
   int failed = 0;
-  double min_ratio = INFINITY;
   unsigned seed = 12345;
-  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+  for (int si = 0; si < NSHAPES; si++) {
     const shape *s = &shapes[si];
     const int M = s->M, N = s->N, K = s->K;
     /* Stored dimensions: op(A) is [M,K], so A is [K,M] when transposed. */
@@ -131,42 +131,55 @@ int main(int argc, char **argv) {
      * |alpha| |op(A)| |op(B)| + |beta| |C| per element. */
     memcpy(Cv, C0, nc * sizeof *Cv);
     memcpy(Co, C0, nc * sizeof *Co);
-    problem pv = {s, A, B, Cv, acols, bcols, N}, po = {s, A, B, Co, acols, bcols, N};
-    run(&pv, 0);
-    run(&po, 1);
+    pv[si] = (problem){s, A, B, Cv, acols, bcols, N};
+    po[si] = (problem){s, A, B, Co, acols, bcols, N};
+    run(&pv[si], 0);
+    run(&po[si], 1);
     cblas_sgemm(CblasRowMajor, s->transA ? CblasTrans : CblasNoTrans, s->transB ? CblasTrans : CblasNoTrans, M,
                 N, K, 1.0f, Aa, acols, Ba, bcols, 0.0f, bound, N);
-    double maxerr = 0.0;
+    maxerr[si] = 0.0;
     for (size_t i = 0; i < nc; i++) {
       double b = (double)bound[i] + fabs((double)s->beta * C0[i]);
       double err = fabs((double)Cv[i] - (double)Co[i]) / (b > 0 ? b : 1.0);
-      if (!(err <= maxerr)) maxerr = err; /* NaN sticks */
+      if (!(err <= maxerr[si])) maxerr[si] = err; /* NaN sticks */
     }
-    /* Both results are within about K*eps of the exact one. */
-    const double tol = 2.0 * (K + 2) * FLT_EPSILON;
-    int ok = maxerr <= tol;
-    if (!ok) failed = 1;
+    free(C0), free(Aa), free(Ba), free(bound);
+  }
 
-    double best[2] = {INFINITY, INFINITY};
-    for (int r = 0; r < rounds; r++)
+  /* Rounds outermost: each shape's measurements are spread over the whole
+   * run, so a burst of load from elsewhere spoils at most some of them. */
+  double best[NSHAPES][2];
+  for (int si = 0; si < NSHAPES; si++) best[si][0] = best[si][1] = INFINITY;
+  for (int r = 0; r < rounds; r++)
+    for (int si = 0; si < NSHAPES; si++)
       for (int lib = 0; lib < 2; lib++) {
+        const problem *p = lib ? &po[si] : &pv[si];
         /* Both libgomp and OpenBLAS keep their workers spinning for about
          * 100 ms after a call, and the cores take a while to come back to
          * full speed: run untimed long enough for the other library's
          * workers to go to sleep and for ours to be up to speed. */
-        time_one(lib ? &po : &pv, lib, 0.2);
-        double t = time_one(lib ? &po : &pv, lib, min_s);
-        if (t < best[lib]) best[lib] = t;
+        time_one(p, lib, 0.2);
+        double t = time_one(p, lib, min_s);
+        if (t < best[si][lib]) best[si][lib] = t;
       }
-    const double flop = 2.0 * M * N * K;
-    const double gv = flop / best[0] * 1e-9, go = flop / best[1] * 1e-9, ratio = gv / go;
+
+  printf("%-6s %-16s %-5s %5s %10s %10s %7s %10s\n", "layer", "MxKxN", "trans", "beta", "vaegraph",
+         "OpenBLAS", "ratio", "max err");
+  printf("%-6s %-16s %-5s %5s %10s %10s %7s %10s\n", "", "", "", "", "GFLOP/s", "GFLOP/s", "", "(rel)");
+  double min_ratio = INFINITY;
+  for (int si = 0; si < NSHAPES; si++) {
+    const shape *s = &shapes[si];
+    /* Both results are within about K eps of the exact one. */
+    const int ok = maxerr[si] <= 2.0 * (s->K + 2) * FLT_EPSILON;
+    if (!ok) failed = 1;
+    const double flop = 2.0 * s->M * s->N * s->K;
+    const double gv = flop / best[si][0] * 1e-9, go = flop / best[si][1] * 1e-9, ratio = gv / go;
     if (ratio < min_ratio) min_ratio = ratio;
-    char dims[32], tr[4] = {s->transA ? 'T' : 'N', s->transB ? 'T' : 'N', 0};
-    snprintf(dims, sizeof dims, "%dx%dx%d", M, K, N);
+    char dims[48], tr[3] = {s->transA ? 'T' : 'N', s->transB ? 'T' : 'N', 0};
+    snprintf(dims, sizeof dims, "%dx%dx%d", s->M, s->K, s->N);
     printf("%-6s %-16s %-5s %5.1f %10.1f %10.1f %7.3f %10.2e%s\n", s->what, dims, tr, (double)s->beta, gv, go,
-           ratio, maxerr, ok ? "" : "  WRONG");
-    fflush(stdout);
-    free(A), free(B), free(C0), free(Cv), free(Co), free(Aa), free(Ba), free(bound);
+           ratio, maxerr[si], ok ? "" : "  WRONG");
+    free((void *)pv[si].A), free((void *)pv[si].B), free(pv[si].C), free(po[si].C);
   }
   printf("minimum ratio: %.3f\n", min_ratio);
   if (failed) {

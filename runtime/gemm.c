@@ -286,8 +286,10 @@ static VG_AVX2 void packB_sliver_avx2(const job *j, int j0, int nr, int p0, int 
     for (int k = 0; k < kc; k++, src += ldb) {
       /* The hardware prefetcher is slow to pick up this strided walk;
        * prefetching 8 rows ahead gained 1-2% on 128x784x400. */
-      _mm_prefetch((const char *)(src + 8 * ldb), _MM_HINT_T0);
-      _mm_prefetch((const char *)(src + 8 * ldb + 15), _MM_HINT_T0);
+      if (k + 8 < kc) {
+        _mm_prefetch((const char *)(src + 8 * ldb), _MM_HINT_T0);
+        _mm_prefetch((const char *)(src + 8 * ldb + 15), _MM_HINT_T0);
+      }
       _mm256_store_ps(out + k * NR, _mm256_loadu_ps(src));
       _mm256_store_ps(out + k * NR + 8, _mm256_loadu_ps(src + 8));
     }

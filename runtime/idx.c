@@ -9,16 +9,6 @@
 
 #define MAX_BYTES ((size_t)1 << 32) /* 4 GiB: past this a header is lying */
 
-__attribute__((format(printf, 5, 6))) static vg_status fail(char *err, size_t len, vg_status st, const char *path,
-                                                            const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  snprintf(err, len, "%s: %s", path, msg);
-  return st;
-}
 
 /* Reads exactly n bytes or says how many it got. */
 static size_t read_full(gzFile f, void *buf, size_t n) {
@@ -35,17 +25,17 @@ static size_t read_full(gzFile f, void *buf, size_t n) {
 vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   gzFile f = gzopen(path, "rb");
-  if (!f) return fail(err, errlen, VG_ERR_IO, path, "cannot open: %s", strerror(errno));
+  if (!f) return vg_file_error(err, errlen, VG_ERR_IO, path, "cannot open: %s", strerror(errno));
   vg_status st = VG_OK;
   uint8_t head[4];
   size_t got = read_full(f, head, 4);
   if (got < 4) {
-    st = fail(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends inside the 4-byte header (%lld bytes)",
+    st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends inside the 4-byte header (%lld bytes)",
               (long long)got, (long long)got);
     goto done;
   }
   if (head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] < 1 || head[3] > 4) {
-    st = fail(err, errlen, VG_ERR_FORMAT, path,
+    st = vg_file_error(err, errlen, VG_ERR_FORMAT, path,
               "byte 0: bad magic number 0x%08llx (an IDX file of unsigned bytes starts 0x000008 then 1 to 4 "
               "dimensions)",
               (long long)((uint32_t)head[0] << 24 | (uint32_t)head[1] << 16 | (uint32_t)head[2] << 8 | head[3]));
@@ -55,7 +45,7 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   for (int i = 0; i < out->ndim; i++) {
     uint8_t d[4];
     if (read_full(f, d, 4) < 4) {
-      st = fail(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends inside dimension %d of %d", 4 + 4LL * i, i + 1,
+      st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends inside dimension %d of %d", 4 + 4LL * i, i + 1,
                 out->ndim);
       goto done;
     }
@@ -69,7 +59,7 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   size_t total = 1;
   for (int i = 0; i < out->ndim; i++) {
     if (out->dims[i] == 0 || total > MAX_BYTES / (size_t)out->dims[i]) {
-      st = fail(err, errlen, VG_ERR_FORMAT, path, "byte 4: dimensions %s %s", dims,
+      st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte 4: dimensions %s %s", dims,
                 out->dims[i] ? "claim more than 4 GiB of data" : "include a zero");
       goto done;
     }
@@ -78,19 +68,19 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   long long head_len = 4 + 4LL * out->ndim;
   out->data = malloc(total);
   if (!out->data) {
-    st = fail(err, errlen, VG_ERR_NOMEM, path, "out of memory for %zu bytes", total);
+    st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for %zu bytes", total);
     goto done;
   }
   out->len = total;
   got = read_full(f, out->data, total);
   if (got < total) {
-    st = fail(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends after %zu of the %zu data bytes its header promises (%s)",
+    st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends after %zu of the %zu data bytes its header promises (%s)",
               head_len + (long long)got, got, total, dims);
     goto done;
   }
   uint8_t extra;
   if (gzread(f, &extra, 1) == 1) {
-    st = fail(err, errlen, VG_ERR_FORMAT, path,
+    st = vg_file_error(err, errlen, VG_ERR_FORMAT, path,
               "byte %lld: data continues past the %zu bytes its header promises (wrong dimensions?)",
               head_len + (long long)total, total);
     goto done;
@@ -98,7 +88,7 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   int zerr;
   const char *zmsg = gzerror(f, &zerr);
   if (zerr != Z_OK && zerr != Z_STREAM_END) {
-    st = fail(err, errlen, VG_ERR_FORMAT, path, "corrupt compressed data: %s", zmsg);
+    st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "corrupt compressed data: %s", zmsg);
   }
 done:
   gzclose(f);

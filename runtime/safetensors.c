@@ -36,16 +36,6 @@ size_t vg_dtype_size(vg_dtype t) {
   return 0;
 }
 
-__attribute__((format(printf, 5, 6))) static vg_status fail(char *err, size_t len, vg_status st, const char *path,
-                                                            const char *fmt, ...) {
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (err && len) snprintf(err, len, "%s: %s", path ? path : "(null)", msg);
-  return st;
-}
 
 /* Length of the valid UTF-8 sequence at s (n > 0 bytes available); 0 if the
  * bytes are not one (overlong forms, surrogates and values past U+10FFFF
@@ -188,21 +178,21 @@ static vg_status check_write_args(const char *path, const vg_st_tensor *t, int n
   ull total = 0;
   for (int i = 0; i < n; i++) {
     const char *name = t[i].name;
-    if (!name || !*name) return fail(err, errlen, VG_ERR_ARG, path, "tensor %d: the name is empty", i);
+    if (!name || !*name) return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor %d: the name is empty", i);
     if (strcmp(name, "__metadata__") == 0)
-      return fail(err, errlen, VG_ERR_ARG, path, "tensor %d: the name '__metadata__' is reserved for metadata", i);
-    if (!utf8_valid(name)) return fail(err, errlen, VG_ERR_ARG, path, "tensor %d: the name is not valid UTF-8", i);
+      return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor %d: the name '__metadata__' is reserved for metadata", i);
+    if (!utf8_valid(name)) return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor %d: the name is not valid UTF-8", i);
     size_t es = vg_dtype_size(t[i].dtype);
-    if (!es) return fail(err, errlen, VG_ERR_ARG, path, "tensor '%s': unknown dtype %d", name, (int)t[i].dtype);
+    if (!es) return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor '%s': unknown dtype %d", name, (int)t[i].dtype);
     const vg_shape *sh = &t[i].shape;
     if (sh->nd < 0 || sh->nd > VG_MAX_DIMS)
-      return fail(err, errlen, VG_ERR_ARG, path, "tensor '%s': %d dimensions (0 to %d allowed)", name, sh->nd,
+      return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor '%s': %d dimensions (0 to %d allowed)", name, sh->nd,
                   VG_MAX_DIMS);
     ull b = es;
     int zero = 0, big = 0;
     for (int k = 0; k < sh->nd; k++) {
       if (sh->d[k] < 0)
-        return fail(err, errlen, VG_ERR_ARG, path, "tensor '%s': dimension %d is negative (%lld)", name, k,
+        return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor '%s': dimension %d is negative (%lld)", name, k,
                     (long long)sh->d[k]);
       if (sh->d[k] == 0) zero = 1;
       else if (b > (ull)INT64_MAX / (ull)sh->d[k]) big = 1;
@@ -210,26 +200,26 @@ static vg_status check_write_args(const char *path, const vg_st_tensor *t, int n
     }
     if (zero) b = 0;
     else if (big || b > (ull)INT64_MAX - total || b > (ull)SIZE_MAX)
-      return fail(err, errlen, VG_ERR_ARG, path, "tensor '%s': too many bytes", name);
-    if (b && !t[i].data) return fail(err, errlen, VG_ERR_ARG, path, "tensor '%s': data is NULL", name);
+      return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor '%s': too many bytes", name);
+    if (b && !t[i].data) return vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor '%s': data is NULL", name);
     bytes[i] = b;
     total += b;
   }
   for (int i = 0; i < 2 * nmeta; i++) {
     if (!meta[i])
-      return fail(err, errlen, VG_ERR_ARG, path, "metadata pair %d: the %s is NULL", i / 2, i % 2 ? "value" : "key");
+      return vg_file_error(err, errlen, VG_ERR_ARG, path, "metadata pair %d: the %s is NULL", i / 2, i % 2 ? "value" : "key");
     if (!utf8_valid(meta[i]))
-      return fail(err, errlen, VG_ERR_ARG, path, "metadata pair %d: the %s is not valid UTF-8", i / 2,
+      return vg_file_error(err, errlen, VG_ERR_ARG, path, "metadata pair %d: the %s is not valid UTF-8", i / 2,
                   i % 2 ? "value" : "key");
   }
   /* Duplicates, tensors then metadata keys. */
   int m = n > nmeta ? n : nmeta;
   named *v = malloc((m > 0 ? (size_t)m : 1) * sizeof *v);
-  if (!v) return fail(err, errlen, VG_ERR_NOMEM, path, "out of memory");
+  if (!v) return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
   for (int i = 0; i < n; i++) v[i] = (named){t[i].name, i, (size_t)i};
   int d = first_duplicate(v, n);
   if (d >= 0) {
-    vg_status st = fail(err, errlen, VG_ERR_ARG, path, "tensor '%s' appears twice (tensors %d and %d)", v[d].name,
+    vg_status st = vg_file_error(err, errlen, VG_ERR_ARG, path, "tensor '%s' appears twice (tensors %d and %d)", v[d].name,
                         v[d - 1].idx, v[d].idx);
     free(v);
     return st;
@@ -237,7 +227,7 @@ static vg_status check_write_args(const char *path, const vg_st_tensor *t, int n
   for (int i = 0; i < nmeta; i++) v[i] = (named){meta[2 * i], i, (size_t)i};
   d = first_duplicate(v, nmeta);
   if (d >= 0) {
-    vg_status st = fail(err, errlen, VG_ERR_ARG, path, "metadata key '%s' appears twice (pairs %d and %d)", v[d].name,
+    vg_status st = vg_file_error(err, errlen, VG_ERR_ARG, path, "metadata key '%s' appears twice (pairs %d and %d)", v[d].name,
                         v[d - 1].idx, v[d].idx);
     free(v);
     return st;
@@ -248,11 +238,11 @@ static vg_status check_write_args(const char *path, const vg_st_tensor *t, int n
 
 vg_status vg_st_write(const char *path, const vg_st_tensor *t, int n, const char *const *meta, int nmeta, char *err,
                       size_t errlen) {
-  if (!path || !*path) return fail(err, errlen, VG_ERR_ARG, "(no path)", "no file name given");
-  if (n < 0 || (n > 0 && !t)) return fail(err, errlen, VG_ERR_ARG, path, "bad tensor list (n = %d)", n);
-  if (nmeta < 0 || (nmeta > 0 && !meta)) return fail(err, errlen, VG_ERR_ARG, path, "bad metadata (nmeta = %d)", nmeta);
+  if (!path || !*path) return vg_file_error(err, errlen, VG_ERR_ARG, "(no path)", "no file name given");
+  if (n < 0 || (n > 0 && !t)) return vg_file_error(err, errlen, VG_ERR_ARG, path, "bad tensor list (n = %d)", n);
+  if (nmeta < 0 || (nmeta > 0 && !meta)) return vg_file_error(err, errlen, VG_ERR_ARG, path, "bad metadata (nmeta = %d)", nmeta);
   ull *bytes = malloc((n > 0 ? (size_t)n : 1) * sizeof *bytes);
-  if (!bytes) return fail(err, errlen, VG_ERR_NOMEM, path, "out of memory");
+  if (!bytes) return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
   vg_status st = check_write_args(path, t, n, meta, nmeta, bytes, err, errlen);
   if (st) {
     free(bytes);
@@ -296,7 +286,7 @@ vg_status vg_st_write(const char *path, const vg_st_tensor *t, int n, const char
   if (!h.oom && h.len > MAX_HEADER) {
     free(h.b);
     free(bytes);
-    return fail(err, errlen, VG_ERR_ARG, path, "the header would be %zu bytes, over the %llu that readers accept", h.len,
+    return vg_file_error(err, errlen, VG_ERR_ARG, path, "the header would be %zu bytes, over the %llu that readers accept", h.len,
                 MAX_HEADER);
   }
   size_t plen = strlen(path);
@@ -304,7 +294,7 @@ vg_status vg_st_write(const char *path, const vg_st_tensor *t, int n, const char
   if (!tmp) {
     free(h.b);
     free(bytes);
-    return fail(err, errlen, VG_ERR_NOMEM, path, "out of memory");
+    return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
   }
   memcpy(tmp, path, plen);
   memcpy(tmp + plen, ".tmp", 5);
@@ -313,27 +303,27 @@ vg_status vg_st_write(const char *path, const vg_st_tensor *t, int n, const char
   for (int k = 0; k < 8; k++) prefix[k] = (unsigned char)((ull)h.len >> (8 * k));
   FILE *f = fopen(tmp, "wb");
   if (!f) {
-    st = fail(err, errlen, VG_ERR_IO, path, "cannot create %s: %s", tmp, strerror(errno));
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot create %s: %s", tmp, strerror(errno));
     goto done; /* nothing to remove */
   }
   int ok = write_all(f, prefix, 8) && write_all(f, h.b, h.len);
   for (int i = 0; ok && i < n; i++) ok = write_all(f, t[i].data, (size_t)bytes[i]);
   if (!ok || fflush(f) != 0) {
-    st = fail(err, errlen, VG_ERR_IO, path, "cannot write %s: %s", tmp, strerror(errno));
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot write %s: %s", tmp, strerror(errno));
     goto cleanup;
   }
   if (fsync(fileno(f)) != 0) {
-    st = fail(err, errlen, VG_ERR_IO, path, "cannot sync %s: %s", tmp, strerror(errno));
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot sync %s: %s", tmp, strerror(errno));
     goto cleanup;
   }
   FILE *closing = f;
   f = NULL;
   if (fclose(closing) != 0) {
-    st = fail(err, errlen, VG_ERR_IO, path, "cannot close %s: %s", tmp, strerror(errno));
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot close %s: %s", tmp, strerror(errno));
     goto cleanup;
   }
   if (rename(tmp, path) != 0) {
-    st = fail(err, errlen, VG_ERR_IO, path, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
     goto cleanup;
   }
   sync_dir(path);
@@ -385,12 +375,12 @@ __attribute__((format(printf, 3, 4))) static int perr(parser *p, size_t at, cons
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  p->st = fail(p->err, p->errlen, VG_ERR_FORMAT, p->path, "byte %llu: %s", 8ULL + (ull)at, msg);
+  p->st = vg_file_error(p->err, p->errlen, VG_ERR_FORMAT, p->path, "byte %llu: %s", 8ULL + (ull)at, msg);
   return -1;
 }
 
 static int oom(parser *p) {
-  p->st = fail(p->err, p->errlen, VG_ERR_NOMEM, p->path, "out of memory");
+  p->st = vg_file_error(p->err, p->errlen, VG_ERR_NOMEM, p->path, "out of memory");
   return -1;
 }
 
@@ -769,7 +759,7 @@ static vg_status check_layout(parser *p, ull data_len, unsigned char *data) {
     const vg_st_tensor *t = &f->t[i];
     const tinfo *in = &f->info[i];
     if (in->end < in->begin)
-      return fail(p->err, p->errlen, VG_ERR_FORMAT, path, "tensor '%s': data_offsets [%llu, %llu] end before they begin",
+      return vg_file_error(p->err, p->errlen, VG_ERR_FORMAT, path, "tensor '%s': data_offsets [%llu, %llu] end before they begin",
                   t->name, in->begin, in->end);
     ull need = vg_dtype_size(t->dtype);
     int zero = 0, over = 0;
@@ -785,7 +775,7 @@ static vg_status check_layout(parser *p, ull data_len, unsigned char *data) {
       vg_shape_str(&t->shape, sh, sizeof sh);
       if (over) snprintf(needs, sizeof needs, "more than %llu", ~0ULL);
       else snprintf(needs, sizeof needs, "%llu", need);
-      return fail(p->err, p->errlen, VG_ERR_FORMAT, path,
+      return vg_file_error(p->err, p->errlen, VG_ERR_FORMAT, path,
                   "tensor '%s': data_offsets [%llu, %llu] hold %llu bytes, its shape %s and %s need %s", t->name,
                   in->begin, in->end, in->end - in->begin, sh, dtype_names[t->dtype], needs);
     }
@@ -801,11 +791,11 @@ static vg_status check_layout(parser *p, ull data_len, unsigned char *data) {
     if (in->begin != end) {
       vg_status st;
       if (k == 0)
-        st = fail(p->err, p->errlen, VG_ERR_FORMAT, path,
+        st = vg_file_error(p->err, p->errlen, VG_ERR_FORMAT, path,
                   "tensor '%s': data_offsets [%llu, %llu] leave a gap or overlap (the data section starts at 0)",
                   f->t[in->idx].name, in->begin, in->end);
       else
-        st = fail(p->err, p->errlen, VG_ERR_FORMAT, path,
+        st = vg_file_error(p->err, p->errlen, VG_ERR_FORMAT, path,
                   "tensor '%s': data_offsets [%llu, %llu] leave a gap or overlap (previous tensor '%s' ended at %llu)",
                   f->t[in->idx].name, in->begin, in->end, f->t[order[k - 1].idx].name, end);
       free(order);
@@ -816,11 +806,11 @@ static vg_status check_layout(parser *p, ull data_len, unsigned char *data) {
   free(order);
   ull data_start = 8ULL + (ull)p->n;
   if (end > data_len)
-    return fail(p->err, p->errlen, VG_ERR_FORMAT, path,
+    return vg_file_error(p->err, p->errlen, VG_ERR_FORMAT, path,
                 "byte %llu: file ends inside tensor data (expected %llu data bytes, found %llu)", data_start + data_len,
                 end, data_len);
   if (end < data_len)
-    return fail(p->err, p->errlen, VG_ERR_FORMAT, path,
+    return vg_file_error(p->err, p->errlen, VG_ERR_FORMAT, path,
                 "byte %llu: %llu bytes of trailing data after the last tensor (the tensors cover %llu of %llu data "
                 "bytes)",
                 data_start + end, data_len - end, end, data_len);
@@ -830,29 +820,29 @@ static vg_status check_layout(parser *p, ull data_len, unsigned char *data) {
 }
 
 vg_status vg_st_read(const char *path, vg_st_file **out, char *err, size_t errlen) {
-  if (!out) return fail(err, errlen, VG_ERR_ARG, path, "no place for the result");
+  if (!out) return vg_file_error(err, errlen, VG_ERR_ARG, path, "no place for the result");
   *out = NULL;
-  if (!path) return fail(err, errlen, VG_ERR_ARG, "(no path)", "no file name given");
+  if (!path) return vg_file_error(err, errlen, VG_ERR_ARG, "(no path)", "no file name given");
   FILE *fp = fopen(path, "rb");
-  if (!fp) return fail(err, errlen, VG_ERR_IO, path, "cannot open: %s", strerror(errno));
+  if (!fp) return vg_file_error(err, errlen, VG_ERR_IO, path, "cannot open: %s", strerror(errno));
   vg_status st = VG_OK;
   vg_st_file *f = NULL;
   struct stat sb;
   if (fstat(fileno(fp), &sb) != 0) {
-    st = fail(err, errlen, VG_ERR_IO, path, "cannot stat: %s", strerror(errno));
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot stat: %s", strerror(errno));
     goto done;
   }
   if (!S_ISREG(sb.st_mode)) {
-    st = fail(err, errlen, VG_ERR_IO, path, "cannot read: %s", S_ISDIR(sb.st_mode) ? "it is a directory" : "not a regular file");
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot read: %s", S_ISDIR(sb.st_mode) ? "it is a directory" : "not a regular file");
     goto done;
   }
   ull size = (ull)sb.st_size;
   unsigned char head[8];
   size_t got = fread(head, 1, 8, fp);
   if (got < 8) {
-    if (ferror(fp)) st = fail(err, errlen, VG_ERR_IO, path, "cannot read: %s", strerror(errno));
+    if (ferror(fp)) st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot read: %s", strerror(errno));
     else
-      st = fail(err, errlen, VG_ERR_FORMAT, path, "byte %zu: file ends inside the 8-byte header length (%zu byte%s)",
+      st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %zu: file ends inside the 8-byte header length (%zu byte%s)",
                 got, got, got == 1 ? "" : "s");
     goto done;
   }
@@ -861,16 +851,16 @@ vg_status vg_st_read(const char *path, vg_st_file **out, char *err, size_t errle
   for (int k = 7; k >= 0; k--) hlen = hlen << 8 | head[k];
   if (hlen > size - 8) {
     if (hlen > size)
-      st = fail(err, errlen, VG_ERR_FORMAT, path, "byte 0: header length %llu exceeds the file (%llu bytes)", hlen,
+      st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte 0: header length %llu exceeds the file (%llu bytes)", hlen,
                 size);
     else
-      st = fail(err, errlen, VG_ERR_FORMAT, path,
+      st = vg_file_error(err, errlen, VG_ERR_FORMAT, path,
                 "byte 0: header length %llu exceeds the %llu bytes after the length (the file has %llu bytes)", hlen,
                 size - 8, size);
     goto done;
   }
   if (hlen > MAX_HEADER) {
-    st = fail(err, errlen, VG_ERR_FORMAT, path, "byte 0: header length %llu exceeds the limit of %llu bytes", hlen,
+    st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte 0: header length %llu exceeds the limit of %llu bytes", hlen,
               MAX_HEADER);
     goto done;
   }
@@ -879,7 +869,7 @@ vg_status vg_st_read(const char *path, vg_st_file **out, char *err, size_t errle
   if (f && size <= (ull)SIZE_MAX - pad - DATA_ALIGN) f->block = malloc((size_t)size + pad + DATA_ALIGN - 1);
   if (f) f->pool = malloc((size_t)hlen + 1);
   if (!f || !f->block || !f->pool) {
-    st = fail(err, errlen, VG_ERR_NOMEM, path, "out of memory for %llu bytes", size + hlen);
+    st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for %llu bytes", size + hlen);
     goto done;
   }
   uintptr_t base = ((uintptr_t)f->block + DATA_ALIGN - 1) & ~(uintptr_t)(DATA_ALIGN - 1);
@@ -887,9 +877,9 @@ vg_status vg_st_read(const char *path, vg_st_file **out, char *err, size_t errle
   memcpy(buf, head, 8);
   got = fread(buf + 8, 1, (size_t)(size - 8), fp);
   if (got < size - 8) {
-    if (ferror(fp)) st = fail(err, errlen, VG_ERR_IO, path, "cannot read: %s", strerror(errno));
+    if (ferror(fp)) st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot read: %s", strerror(errno));
     else
-      st = fail(err, errlen, VG_ERR_FORMAT, path, "byte %llu: file ends early (it was %llu bytes when opened)",
+      st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %llu: file ends early (it was %llu bytes when opened)",
                 8ULL + (ull)got, size);
     goto done;
   }

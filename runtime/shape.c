@@ -1,7 +1,18 @@
 #include "shape.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+vg_status vg_file_error(char *err, size_t len, vg_status st, const char *path, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (err && len) snprintf(err, len, "%s: %s", path ? path : "(null)", msg);
+  return st;
+}
 
 vg_shape vg_shape_of(int nd, const int64_t *d) {
   vg_shape s;

@@ -25,6 +25,14 @@ typedef enum vg_status {
   VG_ERR_NUMERIC  /* NaN or infinity during training */
 } vg_status;
 
+/* Formats "<path>: <message>" into err (which may be NULL) and returns st:
+ * how file readers and writers report what went wrong, and where. */
+vg_status vg_file_error(char *err, size_t len, vg_status st, const char *path, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
 vg_shape vg_shape_of(int nd, const int64_t *d);
 vg_shape vg_shape_scalar(void);
 int64_t vg_shape_numel(const vg_shape *s);
