@@ -488,6 +488,24 @@ void vg_plan_print(const vg_plan *p, void *file) {
     fprintf(f, "  %-4d %-28s %-16s %-20s %s\n", s, nd->name, vg_op_name(nd->op), vg_shape_str(&nd->shape, b, sizeof b),
             nd->where);
   }
+  /* The parameters this plan reads, and which of them it updates. */
+  size_t total = 0, trained = 0;
+  int header = 0;
+  for (int i = 0; i < g->n; i++) {
+    const vg_node *nd = &g->nodes[i];
+    if (nd->op != VG_OP_PARAM || !p->val[i]) continue;
+    if (!header++) fprintf(f, "  %-34s %-14s %-12s %s\n", "parameter", "shape", "group", "values");
+    char b[VG_SHAPE_STRLEN];
+    size_t n = (size_t)vg_shape_numel(&nd->shape);
+    int upd = 0;
+    for (int k = 0; k < p->nparam_clear; k++)
+      upd |= p->param_clear[k].p <= g->grads + nd->off && g->grads + nd->off < p->param_clear[k].p + p->param_clear[k].n;
+    fprintf(f, "  %-34s %-14s %-12s %zu%s\n", nd->name, vg_shape_str(&nd->shape, b, sizeof b), g->groups[nd->group].name, n,
+            upd ? "" : " (not updated here)");
+    total += n;
+    trained += upd ? n : 0;
+  }
+  if (header) fprintf(f, "  %zu parameter values, %zu updated by this plan\n", total, trained);
   fprintf(f, "  activations+gradients: %.2f MiB planned (%.2f MiB without reuse), scratch %.2f MiB\n",
           p->stats.arena_bytes / 1048576.0, p->stats.naive_bytes / 1048576.0, p->stats.scratch_bytes / 1048576.0);
   fprintf(f, "  %.3f GFLOP per step\n", p->stats.flops * 1e-9);

@@ -76,7 +76,7 @@ local Progress = {}
 Progress.__index = Progress
 
 local function new_progress(quiet)
-  return setmetatable({ tty = core.isatty(), quiet = quiet, last = 0 }, Progress)
+  return setmetatable({ tty = core.isatty(), quiet = quiet, last = 0, drawn = 0 }, Progress)
 end
 
 local function fmt_time(s)
@@ -89,6 +89,10 @@ function Progress:update(epoch, epochs, b, nb, losses, rate, eta)
   local parts = {}
   for _, l in ipairs(losses) do parts[#parts + 1] = string.format("%s %.4g", l[1], l[2]) end
   if self.tty then
+    -- At most ten redraws a second: a terminal is slower than a step.
+    local now = core.clock()
+    if b < nb and now - self.drawn < 0.1 then return end
+    self.drawn = now
     local width = 24
     local filled = math.floor(width * b / nb)
     io.stdout:write(string.format("\r\27[Kepoch %d/%d [%s%s] %d/%d %s  %.0f ex/s  ETA %s", epoch, epochs,
