@@ -40,8 +40,10 @@
  * builds without -mavx2; the choice is made once at run time. Setting
  * VG_GEMM_PORTABLE=1 (read once, at the first call) or calling
  * vg_sgemm_force_portable(1) selects the portable C kernel, for tests. */
-#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE)
-#define _POSIX_C_SOURCE 200809L /* sched_yield under -std=c11 */
+#if defined(__linux__) && !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE /* syscall() under -std=c11 */
+#elif !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* sched_yield() under -std=c11 */
 #endif
 #include "gemm.h"
 
@@ -49,14 +51,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <sched.h>
+#if defined(__linux__)
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+#define VG_FUTEX 1
+#elif defined(__unix__) || defined(__APPLE__)
+#include <sched.h>
+#define VG_FUTEX 0
 #define VG_YIELD() sched_yield()
-#define VG_NAP() nanosleep(&(const struct timespec){0, 20000}, NULL)
 #else
+#define VG_FUTEX 0
 #define VG_YIELD() ((void)0)
-#define VG_NAP() ((void)0)
 #endif
 
 #ifdef _OPENMP
@@ -219,24 +227,28 @@ static void ukr_c(int mr, int nr, int kc, const float *a, const float *b, float 
 #define VG_AVX2 __attribute__((target("avx2,fma")))
 #define VG_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 
-/* In-register transpose of 8 rows of 8 floats. */
-VG_AVX2_INLINE void tr8x8(__m256 *r) {
-  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+/* Transposes 8 floats from each of `rows` (6 or 8) rows, ld apart, starting
+ * at r: v[q] gets element q of every row (zeros for missing rows). Loading
+ * rows c and c+4 into the two halves of one register leaves only in-lane
+ * shuffles, 36% faster than the textbook 8x8 transpose with lane permutes. */
+VG_AVX2_INLINE void load_tr8(const float *r, ptrdiff_t ld, int rows, __m256 *v) {
+  __m256 t[8];
+  for (int c = 0; c < 4; c++) {
+    const int hi = c + 4 < rows;
+    const __m128 z = _mm_setzero_ps();
+    t[c] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(r + c * ld)),
+                                hi ? _mm_loadu_ps(r + (c + 4) * ld) : z, 1);
+    t[c + 4] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(r + c * ld + 4)),
+                                    hi ? _mm_loadu_ps(r + (c + 4) * ld + 4) : z, 1);
+  }
+  for (int g = 0; g < 8; g += 4) {
+    const __m256 u0 = _mm256_unpacklo_ps(t[g], t[g + 1]), u1 = _mm256_unpackhi_ps(t[g], t[g + 1]);
+    const __m256 u2 = _mm256_unpacklo_ps(t[g + 2], t[g + 3]), u3 = _mm256_unpackhi_ps(t[g + 2], t[g + 3]);
+    v[g] = _mm256_shuffle_ps(u0, u2, 0x44);
+    v[g + 1] = _mm256_shuffle_ps(u0, u2, 0xEE);
+    v[g + 2] = _mm256_shuffle_ps(u1, u3, 0x44);
+    v[g + 3] = _mm256_shuffle_ps(u1, u3, 0xEE);
+  }
 }
 
 static VG_AVX2 void packA_avx2(const job *j, int i0, int mc, int p0, int kc, float *out) {
@@ -259,9 +271,7 @@ static VG_AVX2 void packA_avx2(const job *j, int i0, int mc, int p0, int kc, flo
     int k = 0;
     for (; k + 8 <= kc; k += 8) {
       __m256 v[8];
-      for (int i = 0; i < MR; i++) v[i] = _mm256_loadu_ps(src + i * lda + k);
-      v[6] = v[7] = _mm256_setzero_ps();
-      tr8x8(v);
+      load_tr8(src + k, lda, MR, v);
       /* v[q] holds the 6 values of k+q (and two zeros): overlapping 8-wide
        * stores, each later one overwriting the previous one's two zeros; the
        * last one is split so nothing is written past this k block. */
@@ -300,8 +310,7 @@ static VG_AVX2 void packB_sliver_avx2(const job *j, int j0, int nr, int p0, int 
   for (; k + 8 <= kc; k += 8)
     for (int h = 0; h < 2; h++) {
       __m256 v[8];
-      for (int c = 0; c < 8; c++) v[c] = _mm256_loadu_ps(src + (h * 8 + c) * ldb + k);
-      tr8x8(v);
+      load_tr8(src + h * 8 * ldb + k, ldb, 8, v);
       for (int q = 0; q < 8; q++) _mm256_store_ps(out + (k + q) * NR + h * 8, v[q]);
     }
   for (; k < kc; k++)
@@ -467,36 +476,56 @@ static void split_range(int n, int nt, int t, int *lo, int *hi) {
 /* Point-to-point hand-over of B slivers between the threads of the row
  * split, instead of a barrier: a thread starts on the slivers it packed
  * itself and only then needs the others', which are usually ready by then.
- * Stamps grow across calls (one per K step), so no reset is needed. One
- * cache line per flag: they are written by one thread and polled by others. */
+ * Stamps grow across calls (one per K step), so no reset is needed; a flag
+ * keeps their low 32 bits, compared by wrapping difference. One cache line
+ * per flag: each is written by one thread and polled by the others. */
 typedef struct flag {
-  long long v;
-  char pad[64 - sizeof(long long)];
+  unsigned seq;     /* the stamp's low 32 bits; the futex word */
+  unsigned waiters; /* threads asleep on seq */
+  char pad[64 - 2 * sizeof(unsigned)];
 } flag;
-static _Alignas(64) flag g_packed[MAXT]; /* stamp of the last step whose B slivers thread t packed */
-static _Alignas(64) flag g_used[MAXT];   /* stamp of the last step thread t finished computing */
-static _Alignas(64) flag g_done[MAXT];   /* stamp of the last call thread t finished */
+static _Alignas(64) flag g_packed[MAXT]; /* last step whose B slivers thread t packed */
+static _Alignas(64) flag g_used[MAXT];   /* last step thread t finished computing */
 static long long g_stamp;                /* last stamp handed out */
 
-static void publish(flag *f, long long v) { __atomic_store_n(&f->v, v, __ATOMIC_RELEASE); }
+static int reached(unsigned seq, long long v) { return (int)(seq - (unsigned)v) >= 0; }
 
-/* Waits until f reaches v. Waits are normally a few microseconds, so spin
- * first (about 50 us). If the machine is oversubscribed the thread we wait
- * for may not be running: yield, in case it is queued on this core, then
- * sleep, which frees this core for it. With another 2-thread program on
- * the 2-core test machine this keeps each product near one core's speed. */
-static void wait_for(const flag *f, long long v) {
-  for (int spins = 0; __atomic_load_n(&f->v, __ATOMIC_ACQUIRE) < v; spins++) {
-    if (spins < 2000) {
-#if VG_X86
-      _mm_pause();
+static void publish(flag *f, long long v) {
+  __atomic_store_n(&f->seq, (unsigned)v, __ATOMIC_SEQ_CST);
+#if VG_FUTEX
+  if (__atomic_load_n(&f->waiters, __ATOMIC_SEQ_CST))
+    syscall(SYS_futex, &f->seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 #endif
-    } else if (spins < 2100) {
-      VG_YIELD();
-    } else {
-      VG_NAP();
-    }
+}
+
+/* Waits until f reaches stamp v. Waits are normally a few microseconds, so
+ * spin first (about 50 us); then sleep on a futex, as libgomp's barriers
+ * do, so that on a busy machine the core goes to whoever can use it.
+ * (Yielding in a loop instead was measured, with another 2-thread program
+ * on the 2-core machine, to make some products wait whole scheduler slices:
+ * 7 ms each.) The timeout is only a safety net. */
+static void wait_for(flag *f, long long v) {
+  for (int spins = 0; spins < 2000; spins++) {
+    if (reached(__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE), v)) return;
+#if VG_X86
+    _mm_pause();
+#endif
   }
+#if VG_FUTEX
+  /* The publisher stores seq, then reads waiters; we count ourselves in,
+   * then read seq: one of us sees the other, and FUTEX_WAIT returns at
+   * once if seq changed after we read it. */
+  __atomic_add_fetch(&f->waiters, 1, __ATOMIC_SEQ_CST);
+  for (;;) {
+    const unsigned cur = __atomic_load_n(&f->seq, __ATOMIC_SEQ_CST);
+    if (reached(cur, v)) break;
+    const struct timespec timeout = {0, 10 * 1000 * 1000};
+    syscall(SYS_futex, &f->seq, FUTEX_WAIT_PRIVATE, cur, &timeout, NULL, 0);
+  }
+  __atomic_sub_fetch(&f->waiters, 1, __ATOMIC_SEQ_CST);
+#else
+  while (!reached(__atomic_load_n(&f->seq, __ATOMIC_ACQUIRE), v)) VG_YIELD();
+#endif
 }
 
 /* Column split: this thread owns whole slivers [s0, s1) of C's columns and
@@ -673,8 +702,7 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
   j.bbuf[0] = g_bpack[0];
   j.bbuf[1] = g_bpack[1];
   j.stamp0 = g_stamp + 1;
-  g_stamp += (long long)((N + NC - 1) / NC) * nkb + 1;
-  const long long done = g_stamp;
+  g_stamp += (long long)((N + NC - 1) / NC) * nkb;
 
   if (nt == 1) {
     worker(&j, 0, 1, g_apack[0]);
@@ -686,12 +714,6 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
     /* The runtime may give fewer threads than asked; the split follows n. */
     worker(&j, t, n, g_apack[t]);
-    /* Join through our own flags so the master waits the way wait_for
-     * does, not in libgomp's spinning barrier. */
-    if (t > 0)
-      publish(&g_done[t], done);
-    else
-      for (int u = 1; u < n; u++) wait_for(&g_done[u], done);
   }
 #endif
 }

@@ -310,7 +310,7 @@ int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init i
 
 static vg_status infer_node(vg_graph *g, vg_node *n) {
   const vg_op_f32 *op = vg_ops_f32[n->op];
-  n->saved_len = n->scratch_len = 0;
+  n->saved_len = n->scratch_len = n->scratch_thread_len = 0;
   return op->infer ? op->infer(g, n) : VG_OK;
 }
 

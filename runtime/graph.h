@@ -34,7 +34,8 @@ typedef struct vg_node {
   char name[VG_NAME_MAX];
   char where[VG_WHERE_MAX]; /* script position that created it, "vae.lua:12" */
   size_t saved_len;         /* reals the forward keeps for the backward */
-  size_t scratch_len;       /* reals of scratch per thread */
+  size_t scratch_len;       /* reals of scratch the kernel's threads share (im2col) */
+  size_t scratch_thread_len; /* and reals for each thread on its own, after them */
   /* parameters */
   int group;
   vg_init init;

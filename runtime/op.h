@@ -70,9 +70,14 @@ enum {
     const T *dy;                                                            \
     T *dx[VG_MAX_IN];                                                       \
     T *saved;   /* node->saved_len reals, written by forward */             \
-    T *scratch; /* node->scratch_len reals per thread */                    \
+    T *scratch; /* scratch_len shared reals, then scratch_thread_len for */ \
+                /* each of `threads` threads: thread t's at              */ \
+                /* scratch + scratch_len + t * scratch_thread_len        */ \
+    int threads;                                                            \
     const vg_attrs *a;                                                      \
     uint64_t seed, step;                                                    \
+    int training; /* 0 in evaluation plans: dropout off, batch norm uses */ \
+                  /* its running statistics */                              \
   } vg_kernel##S;                                                           \
   typedef struct vg_op##S {                                                 \
     const char *name;                                                       \
@@ -80,7 +85,7 @@ enum {
     unsigned flags;                                                         \
     vg_attr_spec attrs[VG_MAX_ATTR + 1];                                    \
     /* Validates inputs and attributes, sets node->shape, saved_len and    \
-     * scratch_len; on error fills the graph's message via vg_op_fail. */  \
+     * scratch lengths; on error fills the message via vg_op_fail. */      \
     vg_status (*infer)(struct vg_graph *g, struct vg_node *n);              \
     void (*forward)(const vg_kernel##S *k);                                 \
     void (*backward)(const vg_kernel##S *k);                                \

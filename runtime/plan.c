@@ -284,7 +284,6 @@ static vg_status plan_memory(compiler *c) {
 static void build_kernels(compiler *c) {
   vg_graph *g = c->g;
   vg_plan *p = c->p;
-  size_t scratch_len = 0;
   for (int s = 0; s < p->nsteps; s++) {
     vg_step *st = &p->steps[s];
     int v = st->node;
@@ -296,6 +295,7 @@ static void build_kernels(compiler *c) {
     k->nin = nd->nin;
     k->a = &nd->attr;
     k->seed = g->seed;
+    k->training = c->spec->loss >= 0 && !c->spec->eval;
     for (int i = 0; i < nd->nin; i++) {
       int u = nd->in[i];
       k->x[i] = p->val[u];
@@ -306,10 +306,9 @@ static void build_kernels(compiler *c) {
     k->y = p->val[v];
     k->ys = &nd->shape;
     k->saved = c->savedp[v];
+    k->threads = p->threads;
     if (st->backward) k->dy = c->gradp[v];
-    if (nd->scratch_len > scratch_len) scratch_len = nd->scratch_len;
   }
-  p->stats.scratch_bytes = scratch_len * (size_t)p->threads * sizeof(float);
   c->p->stats.flops = 0;
   for (int s = 0; s < p->nsteps; s++) {
     const vg_node *nd = &g->nodes[p->steps[s].node];
@@ -319,15 +318,20 @@ static void build_kernels(compiler *c) {
   }
 }
 
+/* One scratch region, sized for the hungriest kernel, shared by all steps
+ * (they run one after another). */
 static vg_status make_scratch(compiler *c) {
   vg_plan *p = c->p;
-  size_t per = 0;
-  for (int s = 0; s < p->nsteps; s++)
-    if (c->g->nodes[p->steps[s].node].scratch_len > per) per = c->g->nodes[p->steps[s].node].scratch_len;
-  if (!per) return VG_OK;
-  per = round_up(per);
-  p->scratch = aligned_alloc(64, per * (size_t)p->threads * sizeof(float));
-  if (!p->scratch) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: cannot allocate scratch");
+  size_t len = 0;
+  for (int s = 0; s < p->nsteps; s++) {
+    const vg_node *nd = &c->g->nodes[p->steps[s].node];
+    size_t need = nd->scratch_len + nd->scratch_thread_len * (size_t)p->threads;
+    if (need > len) len = need;
+  }
+  p->stats.scratch_bytes = len * sizeof(float);
+  if (!len) return VG_OK;
+  p->scratch = aligned_alloc(64, round_up(len) * sizeof(float));
+  if (!p->scratch) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: cannot allocate %zu bytes of scratch", len * sizeof(float));
   for (int s = 0; s < p->nsteps; s++) p->steps[s].k.scratch = p->scratch;
   return VG_OK;
 }

@@ -21,6 +21,9 @@ typedef struct vg_plan_spec {
   int nupdate;
   const int *fetch;   /* nodes whose values stay readable after a run */
   int nfetch;
+  /* Plans with a loss run in training mode, forward-only plans in
+   * evaluation mode; eval = 1 forces evaluation mode with a loss too. */
+  int eval;
 } vg_plan_spec;
 
 vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out);
@@ -41,7 +44,7 @@ typedef struct vg_plan_stats {
   int nodes_forward, nodes_backward;
   size_t arena_bytes;   /* planned: activations, saved buffers, gradients */
   size_t naive_bytes;   /* what one buffer each would take */
-  size_t scratch_bytes; /* per-thread scratch, all threads */
+  size_t scratch_bytes; /* kernels' scratch, shared by all steps */
   double flops;         /* multiply-adds x2 of forward+backward (estimate) */
 } vg_plan_stats;
 vg_plan_stats vg_plan_get_stats(const vg_plan *p);

@@ -25,8 +25,12 @@ typedef struct gcase {
   const char *shapes[4]; /* "3,5" */
   int domain[4];
   const char *attrs;
-  int large; /* threads check only */
+  int mode; /* LARGE, TRAINING or both */
 } gcase;
+
+/* LARGE: only the 1-vs-2-threads check, on a case big enough to fork.
+ * TRAINING: kernels run in training mode (dropout, batch norm). */
+enum { LARGE = 1, TRAINING = 2 };
 
 static const gcase cases[] = {
     {"linear", 3, {"3,5", "4,5", "4"}, {ANY, ANY, ANY}, "", 0},
@@ -127,7 +131,7 @@ static double draw(int domain, int input, int64_t i) {
 
 /* One case's buffers in both precisions. */
 typedef struct bufs {
-  int nin;
+  int nin, training;
   int64_t nx[VG_MAX_IN], ny;
   double *x[VG_MAX_IN], *dx[VG_MAX_IN], *y, *r, *saved, *scratch;
   float *xf[VG_MAX_IN], *dxf[VG_MAX_IN], *yf, *rf, *savedf, *scratchf;
@@ -145,7 +149,9 @@ static void *alloc0(size_t n) {
 static void bufs_make(bufs *b, const vg_graph *g, const vg_node *n, const gcase *c) {
   memset(b, 0, sizeof *b);
   b->nin = n->nin;
-  size_t threads = (size_t)omp_get_max_threads();
+  b->training = (c->mode & TRAINING) != 0;
+  /* Sized for the most threads any check uses. */
+  size_t threads = 2;
   for (int k = 0; k < n->nin; k++) {
     b->nx[k] = vg_shape_numel(&g->nodes[n->in[k]].shape);
     b->x[k] = alloc0((size_t)b->nx[k] * sizeof(double));
@@ -162,8 +168,8 @@ static void bufs_make(bufs *b, const vg_graph *g, const vg_node *n, const gcase 
   for (int64_t i = 0; i < b->ny; i++) b->rf[i] = (float)(b->r[i] = vg_rng_normal(SEED, 8, 0, (uint64_t)i));
   b->saved = alloc0(n->saved_len * sizeof(double));
   b->savedf = alloc0(n->saved_len * sizeof(float));
-  b->scratch = alloc0(n->scratch_len * threads * sizeof(double));
-  b->scratchf = alloc0(n->scratch_len * threads * sizeof(float));
+  b->scratch = alloc0((n->scratch_len + n->scratch_thread_len * threads) * sizeof(double));
+  b->scratchf = alloc0((n->scratch_len + n->scratch_thread_len * threads) * sizeof(float));
 }
 
 static void bufs_free(bufs *b) {
@@ -177,6 +183,7 @@ static vg_kernel_f64 kernel64(const vg_graph *g, const vg_node *n, int id, bufs 
   k.node = n, k.node_id = id, k.nin = n->nin, k.a = &n->attr, k.seed = SEED, k.step = 3;
   for (int i = 0; i < n->nin; i++) k.x[i] = b->x[i], k.xs[i] = &g->nodes[n->in[i]].shape, k.dx[i] = b->dx[i];
   k.y = b->y, k.ys = &n->shape, k.dy = b->r, k.saved = b->saved, k.scratch = b->scratch;
+  k.threads = omp_get_max_threads(), k.training = b->training;
   return k;
 }
 
@@ -186,6 +193,7 @@ static vg_kernel_f32 kernel32(const vg_graph *g, const vg_node *n, int id, bufs 
   k.node = n, k.node_id = id, k.nin = n->nin, k.a = &n->attr, k.seed = SEED, k.step = 3;
   for (int i = 0; i < n->nin; i++) k.x[i] = b->xf[i], k.xs[i] = &g->nodes[n->in[i]].shape, k.dx[i] = b->dxf[i];
   k.y = b->yf, k.ys = &n->shape, k.dy = b->rf, k.saved = b->savedf, k.scratch = b->scratchf;
+  k.threads = omp_get_max_threads(), k.training = b->training;
   return k;
 }
 
@@ -350,7 +358,7 @@ static int run_case(const gcase *c) {
     vg_ops_f64[n->op]->forward(&k);
     CHECK(memcmp(b.y, b.x[0], (size_t)b.ny * sizeof(double)) == 0, "%s does not pass its value", c->op);
     check_no_grad(c->op);
-  } else if (c->large) {
+  } else if (c->mode & LARGE) {
     check_threads(c, g, n, id, &b);
   } else {
     for (int t = 1; t <= 2; t++) {
