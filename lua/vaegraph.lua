@@ -34,7 +34,7 @@ function vg.graph(opts)
   end
   local batch = opts.batch or 128
   if type(batch) ~= "number" or batch < 1 or batch % 1 ~= 0 then error("vg.graph: batch must be a positive integer", 2) end
-  return setmetatable({ core = core.graph(opts.seed or 0), batch = batch, groups = {} }, Graph)
+  return setmetatable({ core = core.graph(opts.seed or 0), batch = batch, groups = {}, state_groups = {} }, Graph)
 end
 
 -- g:input(name, {784}) -> node of shape [batch, 784]
@@ -120,33 +120,12 @@ end
 
 for _, name in ipairs{ "add", "sub", "mul", "scale", "concat", "slice", "reshape", "flatten", "stop_gradient",
                        "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "exp", "log", "sum", "mean",
-                       "reparam", "gaussian_noise", "kl_normal", "bce", "bce_logits", "mse" } do
+                       "reparam", "gaussian_noise", "kl_normal", "bce", "bce_logits", "mse",
+                       "maxpool2d", "upsample", "dropout" } do
   vg[name] = op_function(name)
 end
 
 --- Layers -----------------------------------------------------------------
-
--- vg.linear(group, name, in, out) -> layer; layer(x) -> node. Initialised as
--- PyTorch's nn.Linear: kaiming_uniform(a = sqrt 5) weights, U(+-1/sqrt in) bias.
-function vg.linear(group, name, fan_in, fan_out, opts)
-  opts = opts or {}
-  local g = group.graph
-  local w = g.core:param(group.id, name .. ".weight", { fan_out, fan_in }, "kaiming_uniform", math.sqrt(5))
-  local b
-  if opts.bias ~= false then
-    local bound = 1 / math.sqrt(fan_in)
-    b = g.core:param(group.id, name .. ".bias", { fan_out }, "uniform", -bound, bound)
-  end
-  local calls = 0
-  return setmetatable({ name = name, weight = wrap(g, w), bias = b and wrap(g, b) }, {
-    __call = function(layer, x)
-      node_of(x, "linear '" .. name .. "' input")
-      calls = calls + 1
-      local ins = { x, layer.weight, layer.bias }
-      return g:op("linear", ins, nil, calls == 1 and name or (name .. "#" .. calls))
-    end,
-  })
-end
 
 -- vg.mlp(group, {784, 400, 20}, out_activation) -> callable: linear layers
 -- named <group>.fc1, .fc2, ... with ReLU between them (opts.act to change).
@@ -164,6 +143,97 @@ function vg.mlp(group, sizes, out_act, opts)
     end
     return x
   end
+end
+
+-- A layer object: parameters made once, shared by every call; each call
+-- names its node after the layer ("name", then "name#2", ...).
+local function layer(g, name, params, build)
+  local calls = 0
+  params.name = name
+  return setmetatable(params, {
+    __call = function(self, x)
+      node_of(x, name .. " input")
+      calls = calls + 1
+      return build(self, x, calls == 1 and name or (name .. "#" .. calls))
+    end,
+  })
+end
+
+-- PyTorch's default initialisation of a layer's weight and bias: kaiming
+-- uniform with a = sqrt 5 on the weight, U(+-1/sqrt fan_in) on the bias,
+-- fan_in = weight.shape[1] * kernel area.
+local function torch_params(group, name, wshape, bias_len, opts)
+  local g = group.graph
+  local fan_in = wshape[2]
+  for i = 3, #wshape do fan_in = fan_in * wshape[i] end
+  local w = wrap(g, g.core:param(group.id, name .. ".weight", wshape, "kaiming_uniform", math.sqrt(5)))
+  local b
+  if not opts or opts.bias ~= false then
+    local bound = 1 / math.sqrt(fan_in)
+    b = wrap(g, g.core:param(group.id, name .. ".bias", { bias_len }, "uniform", -bound, bound))
+  end
+  return { weight = w, bias = b }
+end
+
+-- vg.linear(group, name, in, out [, {bias = false}]) -> layer; layer(x) maps
+-- [..., in] to [..., out]. Weight [out, in] as PyTorch's nn.Linear.
+function vg.linear(group, name, fan_in, fan_out, opts)
+  return layer(group.graph, name, torch_params(group, name, { fan_out, fan_in }, fan_out, opts), function(l, x, nm)
+    return x.graph:op("linear", { x, l.weight, l.bias }, nil, nm)
+  end)
+end
+
+-- vg.conv2d(group, name, cin, cout, k, {stride = 1, padding = 0 | "same", bias = true})
+-- x [B, cin, H, W] -> [B, cout, Ho, Wo]
+function vg.conv2d(group, name, cin, cout, k, opts)
+  opts = opts or {}
+  local attrs = { stride = opts.stride or 1 }
+  if opts.padding == "same" then attrs.same = 1 else attrs.padding = opts.padding or 0 end
+  return layer(group.graph, name, torch_params(group, name, { cout, cin, k, k }, cout, opts), function(l, x, nm)
+    return x.graph:op("conv2d", { x, l.weight, l.bias }, attrs, nm)
+  end)
+end
+
+-- vg.conv_transpose2d(group, name, cin, cout, k, {stride, padding, output_padding, bias})
+-- x [B, cin, H, W] -> [B, cout, (H-1) stride - 2 padding + k + output_padding, ...]
+function vg.conv_transpose2d(group, name, cin, cout, k, opts)
+  opts = opts or {}
+  local attrs = { stride = opts.stride or 1, padding = opts.padding or 0, output_padding = opts.output_padding or 0 }
+  return layer(group.graph, name, torch_params(group, name, { cin, cout, k, k }, cout, opts), function(l, x, nm)
+    return x.graph:op("conv_transpose2d", { x, l.weight, l.bias }, attrs, nm)
+  end)
+end
+
+-- vg.batch_norm(group, name, channels, {momentum = 0.1, eps = 1e-5}): gamma and
+-- beta in `group`; the running statistics in the group "<group>.state",
+-- which no phase updates (the op itself does, in training mode) and which
+-- checkpoints save like any parameter.
+function vg.batch_norm(group, name, c, opts)
+  opts = opts or {}
+  local g = group.graph
+  local state = g.state_groups[group]
+  if not state then
+    state = g:group(group.name .. ".state")
+    g.state_groups[group] = state
+  end
+  local p = {
+    gamma = wrap(g, g.core:param(group.id, name .. ".weight", { c }, "const", 1)),
+    beta = wrap(g, g.core:param(group.id, name .. ".bias", { c }, "zeros")),
+    mean = wrap(g, g.core:param(state.id, name .. ".running_mean", { c }, "zeros")),
+    var = wrap(g, g.core:param(state.id, name .. ".running_var", { c }, "const", 1)),
+  }
+  local attrs = { momentum = opts.momentum or 0.1, eps = opts.eps or 1e-5 }
+  return layer(g, name, p, function(l, x, nm)
+    return x.graph:op("batch_norm", { x, l.gamma, l.beta, l.mean, l.var }, attrs, nm)
+  end)
+end
+
+-- Peak signal-to-noise ratio in dB of images a against b (values in [0, 1]),
+-- averaged over the batch: mean over images of -10 log10(mse of the image).
+function vg.psnr(a, b, opts)
+  local shape = a:shape()
+  local per_image = vg.mean(vg.reshape(vg.mse(a, b, { reduction = "none" }), { dims = { shape[1], -1 } }), { axis = 1 })
+  return vg.mean(vg.log(per_image) * (-10 / math.log(10)), opts)
 end
 
 --- Options, optimizers, data, schedules, training -------------------------

@@ -228,10 +228,13 @@ static void ukr_c(int mr, int nr, int kc, const float *a, const float *b, float 
 #define VG_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 
 /* Transposes 8 floats from each of `rows` (6 or 8) rows, ld apart, starting
- * at r: v[q] gets element q of every row (zeros for missing rows). Loading
- * rows c and c+4 into the two halves of one register leaves only in-lane
- * shuffles, 36% faster than the textbook 8x8 transpose with lane permutes. */
-VG_AVX2_INLINE void load_tr8(const float *r, ptrdiff_t ld, int rows, __m256 *v) {
+ * at r, and stores column q (element q of every row, zeros for missing rows)
+ * at o + q * os. Loading rows c and c+4 into the two halves of one register
+ * leaves only in-lane shuffles: 36% faster than the textbook 8x8 transpose
+ * with lane permutes. With 6 rows (packing A, os = 6) each store also writes
+ * two zeros into the next column's place, which the next store overwrites;
+ * the last is split so nothing lands past o + 48. */
+VG_AVX2_INLINE void transpose8(const float *r, ptrdiff_t ld, int rows, float *o, int os) {
   __m256 t[8];
   for (int c = 0; c < 4; c++) {
     const int hi = c + 4 < rows;
@@ -244,10 +247,17 @@ VG_AVX2_INLINE void load_tr8(const float *r, ptrdiff_t ld, int rows, __m256 *v) 
   for (int g = 0; g < 8; g += 4) {
     const __m256 u0 = _mm256_unpacklo_ps(t[g], t[g + 1]), u1 = _mm256_unpackhi_ps(t[g], t[g + 1]);
     const __m256 u2 = _mm256_unpacklo_ps(t[g + 2], t[g + 3]), u3 = _mm256_unpackhi_ps(t[g + 2], t[g + 3]);
-    v[g] = _mm256_shuffle_ps(u0, u2, 0x44);
-    v[g + 1] = _mm256_shuffle_ps(u0, u2, 0xEE);
-    v[g + 2] = _mm256_shuffle_ps(u1, u3, 0x44);
-    v[g + 3] = _mm256_shuffle_ps(u1, u3, 0xEE);
+    float *p = o + g * os;
+    _mm256_storeu_ps(p, _mm256_shuffle_ps(u0, u2, 0x44));
+    _mm256_storeu_ps(p + os, _mm256_shuffle_ps(u0, u2, 0xEE));
+    _mm256_storeu_ps(p + 2 * os, _mm256_shuffle_ps(u1, u3, 0x44));
+    const __m256 last = _mm256_shuffle_ps(u1, u3, 0xEE);
+    if (rows == 8 || g == 0) {
+      _mm256_storeu_ps(p + 3 * os, last);
+    } else {
+      _mm_storeu_ps(p + 3 * os, _mm256_castps256_ps128(last));
+      _mm_storel_pi((__m64 *)(void *)(p + 3 * os + 4), _mm256_extractf128_ps(last, 1));
+    }
   }
 }
 
@@ -269,17 +279,7 @@ static VG_AVX2 void packA_avx2(const job *j, int i0, int mc, int p0, int kc, flo
     const float *src = j->A + (ptrdiff_t)(i0 + r) * j->lda + p0;
     const ptrdiff_t lda = j->lda;
     int k = 0;
-    for (; k + 8 <= kc; k += 8) {
-      __m256 v[8];
-      load_tr8(src + k, lda, MR, v);
-      /* v[q] holds the 6 values of k+q (and two zeros): overlapping 8-wide
-       * stores, each later one overwriting the previous one's two zeros; the
-       * last one is split so nothing is written past this k block. */
-      float *o = out + (ptrdiff_t)k * MR;
-      for (int q = 0; q < 7; q++) _mm256_storeu_ps(o + q * MR, v[q]);
-      _mm_storeu_ps(o + 7 * MR, _mm256_castps256_ps128(v[7]));
-      _mm_storel_pi((__m64 *)(void *)(o + 7 * MR + 4), _mm256_extractf128_ps(v[7], 1));
-    }
+    for (; k + 8 <= kc; k += 8) transpose8(src + k, lda, MR, out + (ptrdiff_t)k * MR, MR);
     for (; k < kc; k++)
       for (int i = 0; i < MR; i++) out[k * MR + i] = src[i * lda + k];
   }
@@ -307,12 +307,10 @@ static VG_AVX2 void packB_sliver_avx2(const job *j, int j0, int nr, int p0, int 
   }
   const float *src = j->B + (ptrdiff_t)j0 * ldb + p0;
   int k = 0;
-  for (; k + 8 <= kc; k += 8)
-    for (int h = 0; h < 2; h++) {
-      __m256 v[8];
-      load_tr8(src + h * 8 * ldb + k, ldb, 8, v);
-      for (int q = 0; q < 8; q++) _mm256_store_ps(out + (k + q) * NR + h * 8, v[q]);
-    }
+  for (; k + 8 <= kc; k += 8) {
+    transpose8(src + k, ldb, 8, out + k * NR, NR);
+    transpose8(src + 8 * ldb + k, ldb, 8, out + k * NR + 8, NR);
+  }
   for (; k < kc; k++)
     for (int c = 0; c < NR; c++) out[k * NR + c] = src[c * ldb + k];
 }
