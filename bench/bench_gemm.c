@@ -135,8 +135,8 @@ int main(int argc, char **argv) {
     po[si] = (problem){s, A, B, Co, acols, bcols, N};
     run(&pv[si], 0);
     run(&po[si], 1);
-    cblas_sgemm(CblasRowMajor, s->transA ? CblasTrans : CblasNoTrans, s->transB ? CblasTrans : CblasNoTrans, M,
-                N, K, 1.0f, Aa, acols, Ba, bcols, 0.0f, bound, N);
+    cblas_sgemm(CblasRowMajor, s->transA ? CblasTrans : CblasNoTrans,
+                s->transB ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, Aa, acols, Ba, bcols, 0.0f, bound, N);
     maxerr[si] = 0.0;
     for (size_t i = 0; i < nc; i++) {
       double b = (double)bound[i] + fabs((double)s->beta * C0[i]);

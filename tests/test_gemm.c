@@ -147,7 +147,8 @@ static void run_suite(int quick) {
       /* Big shapes get fewer parameter sets: the double reference is slow. */
       const int nvar = quick ? 1 : size > 4e6 ? 1 : size > 5e5 ? 2 : 4;
       for (int v = 0; v < nvar; v++, variant++) {
-        prob p = {t >> 1, t & 1, M, N, K, 0, 0, 0, alphas[variant % 3], betas[(variant / 3) % 3], variant % 2};
+        prob p = {t >> 1, t & 1, M, N, K, 0, 0, 0, alphas[variant % 3], betas[(variant / 3) % 3],
+                  variant % 2};
         const int padded = (variant / 2) % 2;
         p.lda = (p.tA ? M : K) + (padded ? 3 : 0);
         p.ldb = (p.tB ? K : N) + (padded ? 5 : 0);
@@ -189,7 +190,8 @@ static void check_determinism(int quick) {
   static const int dshapes[][3] = {
       {128, 400, 784}, {128, 784, 400}, {128, 20, 400}, {20, 400, 128}, {400, 784, 128},
       {300, 50, 700},  {10, 2100, 40},  {97, 131, 517}, {6, 1000, 300}, {1000, 6, 300},
-      {200, 1030, 450}, /* row split (2, 4 threads) over two N panels and two K blocks: reuses both B buffers */
+      /* row split (2 and 4 threads) over two N panels and two K blocks: both B buffers reused */
+      {200, 1030, 450},
   };
   for (size_t s = 0; s < sizeof dshapes / sizeof dshapes[0]; s++)
     for (int t = 0; t < 4; t++) {
