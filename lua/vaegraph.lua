@@ -121,7 +121,7 @@ end
 for _, name in ipairs{ "add", "sub", "mul", "scale", "concat", "slice", "reshape", "flatten", "stop_gradient",
                        "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "exp", "log", "sum", "mean",
                        "reparam", "gaussian_noise", "kl_normal", "bce", "bce_logits", "mse",
-                       "maxpool2d", "upsample", "dropout" } do
+                       "maxpool2d", "avgpool2d", "upsample", "dropout", "clamp" } do
   vg[name] = op_function(name)
 end
 

@@ -22,8 +22,8 @@ enum { ANY, POS, PROB, AWAY0, BIT }; /* how to draw an input's values */
 typedef struct gcase {
   const char *op;
   int nin;
-  const char *shapes[4]; /* "3,5" */
-  int domain[4];
+  const char *shapes[5]; /* "3,5" */
+  int domain[5];
   const char *attrs;
   int mode; /* LARGE, TRAINING or both */
 } gcase;
@@ -104,6 +104,44 @@ static const gcase cases[] = {
     {"mse", 1, {"2,3"}, {ANY}, "target=0.5 reduction=none", 0},
     {"mse", 2, {"64,515", "64,515"}, {ANY, ANY}, "reduction=sum", 1},
     {"stop_gradient", 1, {"3,5"}, {ANY}, "", 0},
+    {"conv2d", 3, {"2,3,5,7", "4,3,3,3", "4"}, {ANY, ANY, ANY}, "stride=2 padding=1", 0},
+    {"conv2d", 3, {"2,3,5,7", "4,3,3,3", "4"}, {ANY, ANY, ANY}, "", 0},
+    {"conv2d", 2, {"2,3,5,7", "2,3,2,4"}, {ANY, ANY}, "same=1", 0},
+    {"conv2d", 3, {"2,2,6,5", "3,2,2,3", "3"}, {ANY, ANY, ANY}, "same=1 dilation=2", 0},
+    {"conv2d", 2, {"1,2,7,6", "3,2,3,2"}, {ANY, ANY}, "stride=3 padding=2 dilation=2", 0},
+    {"conv2d", 3, {"8,16,28,28", "8,16,3,3", "8"}, {ANY, ANY, ANY}, "same=1", LARGE},
+    {"conv2d", 3, {"8,1,28,28", "16,1,3,3", "16"}, {ANY, ANY, ANY}, "stride=2 padding=1", LARGE},
+    {"conv_transpose2d", 3, {"2,3,5,7", "3,4,3,3", "4"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", 0},
+    {"conv_transpose2d", 2, {"2,3,4,3", "3,2,2,4"}, {ANY, ANY}, "", 0},
+    {"conv_transpose2d", 3, {"1,2,3,4", "2,3,3,2", "3"}, {ANY, ANY, ANY}, "stride=3 padding=1 dilation=2", 0},
+    {"conv_transpose2d", 3, {"2,2,3,3", "2,2,3,3", "2"}, {ANY, ANY, ANY}, "dilation=2 output_padding=1", 0},
+    {"conv_transpose2d", 3, {"8,16,14,14", "16,8,3,3", "8"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", LARGE},
+    {"maxpool2d", 1, {"2,3,5,7"}, {ANY}, "", 0},
+    {"maxpool2d", 1, {"2,3,5,7"}, {ANY}, "kernel=3 stride=2 padding=1", 0},
+    {"maxpool2d", 1, {"1,2,6,5"}, {ANY}, "kernel=3 stride=1", 0},
+    {"maxpool2d", 1, {"2,2,4,6"}, {ANY}, "kernel=2 stride=1 padding=1", 0},
+    {"maxpool2d", 1, {"8,16,28,28"}, {ANY}, "", LARGE},
+    {"maxpool2d", 1, {"8,16,28,28"}, {ANY}, "kernel=3 stride=2 padding=1", LARGE},
+    {"upsample", 1, {"2,3,5,7"}, {ANY}, "", 0},
+    {"upsample", 1, {"2,3,4,5"}, {ANY}, "scale=3", 0},
+    {"upsample", 1, {"2,3,5,7"}, {ANY}, "mode=bilinear", 0},
+    {"upsample", 1, {"1,2,3,4"}, {ANY}, "scale=3 mode=bilinear", 0},
+    {"upsample", 1, {"1,1,1,2"}, {ANY}, "mode=bilinear", 0},
+    {"upsample", 1, {"8,16,14,14"}, {ANY}, "", LARGE},
+    {"upsample", 1, {"8,16,14,14"}, {ANY}, "mode=bilinear", LARGE},
+    {"batch_norm", 5, {"4,3", "3", "3", "3", "3"}, {ANY, ANY, ANY, ANY, POS}, "", TRAINING},
+    {"batch_norm", 5, {"4,3", "3", "3", "3", "3"}, {ANY, ANY, ANY, ANY, POS}, "", 0},
+    {"batch_norm", 5, {"2,3,5,7", "3", "3", "3", "3"}, {ANY, ANY, ANY, ANY, POS}, "momentum=0.2", TRAINING},
+    {"batch_norm", 5, {"2,3,5,7", "3", "3", "3", "3"}, {ANY, ANY, ANY, ANY, POS}, "eps=0.001", 0},
+    {"batch_norm", 5, {"3,70", "70", "70", "70", "70"}, {ANY, ANY, ANY, ANY, POS}, "", TRAINING},
+    {"batch_norm", 5, {"8,16,28,28", "16", "16", "16", "16"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE | TRAINING},
+    {"batch_norm", 5, {"8,16,28,28", "16", "16", "16", "16"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE},
+    {"batch_norm", 5, {"256,200", "200", "200", "200", "200"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE | TRAINING},
+    {"dropout", 1, {"3,5"}, {ANY}, "p=0.3", TRAINING},
+    {"dropout", 1, {"2,3,4"}, {ANY}, "", TRAINING},
+    {"dropout", 1, {"3,5"}, {ANY}, "p=0", TRAINING},
+    {"dropout", 1, {"3,5"}, {ANY}, "", 0},
+    {"dropout", 1, {"64,515"}, {ANY}, "p=0.2", LARGE | TRAINING},
 };
 
 static const uint64_t SEED = 20261122;

@@ -1,6 +1,8 @@
 -- What a run draws after each epoch, from the nodes a script names in
 -- `show`:
 --   input, reconstruction   test images over their reconstructions
+--   rows                    instead: a list of image nodes shown in turn,
+--                           8 images each (clean / noisy / denoised)
 --   code                    the encoder's latent code (mu): scatter, interpolation
 --   z, decoded              a latent input and the decoder applied to it:
 --                           samples from the prior and interpolations
@@ -9,7 +11,15 @@
 local core = require "vaegraph.core"
 local outputs = {}
 
-local SHOW_KEYS = { input = true, reconstruction = true, code = true, z = true, decoded = true, condition = true }
+local SHOW_KEYS = { input = true, reconstruction = true, rows = true, code = true, z = true, decoded = true,
+                    condition = true }
+
+-- Values per example of a node: the product of its dimensions after the batch.
+local function per_example(shape)
+  local n = 1
+  for i = 2, #shape do n = n * shape[i] end
+  return n
+end
 
 local function side(n)
   local s = math.floor(math.sqrt(n) + 0.5)
@@ -21,26 +31,22 @@ function outputs.prepare(g, show)
   if not show then return nil end
   for k in pairs(show) do
     if not SHOW_KEYS[k] then
-      error(string.format("vg.train show: unknown key '%s' (valid: code, condition, decoded, input, reconstruction, z)", tostring(k)), 4)
+      error(string.format("vg.train show: unknown key '%s' (valid: code, condition, decoded, input, reconstruction, rows, z)", tostring(k)), 4)
     end
   end
   local o = { show = show }
+  o.rows = show.rows or (show.input and show.reconstruction and { show.input, show.reconstruction })
   local fetch = {}
-  for _, k in ipairs{ "input", "reconstruction", "code" } do
-    if show[k] then fetch[#fetch + 1] = show[k] end
-  end
+  for _, n in ipairs(o.rows or {}) do fetch[#fetch + 1] = n end
+  if show.code then fetch[#fetch + 1] = show.code end
   if #fetch > 0 then o.encode = g:compile{ name = "show", fetch = fetch } end
   if show.z and show.decoded then o.decode = g:compile{ name = "sample", fetch = { show.decoded } } end
   if show.condition then
     o.condition = g.core:find(show.condition)
     if not o.condition then error("vg.train show: no input named '" .. show.condition .. "'", 4) end
   end
-  if show.input then
-    local shape = show.input:shape()
-    o.pixels = 1
-    for i = 2, #shape do o.pixels = o.pixels * shape[i] end
-    o.side = side(o.pixels)
-  end
+  local first = o.rows and o.rows[1] or show.decoded
+  if first then o.side = side(per_example(first:shape())) end
   return o
 end
 
@@ -66,20 +72,23 @@ function outputs.write(run, o)
   local g, batch, out = run.graph, run.graph.batch, run.out
   local test = run.data.test
   local per_row = 8
-  -- 1. Reconstructions: pairs of rows, originals above reconstructions.
-  if o.encode and o.show.reconstruction then
+  -- 1. Reconstructions: groups of rows, e.g. originals above reconstructions.
+  if o.encode and o.rows then
     test:order(false, 0, 0)
     run.fill(test, 0)
     o.encode:run(2 ^ 41 + run.epoch)
     local src = {}
     for r = 0, math.min(4, math.floor(batch / per_row)) - 1 do
-      src[#src + 1] = { o.encode, o.show.input.id, r * per_row, per_row }
-      src[#src + 1] = { o.encode, o.show.reconstruction.id, r * per_row, per_row }
+      for _, n in ipairs(o.rows) do
+        local side_n = side(per_example(n:shape()))
+        if side_n ~= o.side then error(string.format("show.rows: '%s' is not %dx%d images", n:name(), o.side, o.side), 0) end
+        src[#src + 1] = { o.encode, n.id, r * per_row, per_row }
+      end
     end
     core.grid_png(out .. "/reconstructions.png", src, per_row, o.side, o.side, run.lo, run.hi, 2)
   end
   if not o.decode then return end
-  local zdim = g.core:shape(o.show.z.id)[2]
+  local zdim = per_example(g.core:shape(o.show.z.id))
   -- 2. Samples from the prior N(0, I): the same draws every epoch, so the
   -- pictures show the decoder changing, not the noise. With a condition,
   -- row r is class r.
@@ -118,7 +127,7 @@ end
 function outputs.scatter(run, o)
   if not o or not o.encode or not o.show.code then return end
   local g, batch, test = run.graph, run.graph.batch, run.data.test
-  local dim = g.core:shape(o.show.code.id)[2]
+  local dim = per_example(g.core:shape(o.show.code.id))
   local codes, labels = {}, {}
   test:order(false, 0, 0)
   for b = 0, math.floor(test:info().n / batch) - 1 do

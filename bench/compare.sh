@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# A vaegraph model script beside its PyTorch peer (bench/torch_peer.py): same
+# model, data, batch, optimizer, epochs and threads, one after the other.
+# Run it on a quiet machine: figures taken beside a build or tests are void.
+#   bench/compare.sh vae|ae|conv_vae [epochs] [threads]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=${1:?usage: bench/compare.sh vae|ae|conv_vae [epochs] [threads]}
+epochs=${2:-10}
+threads=${3:-2}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+vaegraph=${VAEGRAPH:-build/vaegraph}
+echo "== vaegraph graphs/$model.lua, $epochs epochs, $threads threads"
+OMP_NUM_THREADS=$threads "$vaegraph" "graphs/$model.lua" --epochs "$epochs" --threads "$threads" --out "$out/vg" --quiet
+cat "$out/vg/metrics.csv"
+echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')"
+OMP_NUM_THREADS=$threads /usr/bin/python3 bench/torch_peer.py "$model" --epochs "$epochs" --threads "$threads" | tee "$out/torch.csv"
+/usr/bin/python3 - "$out/vg/metrics.csv" "$out/torch.csv" "$model" <<'PY'
+import csv, sys
+vg, pt = list(csv.DictReader(open(sys.argv[1]))), list(csv.DictReader(open(sys.argv[2])))
+v, p = vg[-1], pt[-1]
+mean = lambda rows: sum(float(r["examples_per_s"]) for r in rows) / len(rows)
+lv, lp = float(v["test_loss"]), float(p["test_loss"])
+print(f"{sys.argv[3]}: test loss after {v['epoch']} epochs: vaegraph {lv:.4f}, PyTorch {lp:.4f} ({100 * (lv / lp - 1):+.2f}%)")
+print(f"{sys.argv[3]}: training examples/s: vaegraph {mean(vg):.0f}, PyTorch {mean(pt):.0f}, ratio {mean(vg) / mean(pt):.2f}x")
+PY

@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""PyTorch peers of vaegraph's model scripts: the same architecture, data
+order source, batch, optimizer, epochs and thread count. Prints a CSV row per
+epoch with the columns vaegraph's metrics.csv uses, for bench/compare.sh.
+
+  torch_peer.py vae|ae|conv_vae [--epochs N] [--threads N] [--data DIR]
+"""
+import argparse
+import gzip
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def read_idx(path):
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        data = f.read()
+    nd = data[3]
+    dims = struct.unpack(">" + "I" * nd, data[4:4 + 4 * nd])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def kl_normal(mu, logvar):
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+
+
+class VAE(nn.Module):
+    """graphs/vae.lua"""
+    batch, flat, pm1 = 128, True, False
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.mu, self.logvar = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
+        self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+
+    def losses(self, x):
+        h = F.relu(self.fc1(x))
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        xhat = torch.sigmoid(self.fc4(F.relu(self.fc3(z))))
+        n = x.shape[0]
+        rec = F.binary_cross_entropy(xhat, x, reduction="sum") / n
+        kl = kl_normal(mu, logvar) / n
+        return rec + kl, rec, kl
+
+
+class AE(nn.Module):
+    """graphs/ae.lua"""
+    batch, flat, pm1 = 256, False, False
+
+    def __init__(self):
+        super().__init__()
+        c = lambda i, o, p="same": nn.Conv2d(i, o, 3, padding=p)
+        self.e1, self.e2, self.e3 = c(1, 16), c(16, 8), c(8, 8)
+        self.d1, self.d2, self.d3, self.d4 = c(8, 8), c(8, 8), c(8, 16, 0), c(16, 1)
+
+    def losses(self, x):
+        v = F.max_pool2d(F.relu(self.e1(x)), 2)
+        v = F.max_pool2d(F.relu(self.e2(v)), 2)
+        v = F.max_pool2d(F.relu(self.e3(v)), 2, padding=1)
+        v = F.interpolate(F.relu(self.d1(v)), scale_factor=2, mode="nearest")
+        v = F.interpolate(F.relu(self.d2(v)), scale_factor=2, mode="nearest")
+        v = F.interpolate(F.relu(self.d3(v)), scale_factor=2, mode="nearest")
+        xhat = torch.sigmoid(self.d4(v))
+        rec = F.binary_cross_entropy(xhat, x)
+        return rec, rec, torch.zeros(())
+
+
+class ConvVAE(nn.Module):
+    """graphs/conv_vae.lua"""
+    batch, flat, pm1 = 128, False, True
+
+    def __init__(self, latent=8, beta=1.0):
+        super().__init__()
+        self.beta = beta
+        self.c1, self.c2, self.c3 = nn.Conv2d(1, 16, 3, 2, 1), nn.Conv2d(16, 8, 3, 2, 1), nn.Conv2d(8, 8, 3, 2, 1)
+        self.mu, self.logvar = nn.Linear(128, latent), nn.Linear(128, latent)
+        self.fc = nn.Linear(latent, 128)
+        self.u1 = nn.ConvTranspose2d(8, 8, 3, 2, 1)
+        self.u2 = nn.ConvTranspose2d(8, 16, 3, 2, 1, output_padding=1)
+        self.u3 = nn.ConvTranspose2d(16, 1, 3, 2, 1, output_padding=1)
+
+    def losses(self, x):
+        h = F.relu(self.c3(F.relu(self.c2(F.relu(self.c1(x)))))).flatten(1)
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        v = F.relu(self.fc(z)).view(-1, 8, 4, 4)
+        xhat = torch.tanh(self.u3(F.relu(self.u2(F.relu(self.u1(v))))))
+        n = x.shape[0]
+        rec = F.mse_loss(xhat, x, reduction="sum") / n
+        kl = kl_normal(mu, logvar) / n
+        return rec + self.beta * kl, rec, kl
+
+
+MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model", choices=sorted(MODELS))
+    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    model = MODELS[a.model]()
+    shape = (-1, 784) if model.flat else (-1, 1, 28, 28)
+    scale, shift = (2 / 255, -1) if model.pm1 else (1 / 255, 0)
+
+    def load(stem):
+        return torch.from_numpy(read_idx(f"{a.data}/{stem}-images-idx3-ubyte.gz").reshape(shape).astype(np.float32) * scale + shift)
+
+    train, test = load("train"), load("t10k")
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    b = model.batch
+    nb, nt = len(train) // b, len(test) // b
+    print("epoch,train_loss,test_loss,test_rec,test_kl,examples_per_s", flush=True)
+    for epoch in range(1, a.epochs + 1):
+        order = torch.from_numpy(rng.permutation(len(train)))
+        model.train()
+        total, t0 = 0.0, time.perf_counter()
+        for i in range(nb):
+            loss, _, _ = model.losses(train[order[i * b:(i + 1) * b]])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        rate = nb * b / (time.perf_counter() - t0)
+        model.eval()
+        sums = np.zeros(3)
+        with torch.no_grad():
+            for i in range(nt):
+                sums += [v.item() for v in model.losses(test[i * b:(i + 1) * b])]
+        sums /= nt
+        print(f"{epoch},{total / nb:.6g},{sums[0]:.6g},{sums[1]:.6g},{sums[2]:.6g},{rate:.6g}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+/* Ops that behave differently in training and evaluation mode:
+ *   batch_norm  x [B,C,...], gamma [C], beta [C], running_mean [C], running_var [C] -> y [B,C,...]
+ *   dropout     x [...] -> y [...]
+ * PyTorch's semantics (BatchNorm1d/2d, nn.Dropout). */
+#include "kernel.h"
+
+/* ---- batch_norm ----
+ * Per feature for x [B, C], per channel for x [B, C, H, W] (any trailing
+ * dimensions). Training: y = (x - mean) * invstd * gamma + beta with the
+ * batch's mean and biased variance, invstd = 1 / sqrt(var + eps); the
+ * running statistics (inputs 4 and 5) are updated in place,
+ *   running = (1 - momentum) * running + momentum * batch
+ * with the unbiased variance, as PyTorch. Evaluation: the running
+ * statistics instead of the batch's, and nothing is written.
+ *
+ * Each channel's sums run serially, in double, in (b, pixel) order; channels
+ * (or blocks of 64 features for [B, C], which keeps row reads contiguous)
+ * are spread over threads, so results do not depend on the thread count. */
+
+enum { BN_X, BN_GAMMA, BN_BETA, BN_MEAN, BN_VAR };
+enum { BN_MOMENTUM, BN_EPS };
+#define BN_BLOCK 64
+
+typedef struct bn_dims {
+  int64_t B, C, S, n; /* batch, channels, pixels per channel and image, B*S */
+  int64_t cb, nblk;   /* channels per parallel task, and tasks */
+} bn_dims;
+
+static bn_dims bn_dims_of(const vg_shape *x) {
+  bn_dims d;
+  d.B = x->d[0], d.C = x->d[1], d.S = 1;
+  for (int i = 2; i < x->nd; i++) d.S *= x->d[i];
+  d.n = d.B * d.S;
+  d.cb = d.S >= 16 ? 1 : BN_BLOCK;
+  d.nblk = (d.C + d.cb - 1) / d.cb;
+  return d;
+}
+
+static vg_status bn_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0);
+  char sx[VG_SHAPE_STRLEN], sp[VG_SHAPE_STRLEN];
+  vg_shape_str(x, sx, sizeof sx);
+  if (x->nd < 2)
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "input '%s' must be [B, C] or [B, C, H, W], got %s", vg_in_name(g, n, 0), sx);
+  static const char *const what[] = {NULL, "gamma", "beta", "running_mean", "running_var"};
+  for (int k = BN_GAMMA; k <= BN_VAR; k++) {
+    const vg_shape *s = vg_in_shape(g, n, k);
+    if (s->nd != 1 || s->d[0] != x->d[1])
+      return vg_op_fail(g, n, VG_ERR_SHAPE, "%s '%s' must be [%lld] for input %s with %lld channels, got %s", what[k],
+                        vg_in_name(g, n, k), (long long)x->d[1], sx, (long long)x->d[1],
+                        vg_shape_str(s, sp, sizeof sp));
+  }
+  const double m = n->attr.v[BN_MOMENTUM], eps = n->attr.v[BN_EPS];
+  if (!(m >= 0 && m <= 1)) return vg_op_fail(g, n, VG_ERR_ARG, "momentum must be in [0, 1], got %g", m);
+  if (!(eps > 0)) return vg_op_fail(g, n, VG_ERR_ARG, "eps must be > 0, got %g", eps);
+  if (vg_shape_numel(x) / x->d[1] < 2)
+    return vg_op_fail(g, n, VG_ERR_SHAPE,
+                      "one value per channel (input %s): batch statistics need at least 2; use a larger batch", sx);
+  n->shape = *x;
+  n->saved_len = (size_t)(2 * x->d[1]); /* mean, then invstd, per channel */
+  return VG_OK;
+}
+
+static void bn_forward(const vg_kernel *k) {
+  const bn_dims d = bn_dims_of(k->xs[BN_X]);
+  const vg_real *x = k->x[BN_X], *gamma = k->x[BN_GAMMA], *beta = k->x[BN_BETA];
+  /* The running statistics are state this op owns: inputs by position,
+   * written in place in training mode. */
+  vg_real *rmean = (vg_real *)k->x[BN_MEAN], *rvar = (vg_real *)k->x[BN_VAR];
+  vg_real *y = k->y, *mean_s = k->saved, *invstd_s = k->saved + d.C;
+  const double mom = k->a->v[BN_MOMENTUM], eps = k->a->v[BN_EPS];
+  const int training = k->training;
+#pragma omp parallel for schedule(static) if (d.B * d.C * d.S >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < d.nblk; blk++) {
+    const int64_t c0 = blk * d.cb, c1 = c0 + d.cb < d.C ? c0 + d.cb : d.C;
+    vg_real scale[BN_BLOCK], shift[BN_BLOCK];
+    if (training) {
+      double s1[BN_BLOCK] = {0}, s2[BN_BLOCK] = {0};
+      vg_real mu[BN_BLOCK];
+      for (int64_t b = 0; b < d.B; b++)
+        for (int64_t c = c0; c < c1; c++) {
+          const vg_real *p = x + (b * d.C + c) * d.S;
+          double acc = s1[c - c0];
+          for (int64_t s = 0; s < d.S; s++) acc += p[s];
+          s1[c - c0] = acc;
+        }
+      for (int64_t c = c0; c < c1; c++) mu[c - c0] = (vg_real)(s1[c - c0] / (double)d.n);
+      /* Two passes: the variance without cancellation. */
+      for (int64_t b = 0; b < d.B; b++)
+        for (int64_t c = c0; c < c1; c++) {
+          const vg_real *p = x + (b * d.C + c) * d.S;
+          const double m = mu[c - c0];
+          double acc = s2[c - c0];
+          for (int64_t s = 0; s < d.S; s++) acc += ((double)p[s] - m) * ((double)p[s] - m);
+          s2[c - c0] = acc;
+        }
+      for (int64_t c = c0; c < c1; c++) {
+        const double var = s2[c - c0] / (double)d.n, m = s1[c - c0] / (double)d.n;
+        const vg_real invstd = (vg_real)(1 / sqrt(var + eps));
+        mean_s[c] = mu[c - c0], invstd_s[c] = invstd;
+        scale[c - c0] = gamma[c] * invstd;
+        shift[c - c0] = beta[c] - mu[c - c0] * scale[c - c0];
+        rmean[c] = (vg_real)((1 - mom) * rmean[c] + mom * m);
+        rvar[c] = (vg_real)((1 - mom) * rvar[c] + mom * s2[c - c0] / (double)(d.n - 1));
+      }
+    } else {
+      for (int64_t c = c0; c < c1; c++) {
+        scale[c - c0] = (vg_real)(gamma[c] / sqrt((double)rvar[c] + eps));
+        shift[c - c0] = beta[c] - rmean[c] * scale[c - c0];
+      }
+    }
+    for (int64_t b = 0; b < d.B; b++)
+      for (int64_t c = c0; c < c1; c++) {
+        const int64_t o = (b * d.C + c) * d.S;
+        const vg_real a = scale[c - c0], sh = shift[c - c0];
+        for (int64_t s = 0; s < d.S; s++) y[o + s] = x[o + s] * a + sh;
+      }
+  }
+}
+
+/* Training, with xh = (x - mean) * invstd and sums over the channel:
+ *   dgamma += sum(dy * xh), dbeta += sum(dy)
+ *   dx += gamma * invstd * (dy - sum(dy) / n - xh * sum(dy * xh) / n)
+ * Evaluation (mean, invstd from the running statistics, constants of x):
+ *   dx += gamma * invstd * dy, dgamma += sum(dy * xh), dbeta += sum(dy),
+ *   and, if asked, the true gradients of the running statistics:
+ *   dmean += -gamma * invstd * sum(dy), dvar += -gamma * invstd^2 / 2 * sum(dy * xh).
+ * In training mode y does not depend on the running statistics: their
+ * gradient is zero and nothing is written. */
+static void bn_backward(const vg_kernel *k) {
+  const bn_dims d = bn_dims_of(k->xs[BN_X]);
+  const vg_real *x = k->x[BN_X], *gamma = k->x[BN_GAMMA], *dy = k->dy;
+  const vg_real *rmean = k->x[BN_MEAN], *rvar = k->x[BN_VAR];
+  vg_real *dx = k->dx[BN_X], *dgamma = k->dx[BN_GAMMA], *dbeta = k->dx[BN_BETA];
+  vg_real *dmean = k->training ? NULL : k->dx[BN_MEAN], *dvar = k->training ? NULL : k->dx[BN_VAR];
+  const double eps = k->a->v[BN_EPS];
+  const int training = k->training;
+#pragma omp parallel for schedule(static) if (d.B * d.C * d.S >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < d.nblk; blk++) {
+    const int64_t c0 = blk * d.cb, c1 = c0 + d.cb < d.C ? c0 + d.cb : d.C;
+    vg_real mu[BN_BLOCK], is[BN_BLOCK];
+    double sdy[BN_BLOCK] = {0}, sdyx[BN_BLOCK] = {0};
+    for (int64_t c = c0; c < c1; c++) {
+      if (training) mu[c - c0] = k->saved[c], is[c - c0] = k->saved[d.C + c];
+      else mu[c - c0] = rmean[c], is[c - c0] = (vg_real)(1 / sqrt((double)rvar[c] + eps));
+    }
+    for (int64_t b = 0; b < d.B; b++)
+      for (int64_t c = c0; c < c1; c++) {
+        const int64_t o = (b * d.C + c) * d.S;
+        const vg_real m = mu[c - c0], i = is[c - c0];
+        double a1 = sdy[c - c0], a2 = sdyx[c - c0];
+        for (int64_t s = 0; s < d.S; s++) {
+          a1 += dy[o + s];
+          a2 += (double)dy[o + s] * (double)((x[o + s] - m) * i);
+        }
+        sdy[c - c0] = a1, sdyx[c - c0] = a2;
+      }
+    for (int64_t c = c0; c < c1; c++) {
+      if (dgamma) dgamma[c] += (vg_real)sdyx[c - c0];
+      if (dbeta) dbeta[c] += (vg_real)sdy[c - c0];
+      if (dmean) dmean[c] += (vg_real)(-(double)gamma[c] * is[c - c0] * sdy[c - c0]);
+      if (dvar) dvar[c] += (vg_real)(-0.5 * gamma[c] * is[c - c0] * is[c - c0] * sdyx[c - c0]);
+    }
+    if (!dx) continue;
+    for (int64_t b = 0; b < d.B; b++)
+      for (int64_t c = c0; c < c1; c++) {
+        const int64_t o = (b * d.C + c) * d.S;
+        const vg_real a = gamma[c] * is[c - c0];
+        if (training) {
+          const vg_real m = mu[c - c0], i = is[c - c0];
+          const vg_real mdy = (vg_real)(sdy[c - c0] / (double)d.n), mdyx = (vg_real)(sdyx[c - c0] / (double)d.n);
+          for (int64_t s = 0; s < d.S; s++) dx[o + s] += a * (dy[o + s] - mdy - (x[o + s] - m) * i * mdyx);
+        } else {
+          for (int64_t s = 0; s < d.S; s++) dx[o + s] += a * dy[o + s];
+        }
+      }
+  }
+}
+
+static double bn_flops(const vg_graph *g, const vg_node *n) {
+  (void)g;
+  return 4.0 * (double)vg_shape_numel(&n->shape); /* two statistics passes, then scale and shift */
+}
+
+VG_OP_RECORD(batch_norm) = {
+    .name = "batch_norm",
+    .nin_min = 5,
+    .nin_max = 5,
+    .flags = VG_OPF_BWD_NO_Y,
+    .attrs = {{"momentum", VG_ATTR_NUM, 0.1, NULL}, {"eps", VG_ATTR_NUM, 1e-5, NULL}},
+    .infer = bn_infer,
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .flops = bn_flops,
+};
+
+/* ---- dropout ----
+ * Training: y = x * mask / (1 - p), mask[i] = (u_i >= p) with u_i uniform
+ * from the counter RNG keyed by (seed, step, node name, i); the backward
+ * draws the same mask again. Evaluation: y = x. */
+
+static vg_status dropout_infer(vg_graph *g, vg_node *n) {
+  const double p = n->attr.v[0];
+  if (!(p >= 0 && p < 1)) return vg_op_fail(g, n, VG_ERR_ARG, "p must be in [0, 1), got %g", p);
+  n->shape = *vg_in_shape(g, n, 0);
+  return VG_OK;
+}
+
+static inline int kept(const vg_kernel *k, uint32_t stream, double p, int64_t i) {
+  return vg_rng_uniform(k->seed, k->step, stream, (uint64_t)i) >= p;
+}
+
+static void dropout_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0];
+  vg_real *y = k->y;
+  const int64_t n = vg_numel(k->ys);
+  if (!k->training) {
+    memcpy(y, x, (size_t)n * sizeof *y);
+    return;
+  }
+  const double p = k->a->v[0];
+  const vg_real scale = (vg_real)(1 / (1 - p));
+  const uint32_t stream = vg_rng_stream(k->node->name);
+  VG_FOR(n, y[i] = kept(k, stream, p, i) ? x[i] * scale : 0);
+}
+
+static void dropout_backward(const vg_kernel *k) {
+  const vg_real *dy = k->dy;
+  vg_real *dx = k->dx[0];
+  const int64_t n = vg_numel(k->ys);
+  if (!dx) return;
+  if (!k->training) {
+    VG_FOR(n, dx[i] += dy[i]);
+    return;
+  }
+  const double p = k->a->v[0];
+  const vg_real scale = (vg_real)(1 / (1 - p));
+  const uint32_t stream = vg_rng_stream(k->node->name);
+  VG_FOR(n, if (kept(k, stream, p, i)) dx[i] += dy[i] * scale);
+}
+
+VG_OP_RECORD(dropout) = {
+    .name = "dropout",
+    .nin_min = 1,
+    .nin_max = 1,
+    .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+    .attrs = {{"p", VG_ATTR_NUM, 0.5, NULL}},
+    .infer = dropout_infer,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
+};
