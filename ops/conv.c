@@ -53,11 +53,11 @@ static void im2col(const geom *g, const vg_real *x, vg_real *cols) {
         memset(dst, 0, (size_t)g->OW * sizeof *dst);
         continue;
       }
-      const vg_real *src = plane + (int64_t)ih * g->W + offw;
+      const vg_real *src = plane + (int64_t)ih * g->W;
       for (int ow = 0; ow < lo; ow++) dst[ow] = 0;
-      if (g->s == 1) memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
+      if (g->s == 1) memcpy(dst + lo, src + lo + offw, (size_t)(hi - lo) * sizeof *dst);
       else
-        for (int ow = lo; ow < hi; ow++) dst[ow] = src[(int64_t)ow * g->s];
+        for (int ow = lo; ow < hi; ow++) dst[ow] = src[ow * g->s + offw];
       for (int ow = hi; ow < g->OW; ow++) dst[ow] = 0;
     }
   }
@@ -69,26 +69,67 @@ static void im2col(const geom *g, const vg_real *x, vg_real *cols) {
 static void col2im(const geom *g, const vg_real *cols, vg_real *x) {
   const int64_t P = (int64_t)g->OH * g->OW, N = g->B * P, HW = (int64_t)g->H * g->W;
   const int64_t planes = (int64_t)g->B * g->C;
+  /* Stride 1 adds a kernel row's kw offsets in one pass over the image row
+   * (the same order per pixel, a third of the loads and stores at kw = 3). */
+  const int fuse = g->s == 1 && g->kw <= 8;
 #pragma omp parallel for schedule(static) if (planes * g->kh * g->kw * P >= VG_PAR_MIN)
   for (int64_t pl = 0; pl < planes; pl++) {
     const int64_t b = pl / g->C, c = pl % g->C;
     vg_real *plane = x + pl * HW;
-    for (int i = 0; i < g->kh; i++)
+    for (int i = 0; i < g->kh; i++) {
+      const vg_real *row0 = cols + (c * g->kh + i) * g->kw * N + b * P;
+      if (fuse) {
+        /* Offset j covers image columns [a[j], e[j]); all cover [A, E). */
+        int a[8], e[8], off[8], A = 0, E = g->W;
+        for (int j = 0; j < g->kw; j++) {
+          int lo, hi;
+          off[j] = j * g->d - g->pw;
+          inside(g->OW, g->W, 1, off[j], &lo, &hi);
+          a[j] = lo + off[j], e[j] = hi + off[j];
+          if (a[j] > A) A = a[j];
+          if (e[j] < E) E = e[j];
+        }
+        if (E < A) E = A;
+        for (int oh = 0; oh < g->OH; oh++) {
+          const int ih = oh - g->ph + i * g->d;
+          if (ih < 0 || ih >= g->H) continue;
+          vg_real *dst = plane + (int64_t)ih * g->W;
+          const vg_real *src = row0 + (int64_t)oh * g->OW;
+          for (int j = 0; j < g->kw; j++) {
+            const vg_real *sj = src + j * N;
+            const int o = off[j];
+            for (int iw = a[j]; iw < (e[j] < A ? e[j] : A); iw++) dst[iw] += sj[iw - o];
+            for (int iw = (a[j] > E ? a[j] : E); iw < e[j]; iw++) dst[iw] += sj[iw - o];
+          }
+          if (g->kw == 3) {
+            const vg_real *s0 = src, *s1 = src + N, *s2 = src + 2 * N;
+            const int o0 = off[0], o1 = off[1], o2 = off[2];
+#pragma omp simd
+            for (int iw = A; iw < E; iw++) dst[iw] = dst[iw] + s0[iw - o0] + s1[iw - o1] + s2[iw - o2];
+          } else {
+            for (int j = 0; j < g->kw; j++) {
+              const vg_real *sj = src + j * N;
+              const int o = off[j];
+#pragma omp simd
+              for (int iw = A; iw < E; iw++) dst[iw] += sj[iw - o];
+            }
+          }
+        }
+        continue;
+      }
       for (int j = 0; j < g->kw; j++) {
-        const vg_real *src = cols + ((c * g->kh + i) * g->kw + j) * N + b * P;
+        const vg_real *src = row0 + j * N;
         const int offw = j * g->d - g->pw;
         int lo, hi;
         inside(g->OW, g->W, g->s, offw, &lo, &hi);
         for (int oh = 0; oh < g->OH; oh++, src += g->OW) {
           const int ih = oh * g->s - g->ph + i * g->d;
           if (ih < 0 || ih >= g->H) continue;
-          vg_real *dst = plane + (int64_t)ih * g->W + offw;
-          if (g->s == 1)
-            for (int ow = lo; ow < hi; ow++) dst[ow] += src[ow];
-          else
-            for (int ow = lo; ow < hi; ow++) dst[(int64_t)ow * g->s] += src[ow];
+          vg_real *dst = plane + (int64_t)ih * g->W;
+          for (int ow = lo; ow < hi; ow++) dst[ow * g->s + offw] += src[ow];
         }
       }
+    }
   }
 }
 
