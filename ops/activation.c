@@ -1,5 +1,5 @@
 /* Elementwise activations: relu, leaky_relu, sigmoid, tanh, softplus, exp,
- * log. Each backward reads whichever of x and y makes it cheapest.
+ * log, clamp. Each backward reads whichever of x and y makes it cheapest.
  *   x [...] -> y [...] */
 #include "kernel.h"
 
@@ -49,3 +49,31 @@ UNARY(softplus, VG_OPF_BWD_NO_Y, x > a ? x : log1p(exp(x)), x > a ? dy : dy / (R
       .attrs = {{"threshold", VG_ATTR_NUM, 20, NULL}})
 UNARY(exp, VG_OPF_BWD_NO_X, exp(x), dy * y)
 UNARY(log, VG_OPF_BWD_NO_Y, log(x), dy / x)
+
+/* clamp: min(max(x, lo), hi); the gradient passes where lo <= x <= hi, as in
+ * PyTorch. */
+static void clamp_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0], lo = (vg_real)k->a->v[0], hi = (vg_real)k->a->v[1];
+  vg_real *y = k->y;
+  VG_FOR(vg_numel(k->ys), y[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i]);
+}
+
+static void clamp_backward(const vg_kernel *k) {
+  const vg_real *x = k->x[0], *dy = k->dy, lo = (vg_real)k->a->v[0], hi = (vg_real)k->a->v[1];
+  vg_real *dx = k->dx[0];
+  if (dx) VG_FOR(vg_numel(k->ys), dx[i] += x[i] >= lo && x[i] <= hi ? dy[i] : R(0));
+}
+
+static vg_status clamp_infer(vg_graph *g, vg_node *n) {
+  if (!(n->attr.v[0] <= n->attr.v[1])) return vg_op_fail(g, n, VG_ERR_ARG, "min %g is above max %g", n->attr.v[0], n->attr.v[1]);
+  return unary_infer(g, n);
+}
+
+VG_OP_RECORD(clamp) = {.name = "clamp",
+                       .nin_min = 1,
+                       .nin_max = 1,
+                       .flags = VG_OPF_BWD_NO_Y,
+                       .attrs = {{"min", VG_ATTR_NUM, 0, NULL}, {"max", VG_ATTR_NUM, 1, NULL}},
+                       .infer = clamp_infer,
+                       .forward = clamp_forward,
+                       .backward = clamp_backward};

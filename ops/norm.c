@@ -187,6 +187,7 @@ VG_OP_RECORD(batch_norm) = {
     .nin_min = 5,
     .nin_max = 5,
     .flags = VG_OPF_BWD_NO_Y,
+    .nograd = 1u << 3 | 1u << 4,
     .attrs = {{"momentum", VG_ATTR_NUM, 0.1, NULL}, {"eps", VG_ATTR_NUM, 1e-5, NULL}},
     .infer = bn_infer,
     .forward = bn_forward,

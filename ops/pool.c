@@ -1,5 +1,7 @@
 /* Spatial resampling, NCHW, PyTorch's semantics:
  *   maxpool2d  x [B,C,H,W] -> y [B,C,(H+2p-k)/s+1,(W+2p-k)/s+1]
+ *   avgpool2d  the same shapes; zero padding counts in the mean
+ *              (PyTorch's count_include_pad=True)
  *   upsample   x [B,C,H,W] -> y [B,C,H*s,W*s]   (nearest or bilinear)
  *
  * Every kernel runs one thread per (b, c) plane: an output plane has one
@@ -122,6 +124,58 @@ VG_OP_RECORD(maxpool2d) = {
     .infer = maxpool_infer,
     .forward = maxpool_forward,
     .backward = maxpool_backward,
+    .flops = maxpool_flops,
+};
+
+/* ---- avgpool2d ---- */
+
+static void avgpool_forward(const vg_kernel *k) {
+  const pool_geom ge = pool_geometry(k->xs[0], k->a);
+  const vg_real *x = k->x[0], inv = (vg_real)1 / (vg_real)(ge.k * ge.k);
+  vg_real *y = k->y;
+#pragma omp parallel for schedule(static) if (ge.planes * ge.OH * ge.OW * ge.k * ge.k >= VG_PAR_MIN)
+  for (int64_t pl = 0; pl < ge.planes; pl++) {
+    const vg_real *in = x + pl * ge.H * ge.W;
+    vg_real *out = y + pl * ge.OH * ge.OW;
+    for (int oh = 0; oh < ge.OH; oh++)
+      for (int ow = 0; ow < ge.OW; ow++) {
+        vg_real s = 0;
+        for (int i = oh * ge.s - ge.p; i < oh * ge.s - ge.p + ge.k; i++)
+          for (int j = ow * ge.s - ge.p; j < ow * ge.s - ge.p + ge.k; j++)
+            if (i >= 0 && i < ge.H && j >= 0 && j < ge.W) s += in[i * ge.W + j];
+        out[oh * ge.OW + ow] = s * inv;
+      }
+  }
+}
+
+static void avgpool_backward(const vg_kernel *k) {
+  const pool_geom ge = pool_geometry(k->xs[0], k->a);
+  const vg_real *dy = k->dy, inv = (vg_real)1 / (vg_real)(ge.k * ge.k);
+  vg_real *dx = k->dx[0];
+  if (!dx) return;
+#pragma omp parallel for schedule(static) if (ge.planes * ge.OH * ge.OW * ge.k * ge.k >= VG_PAR_MIN)
+  for (int64_t pl = 0; pl < ge.planes; pl++) {
+    vg_real *din = dx + pl * ge.H * ge.W;
+    const vg_real *g = dy + pl * ge.OH * ge.OW;
+    for (int oh = 0; oh < ge.OH; oh++)
+      for (int ow = 0; ow < ge.OW; ow++) {
+        const vg_real v = g[oh * ge.OW + ow] * inv;
+        for (int i = oh * ge.s - ge.p; i < oh * ge.s - ge.p + ge.k; i++)
+          for (int j = ow * ge.s - ge.p; j < ow * ge.s - ge.p + ge.k; j++)
+            if (i >= 0 && i < ge.H && j >= 0 && j < ge.W) din[i * ge.W + j] += v;
+      }
+  }
+}
+
+VG_OP_RECORD(avgpool2d) = {
+    .name = "avgpool2d",
+    .nin_min = 1,
+    .nin_max = 1,
+    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+    .attrs = {{"kernel", VG_ATTR_INT, 2, NULL}, {"stride", VG_ATTR_INT, 0, NULL}, {"padding", VG_ATTR_INT, 0, NULL}},
+    .infer = maxpool_infer,
+    .forward = avgpool_forward,
+    .backward = avgpool_backward,
     .flops = maxpool_flops,
 };
 

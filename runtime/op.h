@@ -83,6 +83,8 @@ enum {
     const char *name;                                                       \
     int nin_min, nin_max;                                                   \
     unsigned flags;                                                         \
+    unsigned nograd; /* bit k: input k never takes a gradient (batch   */  \
+                     /* norm's running statistics)                      */  \
     vg_attr_spec attrs[VG_MAX_ATTR + 1];                                    \
     /* Validates inputs and attributes, sets node->shape, saved_len and    \
      * scratch lengths; on error fills the message via vg_op_fail. */      \

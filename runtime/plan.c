@@ -113,16 +113,17 @@ static vg_status derive_backward(compiler *c) {
     const vg_node *nd = &g->nodes[v];
     if (nd->op == VG_OP_PARAM) dep[v] = (unsigned char)in_update(s, nd->group);
     else if (!(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD))
-      for (int k = 0; k < nd->nin; k++) dep[v] |= dep[nd->in[k]];
+      for (int k = 0; k < nd->nin; k++)
+        if (!(vg_ops_f32[nd->op]->nograd >> k & 1)) dep[v] |= dep[nd->in[k]];
   }
   flow[s->loss] = anc[s->loss] = 1;
   for (int i = c->norder - 1; i >= 0; i--) {
     int v = c->order[i];
     const vg_node *nd = &g->nodes[v];
-    int pass = !(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD);
+    const vg_op_f32 *op = vg_ops_f32[nd->op];
     for (int k = 0; k < nd->nin; k++) {
       anc[nd->in[k]] |= anc[v];
-      if (pass) flow[nd->in[k]] |= flow[v];
+      if (!(op->flags & VG_OPF_NO_GRAD) && !(op->nograd >> k & 1)) flow[nd->in[k]] |= flow[v];
     }
   }
   for (int v = 0; v < n; v++) {
@@ -139,7 +140,7 @@ static vg_status derive_backward(compiler *c) {
     if (!flow[v]) {
       st = vg_graph_fail(g, VG_ERR_GRAPH,
                          "%s%scompile '%s': parameter '%s' (group '%s') reaches loss '%s' only through "
-                         "stop_gradient, so it would get no gradient",
+                         "stop_gradient or inputs that take no gradient, so it would get none",
                          nd->where, nd->where[0] ? ": " : "", phase_name(s), nd->name, grp, loss);
       goto done;
     }
@@ -300,7 +301,7 @@ static void build_kernels(compiler *c) {
       int u = nd->in[i];
       k->x[i] = p->val[u];
       k->xs[i] = &g->nodes[u].shape;
-      if (st->backward && c->grad[u] && !(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD))
+      if (st->backward && c->grad[u] && !(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD) && !(vg_ops_f32[nd->op]->nograd >> i & 1))
         k->dx[i] = g->nodes[u].op == VG_OP_PARAM ? g->grads + g->nodes[u].off : c->gradp[u];
     }
     k->y = p->val[v];

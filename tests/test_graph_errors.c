@@ -161,7 +161,33 @@ static void sealed_and_connect(void) {
   CHECK_CONTAINS(vg_graph_error(g), "option 'sd' must be a finite number");
 }
 
+/* Batch norm's running statistics take no gradient: a phase that updates
+ * their group is refused; the affine parameters' group compiles. */
+static void no_gradient_inputs(void) {
+  vg_graph_free(g);
+  g = vg_graph_new(1);
+  int64_t d[2] = {8, 3}, c = 3;
+  int xin = vg_input(g, "x", vg_shape_of(2, d));
+  int aff = vg_group_new(g, "bn"), state = vg_group_new(g, "bn.state");
+  vg_init one = {VG_INIT_CONST, 1, 0}, zero = {VG_INIT_ZEROS, 0, 0};
+  int in[5] = {xin, vg_param(g, aff, "bn.weight", vg_shape_of(1, &c), one), vg_param(g, aff, "bn.bias", vg_shape_of(1, &c), zero),
+               vg_param(g, state, "bn.running_mean", vg_shape_of(1, &c), zero),
+               vg_param(g, state, "bn.running_var", vg_shape_of(1, &c), one)};
+  int y = vg_node_add(g, VG_OP_BATCH_NORM, "bn", 5, in, NULL);
+  int sq = vg_node_add(g, VG_OP_MUL, "sq", 2, (int[]){y, y}, NULL);
+  int l = vg_node_add(g, VG_OP_SUM, "loss", 1, &sq, NULL);
+  vg_plan *p = NULL;
+  vg_plan_spec bad = {.name = "train", .loss = l, .update = &state, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &bad, &p) == VG_ERR_GRAPH && !p, "running statistics were made trainable");
+  CHECK_CONTAINS(vg_graph_error(g), "parameter 'bn.running_mean' (group 'bn.state') reaches loss 'loss' only through "
+                                    "stop_gradient or inputs that take no gradient");
+  vg_plan_spec ok = {.name = "train", .loss = l, .update = &aff, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &ok, &p) == VG_OK, "%s", vg_graph_error(g));
+  vg_plan_free(p);
+}
+
 int main(void) {
+  no_gradient_inputs();
   sealed_and_connect();
   shape_mismatch();
   loss_not_scalar();
