@@ -18,6 +18,7 @@ static const char usage[] =
     "  --data DIR     MNIST-format IDX folder    --out DIR      where outputs go\n"
     "  --threads N    OpenMP threads             --seed N       seed (default 1)\n"
     "  --resume FILE  continue from a checkpoint --quiet        no progress output\n"
+    "  --limit N      at most N examples an epoch (quick runs)\n"
     "\n"
     "Model scripts are in graphs/; writing one: docs/guide.md\n";
 

@@ -12,6 +12,7 @@ cli.flags = {
   { "threads", "number", nil, "OpenMP threads (default: all cores)" },
   { "seed", "number", 1, "seed for initialisation, shuffling and noise" },
   { "resume", "string", nil, "checkpoint to continue from" },
+  { "limit", "number", nil, "use at most this many training and test examples per epoch (quick runs)" },
   { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },
   { "quiet", "boolean", false, "no progress output, only errors" },
   { "help", "boolean", false, "print the options and stop" },

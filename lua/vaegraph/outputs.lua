@@ -130,7 +130,7 @@ function outputs.scatter(run, o)
   local dim = per_example(g.core:shape(o.show.code.id))
   local codes, labels = {}, {}
   test:order(false, 0, 0)
-  for b = 0, math.floor(test:info().n / batch) - 1 do
+  for b = 0, run.test_batches - 1 do
     run.fill(test, b * batch)
     o.encode:run(2 ^ 41 + run.epoch)
     local c = o.encode:value(o.show.code.id)

@@ -190,8 +190,9 @@ function train.run(vg, spec)
 
   local batch = g.batch
   local train_set, test_set = data.train, data.test
-  local nb = math.floor(train_set:info().n / batch)
-  local nt = math.floor(test_set:info().n / batch)
+  local limit = opt.limit or math.huge
+  local nb = math.floor(math.min(train_set:info().n, limit) / batch)
+  local nt = math.max(1, math.floor(math.min(test_set:info().n, limit) / batch))
   if nb < 1 then error(string.format("the training set has %d examples, fewer than a batch of %d", train_set:info().n, batch), 2) end
   local progress = new_progress(opt.quiet)
   local rows, step, start = {}, 0, 1
@@ -211,7 +212,7 @@ function train.run(vg, spec)
 
   -- Pixel range for pictures: [0, 1], or [-1, 1] for tanh decoders.
   local range = spec.range or { 0, 1 }
-  local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed,
+  local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed, test_batches = nt,
                 lo = range[1], hi = range[2],
                 fill = function(ds, first) for _, f in ipairs(feeds) do f.fill(ds, g, f.node, first) end end }
   for epoch = start, epochs do
