@@ -1,0 +1,58 @@
+-- Training and evaluation mode through compiled plans:
+--  * batch norm's running statistics move by PyTorch's rule in a training
+--    plan and stay put in an evaluation plan, which normalises with them;
+--  * dropout drops in training and is the identity in evaluation;
+--  * a phase updates its groups only: the statistics group is not trainable.
+local vg = require "vaegraph"
+
+local g = vg.graph{ batch = 4, seed = 5 }
+local x = g:input("x", { 3 })
+local net = g:group "net"
+local bn = vg.batch_norm(net, "bn", 3)
+local y = bn(x)
+local d = vg.dropout(y, { p = 0.5, name = "drop" })
+local loss = vg.mean(d * d, { name = "loss" })
+local train = g:compile{ name = "train", loss = loss, update = { net } }
+local eval = g:compile{ name = "eval", fetch = { y, d } }
+
+local xs = { 1, 2, 3,  2, 4, 6,  3, 6, 9,  4, 8, 12 }   -- column means 2.5, 5, 7.5
+g.core:data(x.id, xs)
+train:run(1)
+local mean = g.core:data(bn.mean.id)
+local var = g.core:data(bn.var.id)
+local function near(a, b, what) assert(math.abs(a - b) < 1e-5, string.format("%s: %.7g, want %.7g", what, a, b)) end
+for c = 1, 3 do
+  local m = 2.5 * c
+  local unbiased = 0
+  for r = 0, 3 do unbiased = unbiased + (xs[r * 3 + c] - m) ^ 2 end
+  unbiased = unbiased / 3
+  near(mean[c], 0.1 * m, "running_mean " .. c)
+  near(var[c], 0.9 + 0.1 * unbiased, "running_var " .. c)
+end
+
+eval:run(1)
+local after = g.core:data(bn.mean.id)
+for c = 1, 3 do near(after[c], mean[c], "evaluation changed running_mean") end
+local ye, de = eval:value(y.id), eval:value(d.id)
+for i = 1, 12 do
+  local c = (i - 1) % 3 + 1
+  near(ye[i], (xs[i] - mean[c]) / math.sqrt(var[c] + 1e-5), "eval normalises with running stats, element " .. i)
+  near(de[i], ye[i], "dropout is the identity in evaluation")
+end
+
+-- In training, dropout zeroes some entries and doubles the rest.
+local td = g:compile{ name = "train_fetch", loss = loss, update = { net }, fetch = { d, y } }
+td:run(7)
+local dv, yv = td:value(d.id), td:value(y.id)
+local zeros = 0
+for i = 1, 12 do
+  if dv[i] == 0 then zeros = zeros + 1 else near(dv[i], 2 * yv[i], "kept entries are scaled by 1/(1-p)") end
+end
+assert(zeros > 0 and zeros < 12, "dropout kept " .. (12 - zeros) .. " of 12")
+
+-- The statistics group cannot be trained.
+local state = g.groups[2]
+assert(state.name == "net.state", state.name)
+local ok, err = pcall(function() local p = g:compile{ name = "bad", loss = loss, update = { state } } return p end)
+assert(not ok and err:find("inputs that take no gradient", 1, true), tostring(err))
+print("ok")
