@@ -104,6 +104,11 @@ static const gcase cases[] = {
     {"mse", 1, {"2,3"}, {ANY}, "target=0.5 reduction=none", 0},
     {"mse", 2, {"64,515", "64,515"}, {ANY, ANY}, "reduction=sum", 1},
     {"stop_gradient", 1, {"3,5"}, {ANY}, "", 0},
+    /* The direct path (few output channels, rows >= 16) and 1x1 kernels. */
+    {"conv2d", 3, {"2,3,9,17", "2,3,3,3", "2"}, {ANY, ANY, ANY}, "same=1", 0},
+    {"conv2d", 3, {"8,16,28,28", "1,16,3,3", "1"}, {ANY, ANY, ANY}, "same=1", LARGE},
+    {"conv2d", 3, {"2,3,4,5", "4,3,1,1", "4"}, {ANY, ANY, ANY}, "", 0},
+    {"conv_transpose2d", 3, {"2,3,4,5", "3,4,1,1", "4"}, {ANY, ANY, ANY}, "", 0},
     {"clamp", 1, {"3,7"}, {ANY}, "min=-0.5 max=0.7", 0},
     {"clamp", 1, {"64,515"}, {ANY}, "min=0 max=1", LARGE},
     {"avgpool2d", 1, {"2,3,5,7"}, {ANY}, "", 0},
