@@ -14,6 +14,7 @@
 #include "compat.h"
 #include "graph.h"
 #include "checkpoint.h"
+#include "safetensors.h"
 #include "dataset.h"
 #include "idx.h"
 #include "image.h"
@@ -581,6 +582,10 @@ static int read_phases(lua_State *L, int i, vg_phase_state *ph, int max) {
   return n;
 }
 
+/* Metadata pairs by key, so a checkpoint's bytes do not depend on the order
+ * Lua's (randomly seeded) table iteration happens to visit them. */
+static int cmp_pair(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 /* core.save(path, graph, {{phase, optim}, ...}, {key = value, ...}) */
 static int l_save(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
@@ -602,6 +607,7 @@ static int l_save(lua_State *L) {
     lua_pop(L, 1);
     nmeta++;
   }
+  qsort(meta, (size_t)nmeta, 2 * sizeof *meta, cmp_pair);
   char err[1024];
   if (vg_checkpoint_save(path, g, ph, nph, meta, nmeta, err, sizeof err)) return raise(L, err);
   return 0;
@@ -629,6 +635,32 @@ static int l_load(lua_State *L) {
     lua_pushstring(L, values[k]);
     lua_setfield(L, -2, keys[k]);
   }
+  return 1;
+}
+
+/* core.checkpoint_meta(path, {keys}) -> {key = value}: what a run needs to
+ * know before it builds its graph (the seed keys every random draw). */
+static int l_checkpoint_meta(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  int n = (int)vg_rawlen(L, 2);
+  for (int k = 1; k <= n; k++) {
+    lua_rawgeti(L, 2, k);
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "checkpoint_meta: keys must be strings");
+    lua_pop(L, 1);
+  }
+  vg_st_file *f;
+  char err[1024];
+  if (vg_st_read(path, &f, err, sizeof err)) return raise(L, err);
+  lua_createtable(L, 0, n);
+  for (int k = 1; k <= n; k++) {
+    lua_rawgeti(L, 2, k);
+    const char *v = vg_st_meta(f, lua_tostring(L, -1));
+    if (v) lua_pushstring(L, v);
+    else lua_pushnil(L);
+    lua_settable(L, -3);
+  }
+  vg_st_free(f);
   return 1;
 }
 
@@ -812,6 +844,7 @@ int luaopen_vaegraph_core(lua_State *L) {
                                    {"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty},
                                    {"grid_png", l_grid_png}, {"scatter_png", l_scatter_png},
                                    {"save", l_save},         {"load", l_load},
+                                   {"checkpoint_meta", l_checkpoint_meta},
                                    {NULL, NULL}};
   new_class(L, GRAPH_MT, graph_methods, l_graph_gc);
   new_class(L, PLAN_MT, plan_methods, l_plan_gc);

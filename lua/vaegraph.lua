@@ -34,7 +34,9 @@ function vg.graph(opts)
   end
   local batch = opts.batch or 128
   if type(batch) ~= "number" or batch < 1 or batch % 1 ~= 0 then error("vg.graph: batch must be a positive integer", 2) end
-  return setmetatable({ core = core.graph(opts.seed or 0), batch = batch, groups = {}, state_groups = {} }, Graph)
+  -- The seed keys initialisation, data order and every random draw.
+  local seed = opts.seed or (vg.opts and vg.opts.seed) or 1
+  return setmetatable({ core = core.graph(seed), seed = seed, batch = batch, groups = {}, state_groups = {} }, Graph)
 end
 
 -- g:input(name, {784}) -> node of shape [batch, 784]
@@ -245,8 +247,19 @@ vg.schedule = require "vaegraph.schedule"
 -- (for its own options and the program's flags), overridden from the command
 -- line. `--help` prints them and exits.
 function vg.options(defaults)
-  local ok, opts = pcall(cli.parse, arg, defaults)
+  local ok, opts, given = pcall(cli.parse, arg, defaults)
   if not ok then error((arg and arg[0] or "vaegraph") .. ": " .. tostring(opts), 0) end
+  if opts.resume then
+    -- Every random draw is keyed by the seed: a resumed run must use the
+    -- checkpoint's, and the graph is built with it, so read it now.
+    local m = core.checkpoint_meta(opts.resume, { "seed" })
+    local seed = tonumber(m.seed)
+    if not seed then error(opts.resume .. ": no seed in the checkpoint's metadata", 0) end
+    if given.seed and opts.seed ~= seed then
+      error(string.format("%s: --seed %d, but the checkpoint was trained with seed %d", opts.resume, opts.seed, seed), 0)
+    end
+    opts.seed = seed
+  end
   if opts.help then
     print(cli.help(arg and arg[0], defaults))
     os.exit(0)

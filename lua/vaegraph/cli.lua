@@ -5,14 +5,14 @@ local cli = {}
 -- The program's flags, their defaults (nil: the script's or the trainer's
 -- choice) and what they mean; `vaegraph SCRIPT --help` prints them.
 cli.flags = {
-  { "epochs", "number", nil, "training epochs (default: the script's)" },
-  { "batch", "number", nil, "batch size (default: the script's)" },
+  { "epochs", "integer", nil, "training epochs (default: the script's)" },
+  { "batch", "integer", nil, "batch size (default: the script's)" },
   { "data", "string", nil, "folder with MNIST-format IDX files (default: Fashion-MNIST)" },
   { "out", "string", nil, "folder for metrics.csv, images and checkpoints (default: out/<script>)" },
-  { "threads", "number", nil, "OpenMP threads (default: all cores)" },
-  { "seed", "number", 1, "seed for initialisation, shuffling and noise" },
+  { "threads", "integer", nil, "OpenMP threads (default: all cores)" },
+  { "seed", "integer", 1, "seed for initialisation, shuffling and noise" },
   { "resume", "string", nil, "checkpoint to continue from" },
-  { "limit", "number", nil, "use at most this many training and test examples per epoch (quick runs)" },
+  { "limit", "integer", nil, "use at most this many training and test examples per epoch (quick runs)" },
   { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },
   { "quiet", "boolean", false, "no progress output, only errors" },
   { "help", "boolean", false, "print the options and stop" },
@@ -23,7 +23,13 @@ function cli.flag(name)
 end
 
 local function convert(kind, key, text)
-  if kind == "number" then
+  if kind == "integer" then
+    local v = tonumber(text)
+    if not v or v ~= math.floor(v) or v < 0 or v > 2 ^ 53 then
+      error(string.format("option --%s wants a whole number, got '%s'", key, tostring(text)), 0)
+    end
+    return v
+  elseif kind == "number" then
     local v = tonumber(text)
     if not v then error(string.format("option --%s wants a number, got '%s'", key, tostring(text)), 0) end
     return v
@@ -38,7 +44,7 @@ end
 -- Parses argv (the global `arg`) against the program's flags and the script's
 -- options; returns a table of every option's value.
 function cli.parse(argv, script_defaults)
-  local kinds, out, order = {}, {}, {}
+  local kinds, out, order, given = {}, {}, {}, {}
   for _, f in ipairs(cli.flags) do
     kinds[f[1]] = f[2]
     out[f[1]] = f[3]
@@ -47,7 +53,7 @@ function cli.parse(argv, script_defaults)
   -- A script's defaults may also set a program flag's default (epochs = 10).
   for k, v in pairs(script_defaults or {}) do
     local f = cli.flag(k)
-    if f and type(v) ~= f[2] then
+    if f and type(v) ~= (f[2] == "integer" and "number" or f[2]) then
       error(string.format("script default for --%s must be a %s, got %s", k, f[2], type(v)), 0)
     end
     if not f then
@@ -74,9 +80,10 @@ function cli.parse(argv, script_defaults)
       if value == nil then error(string.format("option --%s needs a value", key), 0) end
     end
     out[key] = convert(kind, key, value)
+    given[key] = true
     i = i + 1
   end
-  return out
+  return out, given
 end
 
 function cli.help(script, script_defaults)

@@ -156,7 +156,8 @@ function train.run(vg, spec)
   local g = assert(spec.graph, "vg.train needs graph")
   if opt.threads then core.threads(opt.threads) end
   local epochs = opt.epochs or spec.epochs or 10
-  local seed = opt.seed or 1
+  -- One seed for everything: the graph's (scripts pass opt.seed to vg.graph).
+  local seed = g.seed
 
   local phases = compile_phases(vg, g, spec)
   local eval = compile_eval(g, spec)
@@ -199,13 +200,19 @@ function train.run(vg, spec)
   local ckpt_phases = {}
   for i, p in ipairs(phases) do ckpt_phases[i] = { p.name, p.optim } end
   if opt.resume then
-    local m = core.load(opt.resume, g.core, ckpt_phases, { "script", "epoch", "step", "seed" })
+    local m = core.load(opt.resume, g.core, ckpt_phases, { "script", "epoch", "step", "seed", "batch", "limit" })
+    -- A different batch or limit would change the steps an epoch has.
+    if tonumber(m.batch) ~= batch or (m.limit ~= "" and tonumber(m.limit) or nil) ~= opt.limit then
+      error(string.format("%s was trained with batch %s and limit %s; this run has batch %d and limit %s", opt.resume,
+        m.batch, m.limit ~= "" and m.limit or "none", batch, opt.limit and tostring(opt.limit) or "none"), 0)
+    end
     if m.script ~= script_name() then
       io.stderr:write(string.format("warning: %s was written by %s, not %s\n", opt.resume, m.script, script_name()))
     end
     start, step = tonumber(m.epoch) + 1, tonumber(m.step)
-    -- The data order and the noise are keyed by the seed: keep the run's.
-    seed = tonumber(m.seed)
+    if tonumber(m.seed) ~= seed then
+      error(string.format("%s was trained with seed %s, this graph has seed %d", opt.resume, m.seed, seed), 0)
+    end
     rows = read_csv(out .. "/metrics.csv", start - 1)
     if not opt.quiet then print(string.format("resumed from %s after epoch %d (step %d)", opt.resume, start - 1, step)) end
   end
@@ -263,7 +270,7 @@ function train.run(vg, spec)
     outputs.scatter(run, show)
     core.save(out .. "/checkpoint.safetensors", g.core, ckpt_phases, {
       script = script_name(), epoch = tostring(epoch), step = tostring(step), seed = tostring(seed),
-      format = "vaegraph checkpoint 1" })
+      batch = tostring(batch), limit = opt.limit and tostring(opt.limit) or "", format = "vaegraph checkpoint 1" })
   end
   return run
 end
