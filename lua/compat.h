@@ -20,12 +20,13 @@
 #define vg_newlib(L, l) luaL_newlib((L), (l))
 #endif
 
-/* An integer argument: an error, not a silent truncation, for 2.5. */
+/* An integer argument: an error, not a silent truncation, for 2.5, and no
+ * undefined cast for NaN or numbers past 2^53. */
 static inline lua_Integer vg_checkint(lua_State *L, int arg) {
   lua_Number n = luaL_checknumber(L, arg);
-  lua_Integer i = (lua_Integer)n;
-  if ((lua_Number)i != n) luaL_argerror(L, arg, "number has no integer representation");
-  return i;
+  if (!(n >= -9007199254740992.0 && n <= 9007199254740992.0) || n != (lua_Number)(lua_Integer)n)
+    luaL_argerror(L, arg, "number has no integer representation");
+  return (lua_Integer)n;
 }
 
 #endif

@@ -22,10 +22,14 @@ static const char usage[] =
     "\n"
     "Model scripts are in graphs/; writing one: docs/guide.md\n";
 
+/* Errors already name the script line and what went wrong; the Lua stack
+ * is for whoever debugs vaegraph itself (VAEGRAPH_TRACEBACK=1). */
 static int traceback(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (!msg) msg = "(error object is not a string)";
-  luaL_traceback(L, L, msg, 1);
+  const char *want = getenv("VAEGRAPH_TRACEBACK");
+  if (want && *want && strcmp(want, "0") != 0) luaL_traceback(L, L, msg, 1);
+  else lua_pushstring(L, msg);
   return 1;
 }
 

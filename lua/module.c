@@ -209,7 +209,10 @@ static void read_attrs(lua_State *L, vg_graph *g, int op, int i, vg_attrs *a) {
       buf[0] = 0;
       for (int j = 1; j <= n && k < sizeof buf; j++) {
         lua_rawgeti(L, -1, j);
-        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", j > 1 ? "," : "", (long long)lua_tonumber(L, -1));
+        lua_Number v = lua_tonumber(L, -1);
+        if (lua_type(L, -1) != LUA_TNUMBER || v != floor(v) || fabs(v) > 2147483647.0)
+          luaL_error(L, "%s: option '%s' is a list of whole numbers", vg_op_name(op), key);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%lld", j > 1 ? "," : "", (long long)v);
         lua_pop(L, 1);
       }
       st = vg_attrs_set_str(g, op, a, key, buf);
@@ -416,6 +419,7 @@ static int l_optim(lua_State *L) {
   int n = check_ids(L, 4, groups, 64, g->ngroups, "group");
   double lrs[64];
   int has_lrs = !lua_isnoneornil(L, 5);
+  if (has_lrs) luaL_checktype(L, 5, LUA_TTABLE);
   for (int i = 0; has_lrs && i < n; i++) {
     lua_rawgeti(L, 5, i + 1);
     lrs[i] = lua_isnil(L, -1) ? c.lr : luaL_checknumber(L, -1);
@@ -524,13 +528,20 @@ static float *input_rows(lua_State *L, vg_graph *g, int node, int64_t per, int *
   return n->data;
 }
 
+/* A row index into a data set: 0 <= first < n. */
+static int64_t check_first(lua_State *L, const vg_dataset *d, int arg) {
+  lua_Integer first = vg_checkint(L, arg);
+  if (first < 0 || first >= d->n) luaL_argerror(L, arg, "row index out of the data set");
+  return (int64_t)first;
+}
+
 /* d:fill(graph, node, first, scale, shift): rows first.. of this epoch's order. */
 static int l_dataset_fill(lua_State *L) {
   vg_dataset *d = check_dataset(L, 1);
   vg_graph *g = check_graph(L, 2);
   int batch;
   float *dst = input_rows(L, g, check_node(L, g, 3), d->dim, &batch);
-  vg_dataset_fill(d, vg_checkint(L, 4), batch, (float)luaL_optnumber(L, 5, 1.0 / 255), (float)luaL_optnumber(L, 6, 0), dst);
+  vg_dataset_fill(d, check_first(L, d, 4), batch, (float)luaL_optnumber(L, 5, 1.0 / 255), (float)luaL_optnumber(L, 6, 0), dst);
   return 0;
 }
 
@@ -541,17 +552,18 @@ static int l_dataset_onehot(lua_State *L) {
   int node = check_node(L, g, 3), batch;
   const vg_node *n = &g->nodes[node];
   int classes = n->shape.nd == 2 ? (int)n->shape.d[1] : 0;
+  if (!d->y) return luaL_error(L, "input '%s' is fed one-hot labels, but the data set has no labels file", n->name);
   if (classes < d->classes)
     return luaL_error(L, "input '%s' has room for %d classes, the labels have %d", n->name, classes, d->classes);
   float *dst = input_rows(L, g, node, classes, &batch);
-  vg_dataset_fill_onehot(d, vg_checkint(L, 4), batch, classes, dst);
+  vg_dataset_fill_onehot(d, check_first(L, d, 4), batch, classes, dst);
   return 0;
 }
 
 /* d:labels(first, count) -> table of labels (-1 without labels) */
 static int l_dataset_labels(lua_State *L) {
   vg_dataset *d = check_dataset(L, 1);
-  lua_Integer first = vg_checkint(L, 2), count = vg_checkint(L, 3);
+  lua_Integer first = check_first(L, d, 2), count = vg_checkint(L, 3);
   if (count < 0 || count > d->n) return luaL_argerror(L, 3, "bad count");
   lua_createtable(L, (int)count, 0);
   for (lua_Integer i = 0; i < count; i++) {
@@ -575,7 +587,9 @@ static int read_phases(lua_State *L, int i, vg_phase_state *ph, int max) {
     luaL_checktype(L, -1, LUA_TTABLE);
     lua_rawgeti(L, -1, 1);
     lua_rawgeti(L, -2, 2);
-    ph[k].phase = luaL_checkstring(L, -2); /* the table at i keeps it alive */
+    /* A string (not a number converted here) stays alive in the table. */
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "phase %d: its name must be a string", k + 1);
+    ph[k].phase = lua_tostring(L, -2);
     ph[k].optim = check_optim(L, lua_gettop(L))->o;
     lua_pop(L, 3);
   }
@@ -688,12 +702,12 @@ static int l_grid_png(lua_State *L) {
     int node = check_node(L, g, lua_gettop(L));
     lua_rawgeti(L, -3, 3);
     lua_rawgeti(L, -4, 4);
-    lua_Integer first = lua_tointeger(L, -2), rows = lua_tointeger(L, -1);
+    lua_Integer first = vg_checkint(L, lua_gettop(L) - 1), rows = vg_checkint(L, lua_gettop(L));
     const vg_shape *sh = &g->nodes[node].shape;
     if (!vg_plan_value(lp->p, node)) return luaL_error(L, "grid: plan does not keep '%s'", g->nodes[node].name);
-    if (sh->nd < 1 || vg_shape_numel(sh) / sh->d[0] != (int64_t)h * w || first < 0 || rows < 0 || first + rows > sh->d[0])
-      return luaL_error(L, "grid: '%s' has no rows %d..%d of %dx%d images", g->nodes[node].name, (int)first,
-                        (int)(first + rows), h, w);
+    if (sh->nd < 1 || vg_shape_numel(sh) / sh->d[0] != (int64_t)h * w || first < 0 || rows < 0 || first > sh->d[0] || rows > sh->d[0] - first)
+      return luaL_error(L, "grid: '%s' has no rows %lld..%lld of %dx%d images", g->nodes[node].name, (long long)first,
+                        (long long)first + (long long)rows, h, w);
     total += (int)rows;
     lua_pop(L, 5);
   }

@@ -61,7 +61,10 @@ end
 
 function Graph:op(opname, inputs, attrs, name)
   local ids = {}
-  for i, v in ipairs(inputs) do ids[i] = node_of(v, opname .. " input " .. i).id end
+  for i, v in ipairs(inputs) do
+    ids[i] = node_of(v, opname .. " input " .. i).id
+    if v.graph ~= self then error(string.format("%s input %d belongs to another graph", opname, i), 3) end
+  end
   return wrap(self, self.core:op(opname, name, ids, attrs))
 end
 
@@ -275,8 +278,12 @@ local OPTIM_KEYS = { lr = true, momentum = true, nesterov = true, beta1 = true, 
 for _, kind in ipairs{ "sgd", "adam", "adamw", "rmsprop" } do
   vg[kind] = function(conf)
     conf = conf or {}
-    for k in pairs(conf) do
+    for k, v in pairs(conf) do
       if not OPTIM_KEYS[k] then error(string.format("vg.%s: unknown option '%s'", kind, tostring(k)), 2) end
+      if type(v) ~= "number" and type(v) ~= "boolean" then
+        error(string.format("vg.%s: option '%s' must be a number, got %s", kind, k, type(v)), 2)
+      end
+      if type(v) == "boolean" then conf[k] = v and 1 or 0 end
     end
     return { kind = kind, conf = conf }
   end

@@ -71,7 +71,7 @@ function outputs.write(run, o)
   if not o or not o.side then return end
   local g, batch, out = run.graph, run.graph.batch, run.out
   local test = run.data.test
-  local per_row = 8
+  local per_row = math.min(8, batch)
   -- 1. Reconstructions: groups of rows, e.g. originals above reconstructions.
   if o.encode and o.rows then
     test:order(false, 0, 0)
@@ -106,6 +106,7 @@ function outputs.write(run, o)
     local codes = o.encode:value(o.show.code.id)
     local labels = test:labels(0, batch)
     local steps, pairs_ = 10, math.min(4, math.floor(batch / 10))
+    if pairs_ == 0 then return end -- a batch under 10 holds no interpolation row
     local z = {}
     for i = 1, batch * zdim do z[i] = 0 end
     for p = 0, pairs_ - 1 do

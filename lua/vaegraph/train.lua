@@ -9,13 +9,19 @@ local PHASE_KEYS = { [1] = true, loss = true, update = true, optim = true }
 local SPEC_KEYS = { graph = true, data = true, feed = true, epochs = true, phases = true, weights = true,
                     eval = true, show = true, range = true }
 
+local function script_name() return (arg and arg[0] or "run.lua"):match("([^/]+)$") end
+
+-- Errors about vg.train's table name the script: `return vg.train{...}` is
+-- a tail call, so no stack level points at the script's line.
+local function fail(fmt, ...) error(script_name() .. ": " .. string.format(fmt, ...), 0) end
+
 local function check_keys(t, valid, what)
   for k in pairs(t) do
     if not valid[k] then
       local keys = {}
       for v in pairs(valid) do if type(v) == "string" then keys[#keys + 1] = v end end
       table.sort(keys)
-      error(string.format("%s: unknown key '%s' (valid: %s)", what, tostring(k), table.concat(keys, ", ")), 4)
+      fail("%s: unknown key '%s' (valid: %s)", what, tostring(k), table.concat(keys, ", "))
     end
   end
 end
@@ -29,17 +35,21 @@ local FEEDS = {
 
 local function input_node(g, name, what)
   local id = g.core:find(name)
-  if not id then error(string.format("%s: the graph has no input '%s'", what, name), 4) end
+  if not id then fail("%s: the graph has no input '%s'", what, name) end
   return { id = id, name = name }
 end
 
 local function compile_phases(vg, g, spec)
-  local phases = {}
+  local phases, seen = {}, {}
+  if type(spec.phases) ~= "table" or #spec.phases == 0 then fail("vg.train needs phases = { { \"name\", loss = ..., update = {...} } }") end
   for i, p in ipairs(spec.phases) do
     check_keys(p, PHASE_KEYS, "phase " .. i)
     local name = p[1] or ("phase" .. i)
-    if not p.loss then error(string.format("phase '%s' has no loss", name), 3) end
-    if not p.update or #p.update == 0 then error(string.format("phase '%s' updates no parameter group", name), 3) end
+    if type(name) ~= "string" then fail("phase %d: its name must be a string", i) end
+    if seen[name] then fail("two phases are named '%s'", name) end
+    seen[name] = true
+    if not p.loss then fail("phase '%s' has no loss", name) end
+    if not p.update or #p.update == 0 then fail("phase '%s' updates no parameter group", name) end
     local optim = p.optim or vg.adam{}
     local groups, lrs = {}, {}
     for j, gr in ipairs(p.update) do groups[j], lrs[j] = gr.id, optim.lr_of and optim.lr_of[gr] or nil end
@@ -115,18 +125,25 @@ end
 -- so it is never half-written.
 local function write_csv(path, columns, rows)
   local tmp = path .. ".tmp"
-  local f = assert(io.open(tmp, "w"))
-  f:write(table.concat(columns, ","), "\n")
+  local f, err = io.open(tmp, "w")
+  if not f then error(err, 0) end
+  local ok = f:write(table.concat(columns, ","), "\n")
   for _, r in ipairs(rows) do
     local cells = {}
     for i, c in ipairs(columns) do
       local v = r[c]
       cells[i] = type(v) == "number" and string.format("%.6g", v) or tostring(v or "")
     end
-    f:write(table.concat(cells, ","), "\n")
+    ok = ok and f:write(table.concat(cells, ","), "\n")
   end
-  f:close()
-  assert(os.rename(tmp, path))
+  -- A failed write (a full disk) must not replace the good file.
+  local closed, cerr = f:close()
+  if not ok or not closed then
+    os.remove(tmp)
+    error(string.format("%s: cannot write%s", tmp, cerr and (": " .. cerr) or ""), 0)
+  end
+  local renamed, rerr = os.rename(tmp, path)
+  if not renamed then error(rerr, 0) end
 end
 
 -- The rows of an earlier run's metrics.csv, to continue it on resume.
@@ -147,8 +164,6 @@ local function read_csv(path, upto)
   f:close()
   return rows
 end
-
-local function script_name() return (arg and arg[0] or "run.lua"):match("([^/]+)$") end
 
 function train.run(vg, spec)
   check_keys(spec, SPEC_KEYS, "vg.train")
@@ -172,11 +187,15 @@ function train.run(vg, spec)
   local feeds = {}
   for name, kind in pairs(spec.feed or { x = "image" }) do
     local f = FEEDS[kind]
-    if not f then error(string.format("vg.train: feed '%s' has unknown kind '%s' (valid: image, image_pm1, onehot)", name, kind), 2) end
+    if not f then fail("vg.train: feed '%s' has unknown kind '%s' (valid: image, image_pm1, onehot)", name, tostring(kind)) end
     feeds[#feeds + 1] = { node = input_node(g, name, "vg.train feed"), fill = f }
   end
   local weights = {}
   for name, sched in pairs(spec.weights or {}) do
+    if type(sched) == "number" then sched = vg.schedule.constant(sched) end
+    if not (getmetatable(sched) or {}).__call and type(sched) ~= "function" then
+      fail("vg.train weights: '%s' must be a number or a schedule (vg.schedule.*), got %s", name, type(sched))
+    end
     weights[#weights + 1] = { name = name, node = input_node(g, name, "vg.train weights"), sched = sched }
   end
   table.sort(weights, function(a, b) return a.name < b.name end)
@@ -194,7 +213,10 @@ function train.run(vg, spec)
   local limit = opt.limit or math.huge
   local nb = math.floor(math.min(train_set:info().n, limit) / batch)
   local nt = math.max(1, math.floor(math.min(test_set:info().n, limit) / batch))
-  if nb < 1 then error(string.format("the training set has %d examples, fewer than a batch of %d", train_set:info().n, batch), 2) end
+  if nb < 1 then
+    fail("%d training examples%s are fewer than a batch of %d", math.min(train_set:info().n, limit),
+      opt.limit and " (--limit)" or "", batch)
+  end
   local progress = new_progress(opt.quiet)
   local rows, step, start = {}, 0, 1
   local ckpt_phases = {}
@@ -219,6 +241,9 @@ function train.run(vg, spec)
 
   -- Pixel range for pictures: [0, 1], or [-1, 1] for tanh decoders.
   local range = spec.range or { 0, 1 }
+  if type(range[1]) ~= "number" or type(range[2]) ~= "number" or not (range[1] < range[2]) then
+    fail("vg.train range must be {low, high} with low < high")
+  end
   local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed, test_batches = nt,
                 lo = range[1], hi = range[2],
                 fill = function(ds, first) for _, f in ipairs(feeds) do f.fill(ds, g, f.node, first) end end }
@@ -266,11 +291,12 @@ function train.run(vg, spec)
     progress:done_epoch(string.format("epoch %d/%d  %s", epoch, epochs, table.concat(parts, "  ")))
     run.epoch, run.step = epoch, step
     for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
-    outputs.write(run, show)
-    outputs.scatter(run, show)
+    -- The checkpoint first: a failure drawing pictures must not lose it.
     core.save(out .. "/checkpoint.safetensors", g.core, ckpt_phases, {
       script = script_name(), epoch = tostring(epoch), step = tostring(step), seed = tostring(seed),
       batch = tostring(batch), limit = opt.limit and tostring(opt.limit) or "", format = "vaegraph checkpoint 1" })
+    outputs.write(run, show)
+    outputs.scatter(run, show)
   end
   return run
 end
