@@ -12,7 +12,7 @@ sudo=""
 pkgs=(
   build-essential cmake pkg-config
   lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
-  libpng-dev zlib1g-dev libomp-dev
+  libpng-dev zlib1g-dev
   libopenblas-dev            # GEMM benchmark reference only
   dataset-fashion-mnist      # default image data set
 )
