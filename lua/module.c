@@ -390,6 +390,11 @@ static int l_print(lua_State *L) {
   return 0;
 }
 
+static int l_profile(lua_State *L) {
+  vg_plan_print_profile(check_plan(L, 1)->p, stderr, (int)luaL_optinteger(L, 2, 15));
+  return 0;
+}
+
 /* ---- optimizers ---- */
 
 static const char *const optim_names[] = {"sgd", "adam", "adamw", "rmsprop", NULL};
@@ -849,7 +854,7 @@ int luaopen_vaegraph_core(lua_State *L) {
                                            {"normal", l_fill_normal},
                                            {NULL, NULL}};
   static const luaL_Reg plan_methods[] = {
-      {"run", l_run}, {"value", l_value}, {"stats", l_stats}, {"print", l_print}, {NULL, NULL}};
+      {"run", l_run}, {"value", l_value}, {"stats", l_stats}, {"print", l_print}, {"profile", l_profile}, {NULL, NULL}};
   static const luaL_Reg optim_methods[] = {{"step", l_step}, {"set_lr", l_set_lr}, {NULL, NULL}};
   static const luaL_Reg data_methods[] = {{"info", l_dataset_info},     {"order", l_dataset_order},
                                           {"fill", l_dataset_fill},     {"onehot", l_dataset_onehot},

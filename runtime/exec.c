@@ -25,6 +25,7 @@ static vg_status check_threads(vg_plan *p) {
 
 static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
   const vg_op_f32 *op = vg_ops_f32[p->g->nodes[s->node].op];
+  const double t0 = p->seconds ? omp_get_wtime() : 0;
   for (int i = 0; i < s->nfill; i++) fill(&p->fills[s->fill_first + i]);
   s->k.step = step;
   if (s->backward) {
@@ -32,11 +33,13 @@ static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
   } else if (op->forward) {
     op->forward(&s->k);
   }
+  if (p->seconds) p->seconds[s - p->steps] += omp_get_wtime() - t0;
 }
 
 vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   vg_status st = check_threads(p);
   if (st) return st;
+  p->runs++;
   for (int s = 0; s < p->nforward; s++) run_step(p, &p->steps[s], step);
   if (p->loss < 0) return VG_OK;
   const float loss = p->val[p->loss][0];

@@ -433,6 +433,13 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   build_kernels(&c);
   if ((st = make_scratch(&c))) goto done;
 
+  {
+    const char *prof = getenv("VAEGRAPH_PROFILE");
+    if (prof && *prof && strcmp(prof, "0") != 0 && !(p->seconds = calloc((size_t)p->nsteps + 1, sizeof *p->seconds))) {
+      st = vg_graph_fail(g, VG_ERR_NOMEM, "compile: out of memory");
+      goto done;
+    }
+  }
   /* The update groups' gradients are cleared once per backward pass. */
   p->param_clear = calloc((size_t)(spec->nupdate ? spec->nupdate : 1), sizeof *p->param_clear);
   if (!p->param_clear) {
@@ -472,6 +479,7 @@ void vg_plan_free(vg_plan *p) {
   free(p->keep);
   free(p->arena);
   free(p->scratch);
+  free(p->seconds);
   free(p);
 }
 
@@ -480,6 +488,32 @@ vg_plan_stats vg_plan_get_stats(const vg_plan *p) { return p->stats; }
 const float *vg_plan_value(const vg_plan *p, int node) {
   if (node < 0 || node >= p->g->n || !p->keep[node]) return NULL;
   return p->val[node];
+}
+
+static const vg_plan *sort_plan; /* qsort has no context argument */
+static int by_time(const void *a, const void *b) {
+  double x = sort_plan->seconds[*(const int *)a], y = sort_plan->seconds[*(const int *)b];
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void vg_plan_print_profile(const vg_plan *p, void *file, int top) {
+  FILE *f = file;
+  if (!p->seconds || !p->runs) return;
+  int *idx = malloc((size_t)p->nsteps * sizeof *idx);
+  if (!idx) return;
+  double total = 0;
+  for (int s = 0; s < p->nsteps; s++) idx[s] = s, total += p->seconds[s];
+  sort_plan = p;
+  qsort(idx, (size_t)p->nsteps, sizeof *idx, by_time);
+  fprintf(f, "profile of plan '%s': %.3f ms per run over %ld runs\n", p->name, 1e3 * total / (double)p->runs, p->runs);
+  for (int i = 0; i < p->nsteps && i < top; i++) {
+    const vg_step *s = &p->steps[idx[i]];
+    const vg_node *nd = &p->g->nodes[s->node];
+    fprintf(f, "  %6.3f ms %5.1f%%  %-8s %-18s %-24s %s\n", 1e3 * p->seconds[idx[i]] / (double)p->runs,
+            100 * p->seconds[idx[i]] / total, s->backward ? "backward" : "forward", vg_op_name(nd->op), nd->name,
+            nd->where);
+  }
+  free(idx);
 }
 
 void vg_plan_print(const vg_plan *p, void *file) {

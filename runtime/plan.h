@@ -52,4 +52,8 @@ vg_plan_stats vg_plan_get_stats(const vg_plan *p);
 /* Prints the plan: a line per node with its shape and buffer, then totals. */
 void vg_plan_print(const vg_plan *p, void *file);
 
+/* With VAEGRAPH_PROFILE set when the plan was compiled, every step is timed;
+ * this prints the `top` steps by time per run. */
+void vg_plan_print_profile(const vg_plan *p, void *file, int top);
+
 #endif

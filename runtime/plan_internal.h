@@ -34,6 +34,8 @@ struct vg_plan {
   float *arena, *scratch;
   int threads;     /* scratch is sized for this many */
   vg_plan_stats stats;
+  double *seconds; /* per step, when VAEGRAPH_PROFILE is set; else NULL */
+  long runs;
 };
 
 #endif

@@ -298,6 +298,9 @@ function train.run(vg, spec)
     outputs.write(run, show)
     outputs.scatter(run, show)
   end
+  if os.getenv("VAEGRAPH_PROFILE") then
+    for _, p in ipairs(phases) do p.plan:profile() end
+  end
   return run
 end
 
