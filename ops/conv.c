@@ -392,6 +392,16 @@ static geom conv_geom(const vg_shape *x, const vg_shape *w, const vg_attrs *a) {
   return g;
 }
 
+/* Stride, dilation and padding, shared by both convolutions. */
+static vg_status check_steps(vg_graph *g, vg_node *n, int s, int d, int p) {
+  if (s < 1) return vg_op_fail(g, n, VG_ERR_ARG, "stride must be >= 1, got %d", s);
+  if (d < 1) return vg_op_fail(g, n, VG_ERR_ARG, "dilation must be >= 1, got %d", d);
+  if (p < 0) return vg_op_fail(g, n, VG_ERR_ARG, "padding must be >= 0, got %d", p);
+  if (s > VG_CONV_ATTR_MAX || d > VG_CONV_ATTR_MAX || p > VG_CONV_ATTR_MAX)
+    return vg_op_fail(g, n, VG_ERR_ARG, "stride, padding and dilation must be at most %d", VG_CONV_ATTR_MAX);
+  return VG_OK;
+}
+
 static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   const vg_shape *x = vg_in_shape(g, n, 0), *w = vg_in_shape(g, n, 1);
   const char *wname = vg_in_name(g, n, 1);
@@ -409,11 +419,7 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
                       (long long)x->d[1], (long long)w->d[1], sx, wname, sw);
   vg_status st = check_bias(g, n, w->d[0], wname, sw);
   if (st) return st;
-  if (s < 1) return vg_op_fail(g, n, VG_ERR_ARG, "stride must be >= 1, got %d", s);
-  if (d < 1) return vg_op_fail(g, n, VG_ERR_ARG, "dilation must be >= 1, got %d", d);
-  if (p < 0) return vg_op_fail(g, n, VG_ERR_ARG, "padding must be >= 0, got %d", p);
-  if (s > VG_CONV_ATTR_MAX || d > VG_CONV_ATTR_MAX || p > VG_CONV_ATTR_MAX)
-    return vg_op_fail(g, n, VG_ERR_ARG, "stride, padding and dilation must be at most %d", VG_CONV_ATTR_MAX);
+  if ((st = check_steps(g, n, s, d, p))) return st;
   if (same != 0 && same != 1) return vg_op_fail(g, n, VG_ERR_ARG, "same must be 0 or 1, got %d", same);
   if (same && s != 1) return vg_op_fail(g, n, VG_ERR_ARG, "padding 'same' needs stride 1, got stride %d", s);
   if (same && p != 0)
@@ -610,11 +616,7 @@ static vg_status convt_infer(vg_graph *g, vg_node *n) {
                       (long long)x->d[1], (long long)w->d[0], sx, wname, sw);
   vg_status st = check_bias(g, n, w->d[1], wname, sw);
   if (st) return st;
-  if (s < 1) return vg_op_fail(g, n, VG_ERR_ARG, "stride must be >= 1, got %d", s);
-  if (d < 1) return vg_op_fail(g, n, VG_ERR_ARG, "dilation must be >= 1, got %d", d);
-  if (p < 0) return vg_op_fail(g, n, VG_ERR_ARG, "padding must be >= 0, got %d", p);
-  if (s > VG_CONV_ATTR_MAX || d > VG_CONV_ATTR_MAX || p > VG_CONV_ATTR_MAX)
-    return vg_op_fail(g, n, VG_ERR_ARG, "stride, padding and dilation must be at most %d", VG_CONV_ATTR_MAX);
+  if ((st = check_steps(g, n, s, d, p))) return st;
   if (op < 0 || (op >= s && op >= d))
     return vg_op_fail(g, n, VG_ERR_ARG, "output_padding %d must be >= 0 and smaller than stride %d or dilation %d", op, s,
                       d);
