@@ -288,6 +288,18 @@ static int l_data(lua_State *L) {
   return 0;
 }
 
+/* g:set_scalar(node, v): an input of one value (a loss weight), set every
+ * step without building a table. */
+static int l_set_scalar(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  int id = check_node(L, g, 2);
+  const vg_node *n = &g->nodes[id];
+  if (n->op != VG_OP_INPUT || vg_shape_numel(&n->shape) != 1)
+    return luaL_error(L, "'%s' is not a scalar input", n->name);
+  n->data[0] = (float)luaL_checknumber(L, 3);
+  return 0;
+}
+
 /* ---- plans ---- */
 
 /* g:compile{name=, loss=, update={groups}, fetch={nodes}} */
@@ -851,7 +863,7 @@ int luaopen_vaegraph_core(lua_State *L) {
   static const luaL_Reg graph_methods[] = {{"input", l_input},   {"group", l_group},     {"param", l_param},
                                            {"op", l_op},         {"shape", l_shape},     {"name", l_name},
                                            {"find", l_find},     {"data", l_data},       {"compile", l_compile},
-                                           {"normal", l_fill_normal},
+                                           {"normal", l_fill_normal}, {"set_scalar", l_set_scalar},
                                            {NULL, NULL}};
   static const luaL_Reg plan_methods[] = {
       {"run", l_run}, {"value", l_value}, {"stats", l_stats}, {"print", l_print}, {"profile", l_profile}, {NULL, NULL}};

@@ -94,10 +94,16 @@ local function fmt_time(s)
   return string.format("%d:%02d", math.floor(s / 60), s % 60)
 end
 
-function Progress:update(epoch, epochs, b, nb, losses, rate, eta)
-  if self.quiet then return end
+-- Running mean losses of the phases, as "name value" pairs.
+local function loss_text(phases, sums, b)
   local parts = {}
-  for _, l in ipairs(losses) do parts[#parts + 1] = string.format("%s %.4g", l[1], l[2]) end
+  for i, p in ipairs(phases) do parts[i] = string.format("%s %.4g", p.name, sums[i] / b) end
+  return table.concat(parts, " ")
+end
+
+-- Called every step; builds its text only when it draws a line.
+function Progress:update(epoch, epochs, b, nb, phases, sums, rate, eta)
+  if self.quiet then return end
   if self.tty then
     -- At most ten redraws a second: a terminal is slower than a step.
     local now = core.clock()
@@ -106,11 +112,11 @@ function Progress:update(epoch, epochs, b, nb, losses, rate, eta)
     local width = 24
     local filled = math.floor(width * b / nb)
     io.stdout:write(string.format("\r\27[Kepoch %d/%d [%s%s] %d/%d %s  %.0f ex/s  ETA %s", epoch, epochs,
-      string.rep("#", filled), string.rep(".", width - filled), b, nb, table.concat(parts, " "), rate, fmt_time(eta)))
+      string.rep("#", filled), string.rep(".", width - filled), b, nb, loss_text(phases, sums, b), rate, fmt_time(eta)))
     io.stdout:flush()
   elseif b == nb or b - self.last >= math.max(1, math.floor(nb / 4)) then
     self.last = b
-    print(string.format("epoch %d/%d step %d/%d %s %.0f ex/s", epoch, epochs, b, nb, table.concat(parts, " "), rate))
+    print(string.format("epoch %d/%d step %d/%d %s %.0f ex/s", epoch, epochs, b, nb, loss_text(phases, sums, b), rate))
   end
 end
 
@@ -256,16 +262,14 @@ function train.run(vg, spec)
       step = step + 1
       local first = (b - 1) * batch
       for _, f in ipairs(feeds) do f.fill(train_set, g, f.node, first) end
-      for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
+      for _, w in ipairs(weights) do g.core:set_scalar(w.node.id, w.sched(step)) end
       for i, p in ipairs(phases) do
         p.plan:run(step)
         p.optim:step()
         sums[i] = sums[i] + p.plan:value(p.loss.id)
       end
       local elapsed = core.clock() - t0
-      local shown = {}
-      for i, p in ipairs(phases) do shown[i] = { p.name, sums[i] / b } end
-      progress:update(epoch, epochs, b, nb, shown, b * batch / elapsed, elapsed / b * (nb - b))
+      progress:update(epoch, epochs, b, nb, phases, sums, b * batch / elapsed, elapsed / b * (nb - b))
     end
     local seconds = core.clock() - t0
     local row = { epoch = epoch, examples_per_s = nb * batch / seconds }
@@ -277,7 +281,7 @@ function train.run(vg, spec)
       for i = 1, #eval.nodes do acc[i] = 0 end
       for b = 1, nt do
         for _, f in ipairs(feeds) do f.fill(test_set, g, f.node, (b - 1) * batch) end
-        for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
+        for _, w in ipairs(weights) do g.core:set_scalar(w.node.id, w.sched(step)) end
         -- Evaluation noise is keyed apart from training steps.
         eval.plan:run(2 ^ 40 + epoch * 100000 + b)
         for i, n in ipairs(eval.nodes) do acc[i] = acc[i] + eval.plan:value(n.id) end
@@ -290,7 +294,7 @@ function train.run(vg, spec)
     for i = 2, #columns do parts[#parts + 1] = string.format("%s %.5g", columns[i], row[columns[i]]) end
     progress:done_epoch(string.format("epoch %d/%d  %s", epoch, epochs, table.concat(parts, "  ")))
     run.epoch, run.step = epoch, step
-    for _, w in ipairs(weights) do g.core:data(w.node.id, { w.sched(step) }) end
+    for _, w in ipairs(weights) do g.core:set_scalar(w.node.id, w.sched(step)) end
     -- The checkpoint first: a failure drawing pictures must not lose it.
     core.save(out .. "/checkpoint.safetensors", g.core, ckpt_phases, {
       script = script_name(), epoch = tostring(epoch), step = tostring(step), seed = tostring(seed),
