@@ -48,7 +48,7 @@ static vg_status maxpool_infer(vg_graph *g, vg_node *n) {
     return vg_op_fail(g, n, VG_ERR_ARG, "stride must be in 1..%d (or 0 for the kernel size), got %d", 1 << 24, s);
   if (p < 0 || p > k / 2)
     return vg_op_fail(g, n, VG_ERR_ARG, "padding must be between 0 and half the kernel (%d), got %d", k / 2, p);
-  if (x->d[2] > INT32_MAX / 4 || x->d[3] > INT32_MAX / 4)
+  if (x->d[2] > INT32_MAX / 4 || x->d[3] > INT32_MAX / 4 || x->d[2] * x->d[3] > INT32_MAX)
     return vg_op_fail(g, n, VG_ERR_SHAPE, "image too large (input %s)", sx);
   if (x->d[2] + 2 * p < k || x->d[3] + 2 * p < k)
     return vg_op_fail(g, n, VG_ERR_SHAPE, "kernel %dx%d is larger than the padded input %lldx%lld (input %s)", k, k,
@@ -56,6 +56,8 @@ static vg_status maxpool_infer(vg_graph *g, vg_node *n) {
   const pool_geom ge = pool_geometry(x, &n->attr);
   const int64_t d[4] = {x->d[0], x->d[1], ge.OH, ge.OW};
   n->shape = vg_shape_of(4, d);
+  /* int32 argmaxes, one per output, in reals (a float holds one). */
+  n->saved_len = (size_t)vg_shape_numel(&n->shape);
   return VG_OK;
 }
 
@@ -63,64 +65,86 @@ static vg_status maxpool_infer(vg_graph *g, vg_node *n) {
  * wins ties, a NaN wins over everything (as PyTorch). The window is clipped
  * to the image: the -inf padding never wins, since a window always holds a
  * pixel (padding <= kernel / 2). */
-static inline int64_t window_argmax(const pool_geom *g, const vg_real *plane, int oh, int ow, vg_real *val) {
+static inline int32_t window_argmax(const pool_geom *g, const vg_real *plane, int oh, int ow, vg_real *val) {
   int h0 = oh * g->s - g->p, w0 = ow * g->s - g->p;
   int h1 = h0 + g->k < g->H ? h0 + g->k : g->H, w1 = w0 + g->k < g->W ? w0 + g->k : g->W;
   if (h0 < 0) h0 = 0;
   if (w0 < 0) w0 = 0;
-  int64_t best = (int64_t)h0 * g->W + w0;
+  int32_t best = h0 * g->W + w0;
   vg_real m = -INFINITY;
   for (int ih = h0; ih < h1; ih++) {
     const vg_real *row = plane + (int64_t)ih * g->W;
     for (int iw = w0; iw < w1; iw++)
-      if (row[iw] > m || isnan(row[iw])) m = row[iw], best = (int64_t)ih * g->W + iw;
+      if (row[iw] > m || isnan(row[iw])) m = row[iw], best = ih * g->W + iw;
   }
   *val = m;
   return best;
 }
 
-/* The running max of window_argmax, one step: a NaN wins, ties keep the
- * earlier value. Branch-free, so the 2x2 loop below vectorises. */
-static inline vg_real max_step(vg_real m, vg_real v) { return v > m || v != v ? v : m; }
+/* 2x2 windows at stride 2 without padding, the autoencoders' pooling: one
+ * output row from input rows r0 and r1, the same values and argmaxes as
+ * window_argmax but branch-free so that it vectorises. Each step keeps the
+ * running max unless the new value is greater or a NaN. */
+static inline void pool2x2_row(const vg_real *r0, const vg_real *r1, int W, int OW, int32_t base, vg_real *o,
+                               int32_t *arg) {
+#pragma omp simd
+  for (int ow = 0; ow < OW; ow++) {
+    const vg_real a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
+    vg_real m = a;
+    int32_t i = 0;
+    const int tb = b > m || b != b;
+    m = tb ? b : m, i = tb ? 1 : i;
+    const int tc = c > m || c != c;
+    m = tc ? c : m, i = tc ? W : i;
+    const int td = d > m || d != d;
+    m = td ? d : m, i = td ? W + 1 : i;
+    o[ow] = m;
+    arg[ow] = base + 2 * ow + i;
+  }
+}
 
+/* Forward also saves each output's argmax (an int32 index within its input
+ * plane, in the saved buffer), so the backward is one pass over dy that
+ * never reads x. */
 static void maxpool_forward(const vg_kernel *k) {
   const pool_geom g = pool_geometry(k->xs[0], k->a);
   const int64_t HW = (int64_t)g.H * g.W, OHW = (int64_t)g.OH * g.OW;
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
-  /* 2x2 windows at stride 2 without padding, the autoencoders' pooling,
-   * take a fast path with the same values (about 4x quicker). */
+  int32_t *arg = (int32_t *)(void *)k->saved;
   const int fast = g.k == 2 && g.s == 2 && g.p == 0;
 #pragma omp parallel for schedule(static) if (g.planes * OHW * g.k * g.k >= VG_PAR_MIN)
   for (int64_t pl = 0; pl < g.planes; pl++) {
     const vg_real *plane = x + pl * HW;
     vg_real *out = y + pl * OHW;
+    int32_t *am = arg + pl * OHW;
     for (int oh = 0; oh < g.OH; oh++) {
       vg_real *o = out + (int64_t)oh * g.OW;
+      int32_t *a = am + (int64_t)oh * g.OW;
       if (fast) {
-        const vg_real *r0 = plane + (int64_t)2 * oh * g.W, *r1 = r0 + g.W;
-        for (int ow = 0; ow < g.OW; ow++)
-          o[ow] = max_step(max_step(max_step(r0[2 * ow], r0[2 * ow + 1]), r1[2 * ow]), r1[2 * ow + 1]);
+        const int32_t base = 2 * oh * g.W;
+        pool2x2_row(plane + base, plane + base + g.W, g.W, g.OW, base, o, a);
       } else {
-        for (int ow = 0; ow < g.OW; ow++) window_argmax(&g, plane, oh, ow, &o[ow]);
+        for (int ow = 0; ow < g.OW; ow++) a[ow] = window_argmax(&g, plane, oh, ow, &o[ow]);
       }
     }
   }
 }
 
-/* dx[argmax] += dy, the argmax found again from x. */
+/* dx[argmax] += dy, per input plane in output scan order. */
 static void maxpool_backward(const vg_kernel *k) {
   const pool_geom g = pool_geometry(k->xs[0], k->a);
   const int64_t HW = (int64_t)g.H * g.W, OHW = (int64_t)g.OH * g.OW;
-  const vg_real *x = k->x[0], *dy = k->dy;
+  const vg_real *dy = k->dy;
+  const int32_t *arg = (const int32_t *)(const void *)k->saved;
   vg_real *dx = k->dx[0];
   if (!dx) return;
-#pragma omp parallel for schedule(static) if (g.planes * OHW * g.k * g.k >= VG_PAR_MIN)
+#pragma omp parallel for schedule(static) if (g.planes * OHW >= VG_PAR_MIN)
   for (int64_t pl = 0; pl < g.planes; pl++) {
-    const vg_real *plane = x + pl * HW, *d = dy + pl * OHW;
-    vg_real *dplane = dx + pl * HW, v;
-    for (int oh = 0; oh < g.OH; oh++)
-      for (int ow = 0; ow < g.OW; ow++) dplane[window_argmax(&g, plane, oh, ow, &v)] += d[(int64_t)oh * g.OW + ow];
+    const vg_real *d = dy + pl * OHW;
+    const int32_t *a = arg + pl * OHW;
+    vg_real *dplane = dx + pl * HW;
+    for (int64_t i = 0; i < OHW; i++) dplane[a[i]] += d[i];
   }
 }
 
@@ -134,7 +158,7 @@ VG_OP_RECORD(maxpool2d) = {
     .name = "maxpool2d",
     .nin_min = 1,
     .nin_max = 1,
-    .flags = VG_OPF_BWD_NO_Y,
+    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
     .attrs = {{"kernel", VG_ATTR_INT, 2, NULL}, {"stride", VG_ATTR_INT, 0, NULL}, {"padding", VG_ATTR_INT, 0, NULL}},
     .infer = maxpool_infer,
     .forward = maxpool_forward,
@@ -143,6 +167,13 @@ VG_OP_RECORD(maxpool2d) = {
 };
 
 /* ---- avgpool2d ---- */
+
+/* maxpool's shapes and checks, without the saved argmaxes. */
+static vg_status avgpool_infer(vg_graph *g, vg_node *n) {
+  vg_status st = maxpool_infer(g, n);
+  n->saved_len = 0;
+  return st;
+}
 
 static void avgpool_forward(const vg_kernel *k) {
   const pool_geom ge = pool_geometry(k->xs[0], k->a);
@@ -188,7 +219,7 @@ VG_OP_RECORD(avgpool2d) = {
     .nin_max = 1,
     .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
     .attrs = {{"kernel", VG_ATTR_INT, 2, NULL}, {"stride", VG_ATTR_INT, 0, NULL}, {"padding", VG_ATTR_INT, 0, NULL}},
-    .infer = maxpool_infer,
+    .infer = avgpool_infer,
     .forward = avgpool_forward,
     .backward = avgpool_backward,
     .flops = maxpool_flops,
