@@ -11,22 +11,25 @@ local g = vg.graph{ batch = opt.batch, seed = opt.seed }
 local x = g:input("x", { 1, 28, 28 })
 local enc, dec = g:group "encoder", g:group "decoder"
 
-local h = vg.relu(vg.conv2d(enc, "encoder.conv1", 1, 16, 3, { stride = 2, padding = 1 })(x))  -- 16x14x14
-h = vg.relu(vg.conv2d(enc, "encoder.conv2", 16, 8, 3, { stride = 2, padding = 1 })(h))         -- 8x7x7
-h = vg.relu(vg.conv2d(enc, "encoder.conv3", 8, 8, 3, { stride = 2, padding = 1 })(h))          -- 8x4x4
+-- act is applied inside each convolution (Keras's activation argument).
+local down = { stride = 2, padding = 1, act = "relu" }
+local h = vg.conv2d(enc, "encoder.conv1", 1, 16, 3, down)(x)   -- 16x14x14
+h = vg.conv2d(enc, "encoder.conv2", 16, 8, 3, down)(h)         -- 8x7x7
+h = vg.conv2d(enc, "encoder.conv3", 8, 8, 3, down)(h)          -- 8x4x4
 h = vg.flatten(h)                                                                                -- 128
 local mu = vg.linear(enc, "encoder.mu", 128, opt.latent)(h)
 local logvar = vg.linear(enc, "encoder.logvar", 128, opt.latent)(h)
 local z = vg.reparam(mu, logvar, { name = "z" })
 
 local fc = vg.linear(dec, "decoder.fc", opt.latent, 128)
-local up1 = vg.conv_transpose2d(dec, "decoder.up1", 8, 8, 3, { stride = 2, padding = 1 })                       -- 8x7x7
-local up2 = vg.conv_transpose2d(dec, "decoder.up2", 8, 16, 3, { stride = 2, padding = 1, output_padding = 1 })  -- 16x14x14
-local up3 = vg.conv_transpose2d(dec, "decoder.up3", 16, 1, 3, { stride = 2, padding = 1, output_padding = 1 })  -- 1x28x28
+local up1 = vg.conv_transpose2d(dec, "decoder.up1", 8, 8, 3, { stride = 2, padding = 1, act = "relu" })  -- 8x7x7
+local up2 = vg.conv_transpose2d(dec, "decoder.up2", 8, 16, 3,
+                                { stride = 2, padding = 1, output_padding = 1, act = "relu" })          -- 16x14x14
+local up3 = vg.conv_transpose2d(dec, "decoder.up3", 16, 1, 3,
+                                { stride = 2, padding = 1, output_padding = 1, act = "tanh" })          -- 1x28x28
 local function decode(v)
   v = vg.reshape(vg.relu(fc(v)), { dims = { opt.batch, 8, 4, 4 } })
-  v = vg.relu(up2(vg.relu(up1(v))))
-  return vg.tanh(up3(v))
+  return up3(up2(up1(v)))
 end
 local xhat = decode(z)
 

@@ -188,22 +188,25 @@ function vg.linear(group, name, fan_in, fan_out, opts)
   end)
 end
 
--- vg.conv2d(group, name, cin, cout, k, {stride = 1, padding = 0 | "same", bias = true})
--- x [B, cin, H, W] -> [B, cout, Ho, Wo]
+-- vg.conv2d(group, name, cin, cout, k, {stride = 1, padding = 0 | "same", bias = true, act = "none"})
+-- x [B, cin, H, W] -> [B, cout, Ho, Wo]. act ("relu", "sigmoid", "tanh") is
+-- applied inside the convolution, as Keras's activation argument: the same
+-- values as vg.relu(conv(x)) without a separate pass over memory.
 function vg.conv2d(group, name, cin, cout, k, opts)
   opts = opts or {}
-  local attrs = { stride = opts.stride or 1 }
+  local attrs = { stride = opts.stride or 1, act = opts.act }
   if opts.padding == "same" then attrs.same = 1 else attrs.padding = opts.padding or 0 end
   return layer(group.graph, name, torch_params(group, name, { cout, cin, k, k }, cout, opts), function(l, x, nm)
     return x.graph:op("conv2d", { x, l.weight, l.bias }, attrs, nm)
   end)
 end
 
--- vg.conv_transpose2d(group, name, cin, cout, k, {stride, padding, output_padding, bias})
+-- vg.conv_transpose2d(group, name, cin, cout, k, {stride, padding, output_padding, bias, act})
 -- x [B, cin, H, W] -> [B, cout, (H-1) stride - 2 padding + k + output_padding, ...]
 function vg.conv_transpose2d(group, name, cin, cout, k, opts)
   opts = opts or {}
-  local attrs = { stride = opts.stride or 1, padding = opts.padding or 0, output_padding = opts.output_padding or 0 }
+  local attrs = { stride = opts.stride or 1, padding = opts.padding or 0, output_padding = opts.output_padding or 0,
+                  act = opts.act }
   return layer(group.graph, name, torch_params(group, name, { cin, cout, k, k }, cout, opts), function(l, x, nm)
     return x.graph:op("conv_transpose2d", { x, l.weight, l.bias }, attrs, nm)
   end)

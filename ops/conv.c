@@ -17,6 +17,7 @@
 #include <omp.h>
 #include <stdlib.h>
 
+#include "act.h"
 #include "kernel.h"
 
 /* The sliding-window geometry shared by im2col and col2im: an image side
@@ -265,6 +266,12 @@ static int64_t direct_len(const geom *g, int64_t cout) {
   return (int64_t)g->C * q.Hp * q.Wp + cout * q.Hq * q.Wq;
 }
 
+/* Reals of per-thread scratch for one image's cols or padded copies. */
+static int64_t conv2d_work_len(const geom *g, int64_t cout) {
+  const int64_t cols = (int64_t)g->C * g->kh * g->kw * g->OH * g->OW, dl = direct_len(g, cout);
+  return cols > dl ? cols : dl;
+}
+
 /* The direct path or im2col + GEMM. Measured on Zen 3 (batch 256, 3x3):
  * direct wins 3x on 16 -> 1 at 28x28 and loses 2-4x from 8 output channels
  * up or on rows shorter than 16. VG_CONV_PATH=gemm or =direct (any stride-1
@@ -346,7 +353,7 @@ static inline __attribute__((always_inline)) void direct_dw(const geom *g, int c
 }
 
 /* Attribute slots, the same in both ops but the third. */
-enum { A_STRIDE, A_PADDING, A_SAME_OR_OUTPAD, A_DILATION };
+enum { A_STRIDE, A_PADDING, A_SAME_OR_OUTPAD, A_DILATION, A_ACT };
 
 static int attr_int(const vg_attrs *a, int slot) { return (int)a->v[slot]; }
 
@@ -369,6 +376,24 @@ static vg_status check_sizes(vg_graph *g, vg_node *n, int64_t K, int64_t N, int6
     return vg_op_fail(g, n, VG_ERR_SHAPE, "im2col workspace of %lld x %lld values is too large (input %s)", (long long)K,
                       (long long)N, sx);
   return VG_OK;
+}
+
+/* A fused activation: the backward then reads y, and each thread needs
+ * room for one image's dy * act'(y), `image` reals. */
+static int64_t act_len(vg_node *n, int64_t image) {
+  if (attr_int(&n->attr, A_ACT) == VG_ACT_NONE) return 0;
+  n->flags &= ~(unsigned)VG_OPF_BWD_NO_Y;
+  return image;
+}
+
+/* dy for image b before the activation: dy_b itself without one, else
+ * dy_b * act'(y_b) in the thread's scratch at `buf`. */
+static const vg_real *pre_act_grad(const vg_kernel *k, int64_t b, int64_t image, vg_real *buf) {
+  const int act = attr_int(k->a, A_ACT);
+  const vg_real *dyb = k->dy + b * image;
+  if (act == VG_ACT_NONE) return dyb;
+  vg_act_grad(act, k->y + b * image, dyb, buf, image);
+  return buf;
 }
 
 /* ---- conv2d ---- */
@@ -442,8 +467,7 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   /* Per thread one image's cols [K, Ho*Wo]; shared the chunk partials of
    * the weight and bias gradients. */
   n->scratch_len = shared_len(x->d[0], w->d[0], w->d[0], K);
-  const int64_t dl = direct_len(&ge, w->d[0]);
-  n->scratch_thread_len = (size_t)(K * ge.OH * ge.OW > dl ? K * ge.OH * ge.OW : dl);
+  n->scratch_thread_len = (size_t)(conv2d_work_len(&ge, w->d[0]) + act_len(n, w->d[0] * ge.OH * ge.OW));
   return VG_OK;
 }
 
@@ -487,6 +511,7 @@ static void conv2d_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *w = k->x[1], *bias = k->nin == 3 ? k->x[2] : NULL;
   vg_real *y = k->y;
   const int ident = identity_cols(&g), direct = use_direct(&g, Cout), avx2 = direct && have_avx2();
+  const int act = attr_int(k->a, A_ACT);
   const dgeom q = direct_geom(&g);
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cout * S * K))
   for (int b = 0; b < g.B; b++) {
@@ -496,16 +521,17 @@ static void conv2d_forward(const vg_kernel *k) {
       vg_real *xp = thread_scratch(k);
       pad_planes(xb, g.C, g.H, g.W, g.ph, g.pw, q.Hp, q.Wp, xp);
       DIRECT(avx2, direct_forward, &g, Cout, xp, w, bias, yb);
-      continue;
+    } else {
+      if (!ident) im2col(&g, xb, cols = thread_scratch(k));
+      vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
+      if (bias)
+        for (int o = 0; o < Cout; o++) {
+          const vg_real bv = bias[o];
+          vg_real *r = yb + (int64_t)o * S;
+          for (int i = 0; i < S; i++) r[i] += bv;
+        }
     }
-    if (!ident) im2col(&g, xb, cols = thread_scratch(k));
-    vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
-    if (bias)
-      for (int o = 0; o < Cout; o++) {
-        const vg_real bv = bias[o];
-        vg_real *r = yb + (int64_t)o * S;
-        for (int i = 0; i < S; i++) r[i] += bv;
-      }
+    vg_act_apply(act, yb, (int64_t)Cout * S);
   }
 }
 
@@ -527,10 +553,10 @@ static void conv2d_backward(const vg_kernel *k) {
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
-    vg_real *tmp = ident ? NULL : thread_scratch(k);
+    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv2d_work_len(&g, Cout);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
     for (int b = b0; b < b1; b++) {
-      const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = k->dy + (int64_t)b * Cout * S;
+      const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = pre_act_grad(k, b, (int64_t)Cout * S, pre);
       if (db) bias_rows(dyb, Cout, S, dbp + (int64_t)c * Cout, b == b0);
       if (direct) {
         vg_real *xp = tmp, *dp = tmp + (int64_t)g.C * q.Hp * q.Wp;
@@ -575,7 +601,8 @@ VG_OP_RECORD(conv2d) = {
     .attrs = {{"stride", VG_ATTR_INT, 1, NULL},
               {"padding", VG_ATTR_INT, 0, NULL},
               {"same", VG_ATTR_INT, 0, NULL},
-              {"dilation", VG_ATTR_INT, 1, NULL}},
+              {"dilation", VG_ATTR_INT, 1, NULL},
+              {"act", VG_ATTR_ENUM, VG_ACT_NONE, VG_ACTS}},
     .infer = conv2d_infer,
     .forward = conv2d_forward,
     .backward = conv2d_backward,
@@ -637,7 +664,7 @@ static vg_status convt_infer(vg_graph *g, vg_node *n) {
   /* Per thread one image's cols [K, H*W of x]; shared the chunk partials
    * of the weight and bias gradients. */
   n->scratch_len = shared_len(x->d[0], w->d[1], w->d[0], K);
-  n->scratch_thread_len = (size_t)(K * x->d[2] * x->d[3]);
+  n->scratch_thread_len = (size_t)(K * x->d[2] * x->d[3] + act_len(n, w->d[1] * ge.H * ge.W));
   return VG_OK;
 }
 
@@ -664,6 +691,7 @@ static void convt_forward(const vg_kernel *k) {
       vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 0, cols, S);
       col2im(&g, cols, yb);
     }
+    vg_act_apply(attr_int(k->a, A_ACT), yb, g.C * HW);
   }
 }
 
@@ -684,10 +712,10 @@ static void convt_backward(const vg_kernel *k) {
   const double work = (double)g.B * Cin * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * g.C * HW;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
-    vg_real *tmp = ident ? NULL : thread_scratch(k);
+    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + (int64_t)K * S;
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
     for (int b = b0; b < b1; b++) {
-      const vg_real *dyb = k->dy + (int64_t)b * g.C * HW;
+      const vg_real *dyb = pre_act_grad(k, b, g.C * HW, pre);
       if (db) bias_rows(dyb, g.C, HW, dbp + (int64_t)c * g.C, b == b0);
       if (!dw && !dx) continue;
       const vg_real *cols = dyb;
@@ -714,7 +742,8 @@ VG_OP_RECORD(conv_transpose2d) = {
     .attrs = {{"stride", VG_ATTR_INT, 1, NULL},
               {"padding", VG_ATTR_INT, 0, NULL},
               {"output_padding", VG_ATTR_INT, 0, NULL},
-              {"dilation", VG_ATTR_INT, 1, NULL}},
+              {"dilation", VG_ATTR_INT, 1, NULL},
+              {"act", VG_ATTR_ENUM, VG_ACT_NONE, VG_ACTS}},
     .infer = convt_infer,
     .forward = convt_forward,
     .backward = convt_backward,

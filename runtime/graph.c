@@ -256,6 +256,7 @@ int vg_input(vg_graph *g, const char *name, vg_shape shape) {
     return -1;
   }
   n->op = VG_OP_INPUT;
+  n->flags = vg_ops_f32[VG_OP_INPUT]->flags;
   n->shape = shape;
   n->data = data;
   snprintf(n->name, sizeof n->name, "%s", name);
@@ -301,6 +302,7 @@ int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init i
     return -1;
   }
   n->op = VG_OP_PARAM;
+  n->flags = vg_ops_f32[VG_OP_PARAM]->flags;
   n->shape = shape;
   n->group = group;
   n->init = init;
@@ -311,6 +313,7 @@ int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init i
 static vg_status infer_node(vg_graph *g, vg_node *n) {
   const vg_op_f32 *op = vg_ops_f32[n->op];
   n->saved_len = n->scratch_len = n->scratch_thread_len = 0;
+  n->flags = op->flags;
   return op->infer ? op->infer(g, n) : VG_OK;
 }
 

@@ -33,6 +33,8 @@ typedef struct vg_node {
   vg_attrs attr;
   char name[VG_NAME_MAX];
   char where[VG_WHERE_MAX]; /* script position that created it, "vae.lua:12" */
+  unsigned flags;           /* the op's VG_OPF_ flags; infer may clear a */
+                            /* BWD_NO_ claim that its attributes void */
   size_t saved_len;         /* reals the forward keeps for the backward */
   size_t scratch_len;       /* reals of scratch the kernel's threads share (im2col) */
   size_t scratch_thread_len; /* and reals for each thread on its own, after them */

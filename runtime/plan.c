@@ -217,14 +217,14 @@ static vg_status plan_memory(compiler *c) {
     /* A value lives until its last reader: consumers' forwards, its own
      * backward unless that skips y, consumers' backwards unless they skip x. */
     int end = c->tf[v];
-    if (c->bwd[v] && !(vg_ops_f32[nd->op]->flags & VG_OPF_BWD_NO_Y)) end = c->tb[v];
+    if (c->bwd[v] && !(nd->flags & VG_OPF_BWD_NO_Y)) end = c->tb[v];
     for (int j = 0; j < c->norder; j++) {
       int u = c->order[j];
       const vg_node *un = &g->nodes[u];
       for (int k = 0; k < un->nin; k++)
         if (un->in[k] == v) {
           if (c->tf[u] > end) end = c->tf[u];
-          if (c->bwd[u] && !(vg_ops_f32[un->op]->flags & VG_OPF_BWD_NO_X) && c->tb[u] > end) end = c->tb[u];
+          if (c->bwd[u] && !(un->flags & VG_OPF_BWD_NO_X) && c->tb[u] > end) end = c->tb[u];
         }
     }
     if (p->keep[v]) end = last;

@@ -126,6 +126,15 @@ static const gcase cases[] = {
     {"conv_transpose2d", 3, {"1,2,3,4", "2,3,3,2", "3"}, {ANY, ANY, ANY}, "stride=3 padding=1 dilation=2", 0},
     {"conv_transpose2d", 3, {"2,2,3,3", "2,2,3,3", "2"}, {ANY, ANY, ANY}, "dilation=2 output_padding=1", 0},
     {"conv_transpose2d", 3, {"8,16,14,14", "16,8,3,3", "8"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", LARGE},
+    /* fused activations, on each path: GEMM, direct, 1x1, strided */
+    {"conv2d", 3, {"2,3,5,7", "4,3,3,3", "4"}, {ANY, ANY, ANY}, "padding=1 act=relu", 0},
+    {"conv2d", 3, {"2,3,9,17", "1,3,3,3", "1"}, {ANY, ANY, ANY}, "same=1 act=sigmoid", 0},
+    {"conv2d", 3, {"2,3,4,5", "4,3,1,1", "4"}, {ANY, ANY, ANY}, "act=tanh", 0},
+    {"conv2d", 2, {"1,2,7,6", "3,2,3,2"}, {ANY, ANY}, "stride=2 padding=1 act=relu", 0},
+    {"conv2d", 3, {"8,16,28,28", "1,16,3,3", "1"}, {ANY, ANY, ANY}, "same=1 act=sigmoid", LARGE},
+    {"conv2d", 3, {"8,1,28,28", "16,1,3,3", "16"}, {ANY, ANY, ANY}, "same=1 act=relu", LARGE},
+    {"conv_transpose2d", 3, {"2,3,5,7", "3,4,3,3", "4"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1 act=relu", 0},
+    {"conv_transpose2d", 3, {"2,3,4,3", "3,2,2,4", "2"}, {ANY, ANY, ANY}, "act=tanh", 0},
     {"maxpool2d", 1, {"2,3,5,7"}, {ANY}, "", 0},
     {"maxpool2d", 1, {"2,3,5,7"}, {ANY}, "kernel=3 stride=2 padding=1", 0},
     {"maxpool2d", 1, {"1,2,6,5"}, {ANY}, "kernel=3 stride=1", 0},
@@ -262,13 +271,13 @@ static double objective(const vg_op_f64 *op, const vg_kernel_f64 *k, const bufs 
  * a NaN gradient. */
 static void backward_poisoned(const vg_op_f64 *op, const vg_kernel_f64 *k, bufs *b) {
   double *keep_x[VG_MAX_IN] = {0}, *keep_y = NULL;
-  if (op->flags & VG_OPF_BWD_NO_X)
+  if (k->node->flags & VG_OPF_BWD_NO_X)
     for (int in = 0; in < b->nin; in++) {
       keep_x[in] = alloc0((size_t)b->nx[in] * sizeof(double));
       memcpy(keep_x[in], b->x[in], (size_t)b->nx[in] * sizeof(double));
       for (int64_t i = 0; i < b->nx[in]; i++) b->x[in][i] = NAN;
     }
-  if (op->flags & VG_OPF_BWD_NO_Y) {
+  if (k->node->flags & VG_OPF_BWD_NO_Y) {
     keep_y = alloc0((size_t)b->ny * sizeof(double));
     memcpy(keep_y, b->y, (size_t)b->ny * sizeof(double));
     for (int64_t i = 0; i < b->ny; i++) b->y[i] = NAN;
