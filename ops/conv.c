@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "act.h"
+#include "conv_direct.h"
 #include "kernel.h"
 
 /* The sliding-window geometry shared by im2col and col2im: an image side
@@ -191,22 +192,28 @@ static void reduce_partials(const vg_real *part, int nch, int64_t n, vg_real *dw
     }
 }
 
-/* dbp[o] (+)= sum of dy's row o of [cout, S], in double. */
+/* dbp[o] (+)= sum of dy's row o of [cout, S], in double: eight running
+ * sums (element i into lane i % 8), then the lanes in order. Independent
+ * lanes vectorise; one running sum would wait on each add's latency. */
 static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, int first) {
   for (int64_t o = 0; o < cout; o++) {
     const vg_real *p = dy + o * S;
+    double lane[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= S; i += 8)
+      for (int j = 0; j < 8; j++) lane[j] += p[i + j];
+    for (int j = 0; i < S; i++, j++) lane[j] += p[i];
     double s = 0;
-    for (int64_t i = 0; i < S; i++) s += p[i];
+    for (int j = 0; j < 8; j++) s += lane[j];
     dbp[o] = first ? s : dbp[o] + s;
   }
 }
 
 /* ---- stride 1, direct ----
- * With few channels the GEMMs are too thin for the packed kernel (Cout = 1
- * or 8 rows against a 6-row micro-tile, every im2col value packed for a
- * handful of multiply-adds). At stride 1 the convolution runs directly on a
- * zero-padded copy of the image instead: each tap is an axpy of a shifted
- * row, each weight gradient a dot product of rows. */
+ * With few channels the GEMMs are too thin for the packed kernel (8 or 16
+ * rows against a 6-row micro-tile, every im2col value packed for a handful
+ * of multiply-adds). At stride 1 the convolution runs directly on a
+ * zero-padded copy of the image instead (conv_direct.h), with no im2col. */
 
 /* dst [C, Hp, Wp] = src [C, H, W] placed at (top, left), zero elsewhere
  * (top and left may be negative: rows and columns cut off). */
@@ -228,128 +235,76 @@ static void pad_planes(const vg_real *src, int C, int H, int W, int top, int lef
     }
 }
 
-/* acc[0, n) += sum over taps j of w[j] * src[j * d + ...], taps in order. */
-static inline __attribute__((always_inline)) void taps(vg_real *restrict acc, const vg_real *restrict src, const vg_real *w, int kw, int d,
-                        int step, int n) {
-  if (kw == 3) {
-    const vg_real w0 = w[0], w1 = w[step], w2 = w[2 * step];
-    const vg_real *s0 = src, *s1 = src + d, *s2 = src + 2 * d;
-#pragma omp simd
-    for (int q = 0; q < n; q++) acc[q] = acc[q] + w0 * s0[q] + w1 * s1[q] + w2 * s2[q];
-    return;
-  }
-  for (int j = 0; j < kw; j++) {
-    const vg_real wv = w[j * step], *s = src + j * d;
-#pragma omp simd
-    for (int q = 0; q < n; q++) acc[q] += wv * s[q];
-  }
-}
-
-/* Geometry of the padded copies: the image padded to the window grid
- * (forward, weight gradient), and the output gradient padded for the input
- * gradient. */
+/* The direct path's buffers, per thread: the image padded to the window
+ * grid [C, Hp, Wp] and the output on that grid's width [Cout, Q] (forward,
+ * weight gradient); the output gradient padded for the input gradient
+ * [Cout, Hq, Wq], the input gradient on its width [C, Qx], and the
+ * flipped, transposed weights [C, Cout, kh*kw]. */
+#define DIRECT_MAX_TAPS 64
 typedef struct dgeom {
-  int Hp, Wp, Hq, Wq, Pt, Pl;
+  int Hp, Wp, Q, Hq, Wq, Qx, Pt, Pl;
+  int64_t xp, out, dp, dxo, wt, len; /* offsets into the thread's scratch, and its length */
 } dgeom;
 
-static dgeom direct_geom(const geom *g) {
+static dgeom direct_geom(const geom *g, int64_t cout) {
   dgeom q;
   q.Hp = g->OH + g->d * (g->kh - 1), q.Wp = g->OW + g->d * (g->kw - 1);
+  q.Q = (g->OH - 1) * q.Wp + g->OW;
   q.Hq = g->H + g->d * (g->kh - 1), q.Wq = g->W + g->d * (g->kw - 1);
+  q.Qx = (g->H - 1) * q.Wq + g->W;
   q.Pt = g->d * (g->kh - 1) - g->ph, q.Pl = g->d * (g->kw - 1) - g->pw;
+  q.xp = 0;
+  q.out = q.xp + (int64_t)g->C * q.Hp * q.Wp;
+  q.dp = q.out + cout * q.Q;
+  q.dxo = q.dp + cout * q.Hq * q.Wq;
+  q.wt = q.dxo + (int64_t)g->C * q.Qx;
+  q.len = q.wt + cout * g->C * g->kh * g->kw;
   return q;
 }
 
-/* Reals of per-thread scratch the direct path needs. */
-static int64_t direct_len(const geom *g, int64_t cout) {
-  const dgeom q = direct_geom(g);
-  return (int64_t)g->C * q.Hp * q.Wp + cout * q.Hq * q.Wq;
+/* Tap (i, j) of a kernel over an image of row length `row`. */
+static void tap_offsets(const geom *g, int64_t row, int64_t *off) {
+  for (int i = 0; i < g->kh; i++)
+    for (int j = 0; j < g->kw; j++) off[i * g->kw + j] = (int64_t)i * g->d * row + (int64_t)j * g->d;
 }
 
-/* Reals of per-thread scratch for one image's cols or padded copies. */
+/* rows [R, OW] of dst (+)= rows of src laid out `ld` apart, for each of C
+ * planes of R rows: undoes the flattening. */
+static void unflatten(const vg_real *src, int64_t ld, int C, int R, int OW, int64_t plane, vg_real *dst, int add) {
+  for (int c = 0; c < C; c++)
+    for (int r = 0; r < R; r++) {
+      const vg_real *s = src + c * plane + (int64_t)r * ld;
+      vg_real *d = dst + ((int64_t)c * R + r) * OW;
+      if (add)
+        for (int q = 0; q < OW; q++) d[q] += s[q];
+      else
+        memcpy(d, s, (size_t)OW * sizeof *d);
+    }
+}
+
+/* The direct path or im2col + GEMM. Measured on Zen 3 (batch 256, 3x3,
+ * ae.lua's layers): direct wins at every channel count up to 16.
+ * VG_CONV_PATH=gemm or =direct (any stride-1 conv2d) forces one, for tests
+ * and benchmarks; it is read once, so shape inference (which sizes the
+ * scratch) and the kernels always agree. */
+static int use_direct(const geom *g, int cout);
+
+/* Reals of per-thread scratch for one image's cols or direct buffers. */
 static int64_t conv2d_work_len(const geom *g, int64_t cout) {
-  const int64_t cols = (int64_t)g->C * g->kh * g->kw * g->OH * g->OW, dl = direct_len(g, cout);
-  return cols > dl ? cols : dl;
+  if (use_direct(g, (int)cout)) return direct_geom(g, cout).len;
+  return (int64_t)g->C * g->kh * g->kw * g->OH * g->OW;
 }
 
-/* The direct path or im2col + GEMM. Measured on Zen 3 (batch 256, 3x3):
- * direct wins 3x on 16 -> 1 at 28x28 and loses 2-4x from 8 output channels
- * up or on rows shorter than 16. VG_CONV_PATH=gemm or =direct (any stride-1
- * conv2d) forces one, for tests and benchmarks; it is read once, so shape
- * inference (which sizes the scratch) and the kernels always agree. */
 static int use_direct(const geom *g, int cout) {
   static int forced = -2; /* -2 unread, -1 none, 0 gemm, 1 direct */
   if (forced == -2) {
     const char *e = getenv("VG_CONV_PATH");
     forced = e && !strcmp(e, "gemm") ? 0 : e && !strcmp(e, "direct") ? 1 : -1;
   }
+  const int able = g->s == 1 && g->kh * g->kw <= DIRECT_MAX_TAPS;
   if (forced == 0) return 0;
-  if (forced == 1) return g->s == 1 && !identity_cols(g);
-  return g->s == 1 && cout <= 4 && g->OW >= 16 && !identity_cols(g);
-}
-
-/* y_b [Cout, OH, OW] = b + W * x_b, from xp = x_b padded. */
-static inline __attribute__((always_inline)) void direct_forward(const geom *g, int cout, const vg_real *xp, const vg_real *w, const vg_real *bias,
-                           vg_real *yb) {
-  const dgeom q = direct_geom(g);
-  const int S = g->OH * g->OW, kk = g->kh * g->kw;
-  for (int oh = 0; oh < g->OH; oh++)
-    for (int o = 0; o < cout; o++) {
-      vg_real *acc = yb + (int64_t)o * S + (int64_t)oh * g->OW;
-      const vg_real bv = bias ? bias[o] : 0;
-      for (int q2 = 0; q2 < g->OW; q2++) acc[q2] = bv;
-      for (int ci = 0; ci < g->C; ci++)
-        for (int i = 0; i < g->kh; i++)
-          taps(acc, xp + ((int64_t)ci * q.Hp + oh + i * g->d) * q.Wp, w + ((int64_t)o * g->C + ci) * kk + i * g->kw,
-               g->kw, g->d, 1, g->OW);
-    }
-}
-
-/* dx_b [C, H, W] += W^T * dy_b, from dp = dy_b padded: the kernel flipped. */
-static inline __attribute__((always_inline)) void direct_dx(const geom *g, int cout, const vg_real *dp, const vg_real *w, vg_real *dxb) {
-  const dgeom q = direct_geom(g);
-  const int64_t HW = (int64_t)g->H * g->W;
-  const int kk = g->kh * g->kw;
-  for (int ih = 0; ih < g->H; ih++)
-    for (int ci = 0; ci < g->C; ci++) {
-      vg_real *acc = dxb + ci * HW + (int64_t)ih * g->W;
-      for (int o = 0; o < cout; o++)
-        for (int i = 0; i < g->kh; i++)
-          /* tap j reads dp column iw + d (kw-1-j): walk j from the last */
-          taps(acc, dp + ((int64_t)o * q.Hq + ih + g->d * (g->kh - 1 - i)) * q.Wq,
-               w + ((int64_t)o * g->C + ci) * kk + i * g->kw + (g->kw - 1), g->kw, g->d, -1, g->W);
-    }
-}
-
-/* part [Cout, K] (+)= dy_b [Cout, S] . windows of xp, a dot product per
- * weight. */
-static inline __attribute__((always_inline)) void direct_dw(const geom *g, int cout, const vg_real *xp, const vg_real *dyb, vg_real *part, int first) {
-  const dgeom q = direct_geom(g);
-  const int S = g->OH * g->OW, OW = g->OW, d = g->d;
-  for (int o = 0; o < cout; o++)
-    for (int ci = 0; ci < g->C; ci++)
-      for (int i = 0; i < g->kh; i++) {
-        vg_real *pr = part + (int64_t)o * g->C * g->kh * g->kw + ((int64_t)ci * g->kh + i) * g->kw;
-        for (int j = 0; j < g->kw; j += 3) {
-          const int nj = g->kw - j < 3 ? g->kw - j : 3;
-          vg_real s0 = 0, s1 = 0, s2 = 0;
-          for (int oh = 0; oh < g->OH; oh++) {
-            const vg_real *dr = dyb + (int64_t)o * S + (int64_t)oh * OW;
-            const vg_real *xr = xp + ((int64_t)ci * q.Hp + oh + i * d) * q.Wp + j * d;
-            if (nj == 3) {
-              const vg_real *x1 = xr + d, *x2 = xr + 2 * d;
-#pragma omp simd reduction(+ : s0, s1, s2)
-              for (int c = 0; c < OW; c++) s0 += dr[c] * xr[c], s1 += dr[c] * x1[c], s2 += dr[c] * x2[c];
-            } else {
-              const vg_real *x1 = xr + d;
-#pragma omp simd reduction(+ : s0, s1)
-              for (int c = 0; c < OW; c++) s0 += dr[c] * xr[c], s1 += dr[c] * (nj == 2 ? x1[c] : 0);
-            }
-          }
-          const vg_real s[3] = {s0, s1, s2};
-          for (int t = 0; t < nj; t++) pr[j + t] = first ? s[t] : pr[j + t] + s[t];
-        }
-      }
+  if (forced == 1) return able && !identity_cols(g);
+  return able && !identity_cols(g) && cout <= 32 && g->C <= 32;
 }
 
 /* Attribute slots, the same in both ops but the third. */
@@ -471,32 +426,6 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-/* The direct loops are plain C left to the vectoriser; on x86 they are
- * compiled a second time for AVX2+FMA and that copy is chosen at run time
- * (one choice per process, so results do not depend on the thread count). */
-#if defined(__x86_64__) && defined(__GNUC__)
-#define VG_CONV_AVX2 __attribute__((target("avx2,fma")))
-static VG_CONV_AVX2 void direct_forward_avx2(const geom *g, int cout, const vg_real *xp, const vg_real *w,
-                                             const vg_real *bias, vg_real *yb) {
-  direct_forward(g, cout, xp, w, bias, yb);
-}
-static VG_CONV_AVX2 void direct_dx_avx2(const geom *g, int cout, const vg_real *dp, const vg_real *w, vg_real *dxb) {
-  direct_dx(g, cout, dp, w, dxb);
-}
-static VG_CONV_AVX2 void direct_dw_avx2(const geom *g, int cout, const vg_real *xp, const vg_real *dyb, vg_real *part,
-                                        int first) {
-  direct_dw(g, cout, xp, dyb, part, first);
-}
-static int have_avx2(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-#define DIRECT(avx2, f, ...) ((avx2) ? f##_avx2(__VA_ARGS__) : f(__VA_ARGS__))
-#else
-static int have_avx2(void) { return 0; }
-#define DIRECT(avx2, f, ...) f(__VA_ARGS__)
-#endif
-
 /* Work (multiply-adds) below which a call stays on one thread. */
 static int nthreads(const vg_kernel *k, double work) {
   return work >= VG_PAR_MIN && k->threads > 1 ? k->threads : 1;
@@ -510,27 +439,30 @@ static void conv2d_forward(const vg_kernel *k) {
   const int64_t HW = (int64_t)g.H * g.W;
   const vg_real *x = k->x[0], *w = k->x[1], *bias = k->nin == 3 ? k->x[2] : NULL;
   vg_real *y = k->y;
-  const int ident = identity_cols(&g), direct = use_direct(&g, Cout), avx2 = direct && have_avx2();
+  const int ident = identity_cols(&g), direct = use_direct(&g, Cout);
   const int act = attr_int(k->a, A_ACT);
-  const dgeom q = direct_geom(&g);
+  const dgeom q = direct_geom(&g, Cout);
+  int64_t off[DIRECT_MAX_TAPS];
+  if (direct) tap_offsets(&g, q.Wp, off);
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cout * S * K))
   for (int b = 0; b < g.B; b++) {
     const vg_real *xb = x + (int64_t)b * g.C * HW;
     vg_real *yb = y + (int64_t)b * Cout * S, *cols = (vg_real *)xb;
     if (direct) {
-      vg_real *xp = thread_scratch(k);
-      pad_planes(xb, g.C, g.H, g.W, g.ph, g.pw, q.Hp, q.Wp, xp);
-      DIRECT(avx2, direct_forward, &g, Cout, xp, w, bias, yb);
+      vg_real *t = thread_scratch(k);
+      pad_planes(xb, g.C, g.H, g.W, g.ph, g.pw, q.Hp, q.Wp, t + q.xp);
+      VG_SFX(vg_dconv_fwd)(Cout, g.C, g.kh * g.kw, off, w, t + q.xp, (int64_t)q.Hp * q.Wp, q.Q, t + q.out, q.Q);
+      unflatten(t + q.out, q.Wp, Cout, g.OH, g.OW, q.Q, yb, 0);
     } else {
       if (!ident) im2col(&g, xb, cols = thread_scratch(k));
       vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
-      if (bias)
-        for (int o = 0; o < Cout; o++) {
-          const vg_real bv = bias[o];
-          vg_real *r = yb + (int64_t)o * S;
-          for (int i = 0; i < S; i++) r[i] += bv;
-        }
     }
+    if (bias)
+      for (int o = 0; o < Cout; o++) {
+        const vg_real bv = bias[o];
+        vg_real *r = yb + (int64_t)o * S;
+        for (int i = 0; i < S; i++) r[i] += bv;
+      }
     vg_act_apply(act, yb, (int64_t)Cout * S);
   }
 }
@@ -548,25 +480,41 @@ static void conv2d_backward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *w = k->x[1];
   double *dbp = (double *)(void *)k->scratch;
   vg_real *wpart = k->scratch + (int64_t)ch.n * Cout * (int64_t)(sizeof(double) / sizeof(float));
-  const int ident = identity_cols(&g), direct = use_direct(&g, Cout), avx2 = direct && have_avx2();
-  const dgeom q = direct_geom(&g);
+  const int ident = identity_cols(&g), direct = use_direct(&g, Cout), T = g.kh * g.kw;
+  const dgeom q = direct_geom(&g, Cout);
+  int64_t off[DIRECT_MAX_TAPS], offx[DIRECT_MAX_TAPS];
+  if (direct) tap_offsets(&g, q.Wp, off), tap_offsets(&g, q.Wq, offx);
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
     vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv2d_work_len(&g, Cout);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
+    if (direct && dx) /* W flipped and transposed: dx is a convolution of dy */
+      for (int ci = 0; ci < g.C; ci++)
+        for (int o = 0; o < Cout; o++)
+          for (int t = 0; t < T; t++)
+            tmp[q.wt + ((int64_t)ci * Cout + o) * T + t] = w[((int64_t)o * g.C + ci) * T + (T - 1 - t)];
     for (int b = b0; b < b1; b++) {
       const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = pre_act_grad(k, b, (int64_t)Cout * S, pre);
       if (db) bias_rows(dyb, Cout, S, dbp + (int64_t)c * Cout, b == b0);
       if (direct) {
-        vg_real *xp = tmp, *dp = tmp + (int64_t)g.C * q.Hp * q.Wp;
         if (dw) {
-          pad_planes(xb, g.C, g.H, g.W, g.ph, g.pw, q.Hp, q.Wp, xp);
-          DIRECT(avx2, direct_dw, &g, Cout, xp, dyb, wpart + (int64_t)c * Cout * K, b == b0);
+          /* dy on the padded grid's width, zero in the padding columns */
+          vg_real *dyf = tmp + q.out;
+          for (int o = 0; o < Cout; o++)
+            for (int oh = 0; oh < g.OH; oh++) {
+              vg_real *r = dyf + (int64_t)o * q.Q + (int64_t)oh * q.Wp;
+              memcpy(r, dyb + ((int64_t)o * g.OH + oh) * g.OW, (size_t)g.OW * sizeof *r);
+              if (oh < g.OH - 1) memset(r + g.OW, 0, (size_t)(q.Wp - g.OW) * sizeof *r);
+            }
+          pad_planes(xb, g.C, g.H, g.W, g.ph, g.pw, q.Hp, q.Wp, tmp + q.xp);
+          VG_SFX(vg_dconv_dw)(Cout, g.C, T, off, dyf, q.Q, tmp + q.xp, (int64_t)q.Hp * q.Wp, q.Q,
+                              wpart + (int64_t)c * Cout * K, b == b0);
         }
         if (dx) {
-          pad_planes(dyb, Cout, g.OH, g.OW, q.Pt, q.Pl, q.Hq, q.Wq, dp);
-          DIRECT(avx2, direct_dx, &g, Cout, dp, w, dx + (int64_t)b * g.C * HW);
+          pad_planes(dyb, Cout, g.OH, g.OW, q.Pt, q.Pl, q.Hq, q.Wq, tmp + q.dp);
+          VG_SFX(vg_dconv_fwd)(g.C, Cout, T, offx, tmp + q.wt, tmp + q.dp, (int64_t)q.Hq * q.Wq, q.Qx, tmp + q.dxo, q.Qx);
+          unflatten(tmp + q.dxo, q.Wq, g.C, g.H, g.W, q.Qx, dx + (int64_t)b * g.C * HW, 1);
         }
         continue;
       }

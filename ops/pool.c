@@ -279,9 +279,19 @@ static void upsample_forward(const vg_kernel *k) {
     for (int oh = 0; oh < OH; oh++) {
       vg_real *row = out + (int64_t)oh * OW;
       if (!bilinear) {
+        /* Each input row once, copied to the s - 1 rows below it. */
+        if (oh % s) {
+          memcpy(row, row - OW, (size_t)OW * sizeof *row);
+          continue;
+        }
         const vg_real *src = in + (int64_t)(oh / s) * W;
-        for (int w = 0; w < W; w++)
-          for (int a = 0; a < s; a++) row[w * s + a] = src[w];
+        if (s == 2) {
+#pragma omp simd
+          for (int w = 0; w < W; w++) row[2 * w] = src[w], row[2 * w + 1] = src[w];
+        } else {
+          for (int w = 0; w < W; w++)
+            for (int a = 0; a < s; a++) row[w * s + a] = src[w];
+        }
         continue;
       }
       const lerp th = lerp_at(oh, s, H);
@@ -310,13 +320,21 @@ static void upsample_backward(const vg_kernel *k) {
     const vg_real *d = dy + pl * OHW;
     vg_real *g = dx + pl * HW;
     if (!bilinear) {
-      for (int h = 0; h < H; h++)
+      for (int h = 0; h < H; h++) {
+        vg_real *gr = g + (int64_t)h * W;
+        if (s == 2) {
+          const vg_real *d0 = d + (int64_t)2 * h * OW, *d1 = d0 + OW;
+#pragma omp simd
+          for (int w = 0; w < W; w++) gr[w] += ((d0[2 * w] + d0[2 * w + 1]) + d1[2 * w]) + d1[2 * w + 1];
+          continue;
+        }
         for (int w = 0; w < W; w++) {
           vg_real acc = 0;
           for (int a = 0; a < s; a++)
             for (int b = 0; b < s; b++) acc += d[(int64_t)(h * s + a) * OW + w * s + b];
-          g[(int64_t)h * W + w] += acc;
+          gr[w] += acc;
         }
+      }
       continue;
     }
     for (int oh = 0; oh < OH; oh++) {
