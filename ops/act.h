@@ -8,6 +8,7 @@
 #define VG_ACT_H
 
 #include "kernel.h"
+#include "vmath.h"
 
 enum { VG_ACT_NONE, VG_ACT_RELU, VG_ACT_SIGMOID, VG_ACT_TANH };
 #define VG_ACTS "none|relu|sigmoid|tanh"
@@ -20,14 +21,12 @@ static inline void vg_act_apply(int act, vg_real *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : (vg_real)0;
     break;
   case VG_ACT_SIGMOID:
-    /* Both branches keep exp's argument non-positive (activation.c). */
-    for (int64_t i = 0; i < n; i++) {
-      const vg_real x = y[i];
-      y[i] = x >= 0 ? (vg_real)1 / ((vg_real)1 + exp(-x)) : exp(x) / ((vg_real)1 + exp(x));
-    }
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) y[i] = vg_sigmoid(y[i]);
     break;
   case VG_ACT_TANH:
-    for (int64_t i = 0; i < n; i++) y[i] = tanh(y[i]);
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) y[i] = vg_tanh(y[i]);
     break;
   default:
     break;

@@ -2,6 +2,7 @@
  * log, clamp. Each backward reads whichever of x and y makes it cheapest.
  *   x [...] -> y [...] */
 #include "kernel.h"
+#include "vmath.h"
 
 static vg_status unary_infer(vg_graph *g, vg_node *n) {
   n->shape = *vg_in_shape(g, n, 0);
@@ -41,13 +42,12 @@ static vg_status unary_infer(vg_graph *g, vg_node *n) {
 
 UNARY(relu, VG_OPF_BWD_NO_Y, x > 0 ? x : R(0), x > 0 ? dy : R(0))
 UNARY(leaky_relu, VG_OPF_BWD_NO_Y, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {{"slope", VG_ATTR_NUM, 0.01, NULL}})
-/* Both branches keep exp's argument non-positive, so no overflow. */
-UNARY(sigmoid, VG_OPF_BWD_NO_X, x >= 0 ? R(1) / (R(1) + exp(-x)) : exp(x) / (R(1) + exp(x)), dy * y * (R(1) - y))
-UNARY(tanh, VG_OPF_BWD_NO_X, tanh(x), dy * (R(1) - y * y))
+UNARY(sigmoid, VG_OPF_BWD_NO_X, vg_sigmoid(x), dy * y * (R(1) - y))
+UNARY(tanh, VG_OPF_BWD_NO_X, vg_tanh(x), dy * (R(1) - y * y))
 /* PyTorch's softplus with beta 1: linear above the threshold. */
 UNARY(softplus, VG_OPF_BWD_NO_Y, x > a ? x : log1p(exp(x)), x > a ? dy : dy / (R(1) + exp(-x)),
       .attrs = {{"threshold", VG_ATTR_NUM, 20, NULL}})
-UNARY(exp, VG_OPF_BWD_NO_X, exp(x), dy * y)
+UNARY(exp, VG_OPF_BWD_NO_X, vg_exp(x), dy * y)
 UNARY(log, VG_OPF_BWD_NO_Y, log(x), dy / x)
 
 /* clamp: min(max(x, lo), hi); the gradient passes where lo <= x <= hi, as in

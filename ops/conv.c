@@ -209,11 +209,19 @@ static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, i
   }
 }
 
-/* ---- stride 1, direct ----
+/* ---- direct ----
  * With few channels the GEMMs are too thin for the packed kernel (8 or 16
  * rows against a 6-row micro-tile, every im2col value packed for a handful
- * of multiply-adds). At stride 1 the convolution runs directly on a
- * zero-padded copy of the image instead (conv_direct.h), with no im2col. */
+ * of multiply-adds). The direct path skips im2col: the image is padded and
+ * split into stride x stride phases, phase (a, b) holding the padded
+ * pixels (u s + a, v s + b). Tap (i, j) of the window at (oh, ow) then
+ * reads phase ((i d) % s, (j d) % s) at (oh + (i d) / s, ow + (j d) / s):
+ * at a fixed offset from oh * Ws + ow in the phase flattened, which is the
+ * form conv_direct.h computes. At stride 1 there is one phase, the padded
+ * image itself. The input gradient, the adjoint, runs per phase over the
+ * taps that land on it. */
+
+#define DIRECT_MAX_TAPS 64
 
 /* dst [C, Hp, Wp] = src [C, H, W] placed at (top, left), zero elsewhere
  * (top and left may be negative: rows and columns cut off). */
@@ -235,76 +243,169 @@ static void pad_planes(const vg_real *src, int C, int H, int W, int top, int lef
     }
 }
 
-/* The direct path's buffers, per thread: the image padded to the window
- * grid [C, Hp, Wp] and the output on that grid's width [Cout, Q] (forward,
- * weight gradient); the output gradient padded for the input gradient
- * [Cout, Hq, Wq], the input gradient on its width [C, Qx], and the
- * flipped, transposed weights [C, Cout, kh*kw]. */
-#define DIRECT_MAX_TAPS 64
+/* Per-thread buffers of the direct path: phases [s*s, C, Hs, Ws]; the
+ * output grid flattened on width Ws [Cout, Q]; dy padded by (Rm, Cm) on
+ * the top and left [Cout, Hd, Wd]; one phase's input gradient [C, Hs rows
+ * of width Wd]; one phase's weights [C, Cout, taps]. */
 typedef struct dgeom {
-  int Hp, Wp, Q, Hq, Wq, Qx, Pt, Pl;
-  int64_t xp, out, dp, dxo, wt, len; /* offsets into the thread's scratch, and its length */
+  int s, Hs, Ws, Q, Rm, Cm, Hd, Wd;
+  int64_t xph, grid, dyp, dxo, wt, len; /* offsets into the thread's scratch, and its length */
 } dgeom;
 
 static dgeom direct_geom(const geom *g, int64_t cout) {
   dgeom q;
-  q.Hp = g->OH + g->d * (g->kh - 1), q.Wp = g->OW + g->d * (g->kw - 1);
-  q.Q = (g->OH - 1) * q.Wp + g->OW;
-  q.Hq = g->H + g->d * (g->kh - 1), q.Wq = g->W + g->d * (g->kw - 1);
-  q.Qx = (g->H - 1) * q.Wq + g->W;
-  q.Pt = g->d * (g->kh - 1) - g->ph, q.Pl = g->d * (g->kw - 1) - g->pw;
-  q.xp = 0;
-  q.out = q.xp + (int64_t)g->C * q.Hp * q.Wp;
-  q.dp = q.out + cout * q.Q;
-  q.dxo = q.dp + cout * q.Hq * q.Wq;
-  q.wt = q.dxo + (int64_t)g->C * q.Qx;
+  const int s = g->s;
+  const int Hp = (g->OH - 1) * s + g->d * (g->kh - 1) + 1, Wp = (g->OW - 1) * s + g->d * (g->kw - 1) + 1;
+  q.s = s, q.Hs = (Hp + s - 1) / s, q.Ws = (Wp + s - 1) / s;
+  q.Q = (g->OH - 1) * q.Ws + g->OW;
+  q.Rm = g->d * (g->kh - 1) / s, q.Cm = g->d * (g->kw - 1) / s;
+  q.Hd = q.Hs + q.Rm, q.Wd = q.Ws + q.Cm;
+  q.xph = 0;
+  q.grid = q.xph + (int64_t)s * s * g->C * q.Hs * q.Ws;
+  q.dyp = q.grid + cout * q.Q;
+  q.dxo = q.dyp + cout * q.Hd * q.Wd;
+  q.wt = q.dxo + (int64_t)g->C * q.Hs * q.Wd;
   q.len = q.wt + cout * g->C * g->kh * g->kw;
   return q;
 }
 
-/* Tap (i, j) of a kernel over an image of row length `row`. */
-static void tap_offsets(const geom *g, int64_t row, int64_t *off) {
-  for (int i = 0; i < g->kh; i++)
-    for (int j = 0; j < g->kw; j++) off[i * g->kw + j] = (int64_t)i * g->d * row + (int64_t)j * g->d;
+static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* [lo, hi): the u in [0, n) with u * s + off inside [0, size). */
+static void phase_range(int n, int s, int off, int size, int *lo, int *hi) {
+  int a = -floor_div(off, s), b = floor_div(size - 1 - off, s) + 1;
+  if (a < 0) a = 0;
+  if (b > n) b = n;
+  if (b < a) b = a;
+  *lo = a, *hi = b;
 }
 
-/* rows [R, OW] of dst (+)= rows of src laid out `ld` apart, for each of C
- * planes of R rows: undoes the flattening. */
-static void unflatten(const vg_real *src, int64_t ld, int C, int R, int OW, int64_t plane, vg_real *dst, int add) {
-  for (int c = 0; c < C; c++)
-    for (int r = 0; r < R; r++) {
-      const vg_real *s = src + c * plane + (int64_t)r * ld;
-      vg_real *d = dst + ((int64_t)c * R + r) * OW;
+/* The phases of img [C, H, W] padded by (ph, pw). */
+static void phase_pad(const geom *g, const dgeom *q, const vg_real *img, vg_real *P) {
+  const int s = q->s;
+  for (int a = 0; a < s; a++)
+    for (int b = 0; b < s; b++) {
+      int v0, v1;
+      phase_range(q->Ws, s, b - g->pw, g->W, &v0, &v1);
+      for (int c = 0; c < g->C; c++)
+        for (int u = 0; u < q->Hs; u++) {
+          vg_real *d = P + ((((int64_t)a * s + b) * g->C + c) * q->Hs + u) * q->Ws;
+          const int y = u * s + a - g->ph;
+          if (y < 0 || y >= g->H || v1 == v0) {
+            memset(d, 0, (size_t)q->Ws * sizeof *d);
+            continue;
+          }
+          const vg_real *row = img + ((int64_t)c * g->H + y) * g->W + b - g->pw;
+          for (int v = 0; v < v0; v++) d[v] = 0;
+          if (s == 1) memcpy(d + v0, row + v0, (size_t)(v1 - v0) * sizeof *d);
+          else
+            for (int v = v0; v < v1; v++) d[v] = row[v * s];
+          for (int v = v1; v < q->Ws; v++) d[v] = 0;
+        }
+    }
+}
+
+/* Offset of each tap into the phases, from (channel, phase 0) at q. */
+static void phase_offsets(const geom *g, const dgeom *q, int64_t *off) {
+  const int s = q->s;
+  for (int i = 0; i < g->kh; i++)
+    for (int j = 0; j < g->kw; j++) {
+      const int r = i * g->d, c = j * g->d;
+      off[i * g->kw + j] = ((int64_t)((r % s) * s + c % s) * g->C * q->Hs + r / s) * q->Ws + c / s;
+    }
+}
+
+/* out [cout, OH, OW] (+)= the convolution of img [C, H, W] by w. */
+static void direct_fwd(const geom *g, const dgeom *q, int cout, const int64_t *off, const vg_real *w,
+                       const vg_real *img, vg_real *out, int add, vg_real *t) {
+  phase_pad(g, q, img, t + q->xph);
+  VG_SFX(vg_dconv_fwd)(cout, g->C, g->kh * g->kw, off, w, t + q->xph, (int64_t)q->Hs * q->Ws, q->Q, t + q->grid, q->Q);
+  for (int o = 0; o < cout; o++)
+    for (int r = 0; r < g->OH; r++) {
+      const vg_real *src = t + q->grid + (int64_t)o * q->Q + (int64_t)r * q->Ws;
+      vg_real *d = out + ((int64_t)o * g->OH + r) * g->OW;
       if (add)
-        for (int q = 0; q < OW; q++) d[q] += s[q];
+        for (int c = 0; c < g->OW; c++) d[c] += src[c];
       else
-        memcpy(d, s, (size_t)OW * sizeof *d);
+        memcpy(d, src, (size_t)g->OW * sizeof *d);
+    }
+}
+
+/* part [cout, C, kh*kw] (+)= the correlation of dy [cout, OH, OW] with
+ * the windows of img [C, H, W]. */
+static void direct_dw(const geom *g, const dgeom *q, int cout, const int64_t *off, const vg_real *dy,
+                      const vg_real *img, vg_real *part, int first, vg_real *t) {
+  vg_real *dyf = t + q->grid; /* dy on the grid's width, zero in the gaps */
+  for (int o = 0; o < cout; o++)
+    for (int r = 0; r < g->OH; r++) {
+      vg_real *d = dyf + (int64_t)o * q->Q + (int64_t)r * q->Ws;
+      memcpy(d, dy + ((int64_t)o * g->OH + r) * g->OW, (size_t)g->OW * sizeof *d);
+      if (r < g->OH - 1) memset(d + g->OW, 0, (size_t)(q->Ws - g->OW) * sizeof *d);
+    }
+  phase_pad(g, q, img, t + q->xph);
+  VG_SFX(vg_dconv_dw)(cout, g->C, g->kh * g->kw, off, dyf, q->Q, t + q->xph, (int64_t)q->Hs * q->Ws, q->Q, part, first);
+}
+
+/* img [C, H, W] += the adjoint of direct_fwd applied to dy [cout, OH, OW]:
+ * per phase, the taps that land on it, flipped. */
+static void direct_dx(const geom *g, const dgeom *q, int cout, const vg_real *w, const vg_real *dy, vg_real *img,
+                      vg_real *t) {
+  const int s = q->s, T = g->kh * g->kw;
+  pad_planes(dy, cout, g->OH, g->OW, q->Rm, q->Cm, q->Hd, q->Wd, t + q->dyp);
+  for (int a = 0; a < s; a++)
+    for (int b = 0; b < s; b++) {
+      int tap[DIRECT_MAX_TAPS], n = 0;
+      int64_t off[DIRECT_MAX_TAPS];
+      for (int i = 0; i < g->kh; i++)
+        for (int j = 0; j < g->kw; j++) {
+          const int r = i * g->d, c = j * g->d;
+          if (r % s != a || c % s != b) continue;
+          tap[n] = i * g->kw + j;
+          off[n++] = (int64_t)(q->Rm - r / s) * q->Wd + (q->Cm - c / s);
+        }
+      int u0, u1, v0, v1;
+      phase_range(q->Hs, s, a - g->ph, g->H, &u0, &u1);
+      phase_range(q->Ws, s, b - g->pw, g->W, &v0, &v1);
+      if (!n || u1 == u0 || v1 == v0) continue;
+      vg_real *wt = t + q->wt, *dxo = t + q->dxo;
+      for (int ci = 0; ci < g->C; ci++)
+        for (int o = 0; o < cout; o++)
+          for (int k = 0; k < n; k++) wt[((int64_t)ci * cout + o) * n + k] = w[((int64_t)o * g->C + ci) * T + tap[k]];
+      const int nu = u1 - u0, nv = v1 - v0, Qd = (nu - 1) * q->Wd + nv;
+      VG_SFX(vg_dconv_fwd)(g->C, cout, n, off, wt, t + q->dyp + (int64_t)u0 * q->Wd + v0, (int64_t)q->Hd * q->Wd, Qd,
+                           dxo, Qd);
+      for (int ci = 0; ci < g->C; ci++)
+        for (int u = 0; u < nu; u++) {
+          const vg_real *src = dxo + (int64_t)ci * Qd + (int64_t)u * q->Wd;
+          vg_real *d = img + ((int64_t)ci * g->H + (u0 + u) * s + a - g->ph) * g->W + b - g->pw;
+          if (s == 1)
+            for (int v = 0; v < nv; v++) d[v0 + v] += src[v];
+          else
+            for (int v = 0; v < nv; v++) d[(int64_t)(v0 + v) * s] += src[v];
+        }
     }
 }
 
 /* The direct path or im2col + GEMM. Measured on Zen 3 (batch 256, 3x3,
- * ae.lua's layers): direct wins at every channel count up to 16.
- * VG_CONV_PATH=gemm or =direct (any stride-1 conv2d) forces one, for tests
- * and benchmarks; it is read once, so shape inference (which sizes the
+ * ae.lua's and conv_vae.lua's layers): direct wins at every channel count
+ * up to 16. VG_CONV_PATH=gemm or =direct forces one, for tests and
+ * benchmarks; it is read once, so shape inference (which sizes the
  * scratch) and the kernels always agree. */
-static int use_direct(const geom *g, int cout);
-
-/* Reals of per-thread scratch for one image's cols or direct buffers. */
-static int64_t conv2d_work_len(const geom *g, int64_t cout) {
-  if (use_direct(g, (int)cout)) return direct_geom(g, cout).len;
-  return (int64_t)g->C * g->kh * g->kw * g->OH * g->OW;
-}
-
 static int use_direct(const geom *g, int cout) {
   static int forced = -2; /* -2 unread, -1 none, 0 gemm, 1 direct */
   if (forced == -2) {
     const char *e = getenv("VG_CONV_PATH");
     forced = e && !strcmp(e, "gemm") ? 0 : e && !strcmp(e, "direct") ? 1 : -1;
   }
-  const int able = g->s == 1 && g->kh * g->kw <= DIRECT_MAX_TAPS;
-  if (forced == 0) return 0;
-  if (forced == 1) return able && !identity_cols(g);
-  return able && !identity_cols(g) && cout <= 32 && g->C <= 32;
+  const int able = g->kh * g->kw <= DIRECT_MAX_TAPS && !identity_cols(g);
+  if (forced >= 0) return able && forced;
+  return able && cout <= 32 && g->C <= 32;
+}
+
+/* Reals of per-thread scratch for one image's cols or direct buffers. */
+static int64_t conv_work_len(const geom *g, int64_t cout) {
+  if (use_direct(g, (int)cout)) return direct_geom(g, cout).len;
+  return (int64_t)g->C * g->kh * g->kw * g->OH * g->OW;
 }
 
 /* Attribute slots, the same in both ops but the third. */
@@ -422,7 +523,7 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   /* Per thread one image's cols [K, Ho*Wo]; shared the chunk partials of
    * the weight and bias gradients. */
   n->scratch_len = shared_len(x->d[0], w->d[0], w->d[0], K);
-  n->scratch_thread_len = (size_t)(conv2d_work_len(&ge, w->d[0]) + act_len(n, w->d[0] * ge.OH * ge.OW));
+  n->scratch_thread_len = (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, w->d[0] * ge.OH * ge.OW));
   return VG_OK;
 }
 
@@ -443,16 +544,13 @@ static void conv2d_forward(const vg_kernel *k) {
   const int act = attr_int(k->a, A_ACT);
   const dgeom q = direct_geom(&g, Cout);
   int64_t off[DIRECT_MAX_TAPS];
-  if (direct) tap_offsets(&g, q.Wp, off);
+  if (direct) phase_offsets(&g, &q, off);
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cout * S * K))
   for (int b = 0; b < g.B; b++) {
     const vg_real *xb = x + (int64_t)b * g.C * HW;
     vg_real *yb = y + (int64_t)b * Cout * S, *cols = (vg_real *)xb;
     if (direct) {
-      vg_real *t = thread_scratch(k);
-      pad_planes(xb, g.C, g.H, g.W, g.ph, g.pw, q.Hp, q.Wp, t + q.xp);
-      VG_SFX(vg_dconv_fwd)(Cout, g.C, g.kh * g.kw, off, w, t + q.xp, (int64_t)q.Hp * q.Wp, q.Q, t + q.out, q.Q);
-      unflatten(t + q.out, q.Wp, Cout, g.OH, g.OW, q.Q, yb, 0);
+      direct_fwd(&g, &q, Cout, off, w, xb, yb, 0, thread_scratch(k));
     } else {
       if (!ident) im2col(&g, xb, cols = thread_scratch(k));
       vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
@@ -480,42 +578,21 @@ static void conv2d_backward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *w = k->x[1];
   double *dbp = (double *)(void *)k->scratch;
   vg_real *wpart = k->scratch + (int64_t)ch.n * Cout * (int64_t)(sizeof(double) / sizeof(float));
-  const int ident = identity_cols(&g), direct = use_direct(&g, Cout), T = g.kh * g.kw;
+  const int ident = identity_cols(&g), direct = use_direct(&g, Cout);
   const dgeom q = direct_geom(&g, Cout);
-  int64_t off[DIRECT_MAX_TAPS], offx[DIRECT_MAX_TAPS];
-  if (direct) tap_offsets(&g, q.Wp, off), tap_offsets(&g, q.Wq, offx);
+  int64_t off[DIRECT_MAX_TAPS];
+  if (direct) phase_offsets(&g, &q, off);
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
-    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv2d_work_len(&g, Cout);
+    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv_work_len(&g, Cout);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
-    if (direct && dx) /* W flipped and transposed: dx is a convolution of dy */
-      for (int ci = 0; ci < g.C; ci++)
-        for (int o = 0; o < Cout; o++)
-          for (int t = 0; t < T; t++)
-            tmp[q.wt + ((int64_t)ci * Cout + o) * T + t] = w[((int64_t)o * g.C + ci) * T + (T - 1 - t)];
     for (int b = b0; b < b1; b++) {
       const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = pre_act_grad(k, b, (int64_t)Cout * S, pre);
       if (db) bias_rows(dyb, Cout, S, dbp + (int64_t)c * Cout, b == b0);
       if (direct) {
-        if (dw) {
-          /* dy on the padded grid's width, zero in the padding columns */
-          vg_real *dyf = tmp + q.out;
-          for (int o = 0; o < Cout; o++)
-            for (int oh = 0; oh < g.OH; oh++) {
-              vg_real *r = dyf + (int64_t)o * q.Q + (int64_t)oh * q.Wp;
-              memcpy(r, dyb + ((int64_t)o * g.OH + oh) * g.OW, (size_t)g.OW * sizeof *r);
-              if (oh < g.OH - 1) memset(r + g.OW, 0, (size_t)(q.Wp - g.OW) * sizeof *r);
-            }
-          pad_planes(xb, g.C, g.H, g.W, g.ph, g.pw, q.Hp, q.Wp, tmp + q.xp);
-          VG_SFX(vg_dconv_dw)(Cout, g.C, T, off, dyf, q.Q, tmp + q.xp, (int64_t)q.Hp * q.Wp, q.Q,
-                              wpart + (int64_t)c * Cout * K, b == b0);
-        }
-        if (dx) {
-          pad_planes(dyb, Cout, g.OH, g.OW, q.Pt, q.Pl, q.Hq, q.Wq, tmp + q.dp);
-          VG_SFX(vg_dconv_fwd)(g.C, Cout, T, offx, tmp + q.wt, tmp + q.dp, (int64_t)q.Hq * q.Wq, q.Qx, tmp + q.dxo, q.Qx);
-          unflatten(tmp + q.dxo, q.Wq, g.C, g.H, g.W, q.Qx, dx + (int64_t)b * g.C * HW, 1);
-        }
+        if (dw) direct_dw(&g, &q, Cout, off, dyb, xb, wpart + (int64_t)c * Cout * K, b == b0, tmp);
+        if (dx) direct_dx(&g, &q, Cout, w, dyb, dx + (int64_t)b * g.C * HW, tmp);
         continue;
       }
       if (dw) {
@@ -612,7 +689,7 @@ static vg_status convt_infer(vg_graph *g, vg_node *n) {
   /* Per thread one image's cols [K, H*W of x]; shared the chunk partials
    * of the weight and bias gradients. */
   n->scratch_len = shared_len(x->d[0], w->d[1], w->d[0], K);
-  n->scratch_thread_len = (size_t)(K * x->d[2] * x->d[3] + act_len(n, w->d[1] * ge.H * ge.W));
+  n->scratch_thread_len = (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, w->d[1] * ge.H * ge.W));
   return VG_OK;
 }
 
@@ -623,7 +700,8 @@ static void convt_forward(const vg_kernel *k) {
   const int64_t HW = (int64_t)g.H * g.W;
   const vg_real *x = k->x[0], *w = k->x[1], *bias = k->nin == 3 ? k->x[2] : NULL;
   vg_real *y = k->y;
-  const int ident = identity_cols(&g);
+  const int ident = identity_cols(&g), direct = use_direct(&g, Cin);
+  const dgeom q = direct_geom(&g, Cin);
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cin * S * K))
   for (int b = 0; b < g.B; b++) {
     const vg_real *xb = x + (int64_t)b * Cin * S;
@@ -633,7 +711,8 @@ static void convt_forward(const vg_kernel *k) {
       vg_real *r = yb + (int64_t)o * HW;
       for (int64_t i = 0; i < HW; i++) r[i] = bv;
     }
-    if (ident) vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 1, yb, S);
+    if (direct) direct_dx(&g, &q, Cin, w, xb, yb, thread_scratch(k));
+    else if (ident) vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 1, yb, S);
     else {
       vg_real *cols = thread_scratch(k);
       vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 0, cols, S);
@@ -656,16 +735,26 @@ static void convt_backward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *w = k->x[1];
   double *dbp = (double *)(void *)k->scratch;
   vg_real *wpart = k->scratch + (int64_t)ch.n * g.C * (int64_t)(sizeof(double) / sizeof(float));
-  const int ident = identity_cols(&g);
+  const int ident = identity_cols(&g), direct = use_direct(&g, Cin);
+  const dgeom q = direct_geom(&g, Cin);
+  int64_t off[DIRECT_MAX_TAPS];
+  if (direct) phase_offsets(&g, &q, off);
   const double work = (double)g.B * Cin * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * g.C * HW;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
-    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + (int64_t)K * S;
+    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv_work_len(&g, Cin);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
     for (int b = b0; b < b1; b++) {
       const vg_real *dyb = pre_act_grad(k, b, g.C * HW, pre);
       if (db) bias_rows(dyb, g.C, HW, dbp + (int64_t)c * g.C, b == b0);
       if (!dw && !dx) continue;
+      if (direct) {
+        /* the transpose's weight gradient is conv2d's with x and dy swapped;
+         * its input gradient is conv2d's forward */
+        if (dw) direct_dw(&g, &q, Cin, off, x + (int64_t)b * Cin * S, dyb, wpart + (int64_t)c * Cin * K, b == b0, tmp);
+        if (dx) direct_fwd(&g, &q, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, 1, tmp);
+        continue;
+      }
       const vg_real *cols = dyb;
       if (!ident) im2col(&g, dyb, tmp), cols = tmp;
       if (dw)
