@@ -224,32 +224,34 @@ static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, i
 #define DIRECT_MAX_TAPS 64
 
 /* dst [C, Hp, Wp] = src [C, H, W] placed at (top, left), zero elsewhere
- * (top and left may be negative: rows and columns cut off). */
+ * (top and left may be negative: rows and columns cut off). One memset per
+ * plane, then one copy per row: the rows are short, so calls count. */
 static void pad_planes(const vg_real *src, int C, int H, int W, int top, int left, int Hp, int Wp, vg_real *dst) {
   int lo = left > 0 ? left : 0, hi = left + W < Wp ? left + W : Wp;
-  if (hi < lo) hi = lo;
+  int r0 = top > 0 ? top : 0, r1 = top + H < Hp ? top + H : Hp;
+  memset(dst, 0, (size_t)C * Hp * Wp * sizeof *dst);
+  if (hi <= lo) return;
   for (int c = 0; c < C; c++)
-    for (int r = 0; r < Hp; r++) {
-      vg_real *d = dst + ((int64_t)c * Hp + r) * Wp;
-      const int sr = r - top;
-      if (sr < 0 || sr >= H || hi == lo) {
-        memset(d, 0, (size_t)Wp * sizeof *d);
-        continue;
-      }
-      const vg_real *s = src + ((int64_t)c * H + sr) * W;
-      for (int q = 0; q < lo; q++) d[q] = 0;
-      memcpy(d + lo, s + (lo - left), (size_t)(hi - lo) * sizeof *d);
-      for (int q = hi; q < Wp; q++) d[q] = 0;
-    }
+    for (int r = r0; r < r1; r++)
+      memcpy(dst + ((int64_t)c * Hp + r) * Wp + lo, src + ((int64_t)c * H + r - top) * W + (lo - left),
+             (size_t)(hi - lo) * sizeof *dst);
 }
 
-/* Per-thread buffers of the direct path: phases [s*s, C, Hs, Ws]; the
- * output grid flattened on width Ws [Cout, Q]; dy padded by (Rm, Cm) on
- * the top and left [Cout, Hd, Wd]; one phase's input gradient [C, Hs rows
- * of width Wd]; one phase's weights [C, Cout, taps]. */
+/* A group of nb images goes through the kernels at once, stacked: each
+ * channel's planes of the nb images follow one another, so the flat index
+ * runs over all of them (rows between two images' outputs are computed and
+ * dropped, like the padding columns). Small images then fill the kernels'
+ * tiles. nb depends on the shapes alone (so do the weight-gradient sums). */
+enum { DIRECT_GROUP_PIXELS = 1024, DIRECT_GROUP_MAX = 16 };
+
+/* Per-thread buffers of the direct path, for a group of nb images: phases
+ * [s*s, C, nb, Hs, Ws]; the output grid flattened on width Ws [Cout, Q];
+ * dy padded by (Rm, Cm) on the top and left [Cout, nb, Hd, Wd]; one
+ * phase's input gradient [C, nb * Hd rows of width Wd]; one phase's
+ * weights [C, Cout, taps]. */
 typedef struct dgeom {
-  int s, Hs, Ws, Q, Rm, Cm, Hd, Wd;
-  int64_t xph, grid, dyp, dxo, wt, len; /* offsets into the thread's scratch, and its length */
+  int s, nb, Hs, Ws, Q, Rm, Cm, Hd, Wd;
+  int64_t xph, grid, dyp, dxo, wt, pad, len; /* offsets into the thread's scratch, and its length */
 } dgeom;
 
 static dgeom direct_geom(const geom *g, int64_t cout) {
@@ -257,15 +259,21 @@ static dgeom direct_geom(const geom *g, int64_t cout) {
   const int s = g->s;
   const int Hp = (g->OH - 1) * s + g->d * (g->kh - 1) + 1, Wp = (g->OW - 1) * s + g->d * (g->kw - 1) + 1;
   q.s = s, q.Hs = (Hp + s - 1) / s, q.Ws = (Wp + s - 1) / s;
-  q.Q = (g->OH - 1) * q.Ws + g->OW;
+  q.nb = DIRECT_GROUP_PIXELS / (q.Hs * q.Ws);
+  if (q.nb > DIRECT_GROUP_MAX) q.nb = DIRECT_GROUP_MAX;
+  if (q.nb > batch_chunks(g->B).size) q.nb = batch_chunks(g->B).size; /* a group lies in one chunk */
+  if (q.nb < 1) q.nb = 1;
+  q.Q = ((q.nb - 1) * q.Hs + g->OH - 1) * q.Ws + g->OW;
   q.Rm = g->d * (g->kh - 1) / s, q.Cm = g->d * (g->kw - 1) / s;
   q.Hd = q.Hs + q.Rm, q.Wd = q.Ws + q.Cm;
+  const int64_t nb = q.nb;
   q.xph = 0;
-  q.grid = q.xph + (int64_t)s * s * g->C * q.Hs * q.Ws;
+  q.grid = q.xph + (int64_t)s * s * g->C * nb * q.Hs * q.Ws;
   q.dyp = q.grid + cout * q.Q;
-  q.dxo = q.dyp + cout * q.Hd * q.Wd;
-  q.wt = q.dxo + (int64_t)g->C * q.Hs * q.Wd;
-  q.len = q.wt + cout * g->C * g->kh * g->kw;
+  q.dxo = q.dyp + cout * nb * q.Hd * q.Wd;
+  q.wt = q.dxo + (int64_t)g->C * nb * q.Hd * q.Wd;
+  q.pad = q.wt + cout * g->C * g->kh * g->kw;
+  q.len = q.pad + (s > 1 ? (int64_t)q.Hs * s * q.Ws * s : 0);
   return q;
 }
 
@@ -280,28 +288,33 @@ static void phase_range(int n, int s, int off, int size, int *lo, int *hi) {
   *lo = a, *hi = b;
 }
 
-/* The phases of img [C, H, W] padded by (ph, pw). */
-static void phase_pad(const geom *g, const dgeom *q, const vg_real *img, vg_real *P) {
-  const int s = q->s;
-  for (int a = 0; a < s; a++)
-    for (int b = 0; b < s; b++) {
-      int v0, v1;
-      phase_range(q->Ws, s, b - g->pw, g->W, &v0, &v1);
-      for (int c = 0; c < g->C; c++)
-        for (int u = 0; u < q->Hs; u++) {
-          vg_real *d = P + ((((int64_t)a * s + b) * g->C + c) * q->Hs + u) * q->Ws;
-          const int y = u * s + a - g->ph;
-          if (y < 0 || y >= g->H || v1 == v0) {
-            memset(d, 0, (size_t)q->Ws * sizeof *d);
-            continue;
-          }
-          const vg_real *row = img + ((int64_t)c * g->H + y) * g->W + b - g->pw;
-          for (int v = 0; v < v0; v++) d[v] = 0;
-          if (s == 1) memcpy(d + v0, row + v0, (size_t)(v1 - v0) * sizeof *d);
-          else
-            for (int v = v0; v < v1; v++) d[v] = row[v * s];
-          for (int v = v1; v < q->Ws; v++) d[v] = 0;
+/* The phases of nb images [nb, C, H, W], each padded by (ph, pw). Slots
+ * past nb are left as they are: no kernel reads them. At stride s > 1 each
+ * plane is padded whole into `pad` first, then dealt out to the phases
+ * (fixed-stride loops that vectorise). */
+static void phase_pad(const geom *g, const dgeom *q, int nb, const vg_real *img, vg_real *P, vg_real *pad) {
+  const int s = q->s, Hp = q->Hs * s, Wp = q->Ws * s;
+  const int64_t plane = (int64_t)q->Hs * q->Ws, phase = (int64_t)g->C * q->nb * plane;
+  for (int c = 0; c < g->C; c++)
+    for (int m = 0; m < nb; m++) {
+      const vg_real *src = img + ((int64_t)m * g->C + c) * g->H * g->W;
+      vg_real *dst = P + ((int64_t)c * q->nb + m) * plane;
+      if (s == 1) {
+        pad_planes(src, 1, g->H, g->W, g->ph, g->pw, q->Hs, q->Ws, dst);
+        continue;
+      }
+      pad_planes(src, 1, g->H, g->W, g->ph, g->pw, Hp, Wp, pad);
+      for (int y = 0; y < Hp; y++) {
+        const vg_real *row = pad + (int64_t)y * Wp;
+        vg_real *d = dst + (int64_t)(y % s) * s * phase + (int64_t)(y / s) * q->Ws;
+        if (s == 2) {
+          vg_real *d1 = d + phase;
+          for (int v = 0; v < q->Ws; v++) d[v] = row[2 * v], d1[v] = row[2 * v + 1];
+        } else {
+          for (int b = 0; b < s; b++)
+            for (int v = 0; v < q->Ws; v++) d[b * phase + v] = row[v * s + b];
         }
+      }
     }
 }
 
@@ -311,47 +324,63 @@ static void phase_offsets(const geom *g, const dgeom *q, int64_t *off) {
   for (int i = 0; i < g->kh; i++)
     for (int j = 0; j < g->kw; j++) {
       const int r = i * g->d, c = j * g->d;
-      off[i * g->kw + j] = ((int64_t)((r % s) * s + c % s) * g->C * q->Hs + r / s) * q->Ws + c / s;
+      off[i * g->kw + j] = ((int64_t)((r % s) * s + c % s) * g->C * q->nb * q->Hs + r / s) * q->Ws + c / s;
     }
 }
 
-/* out [cout, OH, OW] (+)= the convolution of img [C, H, W] by w. */
-static void direct_fwd(const geom *g, const dgeom *q, int cout, const int64_t *off, const vg_real *w,
+/* The positions [0, Q) of a group's output grid that hold outputs of its
+ * first nb images: the rest are dropped. */
+static int64_t grid_len(const geom *g, const dgeom *q, int nb) {
+  return ((int64_t)(nb - 1) * q->Hs + g->OH - 1) * q->Ws + g->OW;
+}
+
+/* out [nb, cout, OH, OW] (+)= the convolution of img [nb, C, H, W] by w. */
+static void direct_fwd(const geom *g, const dgeom *q, int nb, int cout, const int64_t *off, const vg_real *w,
                        const vg_real *img, vg_real *out, int add, vg_real *t) {
-  phase_pad(g, q, img, t + q->xph);
-  VG_SFX(vg_dconv_fwd)(cout, g->C, g->kh * g->kw, off, w, t + q->xph, (int64_t)q->Hs * q->Ws, q->Q, t + q->grid, q->Q);
-  for (int o = 0; o < cout; o++)
-    for (int r = 0; r < g->OH; r++) {
-      const vg_real *src = t + q->grid + (int64_t)o * q->Q + (int64_t)r * q->Ws;
-      vg_real *d = out + ((int64_t)o * g->OH + r) * g->OW;
-      if (add)
-        for (int c = 0; c < g->OW; c++) d[c] += src[c];
-      else
-        memcpy(d, src, (size_t)g->OW * sizeof *d);
-    }
+  const int64_t Q = grid_len(g, q, nb);
+  phase_pad(g, q, nb, img, t + q->xph, t + q->pad);
+  VG_SFX(vg_dconv_fwd)(cout, g->C, g->kh * g->kw, off, w, t + q->xph, (int64_t)q->nb * q->Hs * q->Ws, (int)Q,
+                       t + q->grid, q->Q);
+  for (int m = 0; m < nb; m++)
+    for (int o = 0; o < cout; o++)
+      for (int r = 0; r < g->OH; r++) {
+        const vg_real *src = t + q->grid + (int64_t)o * q->Q + ((int64_t)m * q->Hs + r) * q->Ws;
+        vg_real *d = out + (((int64_t)m * cout + o) * g->OH + r) * g->OW;
+        if (add)
+          for (int c = 0; c < g->OW; c++) d[c] += src[c];
+        else
+          memcpy(d, src, (size_t)g->OW * sizeof *d);
+      }
 }
 
-/* part [cout, C, kh*kw] (+)= the correlation of dy [cout, OH, OW] with
- * the windows of img [C, H, W]. */
-static void direct_dw(const geom *g, const dgeom *q, int cout, const int64_t *off, const vg_real *dy,
+/* part [cout, C, kh*kw] (+)= the correlation of dy [nb, cout, OH, OW] with
+ * the windows of img [nb, C, H, W]. */
+static void direct_dw(const geom *g, const dgeom *q, int nb, int cout, const int64_t *off, const vg_real *dy,
                       const vg_real *img, vg_real *part, int first, vg_real *t) {
-  vg_real *dyf = t + q->grid; /* dy on the grid's width, zero in the gaps */
-  for (int o = 0; o < cout; o++)
-    for (int r = 0; r < g->OH; r++) {
-      vg_real *d = dyf + (int64_t)o * q->Q + (int64_t)r * q->Ws;
-      memcpy(d, dy + ((int64_t)o * g->OH + r) * g->OW, (size_t)g->OW * sizeof *d);
-      if (r < g->OH - 1) memset(d + g->OW, 0, (size_t)(q->Ws - g->OW) * sizeof *d);
-    }
-  phase_pad(g, q, img, t + q->xph);
-  VG_SFX(vg_dconv_dw)(cout, g->C, g->kh * g->kw, off, dyf, q->Q, t + q->xph, (int64_t)q->Hs * q->Ws, q->Q, part, first);
+  const int64_t Q = grid_len(g, q, nb);
+  vg_real *dyf = t + q->grid; /* dy on the grid, zero in the gaps */
+  for (int o = 0; o < cout; o++) memset(dyf + (int64_t)o * q->Q, 0, (size_t)Q * sizeof *dyf);
+  for (int m = 0; m < nb; m++)
+    for (int o = 0; o < cout; o++)
+      for (int r = 0; r < g->OH; r++)
+        memcpy(dyf + (int64_t)o * q->Q + ((int64_t)m * q->Hs + r) * q->Ws,
+               dy + (((int64_t)m * cout + o) * g->OH + r) * g->OW, (size_t)g->OW * sizeof *dyf);
+  phase_pad(g, q, nb, img, t + q->xph, t + q->pad);
+  VG_SFX(vg_dconv_dw)(cout, g->C, g->kh * g->kw, off, dyf, q->Q, t + q->xph, (int64_t)q->nb * q->Hs * q->Ws, (int)Q,
+                      part, first);
 }
 
-/* img [C, H, W] += the adjoint of direct_fwd applied to dy [cout, OH, OW]:
- * per phase, the taps that land on it, flipped. */
-static void direct_dx(const geom *g, const dgeom *q, int cout, const vg_real *w, const vg_real *dy, vg_real *img,
-                      vg_real *t) {
+/* img [nb, C, H, W] += the adjoint of direct_fwd applied to dy [nb, cout,
+ * OH, OW]: per phase, the taps that land on it, flipped. */
+static void direct_dx(const geom *g, const dgeom *q, int nb, int cout, const vg_real *w, const vg_real *dy,
+                      vg_real *img, vg_real *t) {
   const int s = q->s, T = g->kh * g->kw;
-  pad_planes(dy, cout, g->OH, g->OW, q->Rm, q->Cm, q->Hd, q->Wd, t + q->dyp);
+  const int64_t blk = (int64_t)q->Hd * q->Wd, plane = q->nb * blk;
+  vg_real *dyp = t + q->dyp;
+  for (int o = 0; o < cout; o++)
+    for (int m = 0; m < nb; m++)
+      pad_planes(dy + ((int64_t)m * cout + o) * g->OH * g->OW, 1, g->OH, g->OW, q->Rm, q->Cm, q->Hd, q->Wd,
+                 dyp + (int64_t)o * plane + m * blk);
   for (int a = 0; a < s; a++)
     for (int b = 0; b < s; b++) {
       int tap[DIRECT_MAX_TAPS], n = 0;
@@ -371,18 +400,19 @@ static void direct_dx(const geom *g, const dgeom *q, int cout, const vg_real *w,
       for (int ci = 0; ci < g->C; ci++)
         for (int o = 0; o < cout; o++)
           for (int k = 0; k < n; k++) wt[((int64_t)ci * cout + o) * n + k] = w[((int64_t)o * g->C + ci) * T + tap[k]];
-      const int nu = u1 - u0, nv = v1 - v0, Qd = (nu - 1) * q->Wd + nv;
-      VG_SFX(vg_dconv_fwd)(g->C, cout, n, off, wt, t + q->dyp + (int64_t)u0 * q->Wd + v0, (int64_t)q->Hd * q->Wd, Qd,
-                           dxo, Qd);
-      for (int ci = 0; ci < g->C; ci++)
-        for (int u = 0; u < nu; u++) {
-          const vg_real *src = dxo + (int64_t)ci * Qd + (int64_t)u * q->Wd;
-          vg_real *d = img + ((int64_t)ci * g->H + (u0 + u) * s + a - g->ph) * g->W + b - g->pw;
-          if (s == 1)
-            for (int v = 0; v < nv; v++) d[v0 + v] += src[v];
-          else
-            for (int v = 0; v < nv; v++) d[(int64_t)(v0 + v) * s] += src[v];
-        }
+      const int nu = u1 - u0, nv = v1 - v0;
+      const int64_t Qd = ((int64_t)(nb - 1) * q->Hd + nu - 1) * q->Wd + nv;
+      VG_SFX(vg_dconv_fwd)(g->C, cout, n, off, wt, dyp + (int64_t)u0 * q->Wd + v0, plane, (int)Qd, dxo, Qd);
+      for (int m = 0; m < nb; m++)
+        for (int ci = 0; ci < g->C; ci++)
+          for (int u = 0; u < nu; u++) {
+            const vg_real *src = dxo + (int64_t)ci * Qd + ((int64_t)m * q->Hd + u) * q->Wd;
+            vg_real *d = img + (((int64_t)m * g->C + ci) * g->H + (u0 + u) * s + a - g->ph) * g->W + b - g->pw;
+            if (s == 1)
+              for (int v = 0; v < nv; v++) d[v0 + v] += src[v];
+            else
+              for (int v = 0; v < nv; v++) d[(int64_t)(v0 + v) * s] += src[v];
+          }
     }
 }
 
@@ -407,6 +437,8 @@ static int64_t conv_work_len(const geom *g, int64_t cout) {
   if (use_direct(g, (int)cout)) return direct_geom(g, cout).len;
   return (int64_t)g->C * g->kh * g->kw * g->OH * g->OW;
 }
+
+static int group_size(const geom *g, int64_t cout) { return use_direct(g, (int)cout) ? direct_geom(g, cout).nb : 1; }
 
 /* Attribute slots, the same in both ops but the third. */
 enum { A_STRIDE, A_PADDING, A_SAME_OR_OUTPAD, A_DILATION, A_ACT };
@@ -442,15 +474,18 @@ static int64_t act_len(vg_node *n, int64_t image) {
   return image;
 }
 
-/* dy for image b before the activation: dy_b itself without one, else
- * dy_b * act'(y_b) in the thread's scratch at `buf`. */
-static const vg_real *pre_act_grad(const vg_kernel *k, int64_t b, int64_t image, vg_real *buf) {
+/* dy for images [b, b + m) before the activation: dy itself without one,
+ * else dy * act'(y) in the thread's scratch at `buf`. */
+static const vg_real *pre_act_grad(const vg_kernel *k, int64_t b, int m, int64_t image, vg_real *buf) {
   const int act = attr_int(k->a, A_ACT);
   const vg_real *dyb = k->dy + b * image;
   if (act == VG_ACT_NONE) return dyb;
-  vg_act_grad(act, k->y + b * image, dyb, buf, image);
+  vg_act_grad(act, k->y + b * image, dyb, buf, m * image);
   return buf;
 }
+
+/* Images the kernels take at once: a direct group, or one. */
+static int group_size(const geom *g, int64_t cout);
 
 /* ---- conv2d ---- */
 
@@ -523,7 +558,8 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   /* Per thread one image's cols [K, Ho*Wo]; shared the chunk partials of
    * the weight and bias gradients. */
   n->scratch_len = shared_len(x->d[0], w->d[0], w->d[0], K);
-  n->scratch_thread_len = (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, w->d[0] * ge.OH * ge.OW));
+  n->scratch_thread_len =
+      (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, group_size(&ge, w->d[0]) * w->d[0] * ge.OH * ge.OW));
   return VG_OK;
 }
 
@@ -543,25 +579,27 @@ static void conv2d_forward(const vg_kernel *k) {
   const int ident = identity_cols(&g), direct = use_direct(&g, Cout);
   const int act = attr_int(k->a, A_ACT);
   const dgeom q = direct_geom(&g, Cout);
+  const int nb = direct ? q.nb : 1, ngroups = (g.B + nb - 1) / nb;
   int64_t off[DIRECT_MAX_TAPS];
   if (direct) phase_offsets(&g, &q, off);
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cout * S * K))
-  for (int b = 0; b < g.B; b++) {
+  for (int gi = 0; gi < ngroups; gi++) {
+    const int b = gi * nb, m = g.B - b < nb ? g.B - b : nb;
     const vg_real *xb = x + (int64_t)b * g.C * HW;
     vg_real *yb = y + (int64_t)b * Cout * S, *cols = (vg_real *)xb;
     if (direct) {
-      direct_fwd(&g, &q, Cout, off, w, xb, yb, 0, thread_scratch(k));
+      direct_fwd(&g, &q, m, Cout, off, w, xb, yb, 0, thread_scratch(k));
     } else {
       if (!ident) im2col(&g, xb, cols = thread_scratch(k));
       vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
     }
     if (bias)
-      for (int o = 0; o < Cout; o++) {
-        const vg_real bv = bias[o];
+      for (int o = 0; o < m * Cout; o++) {
+        const vg_real bv = bias[o % Cout];
         vg_real *r = yb + (int64_t)o * S;
         for (int i = 0; i < S; i++) r[i] += bv;
       }
-    vg_act_apply(act, yb, (int64_t)Cout * S);
+    vg_act_apply(act, yb, (int64_t)m * Cout * S);
   }
 }
 
@@ -580,6 +618,7 @@ static void conv2d_backward(const vg_kernel *k) {
   vg_real *wpart = k->scratch + (int64_t)ch.n * Cout * (int64_t)(sizeof(double) / sizeof(float));
   const int ident = identity_cols(&g), direct = use_direct(&g, Cout);
   const dgeom q = direct_geom(&g, Cout);
+  const int nb = direct ? q.nb : 1;
   int64_t off[DIRECT_MAX_TAPS];
   if (direct) phase_offsets(&g, &q, off);
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
@@ -587,12 +626,14 @@ static void conv2d_backward(const vg_kernel *k) {
   for (int c = 0; c < ch.n; c++) {
     vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv_work_len(&g, Cout);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
-    for (int b = b0; b < b1; b++) {
-      const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = pre_act_grad(k, b, (int64_t)Cout * S, pre);
-      if (db) bias_rows(dyb, Cout, S, dbp + (int64_t)c * Cout, b == b0);
+    for (int b = b0; b < b1; b += nb) {
+      const int m = b1 - b < nb ? b1 - b : nb;
+      const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = pre_act_grad(k, b, m, (int64_t)Cout * S, pre);
+      if (db)
+        for (int i = 0; i < m; i++) bias_rows(dyb + (int64_t)i * Cout * S, Cout, S, dbp + (int64_t)c * Cout, b + i == b0);
       if (direct) {
-        if (dw) direct_dw(&g, &q, Cout, off, dyb, xb, wpart + (int64_t)c * Cout * K, b == b0, tmp);
-        if (dx) direct_dx(&g, &q, Cout, w, dyb, dx + (int64_t)b * g.C * HW, tmp);
+        if (dw) direct_dw(&g, &q, m, Cout, off, dyb, xb, wpart + (int64_t)c * Cout * K, b == b0, tmp);
+        if (dx) direct_dx(&g, &q, m, Cout, w, dyb, dx + (int64_t)b * g.C * HW, tmp);
         continue;
       }
       if (dw) {
@@ -689,7 +730,8 @@ static vg_status convt_infer(vg_graph *g, vg_node *n) {
   /* Per thread one image's cols [K, H*W of x]; shared the chunk partials
    * of the weight and bias gradients. */
   n->scratch_len = shared_len(x->d[0], w->d[1], w->d[0], K);
-  n->scratch_thread_len = (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, w->d[1] * ge.H * ge.W));
+  n->scratch_thread_len =
+      (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, group_size(&ge, w->d[0]) * w->d[1] * ge.H * ge.W));
   return VG_OK;
 }
 
@@ -702,23 +744,25 @@ static void convt_forward(const vg_kernel *k) {
   vg_real *y = k->y;
   const int ident = identity_cols(&g), direct = use_direct(&g, Cin);
   const dgeom q = direct_geom(&g, Cin);
+  const int nb = direct ? q.nb : 1, ngroups = (g.B + nb - 1) / nb;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cin * S * K))
-  for (int b = 0; b < g.B; b++) {
+  for (int gi = 0; gi < ngroups; gi++) {
+    const int b = gi * nb, m = g.B - b < nb ? g.B - b : nb;
     const vg_real *xb = x + (int64_t)b * Cin * S;
     vg_real *yb = y + (int64_t)b * g.C * HW;
-    for (int o = 0; o < g.C; o++) {
-      const vg_real bv = bias ? bias[o] : 0;
+    for (int o = 0; o < m * g.C; o++) {
+      const vg_real bv = bias ? bias[o % g.C] : 0;
       vg_real *r = yb + (int64_t)o * HW;
       for (int64_t i = 0; i < HW; i++) r[i] = bv;
     }
-    if (direct) direct_dx(&g, &q, Cin, w, xb, yb, thread_scratch(k));
+    if (direct) direct_dx(&g, &q, m, Cin, w, xb, yb, thread_scratch(k));
     else if (ident) vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 1, yb, S);
     else {
       vg_real *cols = thread_scratch(k);
       vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 0, cols, S);
       col2im(&g, cols, yb);
     }
-    vg_act_apply(attr_int(k->a, A_ACT), yb, g.C * HW);
+    vg_act_apply(attr_int(k->a, A_ACT), yb, (int64_t)m * g.C * HW);
   }
 }
 
@@ -737,6 +781,7 @@ static void convt_backward(const vg_kernel *k) {
   vg_real *wpart = k->scratch + (int64_t)ch.n * g.C * (int64_t)(sizeof(double) / sizeof(float));
   const int ident = identity_cols(&g), direct = use_direct(&g, Cin);
   const dgeom q = direct_geom(&g, Cin);
+  const int nb = direct ? q.nb : 1;
   int64_t off[DIRECT_MAX_TAPS];
   if (direct) phase_offsets(&g, &q, off);
   const double work = (double)g.B * Cin * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * g.C * HW;
@@ -744,15 +789,17 @@ static void convt_backward(const vg_kernel *k) {
   for (int c = 0; c < ch.n; c++) {
     vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv_work_len(&g, Cin);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
-    for (int b = b0; b < b1; b++) {
-      const vg_real *dyb = pre_act_grad(k, b, g.C * HW, pre);
-      if (db) bias_rows(dyb, g.C, HW, dbp + (int64_t)c * g.C, b == b0);
+    for (int b = b0; b < b1; b += nb) {
+      const int m = b1 - b < nb ? b1 - b : nb;
+      const vg_real *dyb = pre_act_grad(k, b, m, g.C * HW, pre);
+      if (db)
+        for (int i = 0; i < m; i++) bias_rows(dyb + (int64_t)i * g.C * HW, g.C, HW, dbp + (int64_t)c * g.C, b + i == b0);
       if (!dw && !dx) continue;
       if (direct) {
         /* the transpose's weight gradient is conv2d's with x and dy swapped;
          * its input gradient is conv2d's forward */
-        if (dw) direct_dw(&g, &q, Cin, off, x + (int64_t)b * Cin * S, dyb, wpart + (int64_t)c * Cin * K, b == b0, tmp);
-        if (dx) direct_fwd(&g, &q, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, 1, tmp);
+        if (dw) direct_dw(&g, &q, m, Cin, off, x + (int64_t)b * Cin * S, dyb, wpart + (int64_t)c * Cin * K, b == b0, tmp);
+        if (dx) direct_fwd(&g, &q, m, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, 1, tmp);
         continue;
       }
       const vg_real *cols = dyb;
