@@ -7,11 +7,12 @@
  * (the adversarial loss's constant 1 or 0).
  *   p or x [...], t [...] -> [] or [...] */
 #include "loss.h"
+#include "vmath.h"
 
 #define R(c) ((vg_real)(c))
 
 static inline vg_real clamped_log(vg_real v) {
-  vg_real l = log(v);
+  vg_real l = vg_log(v);
   return l > R(-100) ? l : R(-100);
 }
 

@@ -23,7 +23,10 @@
 
 /* result = sum over i in [0, n) of expr, in double. The chunking depends on
  * n only, and partial sums are added in chunk order, so the sum is the same
- * at any thread count. */
+ * at any thread count. Within a chunk, blocks of 256 terms are computed
+ * into a buffer (a loop that vectorises), term i added to running sum
+ * i % 8, and the eight sums added in order at the end: one running sum
+ * would make every add wait on the one before. */
 #define VG_NCHUNK 64
 #define VG_REDUCE(n, expr, result) /* expr may not contain a bare comma */                                           \
   do {                                                                       \
@@ -35,8 +38,19 @@
     _Pragma("omp parallel for schedule(static) if (vg_nch_ > 1)")            \
     for (int vg_c_ = 0; vg_c_ < vg_nch_; vg_c_++) {                          \
       const int64_t vg_e_ = vg_c_ * vg_chunk_ + vg_chunk_ < vg_n_ ? vg_c_ * vg_chunk_ + vg_chunk_ : vg_n_; \
+      double vg_l_[8] = {0}, vg_b_[256];                                     \
+      for (int64_t vg_i_ = vg_c_ * vg_chunk_; vg_i_ < vg_e_; vg_i_ += 256) { \
+        const int vg_m_ = vg_e_ - vg_i_ < 256 ? (int)(vg_e_ - vg_i_) : 256;  \
+        for (int vg_j_ = 0; vg_j_ < vg_m_; vg_j_++) {                        \
+          const int64_t i = vg_i_ + vg_j_;                                   \
+          vg_b_[vg_j_] = (expr);                                             \
+        }                                                                    \
+        for (int vg_j_ = vg_m_; vg_j_ < 256; vg_j_++) vg_b_[vg_j_] = 0;      \
+        for (int vg_j_ = 0; vg_j_ < 256; vg_j_ += 8)                         \
+          for (int vg_k_ = 0; vg_k_ < 8; vg_k_++) vg_l_[vg_k_] += vg_b_[vg_j_ + vg_k_]; \
+      }                                                                      \
       double vg_s_ = 0;                                                      \
-      for (int64_t i = vg_c_ * vg_chunk_; i < vg_e_; i++) vg_s_ += (expr);   \
+      for (int vg_j_ = 0; vg_j_ < 8; vg_j_++) vg_s_ += vg_l_[vg_j_];         \
       vg_part_[vg_c_] = vg_s_;                                               \
     }                                                                        \
     double vg_t_ = 0;                                                        \

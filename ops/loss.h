@@ -27,16 +27,17 @@ static vg_status vg_loss_infer(vg_graph *g, vg_node *n) {
     vg_real *y_ = k->y;                                                                 \
     const int64_t n_ = vg_numel(k->xs[0]);                                              \
     if (red_ == VG_RED_NONE) {                                                          \
-      VG_FOR(n_, {                                                                      \
-        const vg_real a = xa_[i], b = xb_ ? xb_[i] : tb_;                               \
-        y_[i] = (vg_real)op##_elem(a, b);                                               \
-      });                                                                               \
+      if (xb_) VG_FOR(n_, y_[i] = (vg_real)op##_elem(xa_[i], xb_[i]));                  \
+      else VG_FOR(n_, y_[i] = (vg_real)op##_elem(xa_[i], tb_));                         \
       return;                                                                           \
     }                                                                                   \
     double s_;                                                                          \
-    VG_REDUCE(n_, op##_elem(xa_[i], xb_ ? xb_[i] : tb_), s_);                           \
+    if (xb_) VG_REDUCE(n_, op##_elem(xa_[i], xb_[i]), s_);                              \
+    else VG_REDUCE(n_, op##_elem(xa_[i], tb_), s_);                                     \
     y_[0] = (vg_real)(s_ * vg_reduction_scale(red_, k->xs[0]));                         \
   }                                                                                     \
+  /* Every branch is outside the loops (a conditional load inside one */               \
+  /* keeps it from vectorising). */                                                     \
   static void op##_backward(const vg_kernel *k) {                                       \
     const vg_real *xa_ = k->x[0], *xb_ = k->nin == 2 ? k->x[1] : NULL, *dy_ = k->dy;    \
     const vg_real tb_ = (vg_real)k->a->v[1];                                            \
@@ -44,17 +45,26 @@ static vg_status vg_loss_infer(vg_graph *g, vg_node *n) {
     const vg_real f_ = (vg_real)vg_reduction_scale(red_, k->xs[0]);                     \
     const int64_t n_ = vg_numel(k->xs[0]);                                              \
     vg_real *da_ = k->dx[0], *db_ = k->nin == 2 ? k->dx[1] : NULL;                      \
-    if (da_) VG_FOR(n_, {                                                               \
-      const vg_real a = xa_[i], b = xb_ ? xb_[i] : tb_; (void)a, (void)b;               \
-      const vg_real g_ = red_ == VG_RED_NONE ? dy_[i] : dy_[0] * f_;                    \
-      da_[i] += g_ * (vg_real)(DA);                                                     \
-    });                                                                                 \
-    if (db_) VG_FOR(n_, {                                                               \
-      const vg_real a = xa_[i], b = xb_[i]; (void)a, (void)b;                           \
-      const vg_real g_ = red_ == VG_RED_NONE ? dy_[i] : dy_[0] * f_;                    \
-      db_[i] += g_ * (vg_real)(DB);                                                     \
-    });                                                                                 \
+    const vg_real g0_ = red_ == VG_RED_NONE ? 0 : dy_[0] * f_;                          \
+    if (da_) {                                                                          \
+      if (red_ == VG_RED_NONE && xb_) VG_FOR(n_, VG_LOSS_TERM(da_, DA, dy_[i], xb_[i]));  \
+      else if (red_ == VG_RED_NONE) VG_FOR(n_, VG_LOSS_TERM(da_, DA, dy_[i], tb_));       \
+      else if (xb_) VG_FOR(n_, VG_LOSS_TERM(da_, DA, g0_, xb_[i]));                       \
+      else VG_FOR(n_, VG_LOSS_TERM(da_, DA, g0_, tb_));                                   \
+    }                                                                                   \
+    if (db_) {                                                                          \
+      if (red_ == VG_RED_NONE) VG_FOR(n_, VG_LOSS_TERM(db_, DB, dy_[i], xb_[i]));         \
+      else VG_FOR(n_, VG_LOSS_TERM(db_, DB, g0_, xb_[i]));                                \
+    }                                                                                   \
   }
+
+/* d[i] += g * D, D an expression in a = xa_[i] and b. */
+#define VG_LOSS_TERM(d, D, G, B)                 \
+  do {                                           \
+    const vg_real a = xa_[i], b = (B);           \
+    (void)a, (void)b;                            \
+    d[i] += (G) * (vg_real)(D);                  \
+  } while (0)
 
 /* The elementwise loss as a function, for the reduction (double sum). */
 #define VG_LOSS_ELEM(op, ELEM) \

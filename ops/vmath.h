@@ -1,5 +1,5 @@
-/* exp, tanh and sigmoid for elementwise loops. The C library's expf and
- * tanhf are calls the vectoriser cannot widen, and they cost more than the
+/* exp, log, tanh and sigmoid for elementwise loops. The C library's expf, logf
+ * and tanhf are calls the vectoriser cannot widen, and they cost more than the
  * rest of a sigmoid or tanh layer; these are branch-free arithmetic (range
  * reduction and a polynomial, Cephes' coefficients) that a loop turns into
  * vector code, within 3 ulp of the library's results. The double build, which
@@ -12,6 +12,7 @@
 
 #ifdef VG_REAL_DOUBLE
 static inline double vg_exp(double x) { return exp(x); }
+static inline double vg_log(double x) { return log(x); }
 static inline double vg_tanh(double x) { return tanh(x); }
 static inline double vg_sigmoid(double x) {
   const double e = exp(-fabs(x)), r = 1 / (1 + e);
@@ -54,6 +55,40 @@ static inline float vg_exp(float x) {
   float y = p * s.f * two;
   y = under ? 0.0f : y;
   y = over ? INFINITY : y;
+  return is_nan ? x : y;
+}
+
+/* log x: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) by a polynomial
+ * in m - 1, e ln 2 added in two parts. Subnormals are scaled up first;
+ * 0 gives -inf, negatives and NaN give NaN, +inf gives +inf. */
+static inline float vg_log(float x) {
+  const int sub = x < 1.17549435e-38f, is_zero = x == 0, neg = x < 0, inf = x == INFINITY, is_nan = x != x;
+  const float xs = sub ? x * 8388608.0f : x; /* 2^23 */
+  union {
+    int32_t i;
+    float f;
+  } u;
+  u.f = xs;
+  int32_t e = ((u.i >> 23) & 0xff) - 126;
+  u.i = (u.i & 0x007fffff) | 0x3f000000; /* mantissa in [0.5, 1) */
+  const int low = u.f < 0.707106781186547524f;
+  e = low ? e - 1 : e;
+  const float m = (low ? u.f + u.f : u.f) - 1.0f;
+  const float fe = (float)e - (sub ? 23.0f : 0.0f), z = m * m;
+  float p = 7.0376836292e-2f;
+  p = p * m - 1.1514610310e-1f;
+  p = p * m + 1.1676998740e-1f;
+  p = p * m - 1.2420140846e-1f;
+  p = p * m + 1.4249322787e-1f;
+  p = p * m - 1.6668057665e-1f;
+  p = p * m + 2.0000714765e-1f;
+  p = p * m - 2.4999993993e-1f;
+  p = p * m + 3.3333331174e-1f;
+  float y = p * m * z + fe * -2.12194440e-4f - 0.5f * z;
+  y = (m + y) + fe * 0.693359375f;
+  y = inf ? x : y;
+  y = is_zero ? -INFINITY : y;
+  y = neg ? NAN : y;
   return is_nan ? x : y;
 }
 
