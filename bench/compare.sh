@@ -2,10 +2,10 @@
 # A vaegraph model script beside its PyTorch peer (bench/torch_peer.py): same
 # model, data, batch, optimizer, epochs and threads, one after the other.
 # Run it on a quiet machine: figures taken beside a build or tests are void.
-#   bench/compare.sh vae|ae|conv_vae [epochs] [threads]
+#   bench/compare.sh vae|ae|conv_vae|aae [epochs] [threads]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:?usage: bench/compare.sh vae|ae|conv_vae [epochs] [threads]}
+model=${1:?usage: bench/compare.sh vae|ae|conv_vae|aae [epochs] [threads]}
 epochs=${2:-10}
 threads=${3:-2}
 out=$(mktemp -d)
@@ -21,7 +21,10 @@ import csv, sys
 vg, pt = list(csv.DictReader(open(sys.argv[1]))), list(csv.DictReader(open(sys.argv[2])))
 v, p = vg[-1], pt[-1]
 mean = lambda rows: sum(float(r["examples_per_s"]) for r in rows) / len(rows)
-lv, lp = float(v["test_loss"]), float(p["test_loss"])
-print(f"{sys.argv[3]}: test loss after {v['epoch']} epochs: vaegraph {lv:.4f}, PyTorch {lp:.4f} ({100 * (lv / lp - 1):+.2f}%)")
+col = "test_loss" if "test_loss" in v else "test_rec"
+lv, lp = float(v[col]), float(p[col])
+print(f"{sys.argv[3]}: {col} after {v['epoch']} epochs: vaegraph {lv:.4f}, PyTorch {lp:.4f} ({100 * (lv / lp - 1):+.2f}%)")
+for c in (k for k in v if k.startswith("disc_acc")):
+    print(f"{sys.argv[3]}: {c} by epoch: vaegraph {[round(float(r[c]), 3) for r in vg]}, PyTorch {[round(float(r[c]), 3) for r in pt]}")
 print(f"{sys.argv[3]}: training examples/s: vaegraph {mean(vg):.0f}, PyTorch {mean(pt):.0f}, ratio {mean(vg) / mean(pt):.2f}x")
 PY

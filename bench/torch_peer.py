@@ -3,7 +3,7 @@
 order source, batch, optimizer, epochs and thread count. Prints a CSV row per
 epoch with the columns vaegraph's metrics.csv uses, for bench/compare.sh.
 
-  torch_peer.py vae|ae|conv_vae [--epochs N] [--threads N] [--data DIR]
+  torch_peer.py vae|ae|conv_vae|aae [--epochs N] [--threads N] [--data DIR]
 """
 import argparse
 import gzip
@@ -96,7 +96,86 @@ class ConvVAE(nn.Module):
         return rec + self.beta * kl, rec, kl
 
 
-MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE}
+def mlp(sizes, out=None):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    if out is not None:
+        layers.append(out)
+    return nn.Sequential(*layers)
+
+
+class AAE(nn.Module):
+    """graphs/aae.lua: three phases per step, each with its own Adam."""
+    batch, flat, pm1 = 256, True, False
+    columns = "reconstruction_loss,discriminator_loss,regularization_loss,test_rec,disc_acc_fake,disc_acc_real"
+
+    def __init__(self, latent=150, h=1000, d=500, lr=1e-4, adv_lr=5e-5):
+        super().__init__()
+        self.latent = latent
+        self.enc = mlp([784, h, h, h, latent])
+        self.dec = mlp([latent, h, h, h, 784], nn.Sigmoid())
+        self.disc = mlp([latent, d, d, d, d, 1])
+        self.opt_rec = torch.optim.Adam(list(self.enc.parameters()) + list(self.dec.parameters()), lr=lr)
+        self.opt_disc = torch.optim.Adam(self.disc.parameters(), lr=adv_lr)
+        self.opt_gen = torch.optim.Adam(self.enc.parameters(), lr=adv_lr)
+
+    def train_step(self, x):
+        n = x.shape[0]
+        ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
+        rec = F.binary_cross_entropy(self.dec(self.enc(x)), x)
+        self.opt_rec.zero_grad()
+        rec.backward()
+        self.opt_rec.step()
+        with torch.no_grad():
+            fake = self.enc(x)
+        real = torch.randn(n, self.latent)
+        dl = (F.binary_cross_entropy_with_logits(self.disc(real), ones)
+              + F.binary_cross_entropy_with_logits(self.disc(fake), zeros))
+        self.opt_disc.zero_grad()
+        dl.backward()
+        self.opt_disc.step()
+        # The discriminator's weights take no gradient in this phase.
+        self.disc.requires_grad_(False)
+        gl = F.binary_cross_entropy_with_logits(self.disc(self.enc(x)), ones)
+        self.opt_gen.zero_grad()
+        gl.backward()
+        self.opt_gen.step()
+        self.disc.requires_grad_(True)
+        return np.array([rec.item(), dl.item(), gl.item()])
+
+    def evaluate(self, x):
+        code = self.enc(x)
+        rec = F.binary_cross_entropy(self.dec(code), x)
+        acc_fake = (self.disc(code) <= 0).float().mean()
+        acc_real = (self.disc(torch.randn(x.shape[0], self.latent)) > 0).float().mean()
+        return np.array([rec.item(), acc_fake.item(), acc_real.item()])
+
+
+MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE}
+
+
+def run_phases(model, train, test, rng, a):
+    """Models that step themselves (several phases, each its own optimizer)."""
+    b = model.batch
+    nb, nt = len(train) // b, len(test) // b
+    print(f"epoch,{model.columns},examples_per_s", flush=True)
+    for epoch in range(1, a.epochs + 1):
+        order = torch.from_numpy(rng.permutation(len(train)))
+        model.train()
+        sums, t0 = 0, time.perf_counter()
+        for i in range(nb):
+            sums = sums + model.train_step(train[order[i * b:(i + 1) * b]])
+        rate = nb * b / (time.perf_counter() - t0)
+        model.eval()
+        ev = 0
+        with torch.no_grad():
+            for i in range(nt):
+                ev = ev + model.evaluate(test[i * b:(i + 1) * b])
+        cells = [f"{v:.6g}" for v in list(sums / nb) + list(ev / nt)]
+        print(f"{epoch},{','.join(cells)},{rate:.6g}", flush=True)
 
 
 def main():
@@ -119,6 +198,8 @@ def main():
         return torch.from_numpy(read_idx(f"{a.data}/{stem}-images-idx3-ubyte.gz").reshape(shape).astype(np.float32) * scale + shift)
 
     train, test = load("train"), load("t10k")
+    if hasattr(model, "train_step"):
+        return run_phases(model, train, test, rng, a)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     b = model.batch
     nb, nt = len(train) // b, len(test) // b

@@ -126,7 +126,7 @@ end
 for _, name in ipairs{ "add", "sub", "mul", "scale", "concat", "slice", "reshape", "flatten", "stop_gradient",
                        "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "exp", "log", "sum", "mean",
                        "reparam", "gaussian_noise", "kl_normal", "bce", "bce_logits", "mse",
-                       "maxpool2d", "avgpool2d", "upsample", "dropout", "clamp" } do
+                       "maxpool2d", "avgpool2d", "upsample", "dropout", "clamp", "binary_accuracy" } do
   vg[name] = op_function(name)
 end
 
@@ -234,6 +234,36 @@ function vg.batch_norm(group, name, c, opts)
   return layer(g, name, p, function(l, x, nm)
     return x.graph:op("batch_norm", { x, l.gamma, l.beta, l.mean, l.var }, attrs, nm)
   end)
+end
+
+--- Adversarial pieces ---------------------------------------------------
+
+-- g:prior(latent, {kind = "gaussian", name = ...}) -> [batch, latent] samples
+-- from the prior, new every step (keyed by seed, step and name like every
+-- random node). kind "mixture" (2-D): 10 gaussians around a circle; its
+-- options components, radius, radial_sd, tangent_sd; the gaussian's sd.
+function Graph:prior(latent, opts)
+  local attrs, name = { dims = { self.batch, latent } }, nil
+  for k, v in pairs(opts or {}) do
+    if k == "name" then name = v else attrs[k] = v end
+  end
+  return self:op("prior", {}, attrs, name)
+end
+
+-- vg.discriminator(group, {150, 500, 500, 1} [, {act = vg.relu}]) -> callable:
+-- an MLP ending in one logit (no sigmoid: the adversarial loss takes
+-- logits). Calling it on real and on fake codes shares its weights.
+function vg.discriminator(group, sizes, opts)
+  if sizes[#sizes] ~= 1 then
+    error(string.format("vg.discriminator: the last size must be 1 (one logit), got %s", tostring(sizes[#sizes])), 2)
+  end
+  return vg.mlp(group, sizes, nil, opts)
+end
+
+-- vg.adversarial_loss(logits, real [, {name = ...}]): binary cross-entropy of
+-- a discriminator's logits against 1 (real = true) or 0, averaged.
+function vg.adversarial_loss(logits, real, opts)
+  return vg.bce_logits(logits, { target = real and 1 or 0, reduction = "mean", name = opts and opts.name })
 end
 
 -- Peak signal-to-noise ratio in dB of images a against b (values in [0, 1]),

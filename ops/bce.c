@@ -48,3 +48,19 @@ VG_OP_RECORD(bce_logits) = {.name = "bce_logits",
                             .infer = vg_loss_infer,
                             .forward = bce_logits_forward,
                             .backward = bce_logits_backward};
+
+/* binary_accuracy: the fraction of logits x on their target's side of 0
+ * (x > 0 for t > 0.5, else x <= 0), e.g. a discriminator's accuracy. A
+ * metric: its derivative is 0 wherever it has one. */
+#define BINARY_HIT(a, b) (((a) > 0) == ((b) > R(0.5)) ? R(1) : R(0))
+VG_LOSS_ELEM(binary_accuracy, BINARY_HIT(a, b))
+VG_LOSS(binary_accuracy, R(0), R(0))
+
+VG_OP_RECORD(binary_accuracy) = {.name = "binary_accuracy",
+                                 .nin_min = 1,
+                                 .nin_max = 2,
+                                 .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                                 .attrs = {VG_ATTR_REDUCTION, {"target", VG_ATTR_NUM, 1, NULL}},
+                                 .infer = vg_loss_infer,
+                                 .forward = binary_accuracy_forward,
+                                 .backward = binary_accuracy_backward};

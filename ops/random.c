@@ -67,3 +67,73 @@ VG_OP_RECORD(gaussian_noise) = {.name = "gaussian_noise",
                                 .infer = noise_infer,
                                 .forward = noise_forward,
                                 .backward = noise_backward};
+
+/* prior: samples from a latent prior, one row per example (the adversarial
+ * autoencoder's "real" codes).
+ *   gaussian  N(0, sd^2 I)
+ *   mixture   2-D only: `components` gaussians around a circle, as in
+ *             Makhzani et al.: component k, drawn uniformly, sits at angle
+ *             2 pi k / components and distance `radius` from the origin,
+ *             with spread `radial_sd` along the radius and `tangent_sd`
+ *             across it.
+ *   (no inputs) -> [dims], dims = {batch, latent} */
+enum { PR_DIMS, PR_KIND, PR_SD, PR_COMPONENTS, PR_RADIUS, PR_RADIAL_SD, PR_TANGENT_SD };
+enum { PRIOR_GAUSSIAN, PRIOR_MIXTURE };
+
+static vg_status prior_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *d = &n->attr.dims;
+  const vg_attrs *a = &n->attr;
+  char sd[VG_SHAPE_STRLEN];
+  vg_shape_str(d, sd, sizeof sd);
+  if (d->nd != 2 || d->d[0] < 1 || d->d[1] < 1)
+    return vg_op_fail(g, n, VG_ERR_ARG, "dims must be {batch, latent}, got %s", sd);
+  if ((int)a->v[PR_KIND] == PRIOR_MIXTURE) {
+    if (d->d[1] != 2)
+      return vg_op_fail(g, n, VG_ERR_ARG, "the mixture prior is 2-D, got dims %s (use kind=gaussian)", sd);
+    if (a->v[PR_COMPONENTS] < 1)
+      return vg_op_fail(g, n, VG_ERR_ARG, "components must be >= 1, got %g", a->v[PR_COMPONENTS]);
+  }
+  if (!(a->v[PR_SD] >= 0 && a->v[PR_RADIAL_SD] >= 0 && a->v[PR_TANGENT_SD] >= 0))
+    return vg_op_fail(g, n, VG_ERR_ARG, "standard deviations must be >= 0");
+  n->shape = *d;
+  return VG_OK;
+}
+
+static void prior_forward(const vg_kernel *k) {
+  const vg_attrs *a = k->a;
+  vg_real *y = k->y;
+  const uint32_t stream = vg_rng_stream(k->node->name);
+  if ((int)a->v[PR_KIND] == PRIOR_GAUSSIAN) {
+    const vg_real sd = (vg_real)a->v[PR_SD];
+    VG_FOR(vg_numel(k->ys), y[i] = sd * noise(k, stream, i));
+    return;
+  }
+  const int K = (int)a->v[PR_COMPONENTS];
+  const double r = a->v[PR_RADIUS], sr = a->v[PR_RADIAL_SD], st = a->v[PR_TANGENT_SD];
+  const double two_pi = 6.283185307179586476925;
+  /* Row i draws its component from index 3i, its two offsets from 3i + 1
+   * and 3i + 2. */
+  VG_FOR(k->ys->d[0], {
+    int c = (int)(vg_rng_uniform(k->seed, k->step, stream, 3 * (uint64_t)i) * K);
+    if (c >= K) c = K - 1;
+    const double u = r + sr * vg_rng_normal(k->seed, k->step, stream, 3 * (uint64_t)i + 1);
+    const double v = st * vg_rng_normal(k->seed, k->step, stream, 3 * (uint64_t)i + 2);
+    const double th = two_pi * c / K;
+    y[2 * i] = (vg_real)(u * cos(th) - v * sin(th));
+    y[2 * i + 1] = (vg_real)(u * sin(th) + v * cos(th));
+  });
+}
+
+VG_OP_RECORD(prior) = {.name = "prior",
+                       .nin_min = 0,
+                       .nin_max = 0,
+                       .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                       .attrs = {{"dims", VG_ATTR_DIMS, 0, NULL},
+                                 {"kind", VG_ATTR_ENUM, PRIOR_GAUSSIAN, "gaussian|mixture"},
+                                 {"sd", VG_ATTR_NUM, 1, NULL},
+                                 {"components", VG_ATTR_INT, 10, NULL},
+                                 {"radius", VG_ATTR_NUM, 1.4, NULL},
+                                 {"radial_sd", VG_ATTR_NUM, 0.5, NULL},
+                                 {"tangent_sd", VG_ATTR_NUM, 0.1, NULL}},
+                       .infer = prior_infer,
+                       .forward = prior_forward};

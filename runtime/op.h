@@ -13,7 +13,7 @@
 #include "shape.h"
 
 #define VG_MAX_IN 16
-#define VG_MAX_ATTR 6
+#define VG_MAX_ATTR 8
 #define VG_NAME_MAX 96
 #define VG_WHERE_MAX 128
 

@@ -104,6 +104,11 @@ static const gcase cases[] = {
     {"mse", 1, {"2,3"}, {ANY}, "target=0.5 reduction=none", 0},
     {"mse", 2, {"64,515", "64,515"}, {ANY, ANY}, "reduction=sum", 1},
     {"stop_gradient", 1, {"3,5"}, {ANY}, "", 0},
+    {"binary_accuracy", 2, {"3,5", "3,5"}, {AWAY0, BIT}, "", 0},
+    {"binary_accuracy", 1, {"4,3"}, {AWAY0}, "target=0 reduction=sum", 0},
+    {"binary_accuracy", 2, {"64,515", "64,515"}, {AWAY0, BIT}, "", 1},
+    {"prior", 0, {""}, {ANY}, "dims=6,3", 0},
+    {"prior", 0, {""}, {ANY}, "dims=64,2 kind=mixture", 1},
     /* The direct path (few output channels, rows >= 16) and 1x1 kernels. */
     {"conv2d", 3, {"2,3,9,17", "2,3,3,3", "2"}, {ANY, ANY, ANY}, "same=1", 0},
     {"conv2d", 3, {"8,16,28,28", "1,16,3,3", "1"}, {ANY, ANY, ANY}, "same=1", LARGE},
@@ -271,6 +276,7 @@ static double objective(const vg_op_f64 *op, const vg_kernel_f64 *k, const bufs 
  * a NaN gradient. */
 static void backward_poisoned(const vg_op_f64 *op, const vg_kernel_f64 *k, bufs *b) {
   double *keep_x[VG_MAX_IN] = {0}, *keep_y = NULL;
+  if (!op->backward) return; /* no inputs to differentiate (prior) */
   if (k->node->flags & VG_OPF_BWD_NO_X)
     for (int in = 0; in < b->nin; in++) {
       keep_x[in] = alloc0((size_t)b->nx[in] * sizeof(double));
@@ -433,6 +439,49 @@ static int run_case(const gcase *c) {
   return 1;
 }
 
+/* The prior's samples, by their statistics: a standard gaussian's moments,
+ * and the mixture's points around the circle, every component used about
+ * equally. Draws are keyed by step: the same step gives the same samples. */
+static void check_prior(void) {
+  enum { N = 6000 };
+  vg_graph *g = vg_graph_new(SEED);
+  int gs = vg_node_add(g, VG_OP_PRIOR, "gauss", 0, NULL, "dims=6000,3");
+  int mx = vg_node_add(g, VG_OP_PRIOR, "mix", 0, NULL, "dims=6000,2 kind=mixture");
+  CHECK(gs >= 0 && mx >= 0, "%s", vg_graph_error(g));
+  int fetch[2] = {gs, mx};
+  vg_plan_spec spec = {.name = "prior", .loss = -1, .fetch = fetch, .nfetch = 2};
+  vg_plan *p = NULL;
+  CHECK(vg_plan_compile(g, &spec, &p) == VG_OK, "%s", vg_graph_error(g));
+  if (!p) return;
+  CHECK(vg_plan_run(p, 7) == VG_OK, "%s", vg_graph_error(g));
+  const float *a = vg_plan_value(p, gs), *m = vg_plan_value(p, mx);
+  double s = 0, ss = 0;
+  for (int i = 0; i < 3 * N; i++) s += a[i], ss += (double)a[i] * a[i];
+  const double mean = s / (3 * N), var = ss / (3 * N) - mean * mean;
+  CHECK(fabs(mean) < 0.03 && fabs(var - 1) < 0.05, "gaussian prior: mean %g, variance %g", mean, var);
+  int count[10] = {0};
+  double rs = 0;
+  for (int i = 0; i < N; i++) {
+    const double x = m[2 * i], y = m[2 * i + 1], r = sqrt(x * x + y * y);
+    double th = atan2(y, x);
+    if (th < -0.1) th += 2 * M_PI;
+    int c = (int)floor(th / (2 * M_PI / 10) + 0.5) % 10;
+    count[c]++, rs += r;
+  }
+  CHECK(fabs(rs / N - 1.4) < 0.05, "mixture prior: mean radius %g, want about 1.4", rs / N);
+  for (int c = 0; c < 10; c++)
+    CHECK(count[c] > N / 10 * 0.85 && count[c] < N / 10 * 1.15, "mixture prior: component %d holds %d of %d", c,
+          count[c], N);
+  float first = a[0], firstm = m[0];
+  CHECK(vg_plan_run(p, 8) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_value(p, gs)[0] != first && vg_plan_value(p, mx)[0] != firstm, "a new step draws the same samples");
+  CHECK(vg_plan_run(p, 7) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_value(p, gs)[0] == first && vg_plan_value(p, mx)[0] == firstm, "step 7 again draws other samples");
+  vg_plan_free(p);
+  vg_graph_free(g);
+  printf("  prior          gaussian moments, mixture components, keyed by step\n");
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: test_grad OP\n");
@@ -446,5 +495,6 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     if (strcmp(cases[i].op, argv[1]) == 0) ran += run_case(&cases[i]);
   CHECK(ran > 0, "no gradient-check case for op '%s'", argv[1]);
+  if (strcmp(argv[1], "prior") == 0) check_prior();
   CHECK_DONE();
 }

@@ -8,11 +8,14 @@
 --                           samples from the prior and interpolations
 --   condition               name of a one-hot input the decoder also reads
 --                           (CVAE): samples get one row per class
+--   prior                   a prior node (g:prior): samples decode its draws
+--                           instead of N(0, I), and the scatter shows them
+--                           behind the codes
 local core = require "vaegraph.core"
 local outputs = {}
 
 local SHOW_KEYS = { input = true, reconstruction = true, rows = true, code = true, z = true, decoded = true,
-                    condition = true }
+                    condition = true, prior = true }
 
 -- Values per example of a node: the product of its dimensions after the batch.
 local function per_example(shape)
@@ -31,7 +34,7 @@ function outputs.prepare(g, show)
   if not show then return nil end
   for k in pairs(show) do
     if not SHOW_KEYS[k] then
-      error(string.format("vg.train show: unknown key '%s' (valid: code, condition, decoded, input, reconstruction, rows, z)", tostring(k)), 4)
+      error(string.format("vg.train show: unknown key '%s' (valid: code, condition, decoded, input, prior, reconstruction, rows, z)", tostring(k)), 4)
     end
   end
   local o = { show = show }
@@ -41,6 +44,7 @@ function outputs.prepare(g, show)
   if show.code then fetch[#fetch + 1] = show.code end
   if #fetch > 0 then o.encode = g:compile{ name = "show", fetch = fetch } end
   if show.z and show.decoded then o.decode = g:compile{ name = "sample", fetch = { show.decoded } } end
+  if show.prior then o.prior = g:compile{ name = "prior", fetch = { show.prior } } end
   if show.condition then
     o.condition = g.core:find(show.condition)
     if not o.condition then error("vg.train show: no input named '" .. show.condition .. "'", 4) end
@@ -94,7 +98,12 @@ function outputs.write(run, o)
   -- row r is class r.
   local rows = o.condition and g.core:shape(o.condition)[2] or 8
   local count = math.min(batch, rows * per_row)
-  g.core:normal(o.show.z.id, run.seed, 2 ^ 42)
+  if o.prior then
+    o.prior:run(2 ^ 42)
+    g.core:data(o.show.z.id, o.prior:value(o.show.prior.id))
+  else
+    g.core:normal(o.show.z.id, run.seed, 2 ^ 42)
+  end
   set_condition(run, o, function(r) return math.floor(r / per_row) end)
   decode_grid(run, o, out .. "/samples.png", per_row, count)
   -- 3. Interpolation between the codes of test images 2k and 2k+1, ten
@@ -139,8 +148,19 @@ function outputs.scatter(run, o)
     local l = test:labels(b * batch, batch)
     for i = 1, #l do labels[#labels + 1] = l[i] end
   end
-  local title = string.format("latent means, epoch %d%s", run.epoch, dim > 2 and " (PCA)" or "")
-  core.scatter_png(run.out .. "/latent.png", codes, dim, labels, nil, 600, title)
+  -- Prior draws behind the codes (as many as a tenth of the test set).
+  local background
+  if o.prior then
+    background = {}
+    for b = 1, math.max(1, math.floor(#labels / batch / 10)) do
+      o.prior:run(2 ^ 42 + b)
+      local p = o.prior:value(o.show.prior.id)
+      for i = 1, #p do background[#background + 1] = p[i] end
+    end
+  end
+  local title = string.format("latent %s, epoch %d%s%s", o.prior and "codes" or "means", run.epoch,
+    o.prior and " over prior samples" or "", dim > 2 and " (PCA)" or "")
+  core.scatter_png(run.out .. "/latent.png", codes, dim, labels, background, 600, title)
 end
 
 return outputs
