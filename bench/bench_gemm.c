@@ -45,6 +45,10 @@ static const shape shapes[] = {
     {"dW", 1, 0, 400, 128, 784, 1.0f},
     {"dW", 1, 0, 784, 128, 400, 1.0f},
     {"dW", 1, 0, 20, 128, 400, 1.0f},
+    /* the adversarial autoencoder's 1000-wide layers at batch 256 */
+    {"aae fwd", 0, 1, 256, 1000, 1000, 0.0f},
+    {"aae dX", 0, 0, 256, 1000, 1000, 0.0f},
+    {"aae dW", 1, 0, 1000, 1000, 256, 1.0f},
     {"square", 0, 0, 1024, 1024, 1024, 0.0f},
 };
 

@@ -31,9 +31,14 @@ static void linear_forward(const vg_kernel *k) {
   const int M = (int)(vg_numel(k->xs[0]) / K);
   vg_gemm_real(0, 1, M, N, K, 1, k->x[0], K, k->x[1], K, 0, k->y, N);
   if (k->nin == 3) {
+    /* Row by row: an index modulo N per element would cost more than the add. */
     const vg_real *b = k->x[2];
     vg_real *y = k->y;
-    VG_FOR((int64_t)M * N, y[i] += b[i % N]);
+#pragma omp parallel for schedule(static) if ((int64_t)M * N >= VG_PAR_MIN)
+    for (int r = 0; r < M; r++) {
+      vg_real *yr = y + (int64_t)r * N;
+      for (int j = 0; j < N; j++) yr[j] += b[j];
+    }
   }
 }
 
