@@ -2,11 +2,12 @@
 # Through the program: a run stopped after epoch 1 and resumed (without
 # repeating --seed) ends with the same checkpoint as an uninterrupted one;
 # resuming with another seed or batch is refused.
-#   resume_cli.sh VAEGRAPH SCRIPT DATA_DIR OUT_DIR
+#   resume_cli.sh VAEGRAPH SCRIPT DATA_DIR OUT_DIR [script options]
 set -eu
 vg=$1 script=$2 data=$3 out=$4
+shift 4
 rm -rf "$out"
-common="--data $data --limit 1024 --quiet"
+common="--data $data --limit 1024 --quiet $*"
 "$vg" "$script" $common --epochs 2 --seed 7 --out "$out/straight"
 "$vg" "$script" $common --epochs 1 --seed 7 --out "$out/resumed"
 "$vg" "$script" $common --epochs 2 --out "$out/resumed" --resume "$out/resumed/checkpoint.safetensors"
@@ -18,5 +19,5 @@ grep -q "seed 8, but the checkpoint was trained with seed 7" "$out/err" || { cat
 if "$vg" "$script" $common --epochs 3 --batch 64 --out "$out/other" --resume "$out/resumed/checkpoint.safetensors" 2>"$out/err"; then
   echo "a different batch was accepted"; exit 1
 fi
-grep -q "was trained with batch 128 and limit 1024; this run has batch 64" "$out/err" || { cat "$out/err"; exit 1; }
+grep -q "was trained with batch [0-9]* and limit 1024; this run has batch 64" "$out/err" || { cat "$out/err"; exit 1; }
 echo "ok: resume through the program is exact"
