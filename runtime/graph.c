@@ -362,7 +362,7 @@ int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const
   }
   n->op = op;
   n->nin = nin;
-  memcpy(n->in, in, (size_t)nin * sizeof *in);
+  if (nin) memcpy(n->in, in, (size_t)nin * sizeof *in); /* in may be NULL for an op without inputs */
   n->attr = a ? *a : vg_attrs_default(op);
   snprintf(n->name, sizeof n->name, "%s", name);
   if (infer_node(g, n)) return -1; /* the slot is reused by the next push */
