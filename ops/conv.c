@@ -3,12 +3,12 @@
  *   conv_transpose2d  x [B,Cin,H,W], W [Cin,Cout,kh,kw], b [Cout] -> y [B,Cout,Ho,Wo]
  *
  * One parallel loop per call over images (or fixed chunks of images), each
- * image on one thread: im2col of that image into the thread's scratch
- * ([K, Ho*Wo], cache-sized), then a serial GEMM writing NCHW directly. At
- * stride 1 with very few output channels a direct loop over a padded copy
- * of the image replaces im2col + GEMM (see use_direct). The transpose is
- * the adjoint of conv2d: its forward is conv2d's input gradient, its input
- * gradient conv2d's forward.
+ * image, or small group of images, on one thread. With up to 32 channels
+ * the direct kernels (conv_direct.h) work on a padded copy of the images,
+ * any stride; otherwise im2col of one image into the thread's scratch
+ * ([K, Ho*Wo], cache-sized), then a serial GEMM writing NCHW directly (see
+ * use_direct). The transpose is the adjoint of conv2d: its forward is
+ * conv2d's input gradient, its input gradient conv2d's forward.
  *
  * Determinism: every output image, and every input-gradient image, has one
  * writer. Weight and bias gradients are summed per fixed chunk of images
