@@ -466,12 +466,15 @@ static vg_status check_sizes(vg_graph *g, vg_node *n, int64_t K, int64_t N, int6
   return VG_OK;
 }
 
-/* A fused activation: the backward then reads y, and each thread needs
- * room for one image's dy * act'(y), `image` reals. */
-static int64_t act_len(vg_node *n, int64_t image) {
-  if (attr_int(&n->attr, A_ACT) == VG_ACT_NONE) return 0;
-  n->flags &= ~(unsigned)VG_OPF_BWD_NO_Y;
-  return image;
+/* Per-thread scratch for a fused activation: dy * act'(y) of the images a
+ * thread takes at once, `images` reals; none without an activation. */
+static int64_t act_len(const vg_node *n, int64_t images) {
+  return attr_int(&n->attr, A_ACT) == VG_ACT_NONE ? 0 : images;
+}
+
+/* With a fused activation the backward reads y. */
+static void act_flags(vg_node *n) {
+  if (attr_int(&n->attr, A_ACT) != VG_ACT_NONE) n->flags &= ~(unsigned)VG_OPF_BWD_NO_Y;
 }
 
 /* dy for images [b, b + m) before the activation: dy itself without one,
@@ -560,6 +563,7 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   n->scratch_len = shared_len(x->d[0], w->d[0], w->d[0], K);
   n->scratch_thread_len =
       (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, group_size(&ge, w->d[0]) * w->d[0] * ge.OH * ge.OW));
+  act_flags(n);
   return VG_OK;
 }
 
@@ -732,6 +736,7 @@ static vg_status convt_infer(vg_graph *g, vg_node *n) {
   n->scratch_len = shared_len(x->d[0], w->d[1], w->d[0], K);
   n->scratch_thread_len =
       (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, group_size(&ge, w->d[0]) * w->d[1] * ge.H * ge.W));
+  act_flags(n);
   return VG_OK;
 }
 
