@@ -7,15 +7,23 @@
 
 #include "plan_internal.h"
 
-static void fill(const vg_fill *f) {
+static void fill(const vg_graph *g, const vg_fill *f) {
+  const size_t n = f->node >= 0 ? (size_t)vg_shape_numel(&g->nodes[f->node].shape) : f->n;
   if (f->v == 0.0f) {
-    memset(f->p, 0, f->n * sizeof(float));
+    memset(f->p, 0, n * sizeof(float));
     return;
   }
-  for (size_t i = 0; i < f->n; i++) f->p[i] = f->v;
+  for (size_t i = 0; i < n; i++) f->p[i] = f->v;
 }
 
-static vg_status check_threads(vg_plan *p) {
+/* Before a run: the thread count the scratch was sized for, and node shapes
+ * that follow the inputs' current ones. */
+static vg_status prepare(vg_plan *p) {
+  if (p->shape_gen != p->g->shape_gen) {
+    vg_status st = vg_graph_reinfer(p->g, p->fwd_nodes, p->nforward);
+    if (st) return st;
+    p->shape_gen = p->g->shape_gen;
+  }
   int t = omp_get_max_threads();
   if (t > p->threads)
     return vg_graph_fail(p->g, VG_ERR_ARG, "run '%s': compiled for %d threads, now %d; compile after setting the thread count",
@@ -26,7 +34,7 @@ static vg_status check_threads(vg_plan *p) {
 static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
   const vg_op_f32 *op = vg_ops_f32[p->g->nodes[s->node].op];
   const double t0 = p->seconds ? omp_get_wtime() : 0;
-  for (int i = 0; i < s->nfill; i++) fill(&p->fills[s->fill_first + i]);
+  for (int i = 0; i < s->nfill; i++) fill(p->g, &p->fills[s->fill_first + i]);
   s->k.step = step;
   if (s->backward) {
     if (op->backward) op->backward(&s->k);
@@ -37,7 +45,7 @@ static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
 }
 
 vg_status vg_plan_run(vg_plan *p, uint64_t step) {
-  vg_status st = check_threads(p);
+  vg_status st = prepare(p);
   if (st) return st;
   p->runs++;
   for (int s = 0; s < p->nforward; s++) run_step(p, &p->steps[s], step);
@@ -48,7 +56,7 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step) {
     return vg_graph_fail(p->g, VG_ERR_NUMERIC, "%s%srun '%s', step %llu: loss '%s' is %g", n->where,
                          n->where[0] ? ": " : "", p->name, (unsigned long long)step, n->name, (double)loss);
   }
-  for (int i = 0; i < p->nparam_clear; i++) fill(&p->param_clear[i]);
+  for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
   for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step);
   return VG_OK;
 }
@@ -68,7 +76,7 @@ static vg_status bad_node(vg_plan *p, const vg_step *s, uint64_t step, const cha
 /* Runs the plan again one step at a time and stops at the first node whose
  * output (forward) or input gradient (backward) holds a NaN or infinity. */
 vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
-  vg_status st = check_threads(p);
+  vg_status st = prepare(p);
   if (st) return st;
   vg_graph *g = p->g;
   for (int s = 0; s < p->nforward; s++) {
@@ -76,7 +84,7 @@ vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
     if (!all_finite(p->steps[s].k.y, (size_t)vg_shape_numel(p->steps[s].k.ys))) return bad_node(p, &p->steps[s], step, "output");
   }
   if (p->loss < 0) return VG_OK;
-  for (int i = 0; i < p->nparam_clear; i++) fill(&p->param_clear[i]);
+  for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
   for (int s = p->nforward; s < p->nsteps; s++) {
     vg_step *sp = &p->steps[s];
     run_step(p, sp, step);

@@ -246,6 +246,13 @@ static vg_status check_open(vg_graph *g, const char *kind, const char *name) {
                        g->where, g->where[0] ? ": " : "", kind, name ? name : "");
 }
 
+static void set_bounds(vg_node *n) {
+  n->bound = n->shape;
+  n->saved_bound = n->saved_len;
+  n->scratch_bound = n->scratch_len;
+  n->scratch_thread_bound = n->scratch_thread_len;
+}
+
 int vg_input(vg_graph *g, const char *name, vg_shape shape) {
   if (check_open(g, "input", name) || check_name(g, "input", name) || check_shape(g, "input", name, &shape)) return -1;
   float *data = calloc((size_t)vg_shape_numel(&shape), sizeof *data);
@@ -258,6 +265,7 @@ int vg_input(vg_graph *g, const char *name, vg_shape shape) {
   n->op = VG_OP_INPUT;
   n->flags = vg_ops_f32[VG_OP_INPUT]->flags;
   n->shape = shape;
+  set_bounds(n);
   n->data = data;
   snprintf(n->name, sizeof n->name, "%s", name);
   return g->n++;
@@ -304,6 +312,7 @@ int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init i
   n->op = VG_OP_PARAM;
   n->flags = vg_ops_f32[VG_OP_PARAM]->flags;
   n->shape = shape;
+  set_bounds(n);
   n->group = group;
   n->init = init;
   snprintf(n->name, sizeof n->name, "%s", name);
@@ -315,6 +324,42 @@ static vg_status infer_node(vg_graph *g, vg_node *n) {
   n->saved_len = n->scratch_len = n->scratch_thread_len = 0;
   n->flags = op->flags;
   return op->infer ? op->infer(g, n) : VG_OK;
+}
+
+vg_status vg_input_set_shape(vg_graph *g, int node, vg_shape shape) {
+  if (node < 0 || node >= g->n || g->nodes[node].op != VG_OP_INPUT)
+    return vg_graph_fail(g, VG_ERR_ARG, "set shape: node %d is not an input", node);
+  vg_node *n = &g->nodes[node];
+  int fits = shape.nd == n->bound.nd;
+  for (int k = 0; fits && k < shape.nd; k++) fits = shape.d[k] >= 1 && shape.d[k] <= n->bound.d[k];
+  if (!fits) {
+    char a[VG_SHAPE_STRLEN], b[VG_SHAPE_STRLEN];
+    return vg_graph_fail(g, VG_ERR_SHAPE, "input '%s' is declared %s; it cannot take shape %s (each dimension at most the declared one)",
+                         n->name, vg_shape_str(&n->bound, b, sizeof b), vg_shape_str(&shape, a, sizeof a));
+  }
+  if (!vg_shape_eq(&shape, &n->shape)) {
+    n->shape = shape;
+    g->shape_gen++;
+  }
+  return VG_OK;
+}
+
+vg_status vg_graph_reinfer(vg_graph *g, const int *nodes, int count) {
+  for (int i = 0; i < count; i++) {
+    vg_node *n = &g->nodes[nodes[i]];
+    if (n->op == VG_OP_INPUT || n->op == VG_OP_PARAM) continue;
+    const unsigned flags = n->flags;
+    vg_status st = infer_node(g, n);
+    n->flags = flags;
+    if (st) return st;
+    if (vg_shape_numel(&n->shape) > vg_shape_numel(&n->bound) || n->saved_len > n->saved_bound ||
+        n->scratch_len > n->scratch_bound || n->scratch_thread_len > n->scratch_thread_bound) {
+      char a[VG_SHAPE_STRLEN], b[VG_SHAPE_STRLEN];
+      return vg_op_fail(g, n, VG_ERR_SHAPE, "its inputs' run-time shapes make it %s (or its buffers) larger than the %s it was built for",
+                        vg_shape_str(&n->shape, a, sizeof a), vg_shape_str(&n->bound, b, sizeof b));
+    }
+  }
+  return VG_OK;
 }
 
 int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const int *in, const vg_attrs *a) {
@@ -367,6 +412,7 @@ int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const
   snprintf(n->name, sizeof n->name, "%s", name);
   if (infer_node(g, n)) return -1; /* the slot is reused by the next push */
   if (check_shape(g, rec->name, name, &n->shape)) return -1;
+  set_bounds(n);
   return g->n++;
 }
 
@@ -400,6 +446,7 @@ vg_status vg_node_connect(vg_graph *g, int node, int slot, int src) {
     vg_node *m = &g->nodes[i];
     if (m->op == VG_OP_INPUT || m->op == VG_OP_PARAM) continue;
     if (!(st = infer_node(g, m))) st = check_shape(g, vg_op_name(m->op), m->name, &m->shape);
+    if (!st) set_bounds(m);
   }
   if (st) memcpy(n, saved, count * sizeof *saved);
   free(saved);

@@ -38,6 +38,11 @@ typedef struct vg_node {
   size_t saved_len;         /* reals the forward keeps for the backward */
   size_t scratch_len;       /* reals of scratch the kernel's threads share (im2col) */
   size_t scratch_thread_len; /* and reals for each thread on its own, after them */
+  /* What memory plans reserve: the shape and lengths above as the node was
+   * built. Inputs may shrink before a run (vg_input_set_shape, a batch of
+   * shorter sentences); every node is then inferred again and must fit. */
+  vg_shape bound;
+  size_t saved_bound, scratch_bound, scratch_thread_bound;
   /* parameters */
   int group;
   vg_init init;
@@ -62,6 +67,7 @@ typedef struct vg_graph {
   size_t nparams;
   int frozen;
   uint64_t seed;
+  uint64_t shape_gen; /* bumped when an input's run-time shape changes */
   char where[VG_WHERE_MAX];
   char err[1024];
 } vg_graph;
@@ -97,6 +103,14 @@ vg_status vg_node_connect(vg_graph *g, int node, int slot, int src);
 /* Lays out and initialises all parameters from the graph's seed; later
  * vg_param calls fail. Compiling freezes the graph if needed. */
 vg_status vg_graph_freeze(vg_graph *g);
+
+/* The shape an input has from now on: as many dimensions as declared, each
+ * at most the declared size (a partial batch, sentences shorter than the
+ * longest allowed). Node shapes follow at the next run. */
+vg_status vg_input_set_shape(vg_graph *g, int node, vg_shape shape);
+/* Infers the shapes of `nodes` (in order, inputs before consumers) again
+ * from the inputs' current shapes; fails if one outgrows its bound. */
+vg_status vg_graph_reinfer(vg_graph *g, const int *nodes, int n);
 
 int vg_node_find(const vg_graph *g, const char *name);
 int vg_group_find(const vg_graph *g, const char *name);

@@ -228,8 +228,8 @@ static vg_status plan_memory(compiler *c) {
         }
     }
     if (p->keep[v]) end = last;
-    add_buf(c, v, 0, (size_t)vg_shape_numel(&nd->shape), c->tf[v], end);
-    if (nd->saved_len) add_buf(c, v, 1, nd->saved_len, c->tf[v], c->bwd[v] ? c->tb[v] : c->tf[v]);
+    add_buf(c, v, 0, (size_t)vg_shape_numel(&nd->bound), c->tf[v], end);
+    if (nd->saved_bound) add_buf(c, v, 1, nd->saved_bound, c->tf[v], c->bwd[v] ? c->tb[v] : c->tf[v]);
     if (c->grad[v]) {
       /* Born at the first backward step that writes it: the loss's own, or
        * the earliest-run backward among its consumers. */
@@ -240,7 +240,7 @@ static vg_status plan_memory(compiler *c) {
         for (int k = 0; k < g->nodes[u].nin; k++)
           if (g->nodes[u].in[k] == v && c->tb[u] < start) start = c->tb[u];
       }
-      add_buf(c, v, 2, (size_t)vg_shape_numel(&nd->shape), start, c->tb[v]);
+      add_buf(c, v, 2, (size_t)vg_shape_numel(&nd->bound), start, c->tb[v]);
     }
   }
   size_t total = 0;
@@ -274,7 +274,7 @@ static vg_status plan_memory(compiler *c) {
       if (b->kind != 2 || b->start != s) continue;
       vg_fill *f = &p->fills[p->nfills++];
       f->p = p->arena + b->off;
-      f->n = (size_t)vg_shape_numel(&g->nodes[b->node].shape);
+      f->node = b->node;
       f->v = b->node == p->loss ? 1.0f : 0.0f;
     }
     p->steps[s].nfill = p->nfills - p->steps[s].fill_first;
@@ -326,7 +326,7 @@ static vg_status make_scratch(compiler *c) {
   size_t len = 0;
   for (int s = 0; s < p->nsteps; s++) {
     const vg_node *nd = &c->g->nodes[p->steps[s].node];
-    size_t need = nd->scratch_len + nd->scratch_thread_len * (size_t)p->threads;
+    size_t need = nd->scratch_bound + nd->scratch_thread_bound * (size_t)p->threads;
     if (need > len) len = need;
   }
   p->stats.scratch_bytes = len * sizeof(float);
@@ -391,15 +391,17 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
     p->val = calloc((size_t)n, sizeof *p->val);
     p->keep = calloc((size_t)n, 1);
     p->steps = malloc((size_t)2 * n * sizeof *p->steps);
+    p->fwd_nodes = malloc((size_t)n * sizeof *p->fwd_nodes);
   }
   if (!p || !c.order || !c.need || !c.grad || !c.bwd || !c.tf || !c.tb || !c.bufs || !c.gradp || !c.savedp || !roots ||
-      !p->val || !p->keep || !p->steps) {
+      !p->val || !p->keep || !p->steps || !p->fwd_nodes) {
     st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(spec));
     goto done;
   }
   p->g = g;
   p->loss = spec->loss;
   p->threads = omp_get_max_threads();
+  p->shape_gen = g->shape_gen - 1; /* the first run infers shapes afresh */
   snprintf(p->name, sizeof p->name, "%s", phase_name(spec));
 
   int nroots = 0;
@@ -417,6 +419,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
     else if (nd->op == VG_OP_PARAM) p->val[v] = g->params + nd->off, p->keep[v] = 1;
     if (is_source(nd)) continue;
     c.tf[v] = p->nsteps;
+    p->fwd_nodes[p->nsteps] = v;
     p->steps[p->nsteps++] = (vg_step){.node = v, .backward = 0};
   }
   p->nforward = p->nsteps;
@@ -448,7 +451,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   }
   for (int i = 0; i < spec->nupdate; i++) {
     const vg_group *gr = &g->groups[spec->update[i]];
-    p->param_clear[p->nparam_clear++] = (vg_fill){g->grads + gr->off, gr->len, 0.0f};
+    p->param_clear[p->nparam_clear++] = (vg_fill){g->grads + gr->off, -1, gr->len, 0.0f};
   }
 
 done:
@@ -473,6 +476,7 @@ done:
 void vg_plan_free(vg_plan *p) {
   if (!p) return;
   free(p->steps);
+  free(p->fwd_nodes);
   free(p->fills);
   free(p->param_clear);
   free(p->val);

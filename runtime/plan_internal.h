@@ -7,7 +7,8 @@
 
 typedef struct vg_fill {
   float *p;
-  size_t n;
+  int node;  /* a node's gradient: as long as its current shape; else -1 */
+  size_t n;  /* with node -1 */
   float v; /* 0 for a gradient about to accumulate, 1 for d loss / d loss */
 } vg_fill;
 
@@ -23,6 +24,7 @@ struct vg_plan {
   char name[VG_NAME_MAX];
   int loss;
   vg_step *steps;
+  int *fwd_nodes; /* the forward steps' nodes, in order */
   int nforward, nsteps;
   vg_fill *fills;
   int nfills;
@@ -34,6 +36,7 @@ struct vg_plan {
   float *arena, *scratch;
   int threads;     /* scratch is sized for this many */
   vg_plan_stats stats;
+  uint64_t shape_gen; /* the graph's shape generation its nodes were inferred at */
   double *seconds; /* per step, when VAEGRAPH_PROFILE is set; else NULL */
   long runs;
 };

@@ -17,13 +17,16 @@
 #include "plan.h"
 #include "rng.h"
 
-enum { ANY, POS, PROB, AWAY0, BIT }; /* how to draw an input's values */
+/* How to draw an input's values; IDS are token ids 0..5, LENS sentence
+ * lengths 1, 4, 2, 0, 3, ... (full, partial and empty sentences of 4
+ * steps), LENS20 lengths 0..20. */
+enum { ANY, POS, PROB, AWAY0, BIT, IDS, LENS, LENS20 };
 
 typedef struct gcase {
   const char *op;
   int nin;
-  const char *shapes[5]; /* "3,5" */
-  int domain[5];
+  const char *shapes[8]; /* "3,5" */
+  int domain[8];
   const char *attrs;
   int mode; /* LARGE, TRAINING or both */
 } gcase;
@@ -166,6 +169,32 @@ static const gcase cases[] = {
     {"dropout", 1, {"3,5"}, {ANY}, "p=0", TRAINING},
     {"dropout", 1, {"3,5"}, {ANY}, "", 0},
     {"dropout", 1, {"64,515"}, {ANY}, "p=0.2", LARGE | TRAINING},
+    {"embedding", 2, {"3,4", "6,5"}, {IDS, ANY}, "", 0},
+    {"embedding", 2, {"64,40", "6,300"}, {IDS, ANY}, "", LARGE},
+    {"word_dropout", 1, {"3,5"}, {IDS}, "p=0.5", 0},
+    {"softmax", 1, {"3,7"}, {ANY}, "", 0},
+    {"softmax", 1, {"2,3,13"}, {ANY}, "", 0},
+    {"softmax", 1, {"64,515"}, {ANY}, "", LARGE},
+    {"log_softmax", 1, {"3,7"}, {ANY}, "", 0},
+    {"log_softmax", 1, {"2,3,13"}, {ANY}, "", 0},
+    {"log_softmax", 1, {"64,515"}, {ANY}, "", LARGE},
+    {"cross_entropy", 2, {"4,3,7", "4,3"}, {ANY, IDS}, "reduction=sum", 0},
+    {"cross_entropy", 2, {"4,3,7", "4,3"}, {ANY, IDS}, "reduction=mean ignore=0", 0},
+    {"cross_entropy", 2, {"4,3,17", "4,3"}, {ANY, IDS}, "reduction=batchmean ignore=0", 0},
+    {"cross_entropy", 2, {"5,6", "5"}, {ANY, IDS}, "reduction=none ignore=2", 0},
+    {"cross_entropy", 2, {"64,515", "64"}, {ANY, IDS}, "reduction=sum ignore=0", LARGE},
+    /* recurrent layers: 4 sentences of 4 steps, lengths 1, 4, 2, 0 */
+    {"lstm", 6, {"4,4,5", "4", "12,5", "12,3", "12", "12"}, {ANY, LENS, ANY, ANY, ANY, ANY}, "", 0},
+    {"lstm", 6, {"4,4,5", "4", "12,5", "12,3", "12", "12"}, {ANY, LENS, ANY, ANY, ANY, ANY}, "output=last", 0},
+    {"lstm", 8, {"4,4,5", "4", "12,5", "12,3", "12", "12", "4,3", "4,3"}, {ANY, LENS, ANY, ANY, ANY, ANY, ANY, ANY}, "", 0},
+    {"lstm", 8, {"4,4,5", "4", "12,5", "12,3", "12", "12", "4,3", "4,3"}, {ANY, LENS, ANY, ANY, ANY, ANY, ANY, ANY}, "output=state", 0},
+    {"lstm", 7, {"4,3,2", "4", "8,2", "8,2", "8", "8", "4,2"}, {ANY, LENS, ANY, ANY, ANY, ANY, ANY}, "output=last", 0},
+    {"lstm", 8, {"32,20,64", "32", "512,64", "512,128", "512", "512", "32,128", "32,128"}, {ANY, LENS20, ANY, ANY, ANY, ANY, ANY, ANY}, "", LARGE},
+    {"gru", 6, {"4,4,5", "4", "9,5", "9,3", "9", "9"}, {ANY, LENS, ANY, ANY, ANY, ANY}, "", 0},
+    {"gru", 6, {"4,4,5", "4", "9,5", "9,3", "9", "9"}, {ANY, LENS, ANY, ANY, ANY, ANY}, "output=last", 0},
+    {"gru", 7, {"4,4,5", "4", "9,5", "9,3", "9", "9", "4,3"}, {ANY, LENS, ANY, ANY, ANY, ANY, ANY}, "", 0},
+    {"gru", 7, {"4,4,5", "4", "9,5", "9,3", "9", "9", "4,3"}, {ANY, LENS, ANY, ANY, ANY, ANY, ANY}, "output=state", 0},
+    {"gru", 7, {"32,20,64", "32", "384,64", "384,128", "384", "384", "32,128"}, {ANY, LENS20, ANY, ANY, ANY, ANY, ANY}, "output=last", LARGE},
 };
 
 static const uint64_t SEED = 20261122;
@@ -187,6 +216,9 @@ static double draw(int domain, int input, int64_t i) {
     case PROB: return 0.05 + 0.9 * u;
     case AWAY0: return (u < 0.5 ? -1 : 1) * (0.05 + 2 * u);
     case BIT: return u < 0.5 ? 0.0 : 1.0;
+    case IDS: return floor(6 * u);
+    case LENS: return (double)((i * 3 + 1) % 5);
+    case LENS20: return (double)((i * 7 + 3) % 21);
     default: return vg_rng_normal(SEED, 7, (uint32_t)input, (uint64_t)i);
   }
 }

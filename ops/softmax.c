@@ -1,0 +1,198 @@
+/* Softmax family, over the last axis.
+ *   softmax      y = exp(x - max) / sum exp(x - max)
+ *   log_softmax  y = x - logsumexp(x)
+ *   cross_entropy(logits [..., V], target ids [...]): -log softmax(logits)
+ *     at the target, PyTorch's F.cross_entropy with class indices. Rows whose
+ *     target equals `ignore` (the padding id) add nothing and get no
+ *     gradient; "mean" averages over the other rows, "batchmean" divides the
+ *     sum by the first dimension (per sentence), "none" gives one loss per
+ *     row (0 where ignored). A target outside [0, V) gives NaN. */
+#include "kernel.h"
+#include "vmath.h"
+
+/* log sum exp of a row, with the max taken out so no exp overflows. Eight
+ * running maxima and sums: a loop carrying one would not vectorise. */
+static inline double row_lse(const vg_real *x, int64_t V) {
+  vg_real m8[8], s8[8] = {0};
+  for (int l = 0; l < 8; l++) m8[l] = x[0];
+  int64_t j = 0;
+  for (; j + 8 <= V; j += 8)
+    for (int l = 0; l < 8; l++) m8[l] = x[j + l] > m8[l] ? x[j + l] : m8[l];
+  vg_real m = x[0];
+  for (int l = 0; l < 8; l++) m = m8[l] > m ? m8[l] : m;
+  for (int64_t r = j; r < V; r++) m = x[r] > m ? x[r] : m;
+  for (j = 0; j + 8 <= V; j += 8)
+    for (int l = 0; l < 8; l++) s8[l] += vg_exp(x[j + l] - m);
+  double s = 0;
+  for (int l = 0; l < 8; l++) s += (double)s8[l];
+  for (; j < V; j++) s += (double)vg_exp(x[j] - m);
+  return (double)m + log(s);
+}
+
+static vg_status softmax_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0);
+  if (x->nd < 1) return vg_op_fail(g, n, VG_ERR_SHAPE, "needs at least one dimension (the classes), got a scalar");
+  n->shape = *x;
+  return VG_OK;
+}
+
+static int64_t last_dim(const vg_shape *s) { return s->d[s->nd - 1]; }
+
+static void softmax_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0];
+  vg_real *y = k->y;
+  const int64_t V = last_dim(k->xs[0]);
+  VG_FOR(vg_numel(k->xs[0]) / V, {
+    const vg_real *xr = x + i * V;
+    vg_real *yr = y + i * V;
+    const vg_real l = (vg_real)row_lse(xr, V);
+    for (int64_t j = 0; j < V; j++) yr[j] = vg_exp(xr[j] - l);
+  });
+}
+
+static void softmax_backward(const vg_kernel *k) {
+  const vg_real *y = k->y, *dy = k->dy;
+  vg_real *dx = k->dx[0];
+  const int64_t V = last_dim(k->xs[0]);
+  VG_FOR(vg_numel(k->xs[0]) / V, {
+    const vg_real *yr = y + i * V, *gr = dy + i * V;
+    vg_real dot = 0;
+    for (int64_t j = 0; j < V; j++) dot += yr[j] * gr[j];
+    for (int64_t j = 0; j < V; j++) dx[i * V + j] += yr[j] * (gr[j] - dot);
+  });
+}
+
+VG_OP_RECORD(softmax) = {.name = "softmax",
+                         .nin_min = 1,
+                         .nin_max = 1,
+                         .flags = VG_OPF_BWD_NO_X,
+                         .infer = softmax_infer,
+                         .forward = softmax_forward,
+                         .backward = softmax_backward};
+
+static void log_softmax_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0];
+  vg_real *y = k->y;
+  const int64_t V = last_dim(k->xs[0]);
+  VG_FOR(vg_numel(k->xs[0]) / V, {
+    const vg_real *xr = x + i * V;
+    const vg_real l = (vg_real)row_lse(xr, V);
+    for (int64_t j = 0; j < V; j++) y[i * V + j] = xr[j] - l;
+  });
+}
+
+static void log_softmax_backward(const vg_kernel *k) {
+  const vg_real *y = k->y, *dy = k->dy;
+  vg_real *dx = k->dx[0];
+  const int64_t V = last_dim(k->xs[0]);
+  VG_FOR(vg_numel(k->xs[0]) / V, {
+    const vg_real *yr = y + i * V, *gr = dy + i * V;
+    vg_real s = 0;
+    for (int64_t j = 0; j < V; j++) s += gr[j];
+    for (int64_t j = 0; j < V; j++) dx[i * V + j] += gr[j] - vg_exp(yr[j]) * s;
+  });
+}
+
+VG_OP_RECORD(log_softmax) = {.name = "log_softmax",
+                             .nin_min = 1,
+                             .nin_max = 1,
+                             .flags = VG_OPF_BWD_NO_X,
+                             .infer = softmax_infer,
+                             .forward = log_softmax_forward,
+                             .backward = log_softmax_backward};
+
+/* Attributes: reduction (slot 0, as every loss), ignore. */
+enum { CE_RED, CE_IGNORE };
+
+static vg_status cross_entropy_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0), *t = vg_in_shape(g, n, 1);
+  char sx[VG_SHAPE_STRLEN], st[VG_SHAPE_STRLEN];
+  vg_shape_str(x, sx, sizeof sx), vg_shape_str(t, st, sizeof st);
+  int ok = x->nd >= 1 && t->nd == x->nd - 1;
+  for (int k = 0; ok && k < t->nd; k++) ok = t->d[k] == x->d[k];
+  if (!ok)
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "targets '%s' %s must be the logits' shape without the class axis (logits %s)",
+                      vg_in_name(g, n, 1), st, sx);
+  const int red = vg_reduction(&n->attr, CE_RED);
+  n->shape = red == VG_RED_NONE ? *t : vg_shape_scalar();
+  /* Per row: the log-sum-exp (for the backward) and the loss (summed in
+   * row order, so the thread count cannot change the total). */
+  n->saved_len = (size_t)(2 * vg_shape_numel(t));
+  return VG_OK;
+}
+
+/* The target's class, -1 for an ignored row, -2 for an invalid id. */
+static inline int64_t ce_class(vg_real t, double ignore, int64_t V) {
+  if ((double)t == ignore) return -1;
+  const int64_t c = (int64_t)t;
+  return t >= 0 && (vg_real)c == t && c < V ? c : -2;
+}
+
+static void cross_entropy_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0], *t = k->x[1];
+  const int64_t V = last_dim(k->xs[0]), rows = vg_numel(k->xs[1]);
+  const double ignore = k->a->v[CE_IGNORE];
+  vg_real *lse = k->saved, *loss = k->saved + rows;
+  VG_FOR(rows, {
+    const int64_t c = ce_class(t[i], ignore, V);
+    if (c == -1) lse[i] = 0, loss[i] = 0;
+    else {
+      const double l = row_lse(x + i * V, V);
+      lse[i] = (vg_real)l;
+      loss[i] = c >= 0 ? (vg_real)(l - (double)x[i * V + c]) : (vg_real)NAN;
+    }
+  });
+  const int red = vg_reduction(k->a, CE_RED);
+  if (red == VG_RED_NONE) {
+    memcpy(k->y, loss, (size_t)rows * sizeof *loss);
+    return;
+  }
+  double s = 0;
+  int64_t counted = 0;
+  for (int64_t i = 0; i < rows; i++) s += loss[i], counted += ce_class(t[i], ignore, V) != -1;
+  if (red == VG_RED_MEAN) s = counted ? s / (double)counted : 0;
+  if (red == VG_RED_BATCHMEAN) s /= (double)(k->xs[0]->nd > 1 ? k->xs[0]->d[0] : 1);
+  k->y[0] = (vg_real)s;
+}
+
+static void cross_entropy_backward(const vg_kernel *k) {
+  vg_real *dx = k->dx[0];
+  if (!dx) return;
+  const vg_real *x = k->x[0], *t = k->x[1], *lse = k->saved, *dy = k->dy;
+  const int64_t V = last_dim(k->xs[0]), rows = vg_numel(k->xs[1]);
+  const double ignore = k->a->v[CE_IGNORE];
+  const int red = vg_reduction(k->a, CE_RED);
+  double scale = 1;
+  if (red == VG_RED_MEAN) {
+    int64_t counted = 0;
+    for (int64_t i = 0; i < rows; i++) counted += ce_class(t[i], ignore, V) != -1;
+    scale = counted ? 1.0 / (double)counted : 0;
+  } else if (red == VG_RED_BATCHMEAN) {
+    scale = 1.0 / (double)(k->xs[0]->nd > 1 ? k->xs[0]->d[0] : 1);
+  }
+  VG_FOR(rows, {
+    const int64_t c = ce_class(t[i], ignore, V);
+    if (c >= 0) {
+      const vg_real g = (vg_real)((red == VG_RED_NONE ? (double)dy[i] : (double)dy[0]) * scale), l = lse[i];
+      const vg_real *xr = x + i * V;
+      vg_real *dr = dx + i * V;
+      for (int64_t j = 0; j < V; j++) dr[j] += g * vg_exp(xr[j] - l);
+      dr[c] -= g;
+    }
+  });
+}
+
+static double cross_entropy_flops(const vg_graph *g, const vg_node *n) {
+  return 3.0 * (double)vg_shape_numel(&g->nodes[n->in[0]].shape);
+}
+
+VG_OP_RECORD(cross_entropy) = {.name = "cross_entropy",
+                               .nin_min = 2,
+                               .nin_max = 2,
+                               .flags = VG_OPF_BWD_NO_Y,
+                               .nograd = 1u << 1,
+                               .attrs = {VG_ATTR_REDUCTION, {"ignore", VG_ATTR_NUM, -1, NULL}},
+                               .infer = cross_entropy_infer,
+                               .forward = cross_entropy_forward,
+                               .backward = cross_entropy_backward,
+                               .flops = cross_entropy_flops};
