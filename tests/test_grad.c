@@ -514,6 +514,92 @@ static void check_prior(void) {
   printf("  prior          gaussian moments, mixture components, keyed by step\n");
 }
 
+/* Padding takes no part: for a recurrent layer, positions past a
+ * sentence's length get exactly zero gradient and changing them changes no
+ * output; for cross_entropy, rows whose target is the ignored id get
+ * exactly zero gradient. */
+static void check_padding(const char *opname) {
+  const int lstm = strcmp(opname, "lstm") == 0, ce = strcmp(opname, "cross_entropy") == 0;
+  for (int out = 0; out < (ce ? 1 : 3); out++) {
+    const char *attrs[] = {"output=sequence", "output=last", "output=state"};
+    gcase c = {opname, 6, {"4,4,5", "4", lstm ? "12,5" : "9,5", lstm ? "12,3" : "9,3", lstm ? "12" : "9", lstm ? "12" : "9"},
+               {ANY, LENS, ANY, ANY, ANY, ANY}, attrs[out], 0};
+    if (ce) c = (gcase){opname, 2, {"4,4,7", "4,4"}, {ANY, IDS}, "reduction=sum ignore=0", 0};
+    vg_graph *g = vg_graph_new(SEED);
+    int in[VG_MAX_IN];
+    for (int k = 0; k < c.nin; k++) {
+      char name[16];
+      snprintf(name, sizeof name, "x%d", k + 1);
+      in[k] = vg_input(g, name, parse_shape(c.shapes[k]));
+    }
+    int id = vg_node_add(g, vg_op_find(opname), "node", c.nin, in, c.attrs);
+    CHECK(id >= 0, "%s", vg_graph_error(g));
+    if (id < 0) return;
+    const vg_node *n = &g->nodes[id];
+    bufs b;
+    bufs_make(&b, g, n, &c);
+    const vg_op_f64 *op = vg_ops_f64[n->op];
+    vg_kernel_f64 k = kernel64(g, n, id, &b);
+    op->forward(&k);
+    op->backward(&k);
+    const int64_t V = ce ? 7 : 5;
+    int pads = 0;
+    for (int64_t row = 0; row < 16; row++) {
+      const int64_t bi = row / 4, t = row % 4;
+      const int pad = ce ? b.x[1][row] == 0 : t >= (int64_t)b.x[1][bi];
+      if (!pad) continue;
+      pads++;
+      for (int64_t j = 0; j < V; j++) {
+        CHECK(b.dx[0][row * V + j] == 0, "%s [%s]: padding position (%lld, %lld) has gradient %g", opname, c.attrs,
+              (long long)bi, (long long)t, b.dx[0][row * V + j]);
+        b.x[0][row * V + j] += 1; /* padding changes ... */
+      }
+    }
+    double *y0 = alloc0((size_t)b.ny * sizeof(double));
+    memcpy(y0, b.y, (size_t)b.ny * sizeof(double));
+    op->forward(&k);
+    CHECK(memcmp(y0, b.y, (size_t)b.ny * sizeof(double)) == 0, "%s [%s]: changing padding changes the output", opname,
+          c.attrs); /* ... and nothing follows */
+    CHECK(pads >= 3, "%s: only %d padding positions tested", opname, pads);
+    free(y0);
+    bufs_free(&b);
+    vg_graph_free(g);
+  }
+  printf("  %-14s padding gets no gradient and changes nothing\n", opname);
+}
+
+/* word_dropout replaces ids >= unk with unk at rate p in training, keeps
+ * the special ids below unk, and passes everything in evaluation. */
+static void check_word_dropout(void) {
+  enum { N = 20000 };
+  vg_graph *g = vg_graph_new(SEED);
+  int x = vg_input(g, "ids", vg_shape_of(1, (int64_t[]){N}));
+  int y = vg_node_add(g, VG_OP_WORD_DROPOUT, "wd", 1, &x, "p=0.3 unk=3");
+  CHECK(y >= 0, "%s", vg_graph_error(g));
+  float *ids = vg_input_data(g, x);
+  for (int i = 0; i < N; i++) ids[i] = (float)(i % 10);
+  vg_kernel_f32 k;
+  memset(&k, 0, sizeof k);
+  float *out = alloc0(N * sizeof(float));
+  k.node = &g->nodes[y], k.nin = 1, k.x[0] = ids, k.xs[0] = &g->nodes[x].shape, k.y = out, k.ys = &g->nodes[y].shape;
+  k.a = &g->nodes[y].attr, k.seed = SEED, k.step = 5, k.training = 1;
+  vg_ops_f32[VG_OP_WORD_DROPOUT]->forward(&k);
+  int dropped = 0, eligible = 0, bad = 0;
+  for (int i = 0; i < N; i++) {
+    if (ids[i] < 3) bad += out[i] != ids[i];
+    else eligible++, dropped += out[i] == 3 && ids[i] != 3, bad += out[i] != ids[i] && out[i] != 3;
+  }
+  const double rate = (double)dropped / (eligible - N / 10);
+  CHECK(bad == 0, "word_dropout changed %d ids it must keep or made ids other than unk", bad);
+  CHECK(fabs(rate - 0.3) < 0.02, "word_dropout rate %g, want 0.3", rate);
+  k.training = 0;
+  vg_ops_f32[VG_OP_WORD_DROPOUT]->forward(&k);
+  CHECK(memcmp(out, ids, N * sizeof(float)) == 0, "word_dropout changes ids in evaluation");
+  free(out);
+  vg_graph_free(g);
+  printf("  word_dropout   rate %.3f, specials kept, identity in evaluation\n", rate);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: test_grad OP\n");
@@ -528,5 +614,7 @@ int main(int argc, char **argv) {
     if (strcmp(cases[i].op, argv[1]) == 0) ran += run_case(&cases[i]);
   CHECK(ran > 0, "no gradient-check case for op '%s'", argv[1]);
   if (strcmp(argv[1], "prior") == 0) check_prior();
+  if (!strcmp(argv[1], "lstm") || !strcmp(argv[1], "gru") || !strcmp(argv[1], "cross_entropy")) check_padding(argv[1]);
+  if (strcmp(argv[1], "word_dropout") == 0) check_word_dropout();
   CHECK_DONE();
 }
