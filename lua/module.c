@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "module.h"
 #include "graph.h"
 #include "checkpoint.h"
 #include "safetensors.h"
@@ -130,6 +131,10 @@ static int check_ids(lua_State *L, int i, int *ids, int max, int limit, const ch
   }
   return n;
 }
+
+vg_graph *vg_lua_graph(lua_State *L, int i) { return check_graph(L, i); }
+int vg_lua_node(lua_State *L, vg_graph *g, int i) { return check_node(L, g, i); }
+int vg_lua_raise(lua_State *L, const char *msg) { return raise(L, msg); }
 
 /* ---- graph ---- */
 
@@ -300,6 +305,15 @@ static int l_set_scalar(lua_State *L) {
   return 0;
 }
 
+/* g:set_shape(node, shape): an input's shape for the next runs, at most
+ * its declared size in each dimension (a smaller batch of samples). */
+static int l_set_shape(lua_State *L) {
+  vg_graph *g = check_graph(L, 1);
+  int id = check_node(L, g, 2);
+  if (vg_input_set_shape(g, id, check_shape(L, 3))) return raise_graph(L, g);
+  return 0;
+}
+
 /* ---- plans ---- */
 
 /* g:compile{name=, loss=, update={groups}, fetch={nodes}} */
@@ -380,6 +394,45 @@ static int l_value(lua_State *L) {
   for (int64_t i = 0; i < len; i++) {
     lua_pushnumber(L, v[i]);
     lua_rawseti(L, -2, (int)i + 1);
+  }
+  return 1;
+}
+
+/* p:pick(node, temperature, seed, step) -> ids: one class per row of the
+ * node's values (logits over the last axis), the most likely with
+ * temperature 0, else drawn from softmax(logits / temperature) by the
+ * counter RNG keyed like every random draw. Ids count from 0. */
+static int l_pick(lua_State *L) {
+  lplan *lp = check_plan(L, 1);
+  vg_graph *g = plan_graph(L, lp);
+  int id = check_node(L, g, 2);
+  const double temp = luaL_checknumber(L, 3);
+  const uint64_t seed = (uint64_t)vg_checkint(L, 4), step = (uint64_t)vg_checkint(L, 5);
+  const float *v = vg_plan_value(lp->p, id);
+  const vg_shape *s = &g->nodes[id].shape;
+  if (!v || s->nd < 1) return luaL_error(L, "'%s' is not a value this plan keeps (fetch it)", g->nodes[id].name);
+  if (!(temp >= 0)) return luaL_argerror(L, 3, "temperature must be >= 0");
+  const int64_t V = s->d[s->nd - 1], rows = vg_shape_numel(s) / V;
+  const uint32_t stream = vg_rng_stream("pick");
+  lua_createtable(L, (int)rows, 0);
+  for (int64_t r = 0; r < rows; r++) {
+    const float *x = v + r * V;
+    int64_t best = 0;
+    for (int64_t j = 1; j < V; j++) best = x[j] > x[best] ? j : best;
+    if (temp > 0) {
+      double total = 0;
+      for (int64_t j = 0; j < V; j++) total += exp(((double)x[j] - x[best]) / temp);
+      double u = vg_rng_uniform(seed, step, stream, (uint64_t)r) * total, acc = 0;
+      for (int64_t j = 0; j < V; j++) {
+        acc += exp(((double)x[j] - x[best]) / temp);
+        if (u < acc) {
+          best = j;
+          break;
+        }
+      }
+    }
+    lua_pushinteger(L, (lua_Integer)best);
+    lua_rawseti(L, -2, (int)r + 1);
   }
   return 1;
 }
@@ -849,7 +902,7 @@ static int l_isatty(lua_State *L) {
 
 /* ---- registration ---- */
 
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc) {
+void vg_lua_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction gc) {
   luaL_newmetatable(L, name);
   lua_newtable(L);
   vg_setfuncs(L, methods);
@@ -864,9 +917,10 @@ int luaopen_vaegraph_core(lua_State *L) {
                                            {"op", l_op},         {"shape", l_shape},     {"name", l_name},
                                            {"find", l_find},     {"data", l_data},       {"compile", l_compile},
                                            {"normal", l_fill_normal}, {"set_scalar", l_set_scalar},
+                                           {"set_shape", l_set_shape},
                                            {NULL, NULL}};
   static const luaL_Reg plan_methods[] = {
-      {"run", l_run}, {"value", l_value}, {"stats", l_stats}, {"print", l_print}, {"profile", l_profile}, {NULL, NULL}};
+      {"run", l_run}, {"value", l_value}, {"pick", l_pick}, {"stats", l_stats}, {"print", l_print}, {"profile", l_profile}, {NULL, NULL}};
   static const luaL_Reg optim_methods[] = {{"step", l_step}, {"set_lr", l_set_lr}, {NULL, NULL}};
   static const luaL_Reg data_methods[] = {{"info", l_dataset_info},     {"order", l_dataset_order},
                                           {"fill", l_dataset_fill},     {"onehot", l_dataset_onehot},
@@ -877,10 +931,11 @@ int luaopen_vaegraph_core(lua_State *L) {
                                    {"save", l_save},         {"load", l_load},
                                    {"checkpoint_meta", l_checkpoint_meta},
                                    {NULL, NULL}};
-  new_class(L, GRAPH_MT, graph_methods, l_graph_gc);
-  new_class(L, PLAN_MT, plan_methods, l_plan_gc);
-  new_class(L, OPTIM_MT, optim_methods, l_optim_gc);
-  new_class(L, DATA_MT, data_methods, l_dataset_gc);
+  vg_lua_class(L, GRAPH_MT, graph_methods, l_graph_gc);
+  vg_lua_class(L, PLAN_MT, plan_methods, l_plan_gc);
+  vg_lua_class(L, OPTIM_MT, optim_methods, l_optim_gc);
+  vg_lua_class(L, DATA_MT, data_methods, l_dataset_gc);
   vg_newlib(L, funcs);
+  vg_lua_open_text(L);
   return 1;
 }

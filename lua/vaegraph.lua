@@ -126,7 +126,8 @@ end
 for _, name in ipairs{ "add", "sub", "mul", "scale", "concat", "slice", "reshape", "flatten", "stop_gradient",
                        "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "exp", "log", "sum", "mean",
                        "reparam", "gaussian_noise", "kl_normal", "bce", "bce_logits", "mse",
-                       "maxpool2d", "avgpool2d", "upsample", "dropout", "clamp", "binary_accuracy" } do
+                       "maxpool2d", "avgpool2d", "upsample", "dropout", "clamp", "binary_accuracy",
+                       "embedding", "word_dropout", "softmax", "log_softmax", "cross_entropy", "pack" } do
   vg[name] = op_function(name)
 end
 
@@ -235,6 +236,45 @@ function vg.batch_norm(group, name, c, opts)
     return x.graph:op("batch_norm", { x, l.gamma, l.beta, l.mean, l.var }, attrs, nm)
   end)
 end
+
+--- Sequence layers --------------------------------------------------------
+
+-- vg.embedding(group, name, vocab, dim) -> layer; layer(ids) maps ids [...]
+-- to [..., dim]. Weight [vocab, dim], N(0, 1) as PyTorch's nn.Embedding.
+function vg.embedding(group, name, vocab, dim)
+  local g = group.graph
+  local p = { weight = wrap(g, g.core:param(group.id, name .. ".weight", { vocab, dim }, "normal", 0, 1)) }
+  return layer(g, name, p, function(l, ids, nm)
+    return ids.graph:op("embedding", { ids, l.weight }, nil, nm)
+  end)
+end
+
+-- vg.lstm / vg.gru(group, name, in, hidden) -> layer;
+-- layer(x [B,T,in], lengths [B] [, {h0 =, c0 =, output = "sequence" | "last" | "state"}])
+-- runs each sentence for its length. PyTorch's parameters (weight_ih,
+-- weight_hh, bias_ih, bias_hh), all U(+-1/sqrt hidden) as nn.LSTM / nn.GRU.
+local function recurrent(opname, gates)
+  return function(group, name, fan_in, hidden)
+    local g = group.graph
+    local bound = 1 / math.sqrt(hidden)
+    local function p(suffix, shape) return wrap(g, g.core:param(group.id, name .. suffix, shape, "uniform", -bound, bound)) end
+    local l = { weight_ih = p(".weight_ih", { gates * hidden, fan_in }), weight_hh = p(".weight_hh", { gates * hidden, hidden }),
+                bias_ih = p(".bias_ih", { gates * hidden }), bias_hh = p(".bias_hh", { gates * hidden }), hidden = hidden }
+    local calls = 0
+    return setmetatable(l, { __call = function(self, x, lengths, opts)
+      opts = opts or {}
+      node_of(x, name .. " input")
+      node_of(lengths, name .. " lengths")
+      calls = calls + 1
+      local ins = { x, lengths, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, opts.h0, opts.c0 }
+      if opts.c0 and not opts.h0 then error(name .. ": c0 needs h0", 2) end
+      if opts.c0 and gates ~= 4 then error(name .. ": a GRU has no cell state c0", 2) end
+      return g:op(opname, ins, { output = opts.output }, calls == 1 and name or (name .. "#" .. calls))
+    end })
+  end
+end
+vg.lstm = recurrent("lstm", 4)
+vg.gru = recurrent("gru", 3)
 
 --- Adversarial pieces ---------------------------------------------------
 
@@ -356,6 +396,10 @@ function vg.mnist(o)
   end
   return { train = train or test, test = test or train }
 end
+
+-- vg.text{ dir = ..., lower = false, min_count = 1, max_len = 60 } ->
+-- { train =, test =, vocab = } corpora of sentences (vaegraph.text).
+function vg.text(o) return require("vaegraph.text").load(vg, o) end
 
 function vg.train(spec) return require("vaegraph.train").run(vg, spec) end
 

@@ -21,6 +21,15 @@
     for (int64_t i = 0; i < vg_n_; i++) { __VA_ARGS__; }                        \
   } while (0)
 
+/* The same over n rows of `per` elements each (softmax over a vocabulary):
+ * threads fork when the whole is big enough, however few the rows. */
+#define VG_FOR_ROWS(n, per, ...)                                            \
+  do {                                                                      \
+    const int64_t vg_n_ = (n), vg_work_ = vg_n_ * (int64_t)(per);           \
+    _Pragma("omp parallel for schedule(static) if (vg_work_ >= VG_PAR_MIN)") \
+    for (int64_t i = 0; i < vg_n_; i++) { __VA_ARGS__; }                        \
+  } while (0)
+
 /* result = sum over i in [0, n) of expr, in double. The chunking depends on
  * n only, and partial sums are added in chunk order, so the sum is the same
  * at any thread count. Within a chunk, blocks of 256 terms are computed

@@ -215,7 +215,7 @@ static void dropout_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
   const int64_t n = vg_numel(k->ys);
-  if (!k->training) {
+  if (!k->training || k->a->v[0] == 0) {
     memcpy(y, x, (size_t)n * sizeof *y);
     return;
   }
@@ -230,7 +230,7 @@ static void dropout_backward(const vg_kernel *k) {
   vg_real *dx = k->dx[0];
   const int64_t n = vg_numel(k->ys);
   if (!dx) return;
-  if (!k->training) {
+  if (!k->training || k->a->v[0] == 0) {
     VG_FOR(n, dx[i] += dy[i]);
     return;
   }

@@ -6,26 +6,35 @@
  *     target equals `ignore` (the padding id) add nothing and get no
  *     gradient; "mean" averages over the other rows, "batchmean" divides the
  *     sum by the first dimension (per sentence), "none" gives one loss per
- *     row (0 where ignored). A target outside [0, V) gives NaN. */
+ *     row (0 where ignored). A target outside [0, V) gives NaN.
+ *     With an optional third input (the lengths of packed sentences),
+ *     batchmean divides by its first dimension instead: rows are tokens,
+ *     the loss is per sentence. */
 #include "kernel.h"
 #include "vmath.h"
 
-/* log sum exp of a row, with the max taken out so no exp overflows. Eight
- * running maxima and sums: a loop carrying one would not vectorise. */
+/* log sum exp of a row, with the max taken out so no exp overflows. The
+ * exps go through a block buffer summed into eight running sums (the shape
+ * of VG_REDUCE): a loop carrying one sum, or calling exp inside the
+ * summing loop, does not vectorise. */
 static inline double row_lse(const vg_real *x, int64_t V) {
-  vg_real m8[8], s8[8] = {0};
-  for (int l = 0; l < 8; l++) m8[l] = x[0];
+  vg_real m8[8], m = x[0];
+  for (int q = 0; q < 8; q++) m8[q] = x[0];
   int64_t j = 0;
   for (; j + 8 <= V; j += 8)
-    for (int l = 0; l < 8; l++) m8[l] = x[j + l] > m8[l] ? x[j + l] : m8[l];
-  vg_real m = x[0];
-  for (int l = 0; l < 8; l++) m = m8[l] > m ? m8[l] : m;
-  for (int64_t r = j; r < V; r++) m = x[r] > m ? x[r] : m;
-  for (j = 0; j + 8 <= V; j += 8)
-    for (int l = 0; l < 8; l++) s8[l] += vg_exp(x[j + l] - m);
+    for (int q = 0; q < 8; q++) m8[q] = x[j + q] > m8[q] ? x[j + q] : m8[q];
+  for (; j < V; j++) m = x[j] > m ? x[j] : m;
+  for (int q = 0; q < 8; q++) m = m8[q] > m ? m8[q] : m;
+  vg_real s8[8] = {0}, buf[256];
+  for (int64_t j0 = 0; j0 < V; j0 += 256) {
+    const int n = V - j0 < 256 ? (int)(V - j0) : 256;
+    for (int l = 0; l < n; l++) buf[l] = vg_exp(x[j0 + l] - m);
+    for (int l = n; l < 256; l++) buf[l] = 0;
+    for (int l = 0; l < 256; l += 8)
+      for (int q = 0; q < 8; q++) s8[q] += buf[l + q];
+  }
   double s = 0;
-  for (int l = 0; l < 8; l++) s += (double)s8[l];
-  for (; j < V; j++) s += (double)vg_exp(x[j] - m);
+  for (int q = 0; q < 8; q++) s += (double)s8[q];
   return (double)m + log(s);
 }
 
@@ -42,7 +51,7 @@ static void softmax_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
   const int64_t V = last_dim(k->xs[0]);
-  VG_FOR(vg_numel(k->xs[0]) / V, {
+  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
     const vg_real *xr = x + i * V;
     vg_real *yr = y + i * V;
     const vg_real l = (vg_real)row_lse(xr, V);
@@ -54,7 +63,7 @@ static void softmax_backward(const vg_kernel *k) {
   const vg_real *y = k->y, *dy = k->dy;
   vg_real *dx = k->dx[0];
   const int64_t V = last_dim(k->xs[0]);
-  VG_FOR(vg_numel(k->xs[0]) / V, {
+  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
     const vg_real *yr = y + i * V, *gr = dy + i * V;
     vg_real dot = 0;
     for (int64_t j = 0; j < V; j++) dot += yr[j] * gr[j];
@@ -74,7 +83,7 @@ static void log_softmax_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
   const int64_t V = last_dim(k->xs[0]);
-  VG_FOR(vg_numel(k->xs[0]) / V, {
+  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
     const vg_real *xr = x + i * V;
     const vg_real l = (vg_real)row_lse(xr, V);
     for (int64_t j = 0; j < V; j++) y[i * V + j] = xr[j] - l;
@@ -85,7 +94,7 @@ static void log_softmax_backward(const vg_kernel *k) {
   const vg_real *y = k->y, *dy = k->dy;
   vg_real *dx = k->dx[0];
   const int64_t V = last_dim(k->xs[0]);
-  VG_FOR(vg_numel(k->xs[0]) / V, {
+  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
     const vg_real *yr = y + i * V, *gr = dy + i * V;
     vg_real s = 0;
     for (int64_t j = 0; j < V; j++) s += gr[j];
@@ -114,6 +123,8 @@ static vg_status cross_entropy_infer(vg_graph *g, vg_node *n) {
     return vg_op_fail(g, n, VG_ERR_SHAPE, "targets '%s' %s must be the logits' shape without the class axis (logits %s)",
                       vg_in_name(g, n, 1), st, sx);
   const int red = vg_reduction(&n->attr, CE_RED);
+  if (n->nin == 3 && vg_in_shape(g, n, 2)->nd < 1)
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "'%s', what batchmean divides by, must have a first dimension", vg_in_name(g, n, 2));
   n->shape = red == VG_RED_NONE ? *t : vg_shape_scalar();
   /* Per row: the log-sum-exp (for the backward) and the loss (summed in
    * row order, so the thread count cannot change the total). */
@@ -128,12 +139,18 @@ static inline int64_t ce_class(vg_real t, double ignore, int64_t V) {
   return t >= 0 && (vg_real)c == t && c < V ? c : -2;
 }
 
+/* What batchmean divides by. */
+static double batch_of(const vg_kernel *k) {
+  const vg_shape *s = k->nin == 3 ? k->xs[2] : k->xs[0];
+  return (double)(s->nd > 1 || k->nin == 3 ? s->d[0] : 1);
+}
+
 static void cross_entropy_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *t = k->x[1];
   const int64_t V = last_dim(k->xs[0]), rows = vg_numel(k->xs[1]);
   const double ignore = k->a->v[CE_IGNORE];
   vg_real *lse = k->saved, *loss = k->saved + rows;
-  VG_FOR(rows, {
+  VG_FOR_ROWS(rows, V, {
     const int64_t c = ce_class(t[i], ignore, V);
     if (c == -1) lse[i] = 0, loss[i] = 0;
     else {
@@ -151,7 +168,7 @@ static void cross_entropy_forward(const vg_kernel *k) {
   int64_t counted = 0;
   for (int64_t i = 0; i < rows; i++) s += loss[i], counted += ce_class(t[i], ignore, V) != -1;
   if (red == VG_RED_MEAN) s = counted ? s / (double)counted : 0;
-  if (red == VG_RED_BATCHMEAN) s /= (double)(k->xs[0]->nd > 1 ? k->xs[0]->d[0] : 1);
+  if (red == VG_RED_BATCHMEAN) s /= batch_of(k);
   k->y[0] = (vg_real)s;
 }
 
@@ -168,9 +185,9 @@ static void cross_entropy_backward(const vg_kernel *k) {
     for (int64_t i = 0; i < rows; i++) counted += ce_class(t[i], ignore, V) != -1;
     scale = counted ? 1.0 / (double)counted : 0;
   } else if (red == VG_RED_BATCHMEAN) {
-    scale = 1.0 / (double)(k->xs[0]->nd > 1 ? k->xs[0]->d[0] : 1);
+    scale = 1.0 / batch_of(k);
   }
-  VG_FOR(rows, {
+  VG_FOR_ROWS(rows, V, {
     const int64_t c = ce_class(t[i], ignore, V);
     if (c >= 0) {
       const vg_real g = (vg_real)((red == VG_RED_NONE ? (double)dy[i] : (double)dy[0]) * scale), l = lse[i];
@@ -188,9 +205,9 @@ static double cross_entropy_flops(const vg_graph *g, const vg_node *n) {
 
 VG_OP_RECORD(cross_entropy) = {.name = "cross_entropy",
                                .nin_min = 2,
-                               .nin_max = 2,
+                               .nin_max = 3,
                                .flags = VG_OPF_BWD_NO_Y,
-                               .nograd = 1u << 1,
+                               .nograd = 1u << 1 | 1u << 2,
                                .attrs = {VG_ATTR_REDUCTION, {"ignore", VG_ATTR_NUM, -1, NULL}},
                                .infer = cross_entropy_infer,
                                .forward = cross_entropy_forward,

@@ -48,16 +48,20 @@ void vg_dataset_free(vg_dataset *d) {
 
 /* Fisher-Yates driven by the counter RNG: the order of epoch e is a function
  * of (seed, e), so a resumed run sees the batches an uninterrupted one would. */
-void vg_dataset_order(vg_dataset *d, int shuffle, uint64_t seed, uint64_t epoch) {
-  for (int64_t i = 0; i < d->n; i++) d->order[i] = i;
+void vg_order(int64_t *order, int64_t n, int shuffle, uint64_t seed, uint64_t epoch) {
+  for (int64_t i = 0; i < n; i++) order[i] = i;
   if (!shuffle) return;
-  for (int64_t i = d->n - 1; i > 0; i--) {
+  for (int64_t i = n - 1; i > 0; i--) {
     int64_t j = (int64_t)(vg_rng_uniform(seed, epoch, 0x5EED5u, (uint64_t)i) * (double)(i + 1));
     if (j > i) j = i;
-    int64_t t = d->order[i];
-    d->order[i] = d->order[j];
-    d->order[j] = t;
+    int64_t t = order[i];
+    order[i] = order[j];
+    order[j] = t;
   }
+}
+
+void vg_dataset_order(vg_dataset *d, int shuffle, uint64_t seed, uint64_t epoch) {
+  vg_order(d->order, d->n, shuffle, seed, epoch);
 }
 
 void vg_dataset_fill(const vg_dataset *d, int64_t first, int batch, float scale, float shift, float *dst) {

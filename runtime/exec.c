@@ -44,23 +44,6 @@ static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
   if (p->seconds) p->seconds[s - p->steps] += omp_get_wtime() - t0;
 }
 
-vg_status vg_plan_run(vg_plan *p, uint64_t step) {
-  vg_status st = prepare(p);
-  if (st) return st;
-  p->runs++;
-  for (int s = 0; s < p->nforward; s++) run_step(p, &p->steps[s], step);
-  if (p->loss < 0) return VG_OK;
-  const float loss = p->val[p->loss][0];
-  if (!isfinite(loss)) {
-    const vg_node *n = &p->g->nodes[p->loss];
-    return vg_graph_fail(p->g, VG_ERR_NUMERIC, "%s%srun '%s', step %llu: loss '%s' is %g", n->where,
-                         n->where[0] ? ": " : "", p->name, (unsigned long long)step, n->name, (double)loss);
-  }
-  for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
-  for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step);
-  return VG_OK;
-}
-
 static int all_finite(const float *x, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (!isfinite(x[i])) return 0;
@@ -73,16 +56,49 @@ static vg_status bad_node(vg_plan *p, const vg_step *s, uint64_t step, const cha
                        n->where[0] ? ": " : "", p->name, (unsigned long long)step, what, vg_op_name(n->op), n->name);
 }
 
+/* Once an op has set its output's size from the data, each node after it
+ * is inferred again just before it runs, when all its inputs are final.
+ * Other plans see a new shape generation. */
+static vg_status run_forward(vg_plan *p, uint64_t step, int check) {
+  int resized = 0;
+  for (int s = 0; s < p->nforward; s++) {
+    vg_step *sp = &p->steps[s];
+    if (resized) {
+      vg_status st = vg_graph_reinfer(p->g, &p->fwd_nodes[s], 1);
+      if (st) return st;
+    }
+    run_step(p, sp, step);
+    if (sp->k.shape) resized = 1;
+    if (check && !all_finite(sp->k.y, (size_t)vg_shape_numel(sp->k.ys))) return bad_node(p, sp, step, "output");
+  }
+  if (resized) p->shape_gen = ++p->g->shape_gen;
+  return VG_OK;
+}
+
+vg_status vg_plan_run(vg_plan *p, uint64_t step) {
+  vg_status st = prepare(p);
+  if (st) return st;
+  p->runs++;
+  if ((st = run_forward(p, step, 0))) return st;
+  if (p->loss < 0) return VG_OK;
+  const float loss = p->val[p->loss][0];
+  if (!isfinite(loss)) {
+    const vg_node *n = &p->g->nodes[p->loss];
+    return vg_graph_fail(p->g, VG_ERR_NUMERIC, "%s%srun '%s', step %llu: loss '%s' is %g", n->where,
+                         n->where[0] ? ": " : "", p->name, (unsigned long long)step, n->name, (double)loss);
+  }
+  for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
+  for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step);
+  return VG_OK;
+}
+
 /* Runs the plan again one step at a time and stops at the first node whose
  * output (forward) or input gradient (backward) holds a NaN or infinity. */
 vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;
   vg_graph *g = p->g;
-  for (int s = 0; s < p->nforward; s++) {
-    run_step(p, &p->steps[s], step);
-    if (!all_finite(p->steps[s].k.y, (size_t)vg_shape_numel(p->steps[s].k.ys))) return bad_node(p, &p->steps[s], step, "output");
-  }
+  if ((st = run_forward(p, step, 1))) return st;
   if (p->loss < 0) return VG_OK;
   for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
   for (int s = p->nforward; s < p->nsteps; s++) {

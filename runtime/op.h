@@ -53,7 +53,12 @@ enum {
   /* What the backward does not read, so the memory plan can free it once
    * the forward consumers are done (PyTorch's saved tensors, by flag). */
   VG_OPF_BWD_NO_Y = 16,  /* its own output */
-  VG_OPF_BWD_NO_X = 32   /* its inputs' values (shapes are still there) */
+  VG_OPF_BWD_NO_X = 32,  /* its inputs' values (shapes are still there) */
+  /* Its output's first dimension depends on input values (pack: the
+   * positions inside sentences). infer gives the largest; the forward sets
+   * the size through kernel.shape, and the nodes after it are inferred
+   * again before they run. */
+  VG_OPF_DATA_SHAPE = 64
 };
 
 /* What a kernel sees. Backward *adds* into dx[k]; dx[k] is NULL when input k
@@ -67,6 +72,7 @@ enum {
     const vg_shape *xs[VG_MAX_IN];                                          \
     T *y;                                                                   \
     const vg_shape *ys;                                                     \
+    vg_shape *shape; /* = ys, writable, for VG_OPF_DATA_SHAPE ops */        \
     const T *dy;                                                            \
     T *dx[VG_MAX_IN];                                                       \
     T *saved;   /* node->saved_len reals, written by forward */             \

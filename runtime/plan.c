@@ -306,6 +306,7 @@ static void build_kernels(compiler *c) {
     }
     k->y = p->val[v];
     k->ys = &nd->shape;
+    if (nd->flags & VG_OPF_DATA_SHAPE) k->shape = &g->nodes[v].shape;
     k->saved = c->savedp[v];
     k->threads = p->threads;
     if (st->backward) k->dy = c->gradp[v];

@@ -183,6 +183,10 @@ static const gcase cases[] = {
     {"cross_entropy", 2, {"4,3,17", "4,3"}, {ANY, IDS}, "reduction=batchmean ignore=0", 0},
     {"cross_entropy", 2, {"5,6", "5"}, {ANY, IDS}, "reduction=none ignore=2", 0},
     {"cross_entropy", 2, {"64,515", "64"}, {ANY, IDS}, "reduction=sum ignore=0", LARGE},
+    {"cross_entropy", 3, {"6,7", "6", "2"}, {ANY, IDS, ANY}, "reduction=batchmean", 0},
+    {"pack", 2, {"4,4,3", "4"}, {ANY, LENS}, "", 0},
+    {"pack", 2, {"4,4", "4"}, {ANY, LENS}, "", 0},
+    {"pack", 2, {"32,20,64", "32"}, {ANY, LENS20}, "", LARGE},
     /* recurrent layers: 4 sentences of 4 steps, lengths 1, 4, 2, 0 */
     {"lstm", 6, {"4,4,5", "4", "12,5", "12,3", "12", "12"}, {ANY, LENS, ANY, ANY, ANY, ANY}, "", 0},
     {"lstm", 6, {"4,4,5", "4", "12,5", "12,3", "12", "12"}, {ANY, LENS, ANY, ANY, ANY, ANY}, "output=last", 0},

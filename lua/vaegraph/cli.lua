@@ -7,7 +7,7 @@ local cli = {}
 cli.flags = {
   { "epochs", "integer", nil, "training epochs (default: the script's)" },
   { "batch", "integer", nil, "batch size (default: the script's)" },
-  { "data", "string", nil, "folder with MNIST-format IDX files (default: Fashion-MNIST)" },
+  { "data", "string", nil, "data folder: MNIST-format IDX files (default Fashion-MNIST), or for sentence scripts train/valid/test .txt files (default fortunes)" },
   { "out", "string", nil, "folder for metrics.csv, images and checkpoints (default: out/<script>)" },
   { "threads", "integer", nil, "OpenMP threads (default: all cores)" },
   { "seed", "integer", 1, "seed for initialisation, shuffling and noise" },

@@ -7,7 +7,7 @@ local train = {}
 
 local PHASE_KEYS = { [1] = true, loss = true, update = true, optim = true }
 local SPEC_KEYS = { graph = true, data = true, feed = true, epochs = true, phases = true, weights = true,
-                    eval = true, show = true, range = true }
+                    eval = true, derived = true, show = true, range = true, report = true }
 
 local function script_name() return (arg and arg[0] or "run.lua"):match("([^/]+)$") end
 
@@ -26,12 +26,18 @@ local function check_keys(t, valid, what)
   end
 end
 
--- How each feed kind fills an input from a data set's batch.
+-- How each feed kind fills an input from a data set's batch of `count`
+-- examples from `first`. Image feeds always fill a whole batch; sentence
+-- feeds give their inputs the batch's shape (count, padded length).
 local FEEDS = {
   image = function(ds, g, node, first) ds:fill(g.core, node.id, first, 1 / 255, 0) end,
   image_pm1 = function(ds, g, node, first) ds:fill(g.core, node.id, first, 2 / 255, -1) end,
   onehot = function(ds, g, node, first) ds:onehot(g.core, node.id, first) end,
+  tokens = function(ds, g, node, first, count) ds:fill(g.core, node.id, nil, nil, first, count) end,
+  targets = function(ds, g, node, first, count) ds:fill(g.core, nil, node.id, nil, first, count) end,
+  lengths = function(ds, g, node, first, count) ds:fill(g.core, nil, nil, node.id, first, count) end,
 }
+local FEED_KINDS = "image, image_pm1, onehot, tokens, targets, lengths"
 
 local function input_node(g, name, what)
   local id = g.core:find(name)
@@ -193,7 +199,7 @@ function train.run(vg, spec)
   local feeds = {}
   for name, kind in pairs(spec.feed or { x = "image" }) do
     local f = FEEDS[kind]
-    if not f then fail("vg.train: feed '%s' has unknown kind '%s' (valid: image, image_pm1, onehot)", name, tostring(kind)) end
+    if not f then fail("vg.train: feed '%s' has unknown kind '%s' (valid: %s)", name, tostring(kind), FEED_KINDS) end
     feeds[#feeds + 1] = { node = input_node(g, name, "vg.train feed"), fill = f }
   end
   local weights = {}
@@ -211,6 +217,14 @@ function train.run(vg, spec)
   local columns = { "epoch" }
   for _, p in ipairs(phases) do columns[#columns + 1] = #phases == 1 and "train_loss" or (p.name .. "_loss") end
   for _, n in ipairs(eval and eval.names or {}) do columns[#columns + 1] = n end
+  -- Derived columns: functions of a row's other values (perplexity).
+  local derived = {}
+  for name, f in pairs(spec.derived or {}) do
+    if type(f) ~= "function" then fail("vg.train derived: '%s' must be a function of the row", name) end
+    derived[#derived + 1] = { name = name, f = f }
+  end
+  table.sort(derived, function(a, b) return a.name < b.name end)
+  for _, d in ipairs(derived) do columns[#columns + 1] = d.name end
   for _, w in ipairs(weights) do columns[#columns + 1] = w.name end
   columns[#columns + 1] = "examples_per_s"
 
@@ -218,7 +232,11 @@ function train.run(vg, spec)
   local train_set, test_set = data.train, data.test
   local limit = opt.limit or math.huge
   local nb = math.floor(math.min(train_set:info().n, limit) / batch)
-  local nt = math.max(1, math.floor(math.min(test_set:info().n, limit) / batch))
+  -- Sentence corpora evaluate every test example, the last batch partial;
+  -- image sets whole batches only.
+  local partial = test_set:info().partial
+  local ntest = math.min(test_set:info().n, limit)
+  local nt = partial and math.ceil(ntest / batch) or math.max(1, math.floor(ntest / batch))
   if nb < 1 then
     fail("%d training examples%s are fewer than a batch of %d", math.min(train_set:info().n, limit),
       opt.limit and " (--limit)" or "", batch)
@@ -252,7 +270,9 @@ function train.run(vg, spec)
   end
   local run = { graph = g, phases = phases, eval = eval, data = data, out = out, opt = opt, seed = seed, test_batches = nt,
                 lo = range[1], hi = range[2],
-                fill = function(ds, first) for _, f in ipairs(feeds) do f.fill(ds, g, f.node, first) end end }
+                fill = function(ds, first, count)
+                  for _, f in ipairs(feeds) do f.fill(ds, g, f.node, first, count or batch) end
+                end }
   for epoch = start, epochs do
     train_set:order(true, seed, epoch)
     local sums = {}
@@ -261,7 +281,7 @@ function train.run(vg, spec)
     for b = 1, nb do
       step = step + 1
       local first = (b - 1) * batch
-      for _, f in ipairs(feeds) do f.fill(train_set, g, f.node, first) end
+      for _, f in ipairs(feeds) do f.fill(train_set, g, f.node, first, batch) end
       for _, w in ipairs(weights) do g.core:set_scalar(w.node.id, w.sched(step)) end
       for i, p in ipairs(phases) do
         p.plan:run(step)
@@ -277,17 +297,22 @@ function train.run(vg, spec)
     for _, w in ipairs(weights) do row[w.name] = w.sched(step) end
     if eval then
       test_set:order(false, 0, 0)
-      local acc = {}
+      local acc, seen = {}, 0
       for i = 1, #eval.nodes do acc[i] = 0 end
       for b = 1, nt do
-        for _, f in ipairs(feeds) do f.fill(test_set, g, f.node, (b - 1) * batch) end
+        local first = (b - 1) * batch
+        local count = partial and math.min(batch, ntest - first) or batch
+        for _, f in ipairs(feeds) do f.fill(test_set, g, f.node, first, count) end
         for _, w in ipairs(weights) do g.core:set_scalar(w.node.id, w.sched(step)) end
         -- Evaluation noise is keyed apart from training steps.
         eval.plan:run(2 ^ 40 + epoch * 100000 + b)
-        for i, n in ipairs(eval.nodes) do acc[i] = acc[i] + eval.plan:value(n.id) end
+        -- Weighted by examples: the per-example mean over the whole set.
+        for i, n in ipairs(eval.nodes) do acc[i] = acc[i] + eval.plan:value(n.id) * count end
+        seen = seen + count
       end
-      for i, name in ipairs(eval.names) do row[name] = acc[i] / nt end
+      for i, name in ipairs(eval.names) do row[name] = acc[i] / seen end
     end
+    for _, d in ipairs(derived) do row[d.name] = d.f(row) end
     rows[#rows + 1] = row
     write_csv(out .. "/metrics.csv", columns, rows)
     local parts = {}
@@ -301,6 +326,7 @@ function train.run(vg, spec)
       batch = tostring(batch), limit = opt.limit and tostring(opt.limit) or "", format = "vaegraph checkpoint 1" })
     outputs.write(run, show)
     outputs.scatter(run, show)
+    if spec.report then spec.report(run) end
   end
   if os.getenv("VAEGRAPH_PROFILE") then
     for _, p in ipairs(phases) do p.plan:profile() end

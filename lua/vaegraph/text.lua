@@ -1,0 +1,133 @@
+-- Sentence corpora: a folder of Penn Treebank-style files (one sentence per
+-- line, tokens split by spaces), or by default English sentences made from
+-- Debian's `fortunes` package.
+local core = require "vaegraph.core"
+local text = {}
+
+text.FORTUNES = "/usr/share/games/fortunes"
+
+-- The English collections of the `fortunes` package; art and ascii-art
+-- are pictures, not sentences.
+local FORTUNE_FILES = { "computers", "cookie", "debian", "definitions", "disclaimer", "drugs", "education", "ethnic",
+  "food", "fortunes", "goedel", "humorists", "kids", "knghtbrd", "law", "linux", "linuxcookie", "literature", "love",
+  "magic", "medicine", "men-women", "miscellaneous", "news", "paradoxum", "people", "perl", "pets", "platitudes",
+  "politics", "pratchett", "riddles", "science", "songs-poems", "sports", "startrek", "tao", "translate-me", "wisdom",
+  "work", "zippy" }
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- Writes lines to path through a temporary file, so a failure leaves no
+-- half-written corpus behind.
+local function write_lines(path, lines)
+  local tmp = path .. ".tmp"
+  local f, err = io.open(tmp, "w")
+  if not f then error(err, 0) end
+  local ok = f:write(table.concat(lines, "\n"), "\n")
+  local closed, cerr = f:close()
+  if not ok or not closed then
+    os.remove(tmp)
+    error(string.format("%s: cannot write%s", tmp, cerr and (": " .. cerr) or ""), 0)
+  end
+  assert(os.rename(tmp, path))
+end
+
+-- A fortune's text as PTB-like sentences: lower case, words of letters,
+-- digits and apostrophes, numbers as N, , ; : as tokens of their own, a
+-- sentence ending at . ! or ? (kept as its last token). Attribution lines
+-- ("-- Author") are dropped.
+local function sentences_of(fortune, out, min_words, max_words)
+  local body = {}
+  for line in fortune:gmatch("[^\n]+") do
+    if not line:match("^%s*%-%-") then body[#body + 1] = line end
+  end
+  local words = {}
+  local function flush()
+    if #words >= min_words and #words <= max_words then out[#out + 1] = table.concat(words, " ") end
+    words = {}
+  end
+  local s = table.concat(body, " "):lower():gsub("([%.!%?,;:])", " %1 "):gsub("[^%w'%.!%?,;:]", " ")
+  for tok in s:gmatch("%S+") do
+    if tok:match("^[%.!%?]$") then
+      words[#words + 1] = tok
+      flush()
+    elseif tok:match("^[,;:]$") then
+      words[#words + 1] = tok
+    else
+      tok = tok:gsub("^'+", ""):gsub("'+$", "")
+      if tok ~= "" then words[#words + 1] = tok:match("^%d+$") and "N" or tok end
+    end
+  end
+  flush()
+end
+
+-- Makes dir/train.txt and dir/test.txt from the fortunes (every tenth
+-- sentence goes to the test file) unless they are there already.
+function text.fortunes(dir)
+  local train, test = dir .. "/fortunes.train.txt", dir .. "/fortunes.test.txt"
+  if exists(train) and exists(test) then return train, test end
+  local all, found = {}, 0
+  for _, name in ipairs(FORTUNE_FILES) do
+    local f = io.open(text.FORTUNES .. "/" .. name, "rb")
+    if f then
+      found = found + 1
+      local data = f:read("a")
+      f:close()
+      for fortune in (data .. "\n%\n"):gmatch("(.-)\n%%\n") do sentences_of(fortune, all, 3, 40) end
+    end
+  end
+  if found == 0 then
+    error(string.format("%s: no fortune files; install the Debian package fortunes (scripts/setup.sh does), " ..
+      "or give --data a folder of Penn Treebank-style files", text.FORTUNES), 0)
+  end
+  local tr, te = {}, {}
+  for i, s in ipairs(all) do
+    if i % 10 == 0 then te[#te + 1] = s else tr[#tr + 1] = s end
+  end
+  os.execute("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'")
+  write_lines(train, tr)
+  write_lines(test, te)
+  return train, test
+end
+
+-- The corpus files of a folder: [ptb.]train.txt, valid.txt, test.txt. Without
+-- a training file it trains on the validation file (as the benchmark does
+-- with ../shared/data/ptb, which has only the valid and test files).
+local function corpus_files(dir)
+  local files = {}
+  for _, kind in ipairs{ "train", "valid", "test" } do
+    for _, name in ipairs{ "ptb." .. kind .. ".txt", kind .. ".txt", "fortunes." .. kind .. ".txt" } do
+      if not files[kind] and exists(dir .. "/" .. name) then files[kind] = dir .. "/" .. name end
+    end
+  end
+  if not files.train and not files.valid and not files.test then
+    error(string.format("%s: no corpus files (train.txt, valid.txt, test.txt, or with a ptb. prefix: one sentence per line)", dir), 0)
+  end
+  local train = files.train or files.valid or files.test
+  local test = files.test or files.valid or train
+  if not files.train then io.stderr:write(string.format("warning: %s has no training file; training on %s\n", dir, train)) end
+  return train, test
+end
+
+-- vg.text{ dir, lower, min_count, max_len, cache } -> { train, test, vocab }:
+-- the vocabulary comes from the training file alone.
+function text.load(vg, o)
+  o = o or {}
+  for k in pairs(o) do
+    if not ({ dir = true, lower = true, min_count = true, max_len = true, cache = true })[k] then
+      error("vg.text: unknown option '" .. tostring(k) .. "' (valid: cache, dir, lower, max_len, min_count)", 3)
+    end
+  end
+  local train, test
+  if o.dir then train, test = corpus_files(o.dir)
+  else train, test = text.fortunes(o.cache or "out/corpus") end
+  local vocab = core.vocab(train, o.lower or false, o.min_count or 1)
+  local max_len = o.max_len or 60
+  return { train = core.text(train, vocab, max_len), test = core.text(test, vocab, max_len), vocab = vocab,
+           files = { train = train, test = test } }
+end
+
+return text
