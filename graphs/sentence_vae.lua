@@ -7,12 +7,14 @@
 -- further. Losses are nats per sentence.
 --
 -- Data: sentences from Debian's fortunes by default, or --data DIR with
--- Penn Treebank-style train/valid/test .txt files (../shared/data/ptb).
+-- Penn Treebank-style train/valid/test .txt files (../shared/data/ptb;
+-- PTB has already replaced its rare words by <unk>: use --min-count 1).
+-- Words seen fewer than --min-count times in the training file are <unk>.
 local vg = require "vaegraph"
 local sentences = require "vaegraph.sentences"
 
 local opt = vg.options{ epochs = 10, batch = 32, embed = 300, hidden = 256, latent = 16, lr = 1e-3,
-                        max_len = 60, min_count = 1, lower = false, word_dropout = 0, embedding_dropout = 0,
+                        max_len = 60, min_count = 2, lower = false, word_dropout = 0, embedding_dropout = 0,
                         anneal = "logistic", k = 0.0025, x0 = 2500, temperature = 1 }
 
 local data = vg.text{ dir = opt.data, lower = opt.lower, min_count = opt.min_count, max_len = opt.max_len,

@@ -362,6 +362,21 @@ vg_status vg_graph_reinfer(vg_graph *g, const int *nodes, int count) {
   return VG_OK;
 }
 
+/* Bounds come from the inputs' bounds, whatever shapes inputs have now (a
+ * node added after a smaller batch was fed); then the current shape. */
+static vg_status infer_with_bounds(vg_graph *g, vg_node *n) {
+  vg_shape cur[VG_MAX_IN];
+  for (int k = 0; k < n->nin; k++) {
+    vg_node *in = &g->nodes[n->in[k]];
+    cur[k] = in->shape;
+    in->shape = in->bound;
+  }
+  vg_status st = infer_node(g, n);
+  if (!st) set_bounds(n);
+  for (int k = n->nin - 1; k >= 0; k--) g->nodes[n->in[k]].shape = cur[k];
+  return st ? st : infer_node(g, n);
+}
+
 int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const int *in, const vg_attrs *a) {
   if (op < 0 || op >= VG_OP_COUNT) {
     vg_graph_fail(g, VG_ERR_ARG, "no op %d", (int)op);
@@ -410,9 +425,8 @@ int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const
   if (nin) memcpy(n->in, in, (size_t)nin * sizeof *in); /* in may be NULL for an op without inputs */
   n->attr = a ? *a : vg_attrs_default(op);
   snprintf(n->name, sizeof n->name, "%s", name);
-  if (infer_node(g, n)) return -1; /* the slot is reused by the next push */
-  if (check_shape(g, rec->name, name, &n->shape)) return -1;
-  set_bounds(n);
+  if (infer_with_bounds(g, n)) return -1; /* the slot is reused by the next push */
+  if (check_shape(g, rec->name, name, &n->bound)) return -1;
   return g->n++;
 }
 
@@ -445,8 +459,7 @@ vg_status vg_node_connect(vg_graph *g, int node, int slot, int src) {
   for (int i = node; i < g->n && !st; i++) {
     vg_node *m = &g->nodes[i];
     if (m->op == VG_OP_INPUT || m->op == VG_OP_PARAM) continue;
-    if (!(st = infer_node(g, m))) st = check_shape(g, vg_op_name(m->op), m->name, &m->shape);
-    if (!st) set_bounds(m);
+    if (!(st = infer_with_bounds(g, m))) st = check_shape(g, vg_op_name(m->op), m->name, &m->bound);
   }
   if (st) memcpy(n, saved, count * sizeof *saved);
   free(saved);

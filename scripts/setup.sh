@@ -15,6 +15,7 @@ pkgs=(
   libpng-dev zlib1g-dev
   libopenblas-dev            # GEMM benchmark reference only
   dataset-fashion-mnist      # default image data set
+  fortunes                   # default sentences (graphs/sentence_vae.lua)
 )
 if [ "${VG_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive

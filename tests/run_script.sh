@@ -11,6 +11,7 @@ for f in $files; do
   [ -s "$out/$f" ] || { echo "missing or empty: $out/$f"; exit 1; }
 done
 for f in "$out"/*.png; do
+  [ -e "$f" ] || continue
   head -c 8 "$f" | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a' || { echo "not a PNG: $f"; exit 1; }
 done
 [ "$(head -1 "$out/metrics.csv")" = "$columns" ] || { echo "metrics.csv columns: $(head -1 "$out/metrics.csv"), want $columns"; exit 1; }

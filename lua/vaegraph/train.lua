@@ -70,7 +70,7 @@ local function compile_phases(vg, g, spec)
 end
 
 -- Columns every script shares come first, in this order; others follow by name.
-local COLUMN_ORDER = { test_loss = 1, test_rec = 2, test_kl = 3 }
+local COLUMN_ORDER = { test_loss = 1, test_rec = 2, test_nll = 3, test_kl = 4 }
 
 local function by_column_order(a, b)
   local ra, rb = COLUMN_ORDER[a] or 99, COLUMN_ORDER[b] or 99
