@@ -543,6 +543,8 @@ static void check_padding(const char *opname) {
     bufs b;
     bufs_make(&b, g, n, &c);
     const vg_op_f64 *op = vg_ops_f64[n->op];
+    if (ce)
+      for (int64_t row = 0; row < 16; row += 5) b.x[1][row] = 0; /* padding, whatever the draw gave */
     vg_kernel_f64 k = kernel64(g, n, id, &b);
     op->forward(&k);
     op->backward(&k);
