@@ -52,6 +52,12 @@ function Graph:scalar(name)
   return wrap(self, self.core:input(name, {}))
 end
 
+-- g:set_shape(input, {batch, d1, ...}): the input's shape from now on, at
+-- most the declared one in each dimension; every node follows at the next run.
+function Graph:set_shape(node, shape)
+  self.core:set_shape(node_of(node, "set_shape input").id, shape)
+end
+
 function Graph:group(name)
   local gr = setmetatable({ graph = self, name = name, id = self.core:group(name) }, {
     __tostring = function(t) return "group " .. t.name end })

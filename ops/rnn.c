@@ -1,24 +1,28 @@
 /* Recurrent layers over a padded batch, PyTorch's gate layout and equations.
- * One op runs the whole recurrence (not a node per time step): the input
- * projection of every position is one GEMM, each step one GEMM of the
- * previous hidden state, and the weight gradients are one GEMM each after
- * the backward sweep.
+ * One op runs the whole recurrence (not a node per time step).
  *
  *   lstm(x [B,T,E], lengths [B], W_ih [4H,E], W_hh [4H,H], b_ih [4H], b_hh [4H]
  *        [, h0 [B,H] [, c0 [B,H]]])   gates i, f, g, o
  *   gru (x [B,T,E], lengths [B], W_ih [3H,E], W_hh [3H,H], b_ih [3H], b_hh [3H]
  *        [, h0 [B,H]])                gates r, z, n
  *
- * Sentence b runs for lengths[b] steps (clamped to [0, T]); after that its
- * state is carried unchanged, so padding never touches it and gets no
- * gradient. `output`:
+ * Sentence b runs for lengths[b] steps (clamped to [0, T]); padding takes
+ * no part and gets no gradient. `output`:
  *   sequence  [B,T,H], the hidden state at each position, 0 at padding
- *   last      [B,H], the state after each sentence's last token
+ *   last      [B,H], the state after each sentence's last token (h0, or 0,
+ *             for an empty one)
  *   state     [B,2H] for the LSTM (h then c), [B,H] for the GRU: what a
  *             decoder run one step at a time feeds back as h0 (and c0).
  *
- * Saved for the backward: the gates after their nonlinearities, the hidden
- * states (and the LSTM's cells, the GRU's W_hn h + b_hn), [B,T,.] each. */
+ * Inside, the batch is packed as PyTorch's PackedSequence: sentences sorted
+ * by length, longest first, and positions stored time step by time step, so
+ * step t's sentences are the first n_t rows of its block. No work is spent
+ * on padding: the input projection and the weight gradients are one GEMM
+ * each over the N real positions, and step t's recurrent GEMM has n_t rows.
+ *
+ * Saved for the backward, by packed row: the gates after their
+ * nonlinearities, the hidden states, and the LSTM's cells (the GRU's
+ * W_hn h + b_hn); then the packing itself. */
 #include "kernel.h"
 #include "vmath.h"
 
@@ -33,9 +37,74 @@ static rnn_dims dims_of(const vg_kernel *k) {
   return (rnn_dims){k->xs[IN_X]->d[0], k->xs[IN_X]->d[1], k->xs[IN_X]->d[2], k->xs[IN_WHH]->d[1]};
 }
 
-static inline int64_t seq_len(const vg_real *lengths, int64_t b, int64_t T) {
-  const vg_real l = lengths[b];
-  return l <= 0 ? 0 : l >= (vg_real)T ? T : (int64_t)l;
+/* The packing: sorted[s] is the sentence in sorted position s, len[s] its
+ * length, off[t] the first packed row of step t (off[steps] = N). */
+typedef struct packing {
+  int32_t *sorted, *len, *off;
+  int64_t steps, N;
+} packing;
+
+/* Its int32 arrays live after `reals` values of the saved buffer. */
+static packing packing_at(const vg_kernel *k, rnn_dims d, size_t reals) {
+  int32_t *p = (int32_t *)(void *)(k->saved + reals);
+  return (packing){p, p + d.B, p + 2 * d.B, 0, 0};
+}
+
+static void pack_lengths(const vg_real *lengths, rnn_dims d, packing *pk) {
+  for (int64_t b = 0; b < d.B; b++) {
+    const vg_real l = lengths[b];
+    const int32_t L = l <= 0 ? 0 : l >= (vg_real)d.T ? (int32_t)d.T : (int32_t)l;
+    int64_t s = b; /* insertion sort, longest first, ties in batch order */
+    while (s > 0 && pk->len[s - 1] < L) pk->sorted[s] = pk->sorted[s - 1], pk->len[s] = pk->len[s - 1], s--;
+    pk->sorted[s] = (int32_t)b, pk->len[s] = L;
+  }
+  pk->steps = d.B ? pk->len[0] : 0;
+  int64_t n = d.B, row = 0;
+  for (int64_t t = 0; t < pk->steps; t++) {
+    while (n > 0 && pk->len[n - 1] <= t) n--;
+    pk->off[t] = (int32_t)row;
+    row += n;
+  }
+  pk->off[pk->steps] = (int32_t)row;
+  pk->N = row;
+}
+
+static void read_packing(packing *pk, rnn_dims d) {
+  pk->steps = d.B ? pk->len[0] : 0;
+  pk->N = pk->off[pk->steps];
+}
+
+static inline int64_t rows_at(const packing *pk, int64_t t) { return pk->off[t + 1] - pk->off[t]; }
+
+/* xp[packed row] = x[b, t] */
+static void gather_inputs(const vg_real *x, rnn_dims d, const packing *pk, vg_real *xp) {
+  for (int64_t t = 0; t < pk->steps; t++)
+    for (int64_t s = 0; s < rows_at(pk, t); s++)
+      memcpy(xp + (pk->off[t] + s) * d.E, x + ((int64_t)pk->sorted[s] * d.T + t) * d.E, (size_t)d.E * sizeof *xp);
+}
+
+/* dx[b, t] += dxp[packed row] */
+static void scatter_add_inputs(const vg_real *dxp, rnn_dims d, const packing *pk, vg_real *dx) {
+  for (int64_t t = 0; t < pk->steps; t++)
+    for (int64_t s = 0; s < rows_at(pk, t); s++) {
+      vg_real *dst = dx + ((int64_t)pk->sorted[s] * d.T + t) * d.E;
+      const vg_real *src = dxp + (pk->off[t] + s) * d.E;
+      for (int64_t e = 0; e < d.E; e++) dst[e] += src[e];
+    }
+}
+
+/* dst[s] = src[sorted[s]] (rows of H), or 0 without src. */
+static void gather_state(const vg_real *src, rnn_dims d, const packing *pk, vg_real *dst) {
+  for (int64_t s = 0; s < d.B; s++) {
+    if (src) memcpy(dst + s * d.H, src + (int64_t)pk->sorted[s] * d.H, (size_t)d.H * sizeof *dst);
+    else memset(dst + s * d.H, 0, (size_t)d.H * sizeof *dst);
+  }
+}
+
+static void scatter_add_state(const vg_real *src, rnn_dims d, const packing *pk, vg_real *dst) {
+  if (!dst) return;
+  for (int64_t s = 0; s < d.B; s++)
+    for (int64_t j = 0; j < d.H; j++) dst[(int64_t)pk->sorted[s] * d.H + j] += src[s * d.H + j];
 }
 
 /* Shape checks shared by both layers; `gates` is 4 or 3. */
@@ -68,12 +137,16 @@ static vg_status rnn_infer(vg_graph *g, vg_node *n, int gates) {
   const int out = (int)n->attr.v[0];
   if (out == RNN_SEQUENCE) n->shape = vg_shape_of(3, (int64_t[]){B, T, H});
   else n->shape = vg_shape_of(2, (int64_t[]){B, out == RNN_STATE && gates == 4 ? 2 * H : H});
-  if (B * T * gates * H > INT32_MAX) return vg_op_fail(g, n, VG_ERR_SHAPE, "matrix dimensions past 2^31 (input %s)", vg_shape_str(x, s1, sizeof s1));
-  /* saved: gates, the cells (LSTM) or W_hn h + b_hn (GRU), hidden states.
-   * scratch: the gates' gradients (two sets for the GRU), the shifted
-   * hidden states, and three [B,H] rows of running gradients. */
-  n->saved_len = (size_t)(B * T * (gates + 2) * H);
-  n->scratch_len = (size_t)(B * T * (gates == 4 ? 4 : 6) * H + B * T * H + 3 * B * H);
+  if (B * T * gates * H > INT32_MAX || B * T * E > INT32_MAX)
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "matrix dimensions past 2^31 (input %s)", vg_shape_str(x, s1, sizeof s1));
+  /* saved: by packed row the gates, hidden states and the cells (LSTM) or
+   * W_hn h + b_hn (GRU); then the packing's 3 int32 arrays (in reals of at
+   * least 4 bytes). scratch: the gates' gradients (two sets for the GRU),
+   * the packed inputs and the shifted hidden states, and [B,H] rows for the
+   * initial states and the running gradients. */
+  const int64_t N = B * T;
+  n->saved_len = (size_t)(N * (gates + 2) * H + 2 * B + T + 1);
+  n->scratch_len = (size_t)(N * ((gates == 4 ? 4 : 6) * H + E + H) + 5 * B * H);
   return VG_OK;
 }
 
@@ -93,82 +166,87 @@ static void colsum_add(const vg_real *m, int64_t rows, int64_t cols, vg_real *ds
   }
 }
 
-/* The input projection of every position: G = x W_ih^T + bias rows. */
-static void project_inputs(const vg_kernel *k, rnn_dims d, int gates, const vg_real *bias2, vg_real *G) {
-  const int64_t N = gates * d.H;
-  vg_gemm_real(0, 1, (int)(d.B * d.T), (int)N, (int)d.E, 1, k->x[IN_X], (int)d.E, k->x[IN_WIH], (int)d.E, 0, G, (int)N);
+/* The input projection of every packed row: G = xp W_ih^T + b_ih (+ b2). */
+static void project_inputs(const vg_kernel *k, rnn_dims d, int gates, int64_t N, const vg_real *xp, const vg_real *b2,
+                           vg_real *G) {
+  const int64_t C = gates * d.H;
+  if (!N) return;
+  vg_gemm_real(0, 1, (int)N, (int)C, (int)d.E, 1, xp, (int)d.E, k->x[IN_WIH], (int)d.E, 0, G, (int)C);
   const vg_real *b1 = k->x[IN_BIH];
-#pragma omp parallel for schedule(static) if (d.B * d.T * N >= VG_PAR_MIN)
-  for (int64_t r = 0; r < d.B * d.T; r++)
-    for (int64_t j = 0; j < N; j++) G[r * N + j] += b1[j] + (bias2 ? bias2[j] : 0);
+#pragma omp parallel for schedule(static) if (N * C >= VG_PAR_MIN)
+  for (int64_t r = 0; r < N; r++)
+    for (int64_t j = 0; j < C; j++) G[r * C + j] += b1[j] + (b2 ? b2[j] : 0);
 }
 
-/* The hidden states shifted one step: hprev[b,t] = h[b,t-1], h0 (or 0) at
- * t = 0, for the W_hh gradient as one GEMM. */
-static void shift_hidden(const vg_real *hs, const vg_real *h0, rnn_dims d, vg_real *hprev) {
-  const size_t row = (size_t)d.H * sizeof *hs;
-  for (int64_t b = 0; b < d.B; b++) {
-    if (h0) memcpy(hprev + b * d.T * d.H, h0 + b * d.H, row);
-    else memset(hprev + b * d.T * d.H, 0, row);
-    memcpy(hprev + (b * d.T + 1) * d.H, hs + b * d.T * d.H, row * (size_t)(d.T - 1));
+/* The hidden state before each packed row: hprev[t, s] = h[t-1, s], the
+ * sorted initial state at t = 0. */
+static void shift_hidden(const vg_real *hs, const vg_real *h0s, rnn_dims d, const packing *pk, vg_real *hprev) {
+  if (!pk->steps) return;
+  memcpy(hprev, h0s, (size_t)(rows_at(pk, 0) * d.H) * sizeof *hprev);
+  for (int64_t t = 1; t < pk->steps; t++)
+    memcpy(hprev + pk->off[t] * d.H, hs + pk->off[t - 1] * d.H, (size_t)(rows_at(pk, t) * d.H) * sizeof *hprev);
+}
+
+/* From the gates' gradients: into W_ih, b_ih and the input (dGx), W_hh and
+ * b_hh (dGh; the same as dGx for the LSTM). xp holds the packed inputs and
+ * is overwritten. */
+static void input_and_weight_grads(const vg_kernel *k, rnn_dims d, int gates, const packing *pk, const vg_real *dGx,
+                                   const vg_real *dGh, const vg_real *hprev, vg_real *xp) {
+  const int M = (int)pk->N, C = (int)(gates * d.H), E = (int)d.E, H = (int)d.H;
+  if (!M) return;
+  if (k->dx[IN_WIH]) vg_gemm_real(1, 0, C, E, M, 1, dGx, C, xp, E, 1, k->dx[IN_WIH], E);
+  if (k->dx[IN_WHH]) vg_gemm_real(1, 0, C, H, M, 1, dGh, C, hprev, H, 1, k->dx[IN_WHH], H);
+  colsum_add(dGx, M, C, k->dx[IN_BIH]);
+  colsum_add(dGh, M, C, k->dx[IN_BHH]);
+  if (k->dx[IN_X]) {
+    vg_gemm_real(0, 0, M, E, C, 1, dGx, C, k->x[IN_WIH], E, 0, xp, E);
+    scatter_add_inputs(xp, d, pk, k->dx[IN_X]);
   }
 }
 
-/* What every layer's backward ends with, from the gates' gradients: into
- * the input, W_ih, b_ih (dGx) and W_hh, b_hh (dGh, the same as dGx for
- * the LSTM). */
-static void input_and_weight_grads(const vg_kernel *k, rnn_dims d, int gates, const vg_real *dGx, const vg_real *dGh,
-                                   const vg_real *hprev) {
-  const int M = (int)(d.B * d.T), N = (int)(gates * d.H), E = (int)d.E, H = (int)d.H;
-  if (k->dx[IN_X]) vg_gemm_real(0, 0, M, E, N, 1, dGx, N, k->x[IN_WIH], E, 1, k->dx[IN_X], E);
-  if (k->dx[IN_WIH]) vg_gemm_real(1, 0, N, E, M, 1, dGx, N, k->x[IN_X], E, 1, k->dx[IN_WIH], E);
-  if (k->dx[IN_WHH]) vg_gemm_real(1, 0, N, H, M, 1, dGh, N, hprev, H, 1, k->dx[IN_WHH], H);
-  colsum_add(dGx, M, N, k->dx[IN_BIH]);
-  colsum_add(dGh, M, N, k->dx[IN_BHH]);
-}
-
-/* The output from the hidden states hs (and cells cs, LSTM state only). */
-static void write_output(const vg_kernel *k, rnn_dims d, const vg_real *hs, const vg_real *cs) {
-  const vg_real *lengths = k->x[IN_LEN];
+/* The output from the packed hidden states hs (and cells cs, LSTM state
+ * only); h0s, c0s: the sorted initial states, for empty sentences. */
+static void write_output(const vg_kernel *k, rnn_dims d, const packing *pk, const vg_real *hs, const vg_real *cs,
+                         const vg_real *h0s, const vg_real *c0s) {
   const int out = (int)k->a->v[0];
   const int64_t H = d.H, T = d.T;
+  const size_t row = (size_t)H * sizeof *hs;
   vg_real *y = k->y;
-  for (int64_t b = 0; b < d.B; b++) {
-    const vg_real *last = hs + (b * T + T - 1) * H;
-    if (out == RNN_SEQUENCE) {
-      const int64_t L = seq_len(lengths, b, T);
-      memcpy(y + b * T * H, hs + b * T * H, (size_t)(L * H) * sizeof *y);
-      memset(y + (b * T + L) * H, 0, (size_t)((T - L) * H) * sizeof *y);
-    } else if (out == RNN_STATE && cs) {
-      memcpy(y + b * 2 * H, last, (size_t)H * sizeof *y);
-      memcpy(y + b * 2 * H + H, cs + (b * T + T - 1) * H, (size_t)H * sizeof *y);
-    } else {
-      memcpy(y + b * H, last, (size_t)H * sizeof *y);
-    }
+  if (out == RNN_SEQUENCE) {
+    memset(y, 0, (size_t)(d.B * T) * row);
+    for (int64_t t = 0; t < pk->steps; t++)
+      for (int64_t s = 0; s < rows_at(pk, t); s++)
+        memcpy(y + ((int64_t)pk->sorted[s] * T + t) * H, hs + (pk->off[t] + s) * H, row);
+    return;
+  }
+  const int64_t width = out == RNN_STATE && cs ? 2 * H : H;
+  for (int64_t s = 0; s < d.B; s++) {
+    const int64_t L = pk->len[s];
+    vg_real *dst = y + (int64_t)pk->sorted[s] * width;
+    memcpy(dst, L ? hs + (pk->off[L - 1] + s) * H : h0s + s * H, row);
+    if (width == 2 * H) memcpy(dst + H, L ? cs + (pk->off[L - 1] + s) * H : c0s + s * H, row);
   }
 }
 
-/* The running gradients of the state before the sweep back: the output's
- * gradient for `last` and `state`, else 0. */
-static void init_state_grads(const vg_kernel *k, rnn_dims d, vg_real *dh, vg_real *dc) {
+/* The running gradients of the sorted states before the sweep back: the
+ * output's gradient for `last` and `state` (each sentence's enters at its
+ * last step, which the sweep reaches with the gradient untouched), else 0. */
+static void init_state_grads(const vg_kernel *k, rnn_dims d, const packing *pk, vg_real *dh, vg_real *dc) {
   const int out = (int)k->a->v[0];
-  const int64_t H = d.H;
-  for (int64_t b = 0; b < d.B; b++) {
-    if (out == RNN_SEQUENCE) memset(dh + b * H, 0, (size_t)H * sizeof *dh);
-    else memcpy(dh + b * H, k->dy + b * (out == RNN_STATE && dc ? 2 : 1) * H, (size_t)H * sizeof *dh);
-    if (!dc) continue;
-    if (out == RNN_STATE) memcpy(dc + b * H, k->dy + b * 2 * H + H, (size_t)H * sizeof *dc);
-    else memset(dc + b * H, 0, (size_t)H * sizeof *dc);
+  const int64_t H = d.H, width = out == RNN_STATE && dc ? 2 * H : H;
+  const size_t row = (size_t)H * sizeof *dh;
+  for (int64_t s = 0; s < d.B; s++) {
+    const vg_real *g = k->dy + (int64_t)pk->sorted[s] * width;
+    if (out == RNN_SEQUENCE) memset(dh + s * H, 0, row);
+    else memcpy(dh + s * H, g, row);
+    if (dc && out == RNN_STATE) memcpy(dc + s * H, g + H, row);
+    else if (dc) memset(dc + s * H, 0, row);
   }
 }
 
-static void add_into(vg_real *dst, const vg_real *src, int64_t n) {
-  if (dst) VG_FOR(n, dst[i] += src[i]);
-}
-
-/* Threads split the batch within a step when the step is big enough to pay
- * for the fork. */
-#define ROWS_PARALLEL _Pragma("omp parallel for schedule(static) if (d.B * d.H >= 4096)")
+/* Threads split a step's rows when the step is big enough to pay for the
+ * fork. */
+#define ROWS_PARALLEL _Pragma("omp parallel for schedule(static) if (n * d.H >= 4096)")
 
 /* ---- LSTM ---- */
 
@@ -176,78 +254,77 @@ static vg_status lstm_infer(vg_graph *g, vg_node *n) { return rnn_infer(g, n, 4)
 
 static void lstm_forward(const vg_kernel *k) {
   const rnn_dims d = dims_of(k);
-  const int64_t B = d.B, T = d.T, H = d.H, G = 4 * H;
-  const vg_real *lengths = k->x[IN_LEN], *whh = k->x[IN_WHH];
-  const vg_real *h0 = k->nin > IN_H0 ? k->x[IN_H0] : NULL, *c0 = k->nin > IN_C0 ? k->x[IN_C0] : NULL;
-  vg_real *gates = k->saved, *cs = gates + B * T * G, *hs = cs + B * T * H;
-  project_inputs(k, d, 4, k->x[IN_BHH], gates);
-  for (int64_t t = 0; t < T; t++) {
-    if (t > 0)
-      vg_gemm_real(0, 1, (int)B, (int)G, (int)H, 1, hs + (t - 1) * H, (int)(T * H), whh, (int)H, 1, gates + t * G, (int)(T * G));
-    else if (h0)
-      vg_gemm_real(0, 1, (int)B, (int)G, (int)H, 1, h0, (int)H, whh, (int)H, 1, gates, (int)(T * G));
+  const int64_t N0 = d.B * d.T, H = d.H, G = 4 * H;
+  const vg_real *whh = k->x[IN_WHH];
+  vg_real *gates = k->saved, *cs = gates + N0 * G, *hs = cs + N0 * H;
+  vg_real *xp = k->scratch, *h0s = xp + N0 * d.E, *c0s = h0s + d.B * H;
+  packing pk = packing_at(k, d, (size_t)(N0 * 6 * H));
+  pack_lengths(k->x[IN_LEN], d, &pk);
+  gather_state(k->nin > IN_H0 ? k->x[IN_H0] : NULL, d, &pk, h0s);
+  gather_state(k->nin > IN_C0 ? k->x[IN_C0] : NULL, d, &pk, c0s);
+  gather_inputs(k->x[IN_X], d, &pk, xp);
+  project_inputs(k, d, 4, pk.N, xp, k->x[IN_BHH], gates);
+  for (int64_t t = 0; t < pk.steps; t++) {
+    const int64_t n = rows_at(&pk, t), r0 = pk.off[t];
+    const vg_real *hp = t ? hs + pk.off[t - 1] * H : h0s, *cp = t ? cs + pk.off[t - 1] * H : c0s;
+    vg_gemm_real(0, 1, (int)n, (int)G, (int)H, 1, hp, (int)H, whh, (int)H, 1, gates + r0 * G, (int)G);
     ROWS_PARALLEL
-    for (int64_t b = 0; b < B; b++) {
-      vg_real *a = gates + (b * T + t) * G, *c = cs + (b * T + t) * H, *h = hs + (b * T + t) * H;
-      const vg_real *cp = t ? c - H : c0 ? c0 + b * H : NULL, *hp = t ? h - H : h0 ? h0 + b * H : NULL;
-      if (t >= seq_len(lengths, b, T)) {
-        for (int64_t j = 0; j < H; j++) c[j] = cp ? cp[j] : 0, h[j] = hp ? hp[j] : 0;
-        continue;
-      }
+    for (int64_t s = 0; s < n; s++) {
+      vg_real *a = gates + (r0 + s) * G, *c = cs + (r0 + s) * H, *h = hs + (r0 + s) * H;
+      const vg_real *cps = cp + s * H;
       for (int64_t j = 0; j < 2 * H; j++) a[j] = vg_sigmoid(a[j]);
       for (int64_t j = 2 * H; j < 3 * H; j++) a[j] = vg_tanh(a[j]);
       for (int64_t j = 3 * H; j < G; j++) a[j] = vg_sigmoid(a[j]);
-      if (cp)
-        for (int64_t j = 0; j < H; j++) c[j] = a[H + j] * cp[j] + a[j] * a[2 * H + j];
-      else
-        for (int64_t j = 0; j < H; j++) c[j] = a[j] * a[2 * H + j];
+      for (int64_t j = 0; j < H; j++) c[j] = a[H + j] * cps[j] + a[j] * a[2 * H + j];
       for (int64_t j = 0; j < H; j++) h[j] = a[3 * H + j] * vg_tanh(c[j]);
     }
   }
-  write_output(k, d, hs, cs);
+  write_output(k, d, &pk, hs, cs, h0s, c0s);
 }
 
 static void lstm_backward(const vg_kernel *k) {
   const rnn_dims d = dims_of(k);
-  const int64_t B = d.B, T = d.T, H = d.H, G = 4 * H;
+  const int64_t N0 = d.B * d.T, H = d.H, G = 4 * H;
   const int out = (int)k->a->v[0];
-  const vg_real *lengths = k->x[IN_LEN], *whh = k->x[IN_WHH], *dy = k->dy;
-  const vg_real *h0 = k->nin > IN_H0 ? k->x[IN_H0] : NULL, *c0 = k->nin > IN_C0 ? k->x[IN_C0] : NULL;
-  const vg_real *gates = k->saved, *cs = gates + B * T * G, *hs = cs + B * T * H;
-  vg_real *dG = k->scratch, *hprev = dG + B * T * G, *dh = hprev + B * T * H, *dc = dh + B * H, *dhr = dc + B * H;
-  init_state_grads(k, d, dh, dc);
-  for (int64_t t = T - 1; t >= 0; t--) {
+  const vg_real *whh = k->x[IN_WHH], *dy = k->dy;
+  const vg_real *gates = k->saved, *cs = gates + N0 * G, *hs = cs + N0 * H;
+  vg_real *xp = k->scratch, *h0s = xp + N0 * d.E, *c0s = h0s + d.B * H, *dG = c0s + d.B * H;
+  vg_real *hprev = dG + N0 * G, *dh = hprev + N0 * H, *dc = dh + d.B * H, *dhr = dc + d.B * H;
+  packing pk = packing_at(k, d, (size_t)(N0 * 6 * H));
+  read_packing(&pk, d);
+  gather_state(k->nin > IN_H0 ? k->x[IN_H0] : NULL, d, &pk, h0s);
+  gather_state(k->nin > IN_C0 ? k->x[IN_C0] : NULL, d, &pk, c0s);
+  init_state_grads(k, d, &pk, dh, dc);
+  for (int64_t t = pk.steps - 1; t >= 0; t--) {
+    const int64_t n = rows_at(&pk, t), r0 = pk.off[t];
+    const vg_real *cp = t ? cs + pk.off[t - 1] * H : c0s;
     ROWS_PARALLEL
-    for (int64_t b = 0; b < B; b++) {
-      vg_real *g = dG + (b * T + t) * G, *dhb = dh + b * H, *dcb = dc + b * H;
-      if (t >= seq_len(lengths, b, T)) {
-        memset(g, 0, (size_t)G * sizeof *g);
-        continue;
+    for (int64_t s = 0; s < n; s++) {
+      vg_real *g = dG + (r0 + s) * G, *dhs = dh + s * H, *dcs = dc + s * H;
+      const vg_real *a = gates + (r0 + s) * G, *c = cs + (r0 + s) * H, *cps = cp + s * H;
+      if (out == RNN_SEQUENCE) {
+        const vg_real *dys = dy + ((int64_t)pk.sorted[s] * d.T + t) * H;
+        for (int64_t j = 0; j < H; j++) dhs[j] += dys[j];
       }
-      const vg_real *a = gates + (b * T + t) * G, *c = cs + (b * T + t) * H;
-      const vg_real *cp = t ? c - H : c0 ? c0 + b * H : NULL;
-      if (out == RNN_SEQUENCE)
-        for (int64_t j = 0; j < H; j++) dhb[j] += dy[(b * T + t) * H + j];
       for (int64_t j = 0; j < H; j++) {
         const vg_real i = a[j], f = a[H + j], gg = a[2 * H + j], o = a[3 * H + j], tc = vg_tanh(c[j]);
-        const vg_real dct = dcb[j] + dhb[j] * o * (1 - tc * tc);
+        const vg_real dct = dcs[j] + dhs[j] * o * (1 - tc * tc);
         g[j] = dct * gg * i * (1 - i);
+        g[H + j] = dct * cps[j] * f * (1 - f);
         g[2 * H + j] = dct * i * (1 - gg * gg);
-        g[3 * H + j] = dhb[j] * tc * o * (1 - o);
-        g[H + j] = cp ? dct * cp[j] * f * (1 - f) : 0;
-        dcb[j] = dct * f;
+        g[3 * H + j] = dhs[j] * tc * o * (1 - o);
+        dcs[j] = dct * f;
       }
     }
-    /* The gradient into h[t-1]; a sentence already past its end keeps the
-     * one it carries. */
-    vg_gemm_real(0, 0, (int)B, (int)H, (int)G, 1, dG + t * G, (int)(T * G), whh, (int)H, 0, dhr, (int)H);
-    for (int64_t b = 0; b < B; b++)
-      if (t < seq_len(lengths, b, T)) memcpy(dh + b * H, dhr + b * H, (size_t)H * sizeof *dh);
+    /* The gradient into the state before step t, for the sentences it ran. */
+    vg_gemm_real(0, 0, (int)n, (int)H, (int)G, 1, dG + r0 * G, (int)G, whh, (int)H, 0, dhr, (int)H);
+    memcpy(dh, dhr, (size_t)(n * H) * sizeof *dh);
   }
-  if (h0) add_into(k->dx[IN_H0], dh, B * H);
-  if (c0) add_into(k->dx[IN_C0], dc, B * H);
-  shift_hidden(hs, h0, d, hprev);
-  input_and_weight_grads(k, d, 4, dG, dG, hprev);
+  scatter_add_state(dh, d, &pk, k->nin > IN_H0 ? k->dx[IN_H0] : NULL);
+  scatter_add_state(dc, d, &pk, k->nin > IN_C0 ? k->dx[IN_C0] : NULL);
+  shift_hidden(hs, h0s, d, &pk, hprev);
+  gather_inputs(k->x[IN_X], d, &pk, xp);
+  input_and_weight_grads(k, d, 4, &pk, dG, dG, hprev, xp);
 }
 
 static double rnn_flops(const vg_graph *g, const vg_node *n) {
@@ -274,80 +351,76 @@ static vg_status gru_infer(vg_graph *g, vg_node *n) { return rnn_infer(g, n, 3);
 
 static void gru_forward(const vg_kernel *k) {
   const rnn_dims d = dims_of(k);
-  const int64_t B = d.B, T = d.T, H = d.H, G = 3 * H;
-  const vg_real *lengths = k->x[IN_LEN], *whh = k->x[IN_WHH], *bhh = k->x[IN_BHH];
-  const vg_real *h0 = k->nin > IN_H0 ? k->x[IN_H0] : NULL;
-  vg_real *gates = k->saved, *hn = gates + B * T * G, *hs = hn + B * T * H, *gh = k->scratch;
-  project_inputs(k, d, 3, NULL, gates);
-  for (int64_t t = 0; t < T; t++) {
-    for (int64_t b = 0; b < B; b++) memcpy(gh + b * G, bhh, (size_t)G * sizeof *gh);
-    if (t > 0)
-      vg_gemm_real(0, 1, (int)B, (int)G, (int)H, 1, hs + (t - 1) * H, (int)(T * H), whh, (int)H, 1, gh, (int)G);
-    else if (h0)
-      vg_gemm_real(0, 1, (int)B, (int)G, (int)H, 1, h0, (int)H, whh, (int)H, 1, gh, (int)G);
+  const int64_t N0 = d.B * d.T, H = d.H, G = 3 * H;
+  const vg_real *whh = k->x[IN_WHH], *bhh = k->x[IN_BHH];
+  vg_real *gates = k->saved, *hn = gates + N0 * G, *hs = hn + N0 * H;
+  vg_real *xp = k->scratch, *h0s = xp + N0 * d.E, *gh = h0s + d.B * H;
+  packing pk = packing_at(k, d, (size_t)(N0 * 5 * H));
+  pack_lengths(k->x[IN_LEN], d, &pk);
+  gather_state(k->nin > IN_H0 ? k->x[IN_H0] : NULL, d, &pk, h0s);
+  gather_inputs(k->x[IN_X], d, &pk, xp);
+  project_inputs(k, d, 3, pk.N, xp, NULL, gates);
+  for (int64_t t = 0; t < pk.steps; t++) {
+    const int64_t n = rows_at(&pk, t), r0 = pk.off[t];
+    const vg_real *hp = t ? hs + pk.off[t - 1] * H : h0s;
+    for (int64_t s = 0; s < n; s++) memcpy(gh + s * G, bhh, (size_t)G * sizeof *gh);
+    vg_gemm_real(0, 1, (int)n, (int)G, (int)H, 1, hp, (int)H, whh, (int)H, 1, gh, (int)G);
     ROWS_PARALLEL
-    for (int64_t b = 0; b < B; b++) {
-      vg_real *a = gates + (b * T + t) * G, *h = hs + (b * T + t) * H, *n = hn + (b * T + t) * H;
-      const vg_real *q = gh + b * G, *hp = t ? h - H : h0 ? h0 + b * H : NULL;
-      if (t >= seq_len(lengths, b, T)) {
-        for (int64_t j = 0; j < H; j++) h[j] = hp ? hp[j] : 0;
-        continue;
-      }
+    for (int64_t s = 0; s < n; s++) {
+      vg_real *a = gates + (r0 + s) * G, *h = hs + (r0 + s) * H, *nn = hn + (r0 + s) * H;
+      const vg_real *q = gh + s * G, *hps = hp + s * H;
       for (int64_t j = 0; j < 2 * H; j++) a[j] = vg_sigmoid(a[j] + q[j]);
       for (int64_t j = 0; j < H; j++) {
-        n[j] = q[2 * H + j];
-        a[2 * H + j] = vg_tanh(a[2 * H + j] + a[j] * n[j]);
+        nn[j] = q[2 * H + j];
+        a[2 * H + j] = vg_tanh(a[2 * H + j] + a[j] * nn[j]);
       }
-      if (hp)
-        for (int64_t j = 0; j < H; j++) h[j] = (1 - a[H + j]) * a[2 * H + j] + a[H + j] * hp[j];
-      else
-        for (int64_t j = 0; j < H; j++) h[j] = (1 - a[H + j]) * a[2 * H + j];
+      for (int64_t j = 0; j < H; j++) h[j] = (1 - a[H + j]) * a[2 * H + j] + a[H + j] * hps[j];
     }
   }
-  write_output(k, d, hs, NULL);
+  write_output(k, d, &pk, hs, NULL, h0s, NULL);
 }
 
 static void gru_backward(const vg_kernel *k) {
   const rnn_dims d = dims_of(k);
-  const int64_t B = d.B, T = d.T, H = d.H, G = 3 * H;
+  const int64_t N0 = d.B * d.T, H = d.H, G = 3 * H;
   const int out = (int)k->a->v[0];
-  const vg_real *lengths = k->x[IN_LEN], *whh = k->x[IN_WHH], *dy = k->dy;
-  const vg_real *h0 = k->nin > IN_H0 ? k->x[IN_H0] : NULL;
-  const vg_real *gates = k->saved, *hn = gates + B * T * G, *hs = hn + B * T * H;
-  vg_real *dGx = k->scratch, *dGh = dGx + B * T * G, *hprev = dGh + B * T * G, *dh = hprev + B * T * H, *dhr = dh + B * H;
-  init_state_grads(k, d, dh, NULL);
-  for (int64_t t = T - 1; t >= 0; t--) {
+  const vg_real *whh = k->x[IN_WHH], *dy = k->dy;
+  const vg_real *gates = k->saved, *hn = gates + N0 * G, *hs = hn + N0 * H;
+  vg_real *xp = k->scratch, *h0s = xp + N0 * d.E, *dGx = h0s + d.B * H, *dGh = dGx + N0 * G;
+  vg_real *hprev = dGh + N0 * G, *dh = hprev + N0 * H, *dhr = dh + d.B * H;
+  packing pk = packing_at(k, d, (size_t)(N0 * 5 * H));
+  read_packing(&pk, d);
+  gather_state(k->nin > IN_H0 ? k->x[IN_H0] : NULL, d, &pk, h0s);
+  init_state_grads(k, d, &pk, dh, NULL);
+  for (int64_t t = pk.steps - 1; t >= 0; t--) {
+    const int64_t n = rows_at(&pk, t), r0 = pk.off[t];
+    const vg_real *hp = t ? hs + pk.off[t - 1] * H : h0s;
     ROWS_PARALLEL
-    for (int64_t b = 0; b < B; b++) {
-      vg_real *gx = dGx + (b * T + t) * G, *gh = dGh + (b * T + t) * G, *dhb = dh + b * H;
-      if (t >= seq_len(lengths, b, T)) {
-        memset(gx, 0, (size_t)G * sizeof *gx);
-        memset(gh, 0, (size_t)G * sizeof *gh);
-        continue;
+    for (int64_t s = 0; s < n; s++) {
+      vg_real *gx = dGx + (r0 + s) * G, *gh = dGh + (r0 + s) * G, *dhs = dh + s * H;
+      const vg_real *a = gates + (r0 + s) * G, *nn = hn + (r0 + s) * H, *hps = hp + s * H;
+      if (out == RNN_SEQUENCE) {
+        const vg_real *dys = dy + ((int64_t)pk.sorted[s] * d.T + t) * H;
+        for (int64_t j = 0; j < H; j++) dhs[j] += dys[j];
       }
-      const vg_real *a = gates + (b * T + t) * G, *n = hn + (b * T + t) * H, *h = hs + (b * T + t) * H;
-      const vg_real *hp = t ? h - H : h0 ? h0 + b * H : NULL;
-      if (out == RNN_SEQUENCE)
-        for (int64_t j = 0; j < H; j++) dhb[j] += dy[(b * T + t) * H + j];
       for (int64_t j = 0; j < H; j++) {
-        const vg_real r = a[j], z = a[H + j], nn = a[2 * H + j], hpj = hp ? hp[j] : 0;
-        const vg_real dan = dhb[j] * (1 - z) * (1 - nn * nn), daz = dhb[j] * (hpj - nn) * z * (1 - z);
-        const vg_real dar = dan * n[j] * r * (1 - r);
+        const vg_real r = a[j], z = a[H + j], nv = a[2 * H + j];
+        const vg_real dan = dhs[j] * (1 - z) * (1 - nv * nv), daz = dhs[j] * (hps[j] - nv) * z * (1 - z);
+        const vg_real dar = dan * nn[j] * r * (1 - r);
         gx[j] = gh[j] = dar;
         gx[H + j] = gh[H + j] = daz;
         gx[2 * H + j] = dan;
         gh[2 * H + j] = dan * r;
-        dhb[j] *= z; /* the direct path h[t-1] -> h[t] */
+        dhs[j] *= z; /* the direct path h[t-1] -> h[t] */
       }
     }
-    vg_gemm_real(0, 0, (int)B, (int)H, (int)G, 1, dGh + t * G, (int)(T * G), whh, (int)H, 0, dhr, (int)H);
-    for (int64_t b = 0; b < B; b++)
-      if (t < seq_len(lengths, b, T))
-        for (int64_t j = 0; j < H; j++) dh[b * H + j] += dhr[b * H + j];
+    vg_gemm_real(0, 0, (int)n, (int)H, (int)G, 1, dGh + r0 * G, (int)G, whh, (int)H, 0, dhr, (int)H);
+    for (int64_t i = 0; i < n * H; i++) dh[i] += dhr[i];
   }
-  if (h0) add_into(k->dx[IN_H0], dh, B * H);
-  shift_hidden(hs, h0, d, hprev);
-  input_and_weight_grads(k, d, 3, dGx, dGh, hprev);
+  scatter_add_state(dh, d, &pk, k->nin > IN_H0 ? k->dx[IN_H0] : NULL);
+  shift_hidden(hs, h0s, d, &pk, hprev);
+  gather_inputs(k->x[IN_X], d, &pk, xp);
+  input_and_weight_grads(k, d, 3, &pk, dGx, dGh, hprev, xp);
 }
 
 VG_OP_RECORD(gru) = {.name = "gru",
