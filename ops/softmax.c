@@ -17,7 +17,7 @@
  * exps go through a block buffer summed into eight running sums (the shape
  * of VG_REDUCE): a loop carrying one sum, or calling exp inside the
  * summing loop, does not vectorise. */
-static inline double row_lse(const vg_real *x, int64_t V) {
+static double row_lse(const vg_real *x, int64_t V) {
   vg_real m8[8], m = x[0];
   for (int q = 0; q < 8; q++) m8[q] = x[0];
   int64_t j = 0;
@@ -139,6 +139,11 @@ static inline int64_t ce_class(vg_real t, double ignore, int64_t V) {
   return t >= 0 && (vg_real)c == t && c < V ? c : -2;
 }
 
+/* d += g softmax(x), the softmax from its log-sum-exp l. */
+static void add_softmax(const vg_real *x, vg_real l, vg_real g, int64_t V, vg_real *d) {
+  for (int64_t j = 0; j < V; j++) d[j] += g * vg_exp(x[j] - l);
+}
+
 /* What batchmean divides by. */
 static double batch_of(const vg_kernel *k) {
   const vg_shape *s = k->nin == 3 ? k->xs[2] : k->xs[0];
@@ -190,11 +195,9 @@ static void cross_entropy_backward(const vg_kernel *k) {
   VG_FOR_ROWS(rows, V, {
     const int64_t c = ce_class(t[i], ignore, V);
     if (c >= 0) {
-      const vg_real g = (vg_real)((red == VG_RED_NONE ? (double)dy[i] : (double)dy[0]) * scale), l = lse[i];
-      const vg_real *xr = x + i * V;
-      vg_real *dr = dx + i * V;
-      for (int64_t j = 0; j < V; j++) dr[j] += g * vg_exp(xr[j] - l);
-      dr[c] -= g;
+      const vg_real g = (vg_real)((red == VG_RED_NONE ? (double)dy[i] : (double)dy[0]) * scale);
+      add_softmax(x + i * V, lse[i], g, V, dx + i * V);
+      dx[i * V + c] -= g;
     }
   });
 }
