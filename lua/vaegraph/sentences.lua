@@ -117,7 +117,9 @@ function sentences.report(o)
     end
     section("test sentences (>) and their greedy reconstructions (=)")
     local nrec = math.min(samples, count)
-    local rec = decode(r, { table.unpack(mu, 1, nrec) }, 0, key + 3000)
+    local first = {}
+    for b = 1, nrec do first[b] = mu[b] end
+    local rec = decode(r, first, 0, key + 3000)
     for b = 1, nrec do
       lines[#lines + 1] = "> " .. text_of(o.vocab, test:sentence(b - 1))
       lines[#lines + 1] = "= " .. text_of(o.vocab, rec[b])

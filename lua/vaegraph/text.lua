@@ -74,7 +74,7 @@ function text.fortunes(dir)
     local f = io.open(text.FORTUNES .. "/" .. name, "rb")
     if f then
       found = found + 1
-      local data = f:read("a")
+      local data = f:read("*a")
       f:close()
       for fortune in (data .. "\n%\n"):gmatch("(.-)\n%%\n") do sentences_of(fortune, all, 3, 40) end
     end
