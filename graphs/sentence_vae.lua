@@ -69,6 +69,7 @@ local c_in = vg.slice(gen_state, { axis = 1, start = opt.hidden, len = opt.hidde
 local next_state = decoder(embed(gen_token), gen_lengths, { h0 = h_in, c0 = c_in, output = "state" })
 local gen_logits = output(vg.slice(next_state, { axis = 1, start = 0, len = opt.hidden }))
 
+assert(opt.anneal == "logistic" or opt.anneal == "linear", "--anneal must be logistic or linear, got " .. opt.anneal)
 local anneal = opt.anneal == "linear" and vg.schedule.linear{ steps = opt.x0 }
   or vg.schedule.logistic{ k = opt.k, x0 = opt.x0 }
 

@@ -1,5 +1,7 @@
 /* vaegraph.core's text classes: a vocabulary, and corpora that fill a
  * graph's inputs with padded batches of sentences. */
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "module.h"
@@ -55,8 +57,37 @@ static int l_vocab_word(lua_State *L) {
   return 1;
 }
 
+/* v:id(word) -> its id, <unk>'s (3) if absent; lower-cased first if the
+ * vocabulary was, as corpora read against it are. */
 static int l_vocab_id(lua_State *L) {
-  lua_pushinteger(L, vg_vocab_id(check_vocab(L, 1), luaL_checkstring(L, 2)));
+  const vg_vocab *v = check_vocab(L, 1);
+  size_t len;
+  const char *w = luaL_checklstring(L, 2, &len);
+  if (v->lower) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (size_t i = 0; i < len; i++) luaL_addchar(&b, (char)tolower((unsigned char)w[i]));
+    luaL_pushresult(&b);
+    w = lua_tostring(L, -1);
+  }
+  lua_pushinteger(L, vg_vocab_id(v, w));
+  return 1;
+}
+
+/* v:fingerprint() -> "6024 words, fnv1a64 <16 hex digits>": the word list
+ * in id order, hashed, so that a resumed run can tell that its embedding
+ * rows still mean the same words. */
+static int l_vocab_fingerprint(lua_State *L) {
+  const vg_vocab *v = check_vocab(L, 1);
+  uint64_t h = 14695981039346656037ull;
+  for (int i = 0; i < v->n; i++)
+    for (const char *c = v->words[i];; c++) {
+      h = (h ^ (unsigned char)(*c ? *c : '\n')) * 1099511628211ull;
+      if (!*c) break;
+    }
+  char s[64];
+  snprintf(s, sizeof s, "%d words, fnv1a64 %016llx", v->n, (unsigned long long)h);
+  lua_pushstring(L, s);
   return 1;
 }
 
@@ -128,7 +159,10 @@ static int l_text_fill(lua_State *L) {
   vg_graph *g = vg_lua_graph(L, 2);
   const lua_Integer first = vg_checkint(L, 6), count = vg_checkint(L, 7);
   if (first < 0 || first >= t->n) return luaL_argerror(L, 6, "sentence index out of the corpus");
-  if (count < 1 || count > t->n) return luaL_argerror(L, 7, "bad count");
+  if (count < 1 || count > t->n - first) {
+    lua_pushfstring(L, "%d sentences from sentence %d run past the corpus's %d", (int)count, (int)first, (int)t->n);
+    return luaL_argerror(L, 7, lua_tostring(L, -1));
+  }
   const int T = vg_text_batch_len(t, first, (int)count);
   float *in = batch_input(L, g, 3, 2, (int)count, T), *tg = batch_input(L, g, 4, 2, (int)count, T);
   float *len = batch_input(L, g, 5, 1, (int)count, T);
@@ -155,7 +189,7 @@ static int l_text_sentence(lua_State *L) {
 
 void vg_lua_open_text(lua_State *L) {
   static const luaL_Reg vocab_methods[] = {
-      {"size", l_vocab_size}, {"word", l_vocab_word}, {"id", l_vocab_id}, {NULL, NULL}};
+      {"size", l_vocab_size}, {"word", l_vocab_word}, {"id", l_vocab_id}, {"fingerprint", l_vocab_fingerprint}, {NULL, NULL}};
   static const luaL_Reg text_methods[] = {{"info", l_text_info}, {"order", l_text_order}, {"fill", l_text_fill},
                                           {"sentence", l_text_sentence}, {NULL, NULL}};
   vg_lua_class(L, VOCAB_MT, vocab_methods, l_vocab_gc);

@@ -17,6 +17,18 @@ end
 
 local function is_node(v) return getmetatable(v) == Node end
 
+-- An options table may hold only the keys listed: a misspelt one is an
+-- error at the caller's line that names the valid ones.
+local function check_keys(what, opts, valid)
+  for k in pairs(opts or {}) do
+    local known = false
+    for _, v in ipairs(valid) do known = known or k == v end
+    if not known then
+      error(string.format("%s: unknown option '%s' (valid: %s)", what, tostring(k), table.concat(valid, ", ")), 3)
+    end
+  end
+end
+
 local function node_of(v, what)
   if not is_node(v) then
     error((what or "argument") .. " must be a node, got " .. type(v), 3)
@@ -29,9 +41,7 @@ end
 -- vg.graph{ batch = 128, seed = 1 }: inputs get the batch as first dimension.
 function vg.graph(opts)
   opts = opts or {}
-  for k in pairs(opts) do
-    if k ~= "batch" and k ~= "seed" then error("vg.graph: unknown option '" .. tostring(k) .. "' (valid: batch, seed)", 2) end
-  end
+  check_keys("vg.graph", opts, { "batch", "seed" })
   local batch = opts.batch or 128
   if type(batch) ~= "number" or batch < 1 or batch % 1 ~= 0 then error("vg.graph: batch must be a positive integer", 2) end
   -- The seed keys initialisation, data order and every random draw.
@@ -143,6 +153,7 @@ end
 -- named <group>.fc1, .fc2, ... with ReLU between them (opts.act to change).
 function vg.mlp(group, sizes, out_act, opts)
   opts = opts or {}
+  check_keys("vg.mlp", opts, { "act", "prefix" })
   local act = opts.act or vg.relu
   local layers = {}
   for i = 1, #sizes - 1 do
@@ -190,6 +201,7 @@ end
 -- vg.linear(group, name, in, out [, {bias = false}]) -> layer; layer(x) maps
 -- [..., in] to [..., out]. Weight [out, in] as PyTorch's nn.Linear.
 function vg.linear(group, name, fan_in, fan_out, opts)
+  check_keys("vg.linear", opts, { "bias" })
   return layer(group.graph, name, torch_params(group, name, { fan_out, fan_in }, fan_out, opts), function(l, x, nm)
     return x.graph:op("linear", { x, l.weight, l.bias }, nil, nm)
   end)
@@ -201,6 +213,7 @@ end
 -- values as vg.relu(conv(x)) without a separate pass over memory.
 function vg.conv2d(group, name, cin, cout, k, opts)
   opts = opts or {}
+  check_keys("vg.conv2d", opts, { "stride", "padding", "bias", "act" })
   local attrs = { stride = opts.stride or 1, act = opts.act }
   if opts.padding == "same" then attrs.same = 1 else attrs.padding = opts.padding or 0 end
   return layer(group.graph, name, torch_params(group, name, { cout, cin, k, k }, cout, opts), function(l, x, nm)
@@ -212,6 +225,7 @@ end
 -- x [B, cin, H, W] -> [B, cout, (H-1) stride - 2 padding + k + output_padding, ...]
 function vg.conv_transpose2d(group, name, cin, cout, k, opts)
   opts = opts or {}
+  check_keys("vg.conv_transpose2d", opts, { "stride", "padding", "output_padding", "bias", "act" })
   local attrs = { stride = opts.stride or 1, padding = opts.padding or 0, output_padding = opts.output_padding or 0,
                   act = opts.act }
   return layer(group.graph, name, torch_params(group, name, { cin, cout, k, k }, cout, opts), function(l, x, nm)
@@ -225,6 +239,7 @@ end
 -- checkpoints save like any parameter.
 function vg.batch_norm(group, name, c, opts)
   opts = opts or {}
+  check_keys("vg.batch_norm", opts, { "momentum", "eps" })
   local g = group.graph
   local state = g.state_groups[group]
   if not state then
@@ -269,6 +284,7 @@ local function recurrent(opname, gates)
     local calls = 0
     return setmetatable(l, { __call = function(self, x, lengths, opts)
       opts = opts or {}
+      check_keys(name, opts, { "h0", "c0", "output" })
       node_of(x, name .. " input")
       node_of(lengths, name .. " lengths")
       calls = calls + 1
@@ -370,11 +386,7 @@ end
 
 vg.FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = require("vaegraph.files").exists
 
 local function idx_file(dir, stem)
   for _, name in ipairs{ stem, stem .. ".gz" } do

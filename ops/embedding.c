@@ -1,7 +1,7 @@
 /* Ops on token ids. Ids travel as reals holding whole numbers, like every
- * other tensor; an id outside the vocabulary is not an error a kernel can
- * return, so it turns into NaN, which the run's finiteness check reports
- * with the node's name.
+ * other tensor. The op's check refuses an id outside the vocabulary before
+ * the forward runs, naming the node, the position and the value; a kernel
+ * called without it gives NaN for such an id.
  *
  * embedding: rows of a table, PyTorch's F.embedding(ids, weight).
  *   ids [...], weight [V, E] -> [..., E]; the gradient goes into the rows
@@ -21,10 +21,15 @@ static vg_status embedding_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-/* The row of id value v, or -1. */
+/* The row of id value v, or -1 (range first: NaN is never cast). */
 static inline int64_t token_row(vg_real v, int64_t vocab) {
+  if (!(v >= 0 && v < (vg_real)vocab)) return -1;
   const int64_t r = (int64_t)v;
-  return v >= 0 && (vg_real)r == v && r < vocab ? r : -1;
+  return (vg_real)r == v ? r : -1;
+}
+
+static int embedding_check(const vg_kernel *k, char *msg, size_t len) {
+  return vg_check_whole(k, 0, 0, (double)(k->xs[1]->d[0] - 1), NAN, "id", msg, len);
 }
 
 static void embedding_forward(const vg_kernel *k) {
@@ -70,6 +75,7 @@ VG_OP_RECORD(embedding) = {.name = "embedding",
                            .flags = VG_OPF_BWD_NO_Y,
                            .nograd = 1u << 0,
                            .infer = embedding_infer,
+                           .check = embedding_check,
                            .forward = embedding_forward,
                            .backward = embedding_backward,
                            .flops = embedding_flops};

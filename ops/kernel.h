@@ -5,6 +5,7 @@
 
 #include <tgmath.h> /* exp(float) is expf: kernels stay in their real type */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../runtime/gemm.h"
@@ -68,6 +69,31 @@
   } while (0)
 
 static inline int64_t vg_numel(const vg_shape *s) { return vg_shape_numel(s); }
+
+/* For an op's check: 0 if every value of input `in` is a whole number in
+ * [lo, hi] or equals `also` (a marker like an ignored id; NAN for none).
+ * Otherwise 1, and msg says which value, where, e.g. "id at [2,9] is 7000,
+ * not a whole number in [0, 6023]". The range test comes first, so no NaN
+ * or huge value is ever cast to an integer. */
+static inline int vg_check_whole(const vg_kernel *k, int in, double lo, double hi, double also, const char *what,
+                                 char *msg, size_t len) {
+  const vg_real *x = k->x[in];
+  const vg_shape *s = k->xs[in];
+  const int64_t n = vg_numel(s);
+  for (int64_t i = 0; i < n; i++) {
+    const double v = (double)x[i];
+    if (v == also || (v >= lo && v <= hi && v == floor(v))) continue;
+    char pos[VG_SHAPE_STRLEN];
+    int64_t idx[VG_MAX_DIMS], rest = i;
+    for (int d = s->nd - 1; d >= 0; d--) idx[d] = rest % s->d[d], rest /= s->d[d];
+    vg_shape at = {s->nd, {0}};
+    for (int d = 0; d < s->nd; d++) at.d[d] = idx[d];
+    vg_shape_str(&at, pos, sizeof pos);
+    snprintf(msg, len, "%s at %s is %g, not a whole number in [%g, %g]", what, pos, v, lo, hi);
+    return 1;
+  }
+  return 0;
+}
 
 /* Losses reduce the same four ways. */
 enum { VG_RED_NONE, VG_RED_SUM, VG_RED_MEAN, VG_RED_BATCHMEAN };

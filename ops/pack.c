@@ -21,9 +21,15 @@ static vg_status pack_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
+/* The check refuses lengths that are not whole numbers in [0, T]; without
+ * it they are clamped there (NaN to 0). */
 static inline int64_t kept(const vg_real *lengths, int64_t b, int64_t T) {
   const vg_real l = lengths[b];
-  return l <= 0 ? 0 : l >= (vg_real)T ? T : (int64_t)l;
+  return l > 0 ? (l < (vg_real)T ? (int64_t)l : T) : 0;
+}
+
+static int pack_check(const vg_kernel *k, char *msg, size_t len) {
+  return vg_check_whole(k, 1, 0, (double)k->xs[0]->d[1], NAN, "length", msg, len);
 }
 
 static void pack_forward(const vg_kernel *k) {
@@ -60,5 +66,6 @@ VG_OP_RECORD(pack) = {.name = "pack",
                       .flags = VG_OPF_DATA_SHAPE | VG_OPF_BWD_NO_Y,
                       .nograd = 1u << 1,
                       .infer = pack_infer,
+                      .check = pack_check,
                       .forward = pack_forward,
                       .backward = pack_backward};

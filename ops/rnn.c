@@ -6,8 +6,9 @@
  *   gru (x [B,T,E], lengths [B], W_ih [3H,E], W_hh [3H,H], b_ih [3H], b_hh [3H]
  *        [, h0 [B,H]])                gates r, z, n
  *
- * Sentence b runs for lengths[b] steps (clamped to [0, T]); padding takes
- * no part and gets no gradient. `output`:
+ * Sentence b runs for lengths[b] steps, a whole number in [0, T] (the
+ * op's check refuses others; kernels called without it clamp them there);
+ * padding takes no part and gets no gradient. `output`:
  *   sequence  [B,T,H], the hidden state at each position, 0 at padding
  *   last      [B,H], the state after each sentence's last token (h0, or 0,
  *             for an empty one)
@@ -53,7 +54,7 @@ static packing packing_at(const vg_kernel *k, rnn_dims d, size_t reals) {
 static void pack_lengths(const vg_real *lengths, rnn_dims d, packing *pk) {
   for (int64_t b = 0; b < d.B; b++) {
     const vg_real l = lengths[b];
-    const int32_t L = l <= 0 ? 0 : l >= (vg_real)d.T ? (int32_t)d.T : (int32_t)l;
+    const int32_t L = l > 0 ? (l < (vg_real)d.T ? (int32_t)l : (int32_t)d.T) : 0; /* NaN: 0 */
     int64_t s = b; /* insertion sort, longest first, ties in batch order */
     while (s > 0 && pk->len[s - 1] < L) pk->sorted[s] = pk->sorted[s - 1], pk->len[s] = pk->len[s - 1], s--;
     pk->sorted[s] = (int32_t)b, pk->len[s] = L;
@@ -148,6 +149,10 @@ static vg_status rnn_infer(vg_graph *g, vg_node *n, int gates) {
   n->saved_len = (size_t)(N * (gates + 2) * H + 2 * B + T + 1);
   n->scratch_len = (size_t)(N * ((gates == 4 ? 4 : 6) * H + E + H) + 5 * B * H);
   return VG_OK;
+}
+
+static int rnn_check(const vg_kernel *k, char *msg, size_t len) {
+  return vg_check_whole(k, IN_LEN, 0, (double)k->xs[IN_X]->d[1], NAN, "length", msg, len);
 }
 
 /* rows x cols matrix m: dst[j] += sum over rows of m[., j], column blocks
@@ -341,6 +346,7 @@ VG_OP_RECORD(lstm) = {.name = "lstm",
                       .nograd = 1u << IN_LEN,
                       .attrs = RNN_ATTRS,
                       .infer = lstm_infer,
+                      .check = rnn_check,
                       .forward = lstm_forward,
                       .backward = lstm_backward,
                       .flops = rnn_flops};
@@ -430,6 +436,7 @@ VG_OP_RECORD(gru) = {.name = "gru",
                      .nograd = 1u << IN_LEN,
                      .attrs = RNN_ATTRS,
                      .infer = gru_infer,
+                     .check = rnn_check,
                      .forward = gru_forward,
                      .backward = gru_backward,
                      .flops = rnn_flops};

@@ -135,8 +135,13 @@ static vg_status cross_entropy_infer(vg_graph *g, vg_node *n) {
 /* The target's class, -1 for an ignored row, -2 for an invalid id. */
 static inline int64_t ce_class(vg_real t, double ignore, int64_t V) {
   if ((double)t == ignore) return -1;
+  if (!(t >= 0 && t < (vg_real)V)) return -2;
   const int64_t c = (int64_t)t;
-  return t >= 0 && (vg_real)c == t && c < V ? c : -2;
+  return (vg_real)c == t ? c : -2;
+}
+
+static int cross_entropy_check(const vg_kernel *k, char *msg, size_t len) {
+  return vg_check_whole(k, 1, 0, (double)(last_dim(k->xs[0]) - 1), k->a->v[CE_IGNORE], "target", msg, len);
 }
 
 /* d += g softmax(x), the softmax from its log-sum-exp l. */
@@ -213,6 +218,7 @@ VG_OP_RECORD(cross_entropy) = {.name = "cross_entropy",
                                .nograd = 1u << 1 | 1u << 2,
                                .attrs = {VG_ATTR_REDUCTION, {"ignore", VG_ATTR_NUM, -1, NULL}},
                                .infer = cross_entropy_infer,
+                               .check = cross_entropy_check,
                                .forward = cross_entropy_forward,
                                .backward = cross_entropy_backward,
                                .flops = cross_entropy_flops};

@@ -1,5 +1,5 @@
-/* Running a compiled plan: only kernels, fills and one finiteness check of
- * the loss; no allocation. */
+/* Running a compiled plan: only kernels, fills, the ops' checks of index
+ * values and one finiteness check of the loss; no allocation. */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -56,6 +56,13 @@ static vg_status bad_node(vg_plan *p, const vg_step *s, uint64_t step, const cha
                        n->where[0] ? ": " : "", p->name, (unsigned long long)step, what, vg_op_name(n->op), n->name);
 }
 
+/* An op's check refused an input value (an id outside the vocabulary). */
+static vg_status bad_value(vg_plan *p, const vg_step *s, uint64_t step, const char *msg) {
+  const vg_node *n = &p->g->nodes[s->node];
+  return vg_graph_fail(p->g, VG_ERR_VALUE, "%s%s%s '%s': run '%s', step %llu: %s", n->where, n->where[0] ? ": " : "",
+                       vg_op_name(n->op), n->name, p->name, (unsigned long long)step, msg);
+}
+
 /* Once an op has set its output's size from the data, each node after it
  * is inferred again just before it runs, when all its inputs are final.
  * Other plans see a new shape generation. */
@@ -67,6 +74,9 @@ static vg_status run_forward(vg_plan *p, uint64_t step, int check) {
       vg_status st = vg_graph_reinfer(p->g, &p->fwd_nodes[s], 1);
       if (st) return st;
     }
+    const vg_op_f32 *op = vg_ops_f32[p->g->nodes[sp->node].op];
+    char msg[256];
+    if (op->check && op->check(&sp->k, msg, sizeof msg)) return bad_value(p, sp, step, msg);
     run_step(p, sp, step);
     if (sp->k.shape) resized = 1;
     if (check && !all_finite(sp->k.y, (size_t)vg_shape_numel(sp->k.ys))) return bad_node(p, sp, step, "output");

@@ -95,6 +95,10 @@ enum {
     /* Validates inputs and attributes, sets node->shape, saved_len and    \
      * scratch lengths; on error fills the message via vg_op_fail. */      \
     vg_status (*infer)(struct vg_graph *g, struct vg_node *n);              \
+    /* Checks the input values the forward takes as indices (token ids,   \
+     * sentence lengths), serially before it runs in every plan: 0, or     \
+     * nonzero with what is wrong in msg. NULL: nothing to check. */       \
+    int (*check)(const vg_kernel##S *k, char *msg, size_t len);            \
     void (*forward)(const vg_kernel##S *k);                                 \
     void (*backward)(const vg_kernel##S *k);                                \
     /* Forward floating-point operations; NULL counts one per output. */   \

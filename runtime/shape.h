@@ -22,7 +22,9 @@ typedef enum vg_status {
   VG_ERR_NOMEM,
   VG_ERR_IO,
   VG_ERR_FORMAT,  /* a file whose contents are not what they claim */
-  VG_ERR_NUMERIC  /* NaN or infinity during training */
+  VG_ERR_NUMERIC, /* NaN or infinity during training */
+  VG_ERR_VALUE    /* an input value an op takes as an index: a token id
+                     outside the vocabulary, a length past the time axis */
 } vg_status;
 
 /* Formats "<path>: <message>" into err (which may be NULL) and returns st:

@@ -99,7 +99,11 @@ static vg_status each_token(const char *path, int lower, token_fn fn, void *arg,
       first = 0;
     }
   }
-  if (!st && ferror(f)) st = vg_file_error(err, errlen, VG_ERR_IO, path, "read error: %s", strerror(errno));
+  /* getline also stops short without ferror when a line does not fit in
+   * memory: anything but the end of the file is an error. */
+  if (!st && (ferror(f) || !feof(f)))
+    st = vg_file_error(err, errlen, VG_ERR_IO, path, "line %lld, byte offset %lld: read error: %s", (long long)lineno + 1,
+                       (long long)offset, strerror(errno));
   free(line);
   fclose(f);
   return st;
@@ -113,12 +117,16 @@ static int count_word(char *w, int64_t line, void *arg) {
   return vocab_add(v, w, 1) < 0;
 }
 
-static const vg_vocab *sort_vocab;
+/* A word to sort: most frequent first, ties in byte order. */
+typedef struct counted {
+  int64_t count;
+  const char *word;
+} counted;
+
 static int by_count(const void *a, const void *b) {
-  const int x = *(const int *)a, y = *(const int *)b;
-  const int64_t cx = sort_vocab->counts[x], cy = sort_vocab->counts[y];
-  if (cx != cy) return cx > cy ? -1 : 1;
-  return strcmp(sort_vocab->words[x], sort_vocab->words[y]);
+  const counted *x = a, *y = b;
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  return strcmp(x->word, y->word);
 }
 
 vg_status vg_vocab_build(const char *path, int lower, int64_t min_count, vg_vocab *v, char *err, size_t errlen) {
@@ -128,23 +136,22 @@ vg_status vg_vocab_build(const char *path, int lower, int64_t min_count, vg_voca
   for (int i = 0; i < VG_NSPECIAL && !st; i++)
     if (vocab_add(&all, SPECIAL[i], 0) < 0) st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
   if (!st) st = each_token(path, lower, count_word, &all, err, errlen);
-  int *idx = NULL;
+  counted *kept = NULL;
   if (!st && all.n == VG_NSPECIAL) st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "no words: an empty corpus");
-  if (!st && !(idx = malloc((size_t)all.n * sizeof *idx))) st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
+  if (!st && !(kept = malloc((size_t)all.n * sizeof *kept))) st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
   if (!st) {
     int m = 0;
     for (int i = VG_NSPECIAL; i < all.n; i++)
-      if (all.counts[i] >= min_count) idx[m++] = i;
-    sort_vocab = &all;
-    qsort(idx, (size_t)m, sizeof *idx, by_count);
+      if (all.counts[i] >= min_count) kept[m++] = (counted){all.counts[i], all.words[i]};
+    qsort(kept, (size_t)m, sizeof *kept, by_count);
     for (int i = 0; i < VG_NSPECIAL && !st; i++)
       if (vocab_add(v, SPECIAL[i], i == VG_UNK ? all.counts[VG_UNK] : 0) < 0) st = VG_ERR_NOMEM;
     for (int i = 0; i < m && !st; i++)
-      if (vocab_add(v, all.words[idx[i]], all.counts[idx[i]]) < 0) st = VG_ERR_NOMEM;
+      if (vocab_add(v, kept[i].word, kept[i].count) < 0) st = VG_ERR_NOMEM;
     if (st) vg_file_error(err, errlen, st, path, "out of memory");
   }
   v->lower = lower;
-  free(idx);
+  free(kept);
   vg_vocab_free(&all);
   if (st) vg_vocab_free(v);
   return st;
@@ -184,7 +191,8 @@ static int load_word(char *w, int64_t line, void *arg) {
     if (!p) return 1;
     l->t->ids = p, l->capids = cap;
   }
-  const int id = vg_vocab_id(l->v, w);
+  int id = vg_vocab_id(l->v, w);
+  if (id < VG_UNK) id = VG_UNK; /* a literal <pad>, <sos> or <eos> is a word like any other unknown one */
   l->t->unknown += id == VG_UNK && strcmp(w, "<unk>") != 0;
   l->t->ids[l->nids++] = id;
   l->words++;
@@ -228,7 +236,7 @@ int vg_text_batch_len(const vg_text *t, int64_t first, int count) {
   int64_t most = 0;
   for (int b = 0; b < count; b++) {
     const int32_t *ids;
-    const int64_t n = vg_text_words(t, t->order[(first + b) % t->n], &ids);
+    const int64_t n = vg_text_words(t, t->order[first + b], &ids);
     if (n > most) most = n;
   }
   return (int)most + 1;
@@ -237,7 +245,7 @@ int vg_text_batch_len(const vg_text *t, int64_t first, int count) {
 void vg_text_fill(const vg_text *t, int64_t first, int count, int T, float *input, float *target, float *lengths) {
   for (int b = 0; b < count; b++) {
     const int32_t *ids;
-    const int64_t n = vg_text_words(t, t->order[(first + b) % t->n], &ids);
+    const int64_t n = vg_text_words(t, t->order[first + b], &ids);
     float *in = input ? input + (int64_t)b * T : NULL, *tg = target ? target + (int64_t)b * T : NULL;
     for (int64_t j = 0; j < T; j++) {
       if (in) in[j] = j == 0 ? VG_SOS : j <= n ? (float)ids[j - 1] : VG_PAD;

@@ -4,7 +4,8 @@
  * A corpus file holds one sentence per line, tokens separated by white
  * space (Penn Treebank's files as they are). Ids 0..3 are the special
  * tokens <pad> <sos> <eos> <unk>; a literal "<unk>" in the text (PTB has
- * them) is id 3. A sentence of n words (cut to max_len - 1) becomes the
+ * them) is id 3, and so is a literal <pad>, <sos> or <eos>: only the
+ * batching puts those ids in. A sentence of n words (cut to max_len - 1) becomes the
  * input <sos> w1 .. wn and the target w1 .. wn <eos>, both n + 1 long. */
 #ifndef VG_TEXT_H
 #define VG_TEXT_H
@@ -18,7 +19,8 @@ enum { VG_PAD, VG_SOS, VG_EOS, VG_UNK, VG_NSPECIAL };
 
 typedef struct vg_vocab {
   char **words;    /* by id */
-  int64_t *counts; /* in the training file (0 for the specials) */
+  int64_t *counts; /* in the training file (0 for <pad> <sos> <eos>; <unk>'s
+                      counts the literal "<unk>"s) */
   int n, cap;
   int *slots;      /* open-addressing hash of ids, -1 empty */
   int nslots;
@@ -47,7 +49,7 @@ void vg_text_free(vg_text *t);
 /* Words of sentence i (in file order), cut to max_len - 1. */
 int64_t vg_text_words(const vg_text *t, int64_t i, const int32_t **ids);
 /* The padded length of a batch: 1 + the most words among sentences
- * order[first .. first + count). */
+ * order[first .. first + count), first + count <= n. */
 int vg_text_batch_len(const vg_text *t, int64_t first, int count);
 /* input, target [count, T] and lengths [count] for that batch, T from
  * vg_text_batch_len (or more); any of them may be NULL. */

@@ -1,6 +1,8 @@
 /* Each kind of bad graph gives its error, with the exact text a user sees,
  * and leaves the graph usable (AddressSanitizer checks for leaks). */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "graph.h"
@@ -186,7 +188,68 @@ static void no_gradient_inputs(void) {
   vg_plan_free(p);
 }
 
+/* Values an op takes as indices are checked before its kernel runs, in
+ * every plan (with or without a loss): an id outside the vocabulary, a
+ * target that is neither a class nor the ignored id, a length past the time
+ * axis, a fractional or NaN length. Each names the node, position and value
+ * and leaves the plan usable. */
+static void bad_index_values(void) {
+  vg_graph_free(g);
+  g = vg_graph_new(1);
+  vg_graph_set_where(g, "svae.lua:7");
+  enum { B = 2, T = 3, V = 5, E = 4, H = 2 };
+  int tok = vg_input(g, "tokens", vg_shape_of(2, (int64_t[]){B, T}));
+  int tgt = vg_input(g, "targets", vg_shape_of(1, (int64_t[]){B}));
+  int len = vg_input(g, "lengths", vg_shape_of(1, (int64_t[]){B}));
+  int grp2 = vg_group_new(g, "m");
+  vg_init u = {VG_INIT_UNIFORM, -0.5, 0.5};
+  int emb = vg_param(g, grp2, "emb", vg_shape_of(2, (int64_t[]){V, E}), u);
+  int x = vg_node_add(g, VG_OP_EMBEDDING, "embed", 2, (int[]){tok, emb}, NULL);
+  int rnn[6] = {x, len, vg_param(g, grp2, "wih", vg_shape_of(2, (int64_t[]){4 * H, E}), u),
+                vg_param(g, grp2, "whh", vg_shape_of(2, (int64_t[]){4 * H, H}), u),
+                vg_param(g, grp2, "bih", vg_shape_of(1, (int64_t[]){4 * H}), u),
+                vg_param(g, grp2, "bhh", vg_shape_of(1, (int64_t[]){4 * H}), u)};
+  int h = vg_node_add(g, VG_OP_LSTM, "rnn", 6, rnn, "output=last");
+  int wo = vg_param(g, grp2, "wo", vg_shape_of(2, (int64_t[]){V, H}), u);
+  int logits = vg_node_add(g, VG_OP_LINEAR, "out", 2, (int[]){h, wo}, NULL);
+  int loss = vg_node_add(g, VG_OP_CROSS_ENTROPY, "nll", 2, (int[]){logits, tgt}, "reduction=sum ignore=0");
+  CHECK(loss >= 0, "%s", vg_graph_error(g));
+  vg_plan *train = NULL, *encode = NULL;
+  vg_plan_spec ts = {.name = "train", .loss = loss, .update = &grp2, .nupdate = 1};
+  vg_plan_spec es = {.name = "encode", .loss = -1, .fetch = &h, .nfetch = 1};
+  CHECK(vg_plan_compile(g, &ts, &train) == VG_OK && vg_plan_compile(g, &es, &encode) == VG_OK, "%s", vg_graph_error(g));
+  if (!train || !encode) return;
+  float *ids = vg_input_data(g, tok), *t = vg_input_data(g, tgt), *l = vg_input_data(g, len);
+  const float good_ids[B * T] = {1, 4, 2, 1, 3, 0}, good_t[B] = {4, 0}, good_l[B] = {2, 2};
+  struct {
+    int which, at;
+    float v;
+    const char *want;
+  } cases[] = {
+      {0, 4, 5, "svae.lua:7: embedding 'embed': run 'train', step 3: id at [1,1] is 5, not a whole number in [0, 4]"},
+      {0, 1, -1, "svae.lua:7: embedding 'embed': run 'encode', step 3: id at [0,1] is -1, not a whole number in [0, 4]"},
+      {0, 0, 1.5f, "id at [0,0] is 1.5, not a whole number in [0, 4]"},
+      {1, 1, 7, "svae.lua:7: cross_entropy 'nll': run 'train', step 3: target at [1] is 7, not a whole number in [0, 4]"},
+      {2, 1, 4, "svae.lua:7: lstm 'rnn': run 'encode', step 3: length at [1] is 4, not a whole number in [0, 3]"},
+      {2, 0, NAN, "lstm 'rnn': run 'train', step 3: length at [0] is nan, not a whole number in [0, 3]"},
+      {2, 0, 2.5f, "length at [0] is 2.5, not a whole number in [0, 3]"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    memcpy(ids, good_ids, sizeof good_ids), memcpy(t, good_t, sizeof good_t), memcpy(l, good_l, sizeof good_l);
+    vg_plan *p = strstr(cases[i].want, "'encode'") ? encode : train;
+    CHECK(vg_plan_run(p, 3) == VG_OK, "good values refused: %s", vg_graph_error(g));
+    (cases[i].which == 0 ? ids : cases[i].which == 1 ? t : l)[cases[i].at] = cases[i].v;
+    CHECK(vg_plan_run(p, 3) == VG_ERR_VALUE, "case %zu: bad value accepted", i);
+    CHECK_CONTAINS(vg_graph_error(g), cases[i].want);
+  }
+  memcpy(ids, good_ids, sizeof good_ids), memcpy(t, good_t, sizeof good_t), memcpy(l, good_l, sizeof good_l);
+  CHECK(vg_plan_run(train, 4) == VG_OK, "the plan is not usable after a refused value: %s", vg_graph_error(g));
+  vg_plan_free(train);
+  vg_plan_free(encode);
+}
+
 int main(void) {
+  bad_index_values();
   no_gradient_inputs();
   sealed_and_connect();
   shape_mismatch();

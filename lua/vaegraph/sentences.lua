@@ -8,7 +8,7 @@
 -- inputs (the script builds them beside the training nodes, sharing the
 -- layers): a latent code z gives the initial state; each step reads the
 -- last token and the state, and gives logits and the next state.
-local core = require "vaegraph.core"
+local files = require "vaegraph.files"
 local sentences = {}
 
 local SOS, EOS = 1, 2
@@ -21,6 +21,7 @@ local function as_table(v) return type(v) == "table" and v or { v } end
 -- Returns one list of word ids per code.
 local function decode(r, codes, temperature, key)
   local g, H, n = r.graph, r.hidden, #codes
+  if n == 0 then return {} end
   local flat = {}
   for _, c in ipairs(codes) do for _, v in ipairs(c) do flat[#flat + 1] = v end end
   g.core:set_shape(r.z.id, { n, r.latent })
@@ -141,16 +142,7 @@ function sentences.report(o)
       lines[#lines + 1] = string.format("%.2f  %s", ((i - 1) % 5) / 4, text_of(o.vocab, ids))
     end
 
-    local path = run.out .. "/samples.txt"
-    local f, err = io.open(path .. ".tmp", "w")
-    if not f then error(err, 0) end
-    local ok = f:write(table.concat(lines, "\n"), "\n")
-    local closed = f:close()
-    if not ok or not closed then
-      os.remove(path .. ".tmp")
-      error(path .. ".tmp: cannot write", 0)
-    end
-    assert(os.rename(path .. ".tmp", path))
+    files.write_atomic(run.out .. "/samples.txt", table.concat(lines, "\n") .. "\n")
   end
 end
 

@@ -2,6 +2,7 @@
 -- line, tokens split by spaces), or by default English sentences made from
 -- Debian's `fortunes` package.
 local core = require "vaegraph.core"
+local files = require "vaegraph.files"
 local text = {}
 
 text.FORTUNES = "/usr/share/games/fortunes"
@@ -14,26 +15,9 @@ local FORTUNE_FILES = { "computers", "cookie", "debian", "definitions", "disclai
   "politics", "pratchett", "riddles", "science", "songs-poems", "sports", "startrek", "tao", "translate-me", "wisdom",
   "work", "zippy" }
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = files.exists
 
--- Writes lines to path through a temporary file, so a failure leaves no
--- half-written corpus behind.
-local function write_lines(path, lines)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "w")
-  if not f then error(err, 0) end
-  local ok = f:write(table.concat(lines, "\n"), "\n")
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    error(string.format("%s: cannot write%s", tmp, cerr and (": " .. cerr) or ""), 0)
-  end
-  assert(os.rename(tmp, path))
-end
+local function write_lines(path, lines) files.write_atomic(path, table.concat(lines, "\n") .. "\n") end
 
 -- A fortune's text as PTB-like sentences: lower case, words of letters,
 -- digits and apostrophes, numbers as N, , ; : as tokens of their own, a
@@ -95,20 +79,26 @@ end
 
 -- The corpus files of a folder: [ptb.]train.txt, valid.txt, test.txt. Without
 -- a training file it trains on the validation file (as the benchmark does
--- with ../shared/data/ptb, which has only the valid and test files).
+-- with ../shared/data/ptb, which has only the valid and test files); without
+-- a test file it tests on the validation file. It never trains and tests on
+-- one file.
 local function corpus_files(dir)
-  local files = {}
+  local found = {}
   for _, kind in ipairs{ "train", "valid", "test" } do
     for _, name in ipairs{ "ptb." .. kind .. ".txt", kind .. ".txt", "fortunes." .. kind .. ".txt" } do
-      if not files[kind] and exists(dir .. "/" .. name) then files[kind] = dir .. "/" .. name end
+      if not found[kind] and exists(dir .. "/" .. name) then found[kind] = dir .. "/" .. name end
     end
   end
-  if not files.train and not files.valid and not files.test then
+  if not found.train and not found.valid and not found.test then
     error(string.format("%s: no corpus files (train.txt, valid.txt, test.txt, or with a ptb. prefix: one sentence per line)", dir), 0)
   end
-  local train = files.train or files.valid or files.test
-  local test = files.test or files.valid or train
-  if not files.train then io.stderr:write(string.format("warning: %s has no training file; training on %s\n", dir, train)) end
+  local train = found.train or found.valid
+  local test = found.test or (found.train and found.valid)
+  if not train or not test then
+    error(string.format("%s: has only %s; it needs a file to train on and another to test on (train.txt, valid.txt, test.txt)",
+      dir, found.train or found.valid or found.test), 0)
+  end
+  if not found.train then io.stderr:write(string.format("warning: %s has no training file; training on %s\n", dir, train)) end
   return train, test
 end
 
@@ -127,7 +117,9 @@ function text.load(vg, o)
   local vocab = core.vocab(train, o.lower or false, o.min_count or 1)
   local max_len = o.max_len or 60
   return { train = core.text(train, vocab, max_len), test = core.text(test, vocab, max_len), vocab = vocab,
-           files = { train = train, test = test } }
+           files = { train = train, test = test },
+           -- What a checkpoint records, so a resume on other words is refused.
+           fingerprint = string.format("vocabulary of %s, max_len %d", vocab:fingerprint(), max_len) }
 end
 
 return text

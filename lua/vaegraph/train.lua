@@ -3,6 +3,7 @@
 -- evaluation pass on the test set each epoch, metrics.csv, progress output.
 local core = require "vaegraph.core"
 local outputs = require "vaegraph.outputs"
+local files = require "vaegraph.files"
 local train = {}
 
 local PHASE_KEYS = { [1] = true, loss = true, update = true, optim = true }
@@ -136,26 +137,16 @@ end
 -- metrics.csv is rewritten whole each epoch (temporary file, then rename),
 -- so it is never half-written.
 local function write_csv(path, columns, rows)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "w")
-  if not f then error(err, 0) end
-  local ok = f:write(table.concat(columns, ","), "\n")
+  local lines = { table.concat(columns, ",") }
   for _, r in ipairs(rows) do
     local cells = {}
     for i, c in ipairs(columns) do
       local v = r[c]
       cells[i] = type(v) == "number" and string.format("%.6g", v) or tostring(v or "")
     end
-    ok = ok and f:write(table.concat(cells, ","), "\n")
+    lines[#lines + 1] = table.concat(cells, ",")
   end
-  -- A failed write (a full disk) must not replace the good file.
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    error(string.format("%s: cannot write%s", tmp, cerr and (": " .. cerr) or ""), 0)
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then error(rerr, 0) end
+  files.write_atomic(path, table.concat(lines, "\n") .. "\n")
 end
 
 -- The rows of an earlier run's metrics.csv, to continue it on resume.
@@ -246,7 +237,13 @@ function train.run(vg, spec)
   local ckpt_phases = {}
   for i, p in ipairs(phases) do ckpt_phases[i] = { p.name, p.optim } end
   if opt.resume then
-    local m = core.load(opt.resume, g.core, ckpt_phases, { "script", "epoch", "step", "seed", "batch", "limit" })
+    local m = core.load(opt.resume, g.core, ckpt_phases, { "script", "epoch", "step", "seed", "batch", "limit", "data" })
+    -- Weights of the same shapes may still mean other things: an embedding
+    -- row is a word only under the vocabulary it was trained with.
+    if m.data ~= "" and m.data ~= (data.fingerprint or "") then
+      error(string.format("%s was trained on data with %s; this run's has %s", opt.resume, m.data,
+        data.fingerprint or "no fingerprint"), 0)
+    end
     -- A different batch or limit would change the steps an epoch has.
     if tonumber(m.batch) ~= batch or (m.limit ~= "" and tonumber(m.limit) or nil) ~= opt.limit then
       error(string.format("%s was trained with batch %s and limit %s; this run has batch %d and limit %s", opt.resume,
@@ -310,7 +307,14 @@ function train.run(vg, spec)
         for i, n in ipairs(eval.nodes) do acc[i] = acc[i] + eval.plan:value(n.id) * count end
         seen = seen + count
       end
-      for i, name in ipairs(eval.names) do row[name] = acc[i] / seen end
+      for i, name in ipairs(eval.names) do
+        local v = acc[i] / seen
+        -- Evaluation plans have no loss to check: a NaN would reach metrics.csv.
+        if v ~= v or v == math.huge or v == -math.huge then
+          error(string.format("epoch %d: test metric '%s' is %s; nothing written for this epoch", epoch, name, tostring(v)), 0)
+        end
+        row[name] = v
+      end
     end
     for _, d in ipairs(derived) do row[d.name] = d.f(row) end
     rows[#rows + 1] = row
@@ -323,7 +327,8 @@ function train.run(vg, spec)
     -- The checkpoint first: a failure drawing pictures must not lose it.
     core.save(out .. "/checkpoint.safetensors", g.core, ckpt_phases, {
       script = script_name(), epoch = tostring(epoch), step = tostring(step), seed = tostring(seed),
-      batch = tostring(batch), limit = opt.limit and tostring(opt.limit) or "", format = "vaegraph checkpoint 1" })
+      batch = tostring(batch), limit = opt.limit and tostring(opt.limit) or "", data = data.fingerprint or "",
+      format = "vaegraph checkpoint 1" })
     outputs.write(run, show)
     outputs.scatter(run, show)
     if spec.report then spec.report(run) end

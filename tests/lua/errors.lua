@@ -24,4 +24,11 @@ expect(function() return vg.core.dataset("/nonexistent/file") end, "/nonexistent
 local h = vg.relu(x)
 expect(function() local p = g:compile{ name = "train", loss = h, update = { enc } } return p end,
   "errors.lua:24: compile 'train': loss 'relu_3' must be a scalar, but its shape is [256,400]")
+-- Layers and their calls refuse misspelt options, at the script's line.
+expect(function() local c = vg.conv2d(enc, "c", 1, 2, 3, { strdie = 2 }) return c end,
+  "errors.lua:28: vg.conv2d: unknown option 'strdie' (valid: stride, padding, bias, act)")
+local rnn = vg.lstm(enc, "rnn", 400, 8)
+local lengths = g:input("lengths", {})
+expect(function() local n = rnn(vg.reshape(x, { dims = { 256, 4, 100 } }), lengths, { outptu = "last" }) return n end,
+  "errors.lua:32: rnn: unknown option 'outptu' (valid: h0, c0, output)")
 print("ok")

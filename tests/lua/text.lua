@@ -26,7 +26,7 @@ local want = { "<pad>", "<sos>", "<eos>", "<unk>", "the", "cat", "sat", "The", "
 for i, w in ipairs(want) do assert(v:word(i - 1) == w, string.format("id %d is %s, want %s", i - 1, v:word(i - 1), w)) end
 assert(v:id("<unk>") == 3 and v:id("bird") == 3 and v:id("the") == 4)
 local lower = core.vocab(train, true, 2)
-assert(lower:word(4) == "the" and lower:id("The") == 3 and lower:size() == 7, "lower-cased, min count 2")
+assert(lower:word(4) == "the" and lower:id("The") == 4 and lower:size() == 7, "lower-cased, min count 2; lookups too")
 
 local t = core.text(train, v, 6) -- at most 5 words
 local info = t:info()
@@ -70,6 +70,13 @@ tt:fill(g.core, tokens.id, targets.id, lengths.id, 0, 2)
 plan:run(2)
 assert(#plan:value(h.id) == 2 * 4 * 5 and #plan:value(packed.id) == (4 + 2) * 5, "and shrink with it")
 
+-- Literal special tokens in the text are unknown words, never padding.
+local specials = write("specials.txt", "a <pad> b <eos>\n")
+local sp = core.text(specials, v, 60):sentence(0)
+assert(sp[1] == v:id("a") and sp[2] == 3 and sp[3] == v:id("b") and sp[4] == 3, "literal <pad> and <eos> are <unk>")
+expect_error(function() tt:fill(g.core, tokens.id, targets.id, lengths.id, 1, 2) end,
+  "2 sentences from sentence 1 run past the corpus's 2")
+
 -- Bad files: missing, not text (with the byte offset), empty.
 expect_error(function() core.vocab(dir .. "/nope.txt", false, 1) end, "nope.txt: cannot open")
 local bin = write("binary.txt", "good line\nbad\0line\n")
@@ -78,4 +85,17 @@ local empty = write("empty.txt", "\n  \n")
 expect_error(function() core.vocab(empty, false, 1) end, "empty.txt: no words")
 expect_error(function() core.text(empty, v, 60) end, "empty.txt: no sentences")
 expect_error(function() vg.text{ dir = dir .. "/no_such_dir" } end, "no corpus files")
+-- A folder with a test file only would train and test on one file.
+local only = dir .. "/only_test"
+assert(os.execute('mkdir -p "' .. only .. '"'))
+write("only_test/test.txt", "the cat sat\n")
+expect_error(function() vg.text{ dir = only } end, "only_test: has only " .. only .. "/test.txt; it needs a file to train on")
+
+-- The fingerprint a checkpoint keeps: the same for the same words in the
+-- same order, another for another list of the same length.
+assert(v:fingerprint() == core.vocab(train, false, 1):fingerprint(), "fingerprint is stable")
+assert(v:fingerprint() == v:size() .. " words, fnv1a64 " .. v:fingerprint():match("%x+$"), v:fingerprint())
+local swapped = write("swapped.txt", "the cat sat\n\n  the dog sat on the mat  \nThe <unk> cat\na b c d e f g i\n")
+local v2 = core.vocab(swapped, false, 1)
+assert(v2:size() == v:size() and v2:fingerprint() ~= v:fingerprint(), "other words, other fingerprint")
 print("ok")
