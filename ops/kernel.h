@@ -83,11 +83,10 @@ static inline int vg_check_whole(const vg_kernel *k, int in, double lo, double h
   for (int64_t i = 0; i < n; i++) {
     const double v = (double)x[i];
     if (v == also || (v >= lo && v <= hi && v == floor(v))) continue;
+    vg_shape at = {s->nd, {0}}; /* i as a position */
+    int64_t rest = i;
+    for (int d = s->nd - 1; d >= 0; d--) at.d[d] = rest % s->d[d], rest /= s->d[d];
     char pos[VG_SHAPE_STRLEN];
-    int64_t idx[VG_MAX_DIMS], rest = i;
-    for (int d = s->nd - 1; d >= 0; d--) idx[d] = rest % s->d[d], rest /= s->d[d];
-    vg_shape at = {s->nd, {0}};
-    for (int d = 0; d < s->nd; d++) at.d[d] = idx[d];
     vg_shape_str(&at, pos, sizeof pos);
     snprintf(msg, len, "%s at %s is %g, not a whole number in [%g, %g]", what, pos, v, lo, hi);
     return 1;
