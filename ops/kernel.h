@@ -70,6 +70,11 @@
 
 static inline int64_t vg_numel(const vg_shape *s) { return vg_shape_numel(s); }
 
+/* A sentence length as the kernels use it: clamped to [0, T], NaN to 0
+ * (the op's check refuses such values first; this keeps a kernel called
+ * without it in bounds). */
+static inline int64_t vg_length_in(vg_real l, int64_t T) { return l > 0 ? (l < (vg_real)T ? (int64_t)l : T) : 0; }
+
 /* For an op's check: 0 if every value of input `in` is a whole number in
  * [lo, hi] or equals `also` (a marker like an ignored id; NAN for none).
  * Otherwise 1, and msg says which value, where, e.g. "id at [2,9] is 7000,

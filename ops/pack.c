@@ -21,13 +21,6 @@ static vg_status pack_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-/* The check refuses lengths that are not whole numbers in [0, T]; without
- * it they are clamped there (NaN to 0). */
-static inline int64_t kept(const vg_real *lengths, int64_t b, int64_t T) {
-  const vg_real l = lengths[b];
-  return l > 0 ? (l < (vg_real)T ? (int64_t)l : T) : 0;
-}
-
 static int pack_check(const vg_kernel *k, char *msg, size_t len) {
   return vg_check_whole(k, 1, 0, (double)k->xs[0]->d[1], NAN, "length", msg, len);
 }
@@ -37,7 +30,7 @@ static void pack_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *lengths = k->x[1];
   int64_t r = 0;
   for (int64_t b = 0; b < B; b++) {
-    const int64_t L = kept(lengths, b, T);
+    const int64_t L = vg_length_in(lengths[b], T);
     memcpy(k->y + r * row, x + b * T * row, (size_t)(L * row) * sizeof *x);
     r += L;
   }
@@ -52,7 +45,7 @@ static void pack_backward(const vg_kernel *k) {
   const vg_real *lengths = k->x[1], *dy = k->dy;
   int64_t r = 0;
   for (int64_t b = 0; b < B; b++) {
-    const int64_t L = kept(lengths, b, T);
+    const int64_t L = vg_length_in(lengths[b], T);
     vg_real *d = dx + b * T * row;
     const vg_real *s = dy + r * row;
     VG_FOR(L * row, d[i] += s[i]);

@@ -53,8 +53,7 @@ static packing packing_at(const vg_kernel *k, rnn_dims d, size_t reals) {
 
 static void pack_lengths(const vg_real *lengths, rnn_dims d, packing *pk) {
   for (int64_t b = 0; b < d.B; b++) {
-    const vg_real l = lengths[b];
-    const int32_t L = l > 0 ? (l < (vg_real)d.T ? (int32_t)l : (int32_t)d.T) : 0; /* NaN: 0 */
+    const int32_t L = (int32_t)vg_length_in(lengths[b], d.T);
     int64_t s = b; /* insertion sort, longest first, ties in batch order */
     while (s > 0 && pk->len[s - 1] < L) pk->sorted[s] = pk->sorted[s - 1], pk->len[s] = pk->len[s - 1], s--;
     pk->sorted[s] = (int32_t)b, pk->len[s] = L;

@@ -66,7 +66,7 @@ static vg_status bad_value(vg_plan *p, const vg_step *s, uint64_t step, const ch
 /* Once an op has set its output's size from the data, each node after it
  * is inferred again just before it runs, when all its inputs are final.
  * Other plans see a new shape generation. */
-static vg_status run_forward(vg_plan *p, uint64_t step, int check) {
+static vg_status run_forward(vg_plan *p, uint64_t step, int check_finite) {
   int resized = 0;
   for (int s = 0; s < p->nforward; s++) {
     vg_step *sp = &p->steps[s];
@@ -79,7 +79,7 @@ static vg_status run_forward(vg_plan *p, uint64_t step, int check) {
     if (op->check && op->check(&sp->k, msg, sizeof msg)) return bad_value(p, sp, step, msg);
     run_step(p, sp, step);
     if (sp->k.shape) resized = 1;
-    if (check && !all_finite(sp->k.y, (size_t)vg_shape_numel(sp->k.ys))) return bad_node(p, sp, step, "output");
+    if (check_finite && !all_finite(sp->k.y, (size_t)vg_shape_numel(sp->k.ys))) return bad_node(p, sp, step, "output");
   }
   if (resized) p->shape_gen = ++p->g->shape_gen;
   return VG_OK;

@@ -5,8 +5,9 @@
  * space (Penn Treebank's files as they are). Ids 0..3 are the special
  * tokens <pad> <sos> <eos> <unk>; a literal "<unk>" in the text (PTB has
  * them) is id 3, and so is a literal <pad>, <sos> or <eos>: only the
- * batching puts those ids in. A sentence of n words (cut to max_len - 1) becomes the
- * input <sos> w1 .. wn and the target w1 .. wn <eos>, both n + 1 long. */
+ * batching puts those ids in. A sentence of n words (cut to max_len - 1)
+ * becomes the input <sos> w1 .. wn and the target w1 .. wn <eos>, both
+ * n + 1 long. */
 #ifndef VG_TEXT_H
 #define VG_TEXT_H
 
