@@ -11,11 +11,15 @@ static vg_status unary_infer(vg_graph *g, vg_node *n) {
 
 /* FWD computes y from x (and attribute a); BWD computes dx from x, y, dy and
  * reads only what `reads` (VG_OPF_BWD_NO_X or _NO_Y) leaves it. */
+/* The one attribute a unary op may have (leaky_relu's slope, softplus's
+ * threshold) is `a` in its formulas. */
+enum { UNARY_A };
+
 #define UNARY(op, reads, FWD, BWD, ...)                                                         \
   static void op##_forward(const vg_kernel *k) {                                         \
     const vg_real *x_ = k->x[0];                                                         \
     vg_real *y_ = k->y;                                                                  \
-    const vg_real a = (vg_real)k->a->v[0];                                               \
+    const vg_real a = (vg_real)k->a->v[UNARY_A];                                             \
     (void)a;                                                                             \
     VG_FOR(vg_numel(k->ys), {                                                            \
       const vg_real x = x_[i];                                                           \
@@ -25,7 +29,7 @@ static vg_status unary_infer(vg_graph *g, vg_node *n) {
   static void op##_backward(const vg_kernel *k) {                                        \
     const vg_real *x_ = k->x[0], *y_ = k->y, *dy_ = k->dy;                               \
     vg_real *dx_ = k->dx[0];                                                             \
-    const vg_real a = (vg_real)k->a->v[0];                                               \
+    const vg_real a = (vg_real)k->a->v[UNARY_A];                                             \
     (void)a;                                                                             \
     if (!dx_) return;                                                                    \
     VG_FOR(vg_numel(k->ys), {                                                            \
@@ -41,31 +45,34 @@ static vg_status unary_infer(vg_graph *g, vg_node *n) {
 #define R(c) ((vg_real)(c))
 
 UNARY(relu, VG_OPF_BWD_NO_Y, x > 0 ? x : R(0), x > 0 ? dy : R(0))
-UNARY(leaky_relu, VG_OPF_BWD_NO_Y, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {{"slope", VG_ATTR_NUM, 0.01, NULL}})
+UNARY(leaky_relu, VG_OPF_BWD_NO_Y, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {[UNARY_A] = {"slope", VG_ATTR_NUM, 0.01, NULL}})
 UNARY(sigmoid, VG_OPF_BWD_NO_X, vg_sigmoid(x), dy * y * (R(1) - y))
 UNARY(tanh, VG_OPF_BWD_NO_X, vg_tanh(x), dy * (R(1) - y * y))
 /* PyTorch's softplus with beta 1: linear above the threshold. */
 UNARY(softplus, VG_OPF_BWD_NO_Y, x > a ? x : log1p(exp(x)), x > a ? dy : dy / (R(1) + exp(-x)),
-      .attrs = {{"threshold", VG_ATTR_NUM, 20, NULL}})
+      .attrs = {[UNARY_A] = {"threshold", VG_ATTR_NUM, 20, NULL}})
 UNARY(exp, VG_OPF_BWD_NO_X, vg_exp(x), dy * y)
 UNARY(log, VG_OPF_BWD_NO_Y, log(x), dy / x)
+
+enum { CLAMP_MIN, CLAMP_MAX };
 
 /* clamp: min(max(x, lo), hi); the gradient passes where lo <= x <= hi, as in
  * PyTorch. */
 static void clamp_forward(const vg_kernel *k) {
-  const vg_real *x = k->x[0], lo = (vg_real)k->a->v[0], hi = (vg_real)k->a->v[1];
+  const vg_real *x = k->x[0], lo = (vg_real)k->a->v[CLAMP_MIN], hi = (vg_real)k->a->v[CLAMP_MAX];
   vg_real *y = k->y;
   VG_FOR(vg_numel(k->ys), y[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i]);
 }
 
 static void clamp_backward(const vg_kernel *k) {
-  const vg_real *x = k->x[0], *dy = k->dy, lo = (vg_real)k->a->v[0], hi = (vg_real)k->a->v[1];
+  const vg_real *x = k->x[0], *dy = k->dy, lo = (vg_real)k->a->v[CLAMP_MIN], hi = (vg_real)k->a->v[CLAMP_MAX];
   vg_real *dx = k->dx[0];
   if (dx) VG_FOR(vg_numel(k->ys), dx[i] += x[i] >= lo && x[i] <= hi ? dy[i] : R(0));
 }
 
 static vg_status clamp_infer(vg_graph *g, vg_node *n) {
-  if (!(n->attr.v[0] <= n->attr.v[1])) return vg_op_fail(g, n, VG_ERR_ARG, "min %g is above max %g", n->attr.v[0], n->attr.v[1]);
+  const double lo = n->attr.v[CLAMP_MIN], hi = n->attr.v[CLAMP_MAX];
+  if (!(lo <= hi)) return vg_op_fail(g, n, VG_ERR_ARG, "min %g is above max %g", lo, hi);
   return unary_infer(g, n);
 }
 
@@ -73,7 +80,7 @@ VG_OP_RECORD(clamp) = {.name = "clamp",
                        .nin_min = 1,
                        .nin_max = 1,
                        .flags = VG_OPF_BWD_NO_Y,
-                       .attrs = {{"min", VG_ATTR_NUM, 0, NULL}, {"max", VG_ATTR_NUM, 1, NULL}},
+                       .attrs = {[CLAMP_MIN] = {"min", VG_ATTR_NUM, 0, NULL}, [CLAMP_MAX] = {"max", VG_ATTR_NUM, 1, NULL}},
                        .infer = clamp_infer,
                        .forward = clamp_forward,
                        .backward = clamp_backward};

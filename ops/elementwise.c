@@ -78,19 +78,21 @@ BINARY_RECORD(sub, VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y)
 BINARY_RECORD(mul, VG_OPF_BWD_NO_Y)
 
 /* scale: y = factor * x */
+enum { SCALE_FACTOR };
+
 static vg_status scale_infer(vg_graph *g, vg_node *n) {
   n->shape = *vg_in_shape(g, n, 0);
   return VG_OK;
 }
 
 static void scale_forward(const vg_kernel *k) {
-  const vg_real f = (vg_real)k->a->v[0], *x = k->x[0];
+  const vg_real f = (vg_real)k->a->v[SCALE_FACTOR], *x = k->x[0];
   vg_real *y = k->y;
   VG_FOR(vg_numel(k->ys), y[i] = f * x[i]);
 }
 
 static void scale_backward(const vg_kernel *k) {
-  const vg_real f = (vg_real)k->a->v[0];
+  const vg_real f = (vg_real)k->a->v[SCALE_FACTOR];
   ACCUMULATE(k, 0, f);
 }
 
@@ -98,7 +100,7 @@ VG_OP_RECORD(scale) = {.name = "scale",
                        .nin_min = 1,
                        .nin_max = 1,
                        .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                       .attrs = {{"factor", VG_ATTR_NUM, 1, NULL}},
+                       .attrs = {[SCALE_FACTOR] = {"factor", VG_ATTR_NUM, 1, NULL}},
                        .infer = scale_infer,
                        .forward = scale_forward,
                        .backward = scale_backward};

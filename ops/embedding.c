@@ -115,6 +115,6 @@ VG_OP_RECORD(word_dropout) = {.name = "word_dropout",
                               .nin_min = 1,
                               .nin_max = 1,
                               .flags = VG_OPF_RANDOM | VG_OPF_NO_GRAD | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                              .attrs = {{"p", VG_ATTR_NUM, 0, NULL}, {"unk", VG_ATTR_INT, 3, NULL}},
+                              .attrs = {[WD_P] = {"p", VG_ATTR_NUM, 0, NULL}, [WD_UNK] = {"unk", VG_ATTR_INT, 3, NULL}},
                               .infer = word_dropout_infer,
                               .forward = word_dropout_forward};

@@ -102,7 +102,8 @@ static inline int vg_check_whole(const vg_kernel *k, int in, double lo, double h
 /* Losses reduce the same four ways. */
 enum { VG_RED_NONE, VG_RED_SUM, VG_RED_MEAN, VG_RED_BATCHMEAN };
 #define VG_REDUCTIONS "none|sum|mean|batchmean"
-#define VG_ATTR_REDUCTION {"reduction", VG_ATTR_ENUM, VG_RED_MEAN, VG_REDUCTIONS}
+/* The reduction attribute in a record's attrs, at the op's own slot. */
+#define VG_ATTR_REDUCTION(slot) [slot] = {"reduction", VG_ATTR_ENUM, VG_RED_MEAN, VG_REDUCTIONS}
 
 static inline int vg_reduction(const vg_attrs *a, int slot) { return (int)a->v[slot]; }
 

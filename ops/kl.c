@@ -11,7 +11,7 @@ VG_OP_RECORD(kl_normal) = {.name = "kl_normal",
                            .nin_min = 2,
                            .nin_max = 2,
                            .flags = VG_OPF_BWD_NO_Y,
-                           .attrs = {VG_ATTR_REDUCTION},
+                           .attrs = {VG_ATTR_REDUCTION(VG_LOSS_REDUCTION)},
                            .infer = vg_loss_infer,
                            .forward = kl_normal_forward,
                            .backward = kl_normal_backward};

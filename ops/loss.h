@@ -2,18 +2,22 @@
  * input, or the `target` attribute when there is one input), an elementwise
  * loss, its two partial derivatives, and a reduction.
  *   a [...], b [...] -> y [] (sum, mean, batchmean) or y [...] (none)
- * Attributes: slot 0 is `reduction`, slot 1 `target` where the op has it. */
+ * Attributes: the slots below; `target` only where the op has it. */
 #ifndef VG_LOSS_H
 #define VG_LOSS_H
 
 #include "kernel.h"
+
+enum { VG_LOSS_REDUCTION, VG_LOSS_TARGET };
+#define VG_LOSS_ATTRS(target_default) \
+  VG_ATTR_REDUCTION(VG_LOSS_REDUCTION), [VG_LOSS_TARGET] = {"target", VG_ATTR_NUM, (target_default), NULL}
 
 static vg_status vg_loss_infer(vg_graph *g, vg_node *n) {
   if (n->nin == 2) {
     vg_status st = vg_infer_same_shape(g, n, 1);
     if (st) return st;
   }
-  n->shape = vg_reduction_shape(vg_reduction(&n->attr, 0), vg_in_shape(g, n, 0));
+  n->shape = vg_reduction_shape(vg_reduction(&n->attr, VG_LOSS_REDUCTION), vg_in_shape(g, n, 0));
   return VG_OK;
 }
 
@@ -22,8 +26,8 @@ static vg_status vg_loss_infer(vg_graph *g, vg_node *n) {
 #define VG_LOSS(op, DA, DB)                                                       \
   static void op##_forward(const vg_kernel *k) {                                        \
     const vg_real *xa_ = k->x[0], *xb_ = k->nin == 2 ? k->x[1] : NULL;                  \
-    const vg_real tb_ = (vg_real)k->a->v[1];                                            \
-    const int red_ = vg_reduction(k->a, 0);                                             \
+    const vg_real tb_ = (vg_real)k->a->v[VG_LOSS_TARGET];                                            \
+    const int red_ = vg_reduction(k->a, VG_LOSS_REDUCTION);                                             \
     vg_real *y_ = k->y;                                                                 \
     const int64_t n_ = vg_numel(k->xs[0]);                                              \
     if (red_ == VG_RED_NONE) {                                                          \
@@ -40,8 +44,8 @@ static vg_status vg_loss_infer(vg_graph *g, vg_node *n) {
   /* keeps it from vectorising). */                                                     \
   static void op##_backward(const vg_kernel *k) {                                       \
     const vg_real *xa_ = k->x[0], *xb_ = k->nin == 2 ? k->x[1] : NULL, *dy_ = k->dy;    \
-    const vg_real tb_ = (vg_real)k->a->v[1];                                            \
-    const int red_ = vg_reduction(k->a, 0);                                             \
+    const vg_real tb_ = (vg_real)k->a->v[VG_LOSS_TARGET];                                            \
+    const int red_ = vg_reduction(k->a, VG_LOSS_REDUCTION);                                             \
     const vg_real f_ = (vg_real)vg_reduction_scale(red_, k->xs[0]);                     \
     const int64_t n_ = vg_numel(k->xs[0]);                                              \
     vg_real *da_ = k->dx[0], *db_ = k->nin == 2 ? k->dx[1] : NULL;                      \

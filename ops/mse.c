@@ -11,7 +11,7 @@ VG_OP_RECORD(mse) = {.name = "mse",
                      .nin_min = 1,
                      .nin_max = 2,
                      .flags = VG_OPF_BWD_NO_Y,
-                     .attrs = {VG_ATTR_REDUCTION, {"target", VG_ATTR_NUM, 0, NULL}},
+                     .attrs = {VG_LOSS_ATTRS(0)},
                      .infer = vg_loss_infer,
                      .forward = mse_forward,
                      .backward = mse_backward};

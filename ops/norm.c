@@ -188,7 +188,7 @@ VG_OP_RECORD(batch_norm) = {
     .nin_max = 5,
     .flags = VG_OPF_BWD_NO_Y,
     .nograd = 1u << 3 | 1u << 4,
-    .attrs = {{"momentum", VG_ATTR_NUM, 0.1, NULL}, {"eps", VG_ATTR_NUM, 1e-5, NULL}},
+    .attrs = {[BN_MOMENTUM] = {"momentum", VG_ATTR_NUM, 0.1, NULL}, [BN_EPS] = {"eps", VG_ATTR_NUM, 1e-5, NULL}},
     .infer = bn_infer,
     .forward = bn_forward,
     .backward = bn_backward,
@@ -199,9 +199,10 @@ VG_OP_RECORD(batch_norm) = {
  * Training: y = x * mask / (1 - p), mask[i] = (u_i >= p) with u_i uniform
  * from the counter RNG keyed by (seed, step, node name, i); the backward
  * draws the same mask again. Evaluation: y = x. */
+enum { DROPOUT_P };
 
 static vg_status dropout_infer(vg_graph *g, vg_node *n) {
-  const double p = n->attr.v[0];
+  const double p = n->attr.v[DROPOUT_P];
   if (!(p >= 0 && p < 1)) return vg_op_fail(g, n, VG_ERR_ARG, "p must be in [0, 1), got %g", p);
   n->shape = *vg_in_shape(g, n, 0);
   return VG_OK;
@@ -215,11 +216,11 @@ static void dropout_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
   const int64_t n = vg_numel(k->ys);
-  if (!k->training || k->a->v[0] == 0) {
+  if (!k->training || k->a->v[DROPOUT_P] == 0) {
     memcpy(y, x, (size_t)n * sizeof *y);
     return;
   }
-  const double p = k->a->v[0];
+  const double p = k->a->v[DROPOUT_P];
   const vg_real scale = (vg_real)(1 / (1 - p));
   const uint32_t stream = vg_rng_stream(k->node->name);
   VG_FOR(n, y[i] = kept(k, stream, p, i) ? x[i] * scale : 0);
@@ -230,11 +231,11 @@ static void dropout_backward(const vg_kernel *k) {
   vg_real *dx = k->dx[0];
   const int64_t n = vg_numel(k->ys);
   if (!dx) return;
-  if (!k->training || k->a->v[0] == 0) {
+  if (!k->training || k->a->v[DROPOUT_P] == 0) {
     VG_FOR(n, dx[i] += dy[i]);
     return;
   }
-  const double p = k->a->v[0];
+  const double p = k->a->v[DROPOUT_P];
   const vg_real scale = (vg_real)(1 / (1 - p));
   const uint32_t stream = vg_rng_stream(k->node->name);
   VG_FOR(n, if (kept(k, stream, p, i)) dx[i] += dy[i] * scale);
@@ -245,7 +246,7 @@ VG_OP_RECORD(dropout) = {
     .nin_min = 1,
     .nin_max = 1,
     .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-    .attrs = {{"p", VG_ATTR_NUM, 0.5, NULL}},
+    .attrs = {[DROPOUT_P] = {"p", VG_ATTR_NUM, 0.5, NULL}},
     .infer = dropout_infer,
     .forward = dropout_forward,
     .backward = dropout_backward,

@@ -40,14 +40,16 @@ VG_OP_RECORD(reparam) = {.name = "reparam",
 
 /* gaussian_noise: y = x + mean + sd * eps (the denoising AE's corruption).
  *   x [...] -> y [...] */
+enum { GN_MEAN, GN_SD };
+
 static vg_status noise_infer(vg_graph *g, vg_node *n) {
-  if (n->attr.v[1] < 0) return vg_op_fail(g, n, VG_ERR_ARG, "sd must be >= 0, got %g", n->attr.v[1]);
+  if (n->attr.v[GN_SD] < 0) return vg_op_fail(g, n, VG_ERR_ARG, "sd must be >= 0, got %g", n->attr.v[GN_SD]);
   n->shape = *vg_in_shape(g, n, 0);
   return VG_OK;
 }
 
 static void noise_forward(const vg_kernel *k) {
-  const vg_real *x = k->x[0], mean = (vg_real)k->a->v[0], sd = (vg_real)k->a->v[1];
+  const vg_real *x = k->x[0], mean = (vg_real)k->a->v[GN_MEAN], sd = (vg_real)k->a->v[GN_SD];
   vg_real *y = k->y;
   const uint32_t stream = vg_rng_stream(k->node->name);
   VG_FOR(vg_numel(k->ys), y[i] = x[i] + mean + sd * noise(k, stream, i));
@@ -63,7 +65,7 @@ VG_OP_RECORD(gaussian_noise) = {.name = "gaussian_noise",
                                 .nin_min = 1,
                                 .nin_max = 1,
                                 .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                                .attrs = {{"mean", VG_ATTR_NUM, 0, NULL}, {"sd", VG_ATTR_NUM, 1, NULL}},
+                                .attrs = {[GN_MEAN] = {"mean", VG_ATTR_NUM, 0, NULL}, [GN_SD] = {"sd", VG_ATTR_NUM, 1, NULL}},
                                 .infer = noise_infer,
                                 .forward = noise_forward,
                                 .backward = noise_backward};
@@ -128,12 +130,12 @@ VG_OP_RECORD(prior) = {.name = "prior",
                        .nin_min = 0,
                        .nin_max = 0,
                        .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                       .attrs = {{"dims", VG_ATTR_DIMS, 0, NULL},
-                                 {"kind", VG_ATTR_ENUM, PRIOR_GAUSSIAN, "gaussian|mixture"},
-                                 {"sd", VG_ATTR_NUM, 1, NULL},
-                                 {"components", VG_ATTR_INT, 10, NULL},
-                                 {"radius", VG_ATTR_NUM, 1.4, NULL},
-                                 {"radial_sd", VG_ATTR_NUM, 0.5, NULL},
-                                 {"tangent_sd", VG_ATTR_NUM, 0.1, NULL}},
+                       .attrs = {[PR_DIMS] = {"dims", VG_ATTR_DIMS, 0, NULL},
+                                 [PR_KIND] = {"kind", VG_ATTR_ENUM, PRIOR_GAUSSIAN, "gaussian|mixture"},
+                                 [PR_SD] = {"sd", VG_ATTR_NUM, 1, NULL},
+                                 [PR_COMPONENTS] = {"components", VG_ATTR_INT, 10, NULL},
+                                 [PR_RADIUS] = {"radius", VG_ATTR_NUM, 1.4, NULL},
+                                 [PR_RADIAL_SD] = {"radial_sd", VG_ATTR_NUM, 0.5, NULL},
+                                 [PR_TANGENT_SD] = {"tangent_sd", VG_ATTR_NUM, 0.1, NULL}},
                        .infer = prior_infer,
                        .forward = prior_forward};

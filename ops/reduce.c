@@ -3,16 +3,18 @@
  *   x [a, n, b] -> y [a, b]    (axis = 1) */
 #include "kernel.h"
 
+enum { RED_AXIS };
+
 static vg_status reduce_infer(vg_graph *g, vg_node *n) {
   const vg_shape *s = vg_in_shape(g, n, 0);
-  if (n->attr.v[0] == VG_AXIS_ALL) {
+  if (n->attr.v[RED_AXIS] == VG_AXIS_ALL) {
     n->shape = vg_shape_scalar();
     return VG_OK;
   }
-  int axis = vg_axis(n->attr.v[0], s->nd);
+  int axis = vg_axis(n->attr.v[RED_AXIS], s->nd);
   if (axis < 0) {
     char b[VG_SHAPE_STRLEN];
-    return vg_op_fail(g, n, VG_ERR_ARG, "axis %g out of range for '%s' %s", n->attr.v[0], vg_in_name(g, n, 0),
+    return vg_op_fail(g, n, VG_ERR_ARG, "axis %g out of range for '%s' %s", n->attr.v[RED_AXIS], vg_in_name(g, n, 0),
                       vg_shape_str(s, b, sizeof b));
   }
   n->shape.nd = s->nd - 1;
@@ -25,11 +27,11 @@ static vg_status reduce_infer(vg_graph *g, vg_node *n) {
 static void reduce_dims(const vg_kernel *k, int64_t *outer, int64_t *len, int64_t *inner) {
   const vg_shape *s = k->xs[0];
   *outer = *inner = 1;
-  if (k->a->v[0] == VG_AXIS_ALL) {
+  if (k->a->v[RED_AXIS] == VG_AXIS_ALL) {
     *len = vg_numel(s);
     return;
   }
-  int axis = vg_axis(k->a->v[0], s->nd);
+  int axis = vg_axis(k->a->v[RED_AXIS], s->nd);
   for (int i = 0; i < axis; i++) *outer *= s->d[i];
   for (int i = axis + 1; i < s->nd; i++) *inner *= s->d[i];
   *len = s->d[axis];
@@ -41,7 +43,7 @@ static void reduce_forward(const vg_kernel *k, int mean) {
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
   const double f = mean ? 1.0 / (double)len : 1.0;
-  if (k->a->v[0] == VG_AXIS_ALL) {
+  if (k->a->v[RED_AXIS] == VG_AXIS_ALL) {
     double s;
     VG_REDUCE(len, (double)x[i], s);
     y[0] = (vg_real)(s * f);
@@ -78,7 +80,7 @@ VG_OP_RECORD(sum) = {.name = "sum",
                      .nin_min = 1,
                      .nin_max = 1,
                      .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                     .attrs = {{"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL}},
+                     .attrs = {[RED_AXIS] = {"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL}},
                      .infer = reduce_infer,
                      .forward = sum_forward,
                      .backward = sum_backward};
@@ -86,7 +88,7 @@ VG_OP_RECORD(mean) = {.name = "mean",
                       .nin_min = 1,
                       .nin_max = 1,
                       .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                      .attrs = {{"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL}},
+                      .attrs = {[RED_AXIS] = {"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL}},
                       .infer = reduce_infer,
                       .forward = mean_forward,
                       .backward = mean_backward};

@@ -27,7 +27,8 @@
 #include "kernel.h"
 #include "vmath.h"
 
-enum { RNN_SEQUENCE, RNN_LAST, RNN_STATE };
+enum { RNN_SEQUENCE, RNN_LAST, RNN_STATE }; /* the `output` attribute's choices */
+enum { RNN_OUTPUT };                       /* attribute slots */
 enum { IN_X, IN_LEN, IN_WIH, IN_WHH, IN_BIH, IN_BHH, IN_H0, IN_C0 };
 
 typedef struct rnn_dims {
@@ -134,7 +135,7 @@ static vg_status rnn_infer(vg_graph *g, vg_node *n, int gates) {
                         vg_in_name(g, n, expect[i].in), vg_shape_str(&expect[i].want, s1, sizeof s1),
                         vg_shape_str(s, s2, sizeof s2), vg_shape_str(x, s3, sizeof s3), (long long)H);
   }
-  const int out = (int)n->attr.v[0];
+  const int out = (int)n->attr.v[RNN_OUTPUT];
   if (out == RNN_SEQUENCE) n->shape = vg_shape_of(3, (int64_t[]){B, T, H});
   else n->shape = vg_shape_of(2, (int64_t[]){B, out == RNN_STATE && gates == 4 ? 2 * H : H});
   if (B * T * gates * H > INT32_MAX || B * T * E > INT32_MAX)
@@ -212,7 +213,7 @@ static void input_and_weight_grads(const vg_kernel *k, rnn_dims d, int gates, co
  * only); h0s, c0s: the sorted initial states, for empty sentences. */
 static void write_output(const vg_kernel *k, rnn_dims d, const packing *pk, const vg_real *hs, const vg_real *cs,
                          const vg_real *h0s, const vg_real *c0s) {
-  const int out = (int)k->a->v[0];
+  const int out = (int)k->a->v[RNN_OUTPUT];
   const int64_t H = d.H, T = d.T;
   const size_t row = (size_t)H * sizeof *hs;
   vg_real *y = k->y;
@@ -236,7 +237,7 @@ static void write_output(const vg_kernel *k, rnn_dims d, const packing *pk, cons
  * output's gradient for `last` and `state` (each sentence's enters at its
  * last step, which the sweep reaches with the gradient untouched), else 0. */
 static void init_state_grads(const vg_kernel *k, rnn_dims d, const packing *pk, vg_real *dh, vg_real *dc) {
-  const int out = (int)k->a->v[0];
+  const int out = (int)k->a->v[RNN_OUTPUT];
   const int64_t H = d.H, width = out == RNN_STATE && dc ? 2 * H : H;
   const size_t row = (size_t)H * sizeof *dh;
   for (int64_t s = 0; s < d.B; s++) {
@@ -289,7 +290,7 @@ static void lstm_forward(const vg_kernel *k) {
 static void lstm_backward(const vg_kernel *k) {
   const rnn_dims d = dims_of(k);
   const int64_t N0 = d.B * d.T, H = d.H, G = 4 * H;
-  const int out = (int)k->a->v[0];
+  const int out = (int)k->a->v[RNN_OUTPUT];
   const vg_real *whh = k->x[IN_WHH], *dy = k->dy;
   const vg_real *gates = k->saved, *cs = gates + N0 * G, *hs = cs + N0 * H;
   vg_real *xp = k->scratch, *h0s = xp + N0 * d.E, *c0s = h0s + d.B * H, *dG = c0s + d.B * H;
@@ -336,7 +337,7 @@ static double rnn_flops(const vg_graph *g, const vg_node *n) {
   return 2.0 * (double)(x->d[0] * x->d[1]) * (double)w->d[0] * (double)(x->d[2] + w->d[1]);
 }
 
-#define RNN_ATTRS {{"output", VG_ATTR_ENUM, RNN_SEQUENCE, "sequence|last|state"}}
+#define RNN_ATTRS {[RNN_OUTPUT] = {"output", VG_ATTR_ENUM, RNN_SEQUENCE, "sequence|last|state"}}
 
 VG_OP_RECORD(lstm) = {.name = "lstm",
                       .nin_min = 6,
@@ -388,7 +389,7 @@ static void gru_forward(const vg_kernel *k) {
 static void gru_backward(const vg_kernel *k) {
   const rnn_dims d = dims_of(k);
   const int64_t N0 = d.B * d.T, H = d.H, G = 3 * H;
-  const int out = (int)k->a->v[0];
+  const int out = (int)k->a->v[RNN_OUTPUT];
   const vg_real *whh = k->x[IN_WHH], *dy = k->dy;
   const vg_real *gates = k->saved, *hn = gates + N0 * G, *hs = hn + N0 * H;
   vg_real *xp = k->scratch, *h0s = xp + N0 * d.E, *dGx = h0s + d.B * H, *dGh = dGx + N0 * G;

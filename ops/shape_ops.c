@@ -10,10 +10,12 @@ static void split_at(const vg_shape *s, int axis, int64_t *outer, int64_t *inner
 }
 
 /* concat: inputs equal but along `axis` -> their sum along it. */
+enum { CONCAT_AXIS };
+
 static vg_status concat_infer(vg_graph *g, vg_node *n) {
   const vg_shape *s0 = vg_in_shape(g, n, 0);
-  int axis = vg_axis(n->attr.v[0], s0->nd);
-  if (axis < 0) return vg_op_fail(g, n, VG_ERR_ARG, "axis %g out of range for %d dimensions", n->attr.v[0], s0->nd);
+  int axis = vg_axis(n->attr.v[CONCAT_AXIS], s0->nd);
+  if (axis < 0) return vg_op_fail(g, n, VG_ERR_ARG, "axis %g out of range for %d dimensions", n->attr.v[CONCAT_AXIS], s0->nd);
   n->shape = *s0;
   for (int k = 1; k < n->nin; k++) {
     const vg_shape *s = vg_in_shape(g, n, k);
@@ -32,7 +34,7 @@ static vg_status concat_infer(vg_graph *g, vg_node *n) {
 
 /* Copies between y's rows and each input's rows; back = 1 adds into dx. */
 static void concat_move(const vg_kernel *k, int back) {
-  int axis = vg_axis(k->a->v[0], k->ys->nd);
+  int axis = vg_axis(k->a->v[CONCAT_AXIS], k->ys->nd);
   int64_t outer, inner;
   split_at(k->ys, axis, &outer, &inner);
   const int64_t row = k->ys->d[axis] * inner;
@@ -61,17 +63,19 @@ VG_OP_RECORD(concat) = {.name = "concat",
                         .flags = VG_OPF_VARIADIC | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                         .nin_min = 1,
                         .nin_max = VG_MAX_IN,
-                        .attrs = {{"axis", VG_ATTR_INT, -1, NULL}},
+                        .attrs = {[CONCAT_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}},
                         .infer = concat_infer,
                         .forward = concat_forward,
                         .backward = concat_backward};
 
 /* slice: x [..., n, ...] -> y [..., len, ...] from `start` along `axis`. */
+enum { SLICE_AXIS, SLICE_START, SLICE_LEN };
+
 static vg_status slice_infer(vg_graph *g, vg_node *n) {
   const vg_shape *s = vg_in_shape(g, n, 0);
-  int axis = vg_axis(n->attr.v[0], s->nd);
-  int64_t start = (int64_t)n->attr.v[1], len = (int64_t)n->attr.v[2];
-  if (axis < 0) return vg_op_fail(g, n, VG_ERR_ARG, "axis %g out of range for %d dimensions", n->attr.v[0], s->nd);
+  int axis = vg_axis(n->attr.v[SLICE_AXIS], s->nd);
+  int64_t start = (int64_t)n->attr.v[SLICE_START], len = (int64_t)n->attr.v[SLICE_LEN];
+  if (axis < 0) return vg_op_fail(g, n, VG_ERR_ARG, "axis %g out of range for %d dimensions", n->attr.v[SLICE_AXIS], s->nd);
   if (start < 0 || len < 1 || start + len > s->d[axis]) {
     char b[VG_SHAPE_STRLEN];
     return vg_op_fail(g, n, VG_ERR_SHAPE, "[%lld, %lld) is outside axis %d of '%s' %s", (long long)start,
@@ -83,10 +87,10 @@ static vg_status slice_infer(vg_graph *g, vg_node *n) {
 }
 
 static void slice_move(const vg_kernel *k, int back) {
-  int axis = vg_axis(k->a->v[0], k->xs[0]->nd);
+  int axis = vg_axis(k->a->v[SLICE_AXIS], k->xs[0]->nd);
   int64_t outer, inner;
   split_at(k->xs[0], axis, &outer, &inner);
-  const int64_t row = k->xs[0]->d[axis] * inner, off = (int64_t)k->a->v[1] * inner, w = k->ys->d[axis] * inner;
+  const int64_t row = k->xs[0]->d[axis] * inner, off = (int64_t)k->a->v[SLICE_START] * inner, w = k->ys->d[axis] * inner;
   if (!back) {
     const vg_real *x = k->x[0];
     vg_real *y = k->y;
@@ -107,7 +111,8 @@ VG_OP_RECORD(slice) = {.name = "slice",
                          .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                        .nin_min = 1,
                        .nin_max = 1,
-                       .attrs = {{"axis", VG_ATTR_INT, -1, NULL}, {"start", VG_ATTR_INT, 0, NULL}, {"len", VG_ATTR_INT, 1, NULL}},
+                       .attrs = {[SLICE_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}, [SLICE_START] = {"start", VG_ATTR_INT, 0, NULL},
+                                 [SLICE_LEN] = {"len", VG_ATTR_INT, 1, NULL}},
                        .infer = slice_infer,
                        .forward = slice_forward,
                        .backward = slice_backward};
@@ -147,7 +152,7 @@ VG_OP_RECORD(reshape) = {.name = "reshape",
                          .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                          .nin_min = 1,
                          .nin_max = 1,
-                         .attrs = {{"dims", VG_ATTR_DIMS, 0, NULL}},
+                         .attrs = {[0] = {"dims", VG_ATTR_DIMS, 0, NULL}}, /* kept in vg_attrs.dims */
                          .infer = reshape_infer,
                          .forward = copy_forward,
                          .backward = copy_backward};

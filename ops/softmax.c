@@ -110,7 +110,6 @@ VG_OP_RECORD(log_softmax) = {.name = "log_softmax",
                              .forward = log_softmax_forward,
                              .backward = log_softmax_backward};
 
-/* Attributes: reduction (slot 0, as every loss), ignore. */
 enum { CE_RED, CE_IGNORE };
 
 static vg_status cross_entropy_infer(vg_graph *g, vg_node *n) {
@@ -216,7 +215,7 @@ VG_OP_RECORD(cross_entropy) = {.name = "cross_entropy",
                                .nin_max = 3,
                                .flags = VG_OPF_BWD_NO_Y,
                                .nograd = 1u << 1 | 1u << 2,
-                               .attrs = {VG_ATTR_REDUCTION, {"ignore", VG_ATTR_NUM, -1, NULL}},
+                               .attrs = {VG_ATTR_REDUCTION(CE_RED), [CE_IGNORE] = {"ignore", VG_ATTR_NUM, -1, NULL}},
                                .infer = cross_entropy_infer,
                                .check = cross_entropy_check,
                                .forward = cross_entropy_forward,

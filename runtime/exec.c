@@ -52,14 +52,13 @@ static int all_finite(const float *x, size_t n) {
 
 static vg_status bad_node(vg_plan *p, const vg_step *s, uint64_t step, const char *what) {
   const vg_node *n = &p->g->nodes[s->node];
-  return vg_graph_fail(p->g, VG_ERR_NUMERIC, "%s%srun '%s', step %llu: %s of %s '%s' is not finite", n->where,
-                       n->where[0] ? ": " : "", p->name, (unsigned long long)step, what, vg_op_name(n->op), n->name);
+  return vg_fail_at(p->g, VG_ERR_NUMERIC, n->where, "run '%s', step %llu: %s of %s '%s' is not finite", p->name, (unsigned long long)step, what, vg_op_name(n->op), n->name);
 }
 
 /* An op's check refused an input value (an id outside the vocabulary). */
 static vg_status bad_value(vg_plan *p, const vg_step *s, uint64_t step, const char *msg) {
   const vg_node *n = &p->g->nodes[s->node];
-  return vg_graph_fail(p->g, VG_ERR_VALUE, "%s%s%s '%s': run '%s', step %llu: %s", n->where, n->where[0] ? ": " : "",
+  return vg_fail_at(p->g, VG_ERR_VALUE, n->where, "%s '%s': run '%s', step %llu: %s",
                        vg_op_name(n->op), n->name, p->name, (unsigned long long)step, msg);
 }
 
@@ -94,8 +93,7 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   const float loss = p->val[p->loss][0];
   if (!isfinite(loss)) {
     const vg_node *n = &p->g->nodes[p->loss];
-    return vg_graph_fail(p->g, VG_ERR_NUMERIC, "%s%srun '%s', step %llu: loss '%s' is %g", n->where,
-                         n->where[0] ? ": " : "", p->name, (unsigned long long)step, n->name, (double)loss);
+    return vg_fail_at(p->g, VG_ERR_NUMERIC, n->where, "run '%s', step %llu: loss '%s' is %g", p->name, (unsigned long long)step, n->name, (double)loss);
   }
   for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
   for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step);

@@ -39,6 +39,17 @@ vg_status vg_graph_fail(vg_graph *g, vg_status st, const char *fmt, ...) {
   return st;
 }
 
+vg_status vg_fail_at(vg_graph *g, vg_status st, const char *where, const char *fmt, ...) {
+  char msg[sizeof g->err - VG_WHERE_MAX - 2]; /* where, ": " and msg fit */
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (where && where[0]) snprintf(g->err, sizeof g->err, "%s: %s", where, msg);
+  else snprintf(g->err, sizeof g->err, "%s", msg);
+  return st;
+}
+
 /* ---- helpers for the ops' infer functions ---- */
 
 const vg_shape *vg_in_shape(const vg_graph *g, const vg_node *n, int k) { return &g->nodes[n->in[k]].shape; }
@@ -50,11 +61,7 @@ vg_status vg_op_fail(vg_graph *g, const vg_node *n, vg_status st, const char *fm
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  if (n->where[0])
-    snprintf(g->err, sizeof g->err, "%s: %s '%s': %s", n->where, vg_ops_f32[n->op]->name, n->name, msg);
-  else
-    snprintf(g->err, sizeof g->err, "%s '%s': %s", vg_ops_f32[n->op]->name, n->name, msg);
-  return st;
+  return vg_fail_at(g, st, n->where, "%s '%s': %s", vg_ops_f32[n->op]->name, n->name, msg);
 }
 
 vg_status vg_infer_same_shape(vg_graph *g, vg_node *n, int k) {
@@ -102,7 +109,7 @@ static void attr_keys(vg_op_id op, char *buf, size_t len) {
 static vg_status unknown_key(vg_graph *g, vg_op_id op, const char *key) {
   char keys[256];
   attr_keys(op, keys, sizeof keys);
-  return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s: unknown option '%s' (valid: %s)", g->where, g->where[0] ? ": " : "",
+  return vg_fail_at(g, VG_ERR_ARG, g->where, "%s: unknown option '%s' (valid: %s)",
                        vg_op_name(op), key, keys);
 }
 
@@ -111,8 +118,7 @@ vg_status vg_attrs_set_num(vg_graph *g, vg_op_id op, vg_attrs *a, const char *ke
   if (i < 0) return unknown_key(g, op, key);
   const vg_attr_spec *s = &vg_ops_f32[op]->attrs[i];
   if (!isfinite(v))
-    return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s: option '%s' must be a finite number, got %g", g->where,
-                         g->where[0] ? ": " : "", vg_op_name(op), key, v);
+    return vg_fail_at(g, VG_ERR_ARG, g->where, "%s: option '%s' must be a finite number, got %g", vg_op_name(op), key, v);
   if (s->kind == VG_ATTR_NUM) {
     a->v[i] = v;
     return VG_OK;
@@ -126,7 +132,7 @@ vg_status vg_attrs_set_num(vg_graph *g, vg_op_id op, vg_attrs *a, const char *ke
     a->dims.d[0] = (int64_t)v;
     return VG_OK;
   }
-  return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s: option '%s' wants %s, got %g", g->where, g->where[0] ? ": " : "",
+  return vg_fail_at(g, VG_ERR_ARG, g->where, "%s: option '%s' wants %s, got %g",
                        vg_op_name(op), key, s->kind == VG_ATTR_INT ? "an integer" : s->choices, v);
 }
 
@@ -145,8 +151,7 @@ vg_status vg_attrs_set_str(vg_graph *g, vg_op_id op, vg_attrs *a, const char *ke
       }
       c += cl + (c[cl] == '|');
     }
-    return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s: option '%s' must be one of %s, got '%s'", g->where,
-                         g->where[0] ? ": " : "", vg_op_name(op), key, s->choices, v);
+    return vg_fail_at(g, VG_ERR_ARG, g->where, "%s: option '%s' must be one of %s, got '%s'", vg_op_name(op), key, s->choices, v);
   }
   if (s->kind == VG_ATTR_DIMS) {
     vg_shape d;
@@ -170,7 +175,7 @@ vg_status vg_attrs_set_str(vg_graph *g, vg_op_id op, vg_attrs *a, const char *ke
     if (end != v && *end == 0) return vg_attrs_set_num(g, op, a, key, x);
   }
 bad:
-  return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s: option '%s': cannot read '%s'", g->where, g->where[0] ? ": " : "",
+  return vg_fail_at(g, VG_ERR_ARG, g->where, "%s: option '%s': cannot read '%s'",
                        vg_op_name(op), key, v);
 }
 
@@ -213,26 +218,23 @@ static vg_node *node_push(vg_graph *g) {
 }
 
 static vg_status check_name(vg_graph *g, const char *kind, const char *name) {
-  if (!name || !*name) return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s needs a name", g->where, g->where[0] ? ": " : "", kind);
+  if (!name || !*name) return vg_fail_at(g, VG_ERR_ARG, g->where, "%s needs a name", kind);
   if (strlen(name) >= VG_NAME_MAX)
-    return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s name '%.40s...' is longer than %d characters", g->where,
-                         g->where[0] ? ": " : "", kind, name, VG_NAME_MAX - 1);
+    return vg_fail_at(g, VG_ERR_ARG, g->where, "%s name '%.40s...' is longer than %d characters", kind, name, VG_NAME_MAX - 1);
   int other = vg_node_find(g, name);
   if (other >= 0)
-    return vg_graph_fail(g, VG_ERR_ARG, "%s%s%s '%s': the name is taken by the %s node created at %s", g->where,
-                         g->where[0] ? ": " : "", kind, name, vg_op_name(g->nodes[other].op),
+    return vg_fail_at(g, VG_ERR_ARG, g->where, "%s '%s': the name is taken by the %s node created at %s", kind, name, vg_op_name(g->nodes[other].op),
                          g->nodes[other].where[0] ? g->nodes[other].where : "?");
   return VG_OK;
 }
 
 static vg_status check_shape(vg_graph *g, const char *kind, const char *name, const vg_shape *s) {
   if (s->nd < 0 || s->nd > VG_MAX_DIMS)
-    return vg_graph_fail(g, VG_ERR_SHAPE, "%s%s%s '%s': %d dimensions (at most %d)", g->where, g->where[0] ? ": " : "",
+    return vg_fail_at(g, VG_ERR_SHAPE, g->where, "%s '%s': %d dimensions (at most %d)",
                          kind, name, s->nd, VG_MAX_DIMS);
   if (!vg_shape_valid(s)) {
     char b[VG_SHAPE_STRLEN];
-    return vg_graph_fail(g, VG_ERR_SHAPE, "%s%s%s '%s': bad shape %s (dimensions must be positive, at most 2^36 values)",
-                         g->where, g->where[0] ? ": " : "", kind, name, vg_shape_str(s, b, sizeof b));
+    return vg_fail_at(g, VG_ERR_SHAPE, g->where, "%s '%s': bad shape %s (dimensions must be positive, at most 2^36 values)", kind, name, vg_shape_str(s, b, sizeof b));
   }
   return VG_OK;
 }
@@ -240,10 +242,8 @@ static vg_status check_shape(vg_graph *g, const char *kind, const char *name, co
 /* Once a plan or optimizer holds pointers into the graph, it stops growing. */
 static vg_status check_open(vg_graph *g, const char *kind, const char *name) {
   if (!g->frozen) return VG_OK;
-  return vg_graph_fail(g, VG_ERR_GRAPH,
-                       "%s%s%s '%s': the graph is sealed (a plan was compiled or an optimizer made from it); "
-                       "declare every node before that",
-                       g->where, g->where[0] ? ": " : "", kind, name ? name : "");
+  return vg_fail_at(g, VG_ERR_GRAPH, g->where, "%s '%s': the graph is sealed (a plan was compiled or an optimizer made from it); "
+                       "declare every node before that", kind, name ? name : "");
 }
 
 static void set_bounds(vg_node *n) {
@@ -273,7 +273,7 @@ int vg_input(vg_graph *g, const char *name, vg_shape shape) {
 
 int vg_group_new(vg_graph *g, const char *name) {
   if (vg_group_find(g, name) >= 0) {
-    vg_graph_fail(g, VG_ERR_ARG, "%s%sgroup '%s' already exists", g->where, g->where[0] ? ": " : "", name);
+    vg_fail_at(g, VG_ERR_ARG, g->where, "group '%s' already exists", name);
     return -1;
   }
   if (strlen(name) >= VG_NAME_MAX) {
@@ -300,7 +300,7 @@ int vg_group_new(vg_graph *g, const char *name) {
 int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init init) {
   if (check_name(g, "param", name) || check_shape(g, "param", name, &shape)) return -1;
   if (group < 0 || group >= g->ngroups) {
-    vg_graph_fail(g, VG_ERR_ARG, "%s%sparam '%s': no group %d", g->where, g->where[0] ? ": " : "", name, group);
+    vg_fail_at(g, VG_ERR_ARG, g->where, "param '%s': no group %d", name, group);
     return -1;
   }
   if (check_open(g, "param", name)) return -1;
@@ -384,7 +384,7 @@ int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const
   }
   const vg_op_f32 *rec = vg_ops_f32[op];
   if (rec->flags & VG_OPF_SOURCE) {
-    vg_graph_fail(g, VG_ERR_ARG, "%s%suse vg_input or vg_param to make a '%s' node", g->where, g->where[0] ? ": " : "",
+    vg_fail_at(g, VG_ERR_ARG, g->where, "use vg_input or vg_param to make a '%s' node",
                   rec->name);
     return -1;
   }
@@ -402,17 +402,16 @@ int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const
   if (check_name(g, rec->name, name)) return -1;
   if (nin < rec->nin_min || nin > rec->nin_max) {
     if (rec->nin_min == rec->nin_max)
-      vg_graph_fail(g, VG_ERR_ARG, "%s%s%s '%s': takes %d input%s, got %d", g->where, g->where[0] ? ": " : "",
+      vg_fail_at(g, VG_ERR_ARG, g->where, "%s '%s': takes %d input%s, got %d",
                     rec->name, name, rec->nin_min, rec->nin_min == 1 ? "" : "s", nin);
     else
-      vg_graph_fail(g, VG_ERR_ARG, "%s%s%s '%s': takes %d to %d inputs, got %d", g->where, g->where[0] ? ": " : "",
+      vg_fail_at(g, VG_ERR_ARG, g->where, "%s '%s': takes %d to %d inputs, got %d",
                     rec->name, name, rec->nin_min, rec->nin_max, nin);
     return -1;
   }
   for (int k = 0; k < nin; k++)
     if (in[k] < 0 || in[k] >= g->n) {
-      vg_graph_fail(g, VG_ERR_ARG, "%s%s%s '%s': input %d is not a node of this graph (id %d)", g->where,
-                    g->where[0] ? ": " : "", rec->name, name, k + 1, in[k]);
+      vg_fail_at(g, VG_ERR_ARG, g->where, "%s '%s': input %d is not a node of this graph (id %d)", rec->name, name, k + 1, in[k]);
       return -1;
     }
   vg_node *n = node_push(g);

@@ -123,5 +123,12 @@ vg_status vg_graph_fail(vg_graph *g, vg_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+/* The same, prefixed "<where>: " when `where` (a script position such as
+ * "vae.lua:12", a node's or the graph's current one) is not empty. */
+vg_status vg_fail_at(vg_graph *g, vg_status st, const char *where, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
 
 #endif

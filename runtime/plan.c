@@ -131,17 +131,13 @@ static vg_status derive_backward(compiler *c) {
     if (nd->op != VG_OP_PARAM || !in_update(s, nd->group)) continue;
     const char *grp = g->groups[nd->group].name, *loss = g->nodes[s->loss].name;
     if (!anc[v]) {
-      st = vg_graph_fail(g, VG_ERR_GRAPH,
-                         "%s%scompile '%s': parameter '%s' (group '%s') does not reach loss '%s'; "
-                         "did you mean to update another group, or forget to use the layer?",
-                         nd->where, nd->where[0] ? ": " : "", phase_name(s), nd->name, grp, loss);
+      st = vg_fail_at(g, VG_ERR_GRAPH, nd->where, "compile '%s': parameter '%s' (group '%s') does not reach loss '%s'; "
+                         "did you mean to update another group, or forget to use the layer?", phase_name(s), nd->name, grp, loss);
       goto done;
     }
     if (!flow[v]) {
-      st = vg_graph_fail(g, VG_ERR_GRAPH,
-                         "%s%scompile '%s': parameter '%s' (group '%s') reaches loss '%s' only through "
-                         "stop_gradient or inputs that take no gradient, so it would get none",
-                         nd->where, nd->where[0] ? ": " : "", phase_name(s), nd->name, grp, loss);
+      st = vg_fail_at(g, VG_ERR_GRAPH, nd->where, "compile '%s': parameter '%s' (group '%s') reaches loss '%s' only through "
+                         "stop_gradient or inputs that take no gradient, so it would get none", phase_name(s), nd->name, grp, loss);
       goto done;
     }
   }
@@ -354,14 +350,11 @@ static vg_status check_spec(vg_graph *g, const vg_plan_spec *s) {
   if (s->loss >= 0) {
     const vg_node *l = &g->nodes[s->loss];
     if (is_source(l))
-      return vg_graph_fail(g, VG_ERR_GRAPH, "%s%scompile '%s': %s '%s' cannot be a loss; a loss is computed by an op",
-                           l->where, l->where[0] ? ": " : "", name, vg_op_name(l->op), l->name);
+      return vg_fail_at(g, VG_ERR_GRAPH, l->where, "compile '%s': %s '%s' cannot be a loss; a loss is computed by an op", name, vg_op_name(l->op), l->name);
     if (vg_shape_numel(&l->shape) != 1) {
       char b[VG_SHAPE_STRLEN];
-      return vg_graph_fail(g, VG_ERR_GRAPH,
-                           "%s%scompile '%s': loss '%s' must be a scalar, but its shape is %s; "
-                           "reduce it with sum or mean, or give the loss op reduction=sum",
-                           l->where, l->where[0] ? ": " : "", name, l->name, vg_shape_str(&l->shape, b, sizeof b));
+      return vg_fail_at(g, VG_ERR_GRAPH, l->where, "compile '%s': loss '%s' must be a scalar, but its shape is %s; "
+                           "reduce it with sum or mean, or give the loss op reduction=sum", name, l->name, vg_shape_str(&l->shape, b, sizeof b));
     }
   }
   return VG_OK;
