@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
+#include "core/compat.h"
 
 int luaopen_vaegraph_core(lua_State *L);
 

@@ -2,6 +2,9 @@
 -- runs it. Nodes are objects with + - * and methods; layers are callable
 -- objects whose parameters are shared each time they are called.
 local core = require "vaegraph.core"
+-- Errors name the user's script line: frames in this library's files
+-- (this one and vaegraph/*.lua) are skipped when looking for it.
+core.set_library(debug.getinfo(1, "S").source)
 
 local vg = { core = core }
 

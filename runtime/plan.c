@@ -95,6 +95,18 @@ static int in_update(const vg_plan_spec *s, int group) {
   return 0;
 }
 
+static int in_wrt(const vg_plan_spec *s, int node) {
+  for (int i = 0; i < s->nwrt; i++)
+    if (s->wrt[i] == node) return 1;
+  return 0;
+}
+
+/* A parameter whose gradient goes to the graph's gradient arena (what the
+ * optimizer reads); every other gradient lives in the plan's arena. */
+static int grad_in_params(const vg_plan_spec *s, const vg_node *n) {
+  return n->op == VG_OP_PARAM && in_update(s, n->group);
+}
+
 /* Which nodes carry gradients: those that depend on an updated parameter
  * (forward sweep) and through which the loss's gradient flows (backward
  * sweep). Every updated parameter must get one. */
@@ -115,6 +127,7 @@ static vg_status derive_backward(compiler *c) {
     else if (!(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD))
       for (int k = 0; k < nd->nin; k++)
         if (!(vg_ops_f32[nd->op]->nograd >> k & 1)) dep[v] |= dep[nd->in[k]];
+    dep[v] |= (unsigned char)in_wrt(s, v);
   }
   flow[s->loss] = anc[s->loss] = 1;
   for (int i = c->norder - 1; i >= 0; i--) {
@@ -128,22 +141,30 @@ static vg_status derive_backward(compiler *c) {
   }
   for (int v = 0; v < n; v++) {
     const vg_node *nd = &g->nodes[v];
-    if (nd->op != VG_OP_PARAM || !in_update(s, nd->group)) continue;
-    const char *grp = g->groups[nd->group].name, *loss = g->nodes[s->loss].name;
+    const int param = grad_in_params(s, nd);
+    if (!param && !in_wrt(s, v)) continue;
+    char what[2 * VG_NAME_MAX + 32];
+    if (param) snprintf(what, sizeof what, "parameter '%s' (group '%s')", nd->name, g->groups[nd->group].name);
+    else snprintf(what, sizeof what, "%s '%s' (asked for in wrt)", vg_op_name(nd->op), nd->name);
+    const char *loss = g->nodes[s->loss].name;
     if (!anc[v]) {
-      st = vg_fail_at(g, VG_ERR_GRAPH, nd->where, "compile '%s': parameter '%s' (group '%s') does not reach loss '%s'; "
-                         "did you mean to update another group, or forget to use the layer?", phase_name(s), nd->name, grp, loss);
+      st = vg_fail_at(g, VG_ERR_GRAPH, nd->where, "compile '%s': %s does not reach loss '%s'%s", phase_name(s), what, loss,
+                      param ? "; did you mean to update another group, or forget to use the layer?" : "");
       goto done;
     }
     if (!flow[v]) {
-      st = vg_fail_at(g, VG_ERR_GRAPH, nd->where, "compile '%s': parameter '%s' (group '%s') reaches loss '%s' only through "
-                         "stop_gradient or inputs that take no gradient, so it would get none", phase_name(s), nd->name, grp, loss);
+      st = vg_fail_at(g, VG_ERR_GRAPH, nd->where, "compile '%s': %s reaches loss '%s' only through "
+                      "stop_gradient or inputs that take no gradient, so it would get none", phase_name(s), what, loss);
       goto done;
     }
   }
+  for (int v = 0; v < n; v++) c->grad[v] = dep[v] && flow[v] && c->need[v];
+  /* A node runs a backward step when some input takes its gradient. */
   for (int v = 0; v < n; v++) {
-    c->grad[v] = dep[v] && flow[v] && c->need[v];
-    c->bwd[v] = c->grad[v] && !is_source(&g->nodes[v]);
+    const vg_node *nd = &g->nodes[v];
+    const vg_op_f32 *op = vg_ops_f32[nd->op];
+    if (!c->grad[v] || is_source(nd) || (op->flags & VG_OPF_NO_GRAD)) continue;
+    for (int k = 0; k < nd->nin && !c->bwd[v]; k++) c->bwd[v] = c->grad[nd->in[k]] && !(op->nograd >> k & 1);
   }
 done:
   free(dep);
@@ -202,6 +223,25 @@ static vg_status place_buffers(compiler *c, size_t *total) {
   return VG_OK;
 }
 
+/* A gradient buffer is born at the first backward step that writes it (the
+ * loss's own, or the earliest-run backward among its consumers) and lives
+ * until its node's backward reads it, or to the end when it is kept. */
+static void add_grad_buf(compiler *c, int v, int keep) {
+  const vg_graph *g = c->g;
+  int start = c->bwd[v] ? c->tb[v] : NEVER, end = start;
+  for (int j = 0; j < c->norder; j++) {
+    int u = c->order[j];
+    if (!c->bwd[u]) continue;
+    for (int k = 0; k < g->nodes[u].nin; k++)
+      if (g->nodes[u].in[k] == v) {
+        if (start == NEVER || c->tb[u] < start) start = c->tb[u];
+        if (c->tb[u] > end) end = c->tb[u];
+      }
+  }
+  if (start == NEVER) return; /* nothing writes it */
+  add_buf(c, v, 2, (size_t)vg_shape_numel(&g->nodes[v].bound), start, keep ? c->p->nsteps - 1 : end);
+}
+
 static vg_status plan_memory(compiler *c) {
   vg_graph *g = c->g;
   vg_plan *p = c->p;
@@ -209,7 +249,13 @@ static vg_status plan_memory(compiler *c) {
   for (int i = 0; i < c->norder; i++) {
     int v = c->order[i];
     const vg_node *nd = &g->nodes[v];
-    if (is_source(nd)) continue;
+    const int keep_grad = in_wrt(c->spec, v);
+    if (is_source(nd)) {
+      /* Inputs, and parameters that no optimizer here reads, keep their
+       * gradients in the plan's arena. */
+      if (c->grad[v] && !grad_in_params(c->spec, nd)) add_grad_buf(c, v, keep_grad);
+      continue;
+    }
     /* A value lives until its last reader: consumers' forwards, its own
      * backward unless that skips y, consumers' backwards unless they skip x. */
     int end = c->tf[v];
@@ -226,18 +272,7 @@ static vg_status plan_memory(compiler *c) {
     if (p->keep[v]) end = last;
     add_buf(c, v, 0, (size_t)vg_shape_numel(&nd->bound), c->tf[v], end);
     if (nd->saved_bound) add_buf(c, v, 1, nd->saved_bound, c->tf[v], c->bwd[v] ? c->tb[v] : c->tf[v]);
-    if (c->grad[v]) {
-      /* Born at the first backward step that writes it: the loss's own, or
-       * the earliest-run backward among its consumers. */
-      int start = c->tb[v];
-      for (int j = 0; j < c->norder; j++) {
-        int u = c->order[j];
-        if (!c->bwd[u]) continue;
-        for (int k = 0; k < g->nodes[u].nin; k++)
-          if (g->nodes[u].in[k] == v && c->tb[u] < start) start = c->tb[u];
-      }
-      add_buf(c, v, 2, (size_t)vg_shape_numel(&nd->bound), start, c->tb[v]);
-    }
+    if (c->grad[v]) add_grad_buf(c, v, keep_grad);
   }
   size_t total = 0;
   vg_status st = place_buffers(c, &total);
@@ -263,6 +298,7 @@ static vg_status plan_memory(compiler *c) {
     else if (b->kind == 1) c->savedp[b->node] = ptr;
     else c->gradp[b->node] = ptr;
   }
+  for (int i = 0; i < c->spec->nwrt; i++) p->grad[c->spec->wrt[i]] = c->gradp[c->spec->wrt[i]];
   for (int s = 0; s < p->nsteps; s++) {
     p->steps[s].fill_first = p->nfills;
     for (int i = 0; i < c->nbufs; i++) {
@@ -298,7 +334,7 @@ static void build_kernels(compiler *c) {
       k->x[i] = p->val[u];
       k->xs[i] = &g->nodes[u].shape;
       if (st->backward && c->grad[u] && !(vg_ops_f32[nd->op]->flags & VG_OPF_NO_GRAD) && !(vg_ops_f32[nd->op]->nograd >> i & 1))
-        k->dx[i] = g->nodes[u].op == VG_OP_PARAM ? g->grads + g->nodes[u].off : c->gradp[u];
+        k->dx[i] = grad_in_params(c->spec, &g->nodes[u]) ? g->grads + g->nodes[u].off : c->gradp[u];
     }
     k->y = p->val[v];
     k->ys = &nd->shape;
@@ -342,6 +378,9 @@ static vg_status check_spec(vg_graph *g, const vg_plan_spec *s) {
   for (int i = 0; i < s->nfetch; i++)
     if (s->fetch[i] < 0 || s->fetch[i] >= g->n)
       return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': no node %d to fetch", name, s->fetch[i]);
+  for (int i = 0; i < s->nwrt; i++)
+    if (s->wrt[i] < 0 || s->wrt[i] >= g->n) return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': no node %d for wrt", name, s->wrt[i]);
+  if (s->nwrt && s->loss < 0) return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': gradients wrt nodes but no loss", name);
   for (int i = 0; i < s->nupdate; i++)
     if (s->update[i] < 0 || s->update[i] >= g->ngroups)
       return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': no parameter group %d", name, s->update[i]);
@@ -384,11 +423,12 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   if (p) {
     p->val = calloc((size_t)n, sizeof *p->val);
     p->keep = calloc((size_t)n, 1);
+    p->grad = calloc((size_t)n, sizeof *p->grad);
     p->steps = malloc((size_t)2 * n * sizeof *p->steps);
     p->fwd_nodes = malloc((size_t)n * sizeof *p->fwd_nodes);
   }
   if (!p || !c.order || !c.need || !c.grad || !c.bwd || !c.tf || !c.tb || !c.bufs || !c.gradp || !c.savedp || !roots ||
-      !p->val || !p->keep || !p->steps || !p->fwd_nodes) {
+      !p->val || !p->keep || !p->grad || !p->steps || !p->fwd_nodes) {
     st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(spec));
     goto done;
   }
@@ -474,6 +514,7 @@ void vg_plan_free(vg_plan *p) {
   free(p->fills);
   free(p->param_clear);
   free(p->val);
+  free(p->grad);
   free(p->keep);
   free(p->arena);
   free(p->scratch);
@@ -487,6 +528,19 @@ const float *vg_plan_value(const vg_plan *p, int node) {
   if (node < 0 || node >= p->g->n || !p->keep[node]) return NULL;
   return p->val[node];
 }
+
+const float *vg_plan_grad(const vg_plan *p, int node) {
+  if (node < 0 || node >= p->g->n || p->loss < 0) return NULL;
+  const vg_node *n = &p->g->nodes[node];
+  if (n->op == VG_OP_PARAM)
+    for (int k = 0; k < p->nparam_clear; k++) {
+      const vg_fill *f = &p->param_clear[k];
+      if (f->p <= p->g->grads + n->off && p->g->grads + n->off < f->p + f->n) return p->g->grads + n->off;
+    }
+  return p->grad[node];
+}
+
+const char *vg_plan_name(const vg_plan *p) { return p->name; }
 
 static const vg_plan *sort_plan; /* qsort has no context argument */
 static int by_time(const void *a, const void *b) {

@@ -21,6 +21,8 @@ typedef struct vg_plan_spec {
   int nupdate;
   const int *fetch;   /* nodes whose values stay readable after a run */
   int nfetch;
+  const int *wrt;     /* nodes whose gradients stay readable after a run */
+  int nwrt;           /* (inputs, parameters of any group, op nodes) */
   /* Plans with a loss run in training mode, forward-only plans in
    * evaluation mode; eval = 1 forces evaluation mode with a loss too. */
   int eval;
@@ -36,6 +38,10 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step);
 /* After a run: a node's value if the plan kept it (the loss, fetched nodes,
  * inputs and parameters), else NULL. */
 const float *vg_plan_value(const vg_plan *p, int node);
+/* After a run with a loss: d loss / d node for a parameter of an updated
+ * group or a node in spec.wrt, else NULL. */
+const float *vg_plan_grad(const vg_plan *p, int node);
+const char *vg_plan_name(const vg_plan *p);
 /* After a run that failed with VG_ERR_NUMERIC, or on demand: the first node
  * in execution order whose output or gradient holds a NaN or infinity. */
 vg_status vg_plan_check_finite(vg_plan *p, uint64_t step);

@@ -32,6 +32,7 @@ struct vg_plan {
   vg_fill *param_clear;
   int nparam_clear;
   float **val;     /* per node id: its value, NULL when not in the plan */
+  float **grad;    /* per node id: its gradient when readable after a run */
   unsigned char *keep; /* per node id: value readable after a run */
   float *arena, *scratch;
   int threads;     /* scratch is sized for this many */

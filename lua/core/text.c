@@ -136,10 +136,10 @@ static float *batch_input(lua_State *L, vg_graph *g, int arg, int nd, int count,
   if (lua_isnoneornil(L, arg)) return NULL;
   const int node = vg_lua_node(L, g, arg);
   const vg_node *n = &g->nodes[node];
-  if (n->op != VG_OP_INPUT) luaL_error(L, "'%s' is not an input", n->name);
+  if (n->op != VG_OP_INPUT) vg_lua_fail(L, "'%s' is not an input", n->name);
   if (n->bound.nd != nd) {
     char b[VG_SHAPE_STRLEN];
-    luaL_error(L, "input '%s' is %s; sentences fill inputs of shape [batch%s]", n->name,
+    vg_lua_fail(L, "input '%s' is %s; sentences fill inputs of shape [batch%s]", n->name,
                vg_shape_str(&n->bound, b, sizeof b), nd == 2 ? ", max_len" : "");
   }
   int64_t d[2] = {count, T};

@@ -1,0 +1,59 @@
+/* The host around a run: threads, a clock, the terminal, folders. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "module.h"
+
+static int l_threads(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = vg_checkint(L, 1);
+    if (n < 1 || n > 1024) return luaL_argerror(L, 1, "thread count must be 1 to 1024");
+    omp_set_num_threads((int)n);
+  }
+  lua_pushinteger(L, omp_get_max_threads());
+  return 1;
+}
+
+static int l_clock(lua_State *L) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  lua_pushnumber(L, (lua_Number)t.tv_sec + 1e-9 * (lua_Number)t.tv_nsec);
+  return 1;
+}
+
+static int l_isatty(lua_State *L) {
+  lua_pushboolean(L, isatty(fileno(stdout)));
+  return 1;
+}
+
+/* core.mkdir(path): makes the folder and its parents (mkdir -p); an error
+ * names the part that could not be made. */
+static int l_mkdir(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  char buf[4096];
+  if (len == 0 || len >= sizeof buf) return vg_lua_fail(L, "'%s': not a usable folder name", path);
+  memcpy(buf, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != 0) continue;
+    const char c = buf[i];
+    buf[i] = 0;
+    struct stat st;
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return vg_lua_fail(L, "%s: cannot make the folder: %s", buf, strerror(errno));
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode)) return vg_lua_fail(L, "%s: exists and is not a folder", buf);
+    buf[i] = c;
+  }
+  return 0;
+}
+
+void vg_lua_open_host(lua_State *L) {
+  static const luaL_Reg funcs[] = {
+      {"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty}, {"mkdir", l_mkdir}, {NULL, NULL}};
+  vg_lua_setfuncs(L, funcs);
+}
