@@ -52,8 +52,16 @@ static int l_mkdir(lua_State *L) {
   return 0;
 }
 
+/* core.kind(path) -> "file", "folder", "other", or nil when there is none. */
+static int l_kind(lua_State *L) {
+  struct stat st;
+  if (stat(luaL_checkstring(L, 1), &st) != 0) return 0;
+  lua_pushstring(L, S_ISDIR(st.st_mode) ? "folder" : S_ISREG(st.st_mode) ? "file" : "other");
+  return 1;
+}
+
 void vg_lua_open_host(lua_State *L) {
-  static const luaL_Reg funcs[] = {
-      {"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty}, {"mkdir", l_mkdir}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty},
+                                   {"mkdir", l_mkdir},     {"kind", l_kind},   {NULL, NULL}};
   vg_lua_setfuncs(L, funcs);
 }

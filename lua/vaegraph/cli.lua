@@ -12,6 +12,7 @@ cli.flags = {
   { "threads", "integer", nil, "OpenMP threads (default: all cores)" },
   { "seed", "integer", 1, "seed for initialisation, shuffling and noise" },
   { "resume", "string", nil, "checkpoint to continue from" },
+  { "eval_only", "boolean", false, "with --resume: evaluate the checkpoint (test metrics, test_scores.csv, pictures), no training" },
   { "limit", "integer", nil, "use at most this many training and test examples per epoch (quick runs)" },
   { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },
   { "quiet", "boolean", false, "no progress output, only errors" },

@@ -13,7 +13,8 @@ local sentences = {}
 
 local SOS, EOS = 1, 2
 
-local function fail(fmt, ...) error("sentences.report: " .. string.format(fmt, ...), 3) end
+local errors = require "vaegraph.errors"
+local function fail(fmt, ...) errors.fail("sentences.report: " .. fmt, ...) end
 
 local function as_table(v) return type(v) == "table" and v or { v } end
 
@@ -108,8 +109,9 @@ function sentences.report(o)
     -- Posterior means of the first test sentences (file order).
     local test = o.test
     test:order(false, 0, 0)
-    local count = math.min(batch, test:info().n)
-    test:fill(g.core, e.tokens.id, nil, e.lengths.id, 0, count)
+    local count = math.min(batch, test:size())
+    test:fill("tokens", g, e.tokens.id, 0, count)
+    test:fill("lengths", g, e.lengths.id, 0, count)
     r.encode:run(key + 2000)
     local mu_flat, mu = as_table(r.encode:value(e.mu.id)), {}
     for b = 1, count do

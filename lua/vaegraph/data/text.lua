@@ -2,6 +2,7 @@
 -- line, tokens split by spaces), or by default English sentences made from
 -- Debian's `fortunes` package.
 local core = require "vaegraph.core"
+local errors = require "vaegraph.errors"
 local files = require "vaegraph.files"
 local text = {}
 
@@ -64,14 +65,14 @@ function text.fortunes(dir)
     end
   end
   if found == 0 then
-    error(string.format("%s: no fortune files; install the Debian package fortunes (scripts/setup.sh does), " ..
-      "or give --data a folder of Penn Treebank-style files", text.FORTUNES), 0)
+    errors.fail("%s: no fortune files; install the Debian package fortunes (scripts/setup.sh does), " ..
+      "or give --data a folder of Penn Treebank-style files", text.FORTUNES)
   end
   local tr, te = {}, {}
   for i, s in ipairs(all) do
     if i % 10 == 0 then te[#te + 1] = s else tr[#tr + 1] = s end
   end
-  os.execute("mkdir -p '" .. dir:gsub("'", "'\\''") .. "'")
+  core.mkdir(dir)
   write_lines(train, tr)
   write_lines(test, te)
   return train, test
@@ -90,34 +91,63 @@ local function corpus_files(dir)
     end
   end
   if not found.train and not found.valid and not found.test then
-    error(string.format("%s: no corpus files (train.txt, valid.txt, test.txt, or with a ptb. prefix: one sentence per line)", dir), 0)
+    errors.fail("%s: no corpus files (train.txt, valid.txt, test.txt, or with a ptb. prefix: one sentence per line)", dir)
   end
   local train = found.train or found.valid
   local test = found.test or (found.train and found.valid)
   if not train or not test then
-    error(string.format("%s: has only %s; it needs a file to train on and another to test on (train.txt, valid.txt, test.txt)",
-      dir, found.train or found.valid or found.test), 0)
+    errors.fail("%s: has only %s; it needs a file to train on and another to test on (train.txt, valid.txt, test.txt)",
+      dir, found.train or found.valid or found.test)
   end
   if not found.train then io.stderr:write(string.format("warning: %s has no training file; training on %s\n", dir, train)) end
   return train, test
 end
 
--- vg.text{ dir, lower, min_count, max_len, cache } -> { train, test, vocab }:
--- the vocabulary comes from the training file alone.
-function text.load(vg, o)
+-- The data-source interface (data/images.lua describes it) over a corpus:
+-- feeds give each input the batch's shape, [count, padded length] or
+-- [count], the length that of the batch's longest sentence.
+local FEEDS = {
+  tokens = { "<sos> w1 .. wn, padded with <pad> (0)", function(t, g, id, first, count) t:fill(g, id, nil, nil, first, count) end },
+  targets = { "w1 .. wn <eos>, padded", function(t, g, id, first, count) t:fill(g, nil, id, nil, first, count) end },
+  lengths = { "n + 1 per sentence", function(t, g, id, first, count) t:fill(g, nil, nil, id, first, count) end },
+}
+
+local Split = {}
+Split.__index = Split
+Split.feeds = {}
+for kind, f in pairs(FEEDS) do Split.feeds[kind] = f[1] end
+
+function Split:size() return self.n end
+function Split:order(shuffle, seed, epoch) self.corpus:order(shuffle, seed, epoch) end
+-- Sentences carry no class.
+function Split:labels(_, count)
+  local l = {}
+  for i = 1, count do l[i] = -1 end
+  return l
+end
+-- Word ids of sentence i (from 0, file order).
+function Split:sentence(i) return self.corpus:sentence(i) end
+
+function Split:fill(kind, g, node, first, count)
+  local f = FEEDS[kind]
+  if not f then errors.fail("feed kind '%s' is not one a text source knows (valid: lengths, targets, tokens)", tostring(kind)) end
+  f[2](self.corpus, g.core, node, first, count)
+end
+
+local function split(corpus) return setmetatable({ corpus = corpus, n = corpus:info().n, tokens = corpus:info().tokens }, Split) end
+
+-- vg.text{ dir, lower, min_count, max_len, cache } -> a text source with
+-- .vocab: the vocabulary comes from the training file alone.
+function text.load(o)
+  errors.check_keys("vg.text", o, { "dir", "lower", "min_count", "max_len", "cache" })
   o = o or {}
-  for k in pairs(o) do
-    if not ({ dir = true, lower = true, min_count = true, max_len = true, cache = true })[k] then
-      error("vg.text: unknown option '" .. tostring(k) .. "' (valid: cache, dir, lower, max_len, min_count)", 3)
-    end
-  end
   local train, test
   if o.dir then train, test = corpus_files(o.dir)
   else train, test = text.fortunes(o.cache or "out/corpus") end
   local vocab = core.vocab(train, o.lower or false, o.min_count or 1)
   local max_len = o.max_len or 60
-  return { train = core.text(train, vocab, max_len), test = core.text(test, vocab, max_len), vocab = vocab,
-           files = { train = train, test = test },
+  return { kind = "text", train = split(core.text(train, vocab, max_len)), test = split(core.text(test, vocab, max_len)),
+           vocab = vocab, files = { train = train, test = test }, max_len = max_len,
            -- What a checkpoint records, so a resume on other words is refused.
            fingerprint = string.format("vocabulary of %s, max_len %d", vocab:fingerprint(), max_len) }
 end

@@ -1,0 +1,211 @@
+-- Layers: callable objects whose parameters are made once, when the layer
+-- is, and shared by every call (reusing a layer object shares its
+-- weights, as in Torch). Each call returns a node.
+local graph = require "vaegraph.graph"
+local errors = require "vaegraph.errors"
+local M = {}
+
+local wrap, node_of, check_keys = graph.wrap, graph.node_of, errors.check_keys
+local relu = graph.op_function("relu")
+
+-- vg.mlp(group, {784, 400, 20}, out_activation) -> callable: linear layers
+-- named <group>.fc1, .fc2, ... with ReLU between them (opts.act to change).
+function M.mlp(group, sizes, out_act, opts)
+  opts = opts or {}
+  check_keys("vg.mlp", opts, { "act", "prefix" })
+  local act = opts.act or relu
+  local layers = {}
+  for i = 1, #sizes - 1 do
+    layers[i] = M.linear(group, (opts.prefix or group.name) .. ".fc" .. i, sizes[i], sizes[i + 1])
+  end
+  return function(x)
+    for i, layer in ipairs(layers) do
+      x = layer(x)
+      if i < #layers then x = act(x) elseif out_act then x = out_act(x) end
+    end
+    return x
+  end
+end
+
+-- A layer object: parameters made once, shared by every call; each call
+-- names its node after the layer ("name", then "name#2", ...).
+local function layer(g, name, params, build)
+  local calls = 0
+  params.name = name
+  return setmetatable(params, {
+    __call = function(self, x)
+      node_of(x, name .. " input")
+      calls = calls + 1
+      return build(self, x, calls == 1 and name or (name .. "#" .. calls))
+    end,
+  })
+end
+
+-- PyTorch's default initialisation of a layer's weight and bias: kaiming
+-- uniform with a = sqrt 5 on the weight, U(+-1/sqrt fan_in) on the bias,
+-- fan_in = weight.shape[1] * kernel area.
+local function torch_params(group, name, wshape, bias_len, opts)
+  local g = group.graph
+  local fan_in = wshape[2]
+  for i = 3, #wshape do fan_in = fan_in * wshape[i] end
+  local w = wrap(g, g.core:param(group.id, name .. ".weight", wshape, "kaiming_uniform", math.sqrt(5)))
+  local b
+  if not opts or opts.bias ~= false then
+    local bound = 1 / math.sqrt(fan_in)
+    b = wrap(g, g.core:param(group.id, name .. ".bias", { bias_len }, "uniform", -bound, bound))
+  end
+  return { weight = w, bias = b }
+end
+
+-- vg.linear(group, name, in, out [, {bias = false}]) -> layer; layer(x) maps
+-- [..., in] to [..., out]. Weight [out, in] as PyTorch's nn.Linear.
+function M.linear(group, name, fan_in, fan_out, opts)
+  check_keys("vg.linear", opts, { "bias" })
+  return layer(group.graph, name, torch_params(group, name, { fan_out, fan_in }, fan_out, opts), function(l, x, nm)
+    return x.graph:op("linear", { x, l.weight, l.bias }, nil, nm)
+  end)
+end
+
+-- vg.conv2d(group, name, cin, cout, k, {stride = 1, padding = 0 | "same", bias = true, act = "none"})
+-- x [B, cin, H, W] -> [B, cout, Ho, Wo]. act ("relu", "sigmoid", "tanh") is
+-- applied inside the convolution, as Keras's activation argument: the same
+-- values as vg.relu(conv(x)) without a separate pass over memory.
+function M.conv2d(group, name, cin, cout, k, opts)
+  opts = opts or {}
+  check_keys("vg.conv2d", opts, { "stride", "padding", "bias", "act" })
+  local attrs = { stride = opts.stride or 1, act = opts.act }
+  if opts.padding == "same" then attrs.same = 1 else attrs.padding = opts.padding or 0 end
+  return layer(group.graph, name, torch_params(group, name, { cout, cin, k, k }, cout, opts), function(l, x, nm)
+    return x.graph:op("conv2d", { x, l.weight, l.bias }, attrs, nm)
+  end)
+end
+
+-- vg.conv_transpose2d(group, name, cin, cout, k, {stride, padding, output_padding, bias, act})
+-- x [B, cin, H, W] -> [B, cout, (H-1) stride - 2 padding + k + output_padding, ...]
+function M.conv_transpose2d(group, name, cin, cout, k, opts)
+  opts = opts or {}
+  check_keys("vg.conv_transpose2d", opts, { "stride", "padding", "output_padding", "bias", "act" })
+  local attrs = { stride = opts.stride or 1, padding = opts.padding or 0, output_padding = opts.output_padding or 0,
+                  act = opts.act }
+  return layer(group.graph, name, torch_params(group, name, { cin, cout, k, k }, cout, opts), function(l, x, nm)
+    return x.graph:op("conv_transpose2d", { x, l.weight, l.bias }, attrs, nm)
+  end)
+end
+
+-- vg.batch_norm(group, name, channels, {momentum = 0.1, eps = 1e-5}): gamma and
+-- beta in `group`; the running statistics in the group "<group>.state",
+-- which no phase updates (the op itself does, in training mode) and which
+-- checkpoints save like any parameter.
+function M.batch_norm(group, name, c, opts)
+  opts = opts or {}
+  check_keys("vg.batch_norm", opts, { "momentum", "eps" })
+  local g = group.graph
+  local state = g.state_groups[group]
+  if not state then
+    state = g:group(group.name .. ".state")
+    g.state_groups[group] = state
+  end
+  local p = {
+    gamma = wrap(g, g.core:param(group.id, name .. ".weight", { c }, "const", 1)),
+    beta = wrap(g, g.core:param(group.id, name .. ".bias", { c }, "zeros")),
+    mean = wrap(g, g.core:param(state.id, name .. ".running_mean", { c }, "zeros")),
+    var = wrap(g, g.core:param(state.id, name .. ".running_var", { c }, "const", 1)),
+  }
+  local attrs = { momentum = opts.momentum or 0.1, eps = opts.eps or 1e-5 }
+  return layer(g, name, p, function(l, x, nm)
+    return x.graph:op("batch_norm", { x, l.gamma, l.beta, l.mean, l.var }, attrs, nm)
+  end)
+end
+
+--- Sequence layers --------------------------------------------------------
+
+-- vg.embedding(group, name, vocab, dim) -> layer; layer(ids) maps ids [...]
+-- to [..., dim]. Weight [vocab, dim], N(0, 1) as PyTorch's nn.Embedding.
+function M.embedding(group, name, vocab, dim)
+  local g = group.graph
+  local p = { weight = wrap(g, g.core:param(group.id, name .. ".weight", { vocab, dim }, "normal", 0, 1)) }
+  return layer(g, name, p, function(l, ids, nm)
+    return ids.graph:op("embedding", { ids, l.weight }, nil, nm)
+  end)
+end
+
+-- vg.lstm / vg.gru(group, name, in, hidden) -> layer;
+-- layer(x [B,T,in], lengths [B] [, {h0 =, c0 =, output = "sequence" | "last" | "state"}])
+-- runs each sentence for its length. PyTorch's parameters (weight_ih,
+-- weight_hh, bias_ih, bias_hh), all U(+-1/sqrt hidden) as nn.LSTM / nn.GRU.
+local function recurrent(opname, gates)
+  return function(group, name, fan_in, hidden)
+    local g = group.graph
+    local bound = 1 / math.sqrt(hidden)
+    local function p(suffix, shape) return wrap(g, g.core:param(group.id, name .. suffix, shape, "uniform", -bound, bound)) end
+    local l = { weight_ih = p(".weight_ih", { gates * hidden, fan_in }), weight_hh = p(".weight_hh", { gates * hidden, hidden }),
+                bias_ih = p(".bias_ih", { gates * hidden }), bias_hh = p(".bias_hh", { gates * hidden }), hidden = hidden }
+    local calls = 0
+    return setmetatable(l, { __call = function(self, x, lengths, opts)
+      opts = opts or {}
+      check_keys(name, opts, { "h0", "c0", "output" })
+      node_of(x, name .. " input")
+      node_of(lengths, name .. " lengths")
+      calls = calls + 1
+      local ins = { x, lengths, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, opts.h0, opts.c0 }
+      if opts.c0 and not opts.h0 then errors.fail("%s: c0 needs h0", name) end
+      if opts.c0 and gates ~= 4 then errors.fail("%s: a GRU has no cell state c0", name) end
+      return g:op(opname, ins, { output = opts.output }, calls == 1 and name or (name .. "#" .. calls))
+    end })
+  end
+end
+M.lstm = recurrent("lstm", 4)
+M.gru = recurrent("gru", 3)
+
+--- Adversarial pieces ---------------------------------------------------
+
+-- g:prior(latent, {kind = "gaussian", name = ...}) -> [batch, latent] samples
+-- from the prior, new every step (keyed by seed, step and name like every
+-- random node). kind "mixture" (2-D): 10 gaussians around a circle; its
+-- options components, radius, radial_sd, tangent_sd; the gaussian's sd.
+function Graph:prior(latent, opts)
+  local attrs, name = { dims = { self.batch, latent } }, nil
+  for k, v in pairs(opts or {}) do
+    if k == "name" then name = v else attrs[k] = v end
+  end
+  return self:op("prior", {}, attrs, name)
+end
+
+-- vg.discriminator(group, {150, 500, 500, 1} [, {act = vg.relu}]) -> callable:
+-- an MLP ending in one logit (no sigmoid: the adversarial loss takes
+-- logits). Calling it on real and on fake codes shares its weights.
+function M.discriminator(group, sizes, opts)
+  if sizes[#sizes] ~= 1 then
+    errors.fail("vg.discriminator: the last size must be 1 (one logit), got %s", tostring(sizes[#sizes]))
+  end
+  return M.mlp(group, sizes, nil, opts)
+end
+
+-- vg.adversarial_loss(logits, real [, {name = ...}]): binary cross-entropy of
+-- a discriminator's logits against 1 (real = true) or 0, averaged.
+local bce_logits, mean, mse, log, flatten, sum =
+  graph.op_function("bce_logits"), graph.op_function("mean"), graph.op_function("mse"), graph.op_function("log"),
+  graph.op_function("flatten"), graph.op_function("sum")
+function M.adversarial_loss(logits, real, opts)
+  check_keys("vg.adversarial_loss", opts, { "name" })
+  return bce_logits(logits, { target = real and 1 or 0, reduction = "mean", name = opts and opts.name })
+end
+
+-- vg.per_example(x [, {name}]): x [batch, ...] summed over everything but
+-- the batch -> [batch]: a loss per example from reduction = "none" (a score
+-- for test_scores.csv).
+function M.per_example(x, opts)
+  check_keys("vg.per_example", opts, { "name" })
+  node_of(x, "vg.per_example input")
+  if #x:shape() == 1 then return x end
+  return sum(flatten(x), { axis = 1, name = opts and opts.name })
+end
+
+-- Peak signal-to-noise ratio in dB of images a against b (values in [0, 1]),
+-- averaged over the batch: mean over images of -10 log10(mse of the image).
+function M.psnr(a, b, opts)
+  local per_image = mean(flatten(mse(a, b, { reduction = "none" })), { axis = 1 })
+  return mean(log(per_image) * (-10 / math.log(10)), opts)
+end
+
+return M

@@ -1,0 +1,79 @@
+-- Metrics over a whole test set, computed from per-example scores (the
+-- columns of test_scores.csv): for a script's `score_metrics`.
+local errors = require "vaegraph.errors"
+local stats = {}
+
+local function check(what, scores, positive)
+  if type(scores) ~= "table" or type(positive) ~= "table" or #scores ~= #positive then
+    errors.fail("%s: scores and positives must be lists of one length", what)
+  end
+end
+
+-- Ranks of scores (1 = lowest), ties given their average rank.
+local function ranks(scores)
+  local idx = {}
+  for i = 1, #scores do idx[i] = i end
+  table.sort(idx, function(a, b) return scores[a] < scores[b] end)
+  local r, i = {}, 1
+  while i <= #idx do
+    local j = i
+    while j < #idx and scores[idx[j + 1]] == scores[idx[i]] do j = j + 1 end
+    for k = i, j do r[idx[k]] = (i + j) / 2 end
+    i = j + 1
+  end
+  return r
+end
+
+-- The area under the ROC curve: the chance that a random positive example
+-- scores above a random negative one (ties count half), by the rank-sum
+-- (Mann-Whitney) formula. positive[i] is true/false or 1/0. NaN when one
+-- class is missing.
+function stats.auroc(scores, positive)
+  check("stats.auroc", scores, positive)
+  local r, npos, sum = ranks(scores), 0, 0
+  for i = 1, #scores do
+    if positive[i] == true or positive[i] == 1 then
+      npos = npos + 1
+      sum = sum + r[i]
+    end
+  end
+  local nneg = #scores - npos
+  if npos == 0 or nneg == 0 then return 0 / 0 end
+  return (sum - npos * (npos + 1) / 2) / (npos * nneg)
+end
+
+-- Average precision: the mean, over the positive examples, of the precision
+-- among the examples scoring at least as high (scikit-learn's definition,
+-- ties resolved by taking each tied group together).
+function stats.average_precision(scores, positive)
+  check("stats.average_precision", scores, positive)
+  local idx = {}
+  for i = 1, #scores do idx[i] = i end
+  table.sort(idx, function(a, b) return scores[a] > scores[b] end)
+  local total = 0
+  for i = 1, #scores do if positive[i] == true or positive[i] == 1 then total = total + 1 end end
+  if total == 0 then return 0 / 0 end
+  local tp, seen, ap, i, last_recall = 0, 0, 0, 1, 0
+  while i <= #idx do
+    local j = i
+    while j < #idx and scores[idx[j + 1]] == scores[idx[i]] do j = j + 1 end
+    for k = i, j do
+      seen = seen + 1
+      if positive[idx[k]] == true or positive[idx[k]] == 1 then tp = tp + 1 end
+    end
+    local recall = tp / total
+    ap = ap + (recall - last_recall) * (tp / seen)
+    last_recall = recall
+    i = j + 1
+  end
+  return ap
+end
+
+-- The mean of a list.
+function stats.mean(xs)
+  local s = 0
+  for _, x in ipairs(xs) do s = s + x end
+  return #xs > 0 and s / #xs or 0 / 0
+end
+
+return stats

@@ -1,0 +1,35 @@
+-- One epoch of training: the batches of this epoch's order (a function of
+-- the seed and the epoch, so a resumed run sees the same ones), each step
+-- running the phases in their declared order, each its own loss, groups and
+-- optimizer. Returns the epoch's metrics row so far.
+local core = require "vaegraph.core"
+local progress = require "vaegraph.train.progress"
+local epoch = {}
+
+function epoch.run(run)
+  local g, batch, phases = run.graph, run.batch, run.phases
+  run.data.train:order(true, run.seed, run.epoch)
+  local sums = {}
+  for i = 1, #phases do sums[i] = 0 end
+  local bar = progress.new(run)
+  local t0 = core.clock()
+  for b = 1, run.batches do
+    run.step = run.step + 1
+    run.fill(run.data.train, (b - 1) * batch, batch)
+    run.set_weights(run.step)
+    for i, p in ipairs(phases) do
+      p.plan:run(run.step)
+      p.optim:step()
+      sums[i] = sums[i] + p.plan:value(p.loss.id)
+    end
+    local elapsed = core.clock() - t0
+    bar:update(b, sums, b * batch / elapsed, elapsed / b * (run.batches - b))
+  end
+  local row = { epoch = run.epoch, examples_per_s = run.batches * batch / (core.clock() - t0) }
+  for i, p in ipairs(phases) do row[p.column] = sums[i] / run.batches end
+  for _, w in ipairs(run.weights) do row[w.name] = w.sched(run.step) end
+  bar:clear()
+  return row
+end
+
+return epoch
