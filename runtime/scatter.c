@@ -1,0 +1,171 @@
+/* Scatter plots of latent codes, coloured by class. */
+#include "plot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "canvas.h"
+#include "pngfile.h"
+
+static const vg_rgb WHITE = {255, 255, 255}, BLACK = {0, 0, 0};
+static const vg_rgb LIGHT_GRAY = {200, 200, 200}, DARK_GRAY = {64, 64, 64};
+
+typedef struct range {
+  double xmin, xmax, ymin, ymax;
+} range;
+
+/* Widens r to the finite points among n and counts the others. */
+static void widen(range *r, const float *xy, int n, int *bad) {
+  for (int i = 0; i < n; i++) {
+    float x = xy[2 * i], y = xy[2 * i + 1];
+    if (!isfinite(x) || !isfinite(y)) {
+      (*bad)++;
+      continue;
+    }
+    r->xmin = fmin(r->xmin, x);
+    r->xmax = fmax(r->xmax, x);
+    r->ymin = fmin(r->ymin, y);
+    r->ymax = fmax(r->ymax, y);
+  }
+}
+
+/* The 5% margin each side keeps discs at the extremes off the frame; a
+ * single value gets a unit-sized (or its own size) window around it. */
+static void pad_axis(double *lo, double *hi) {
+  double span = *hi - *lo;
+  if (!(span > 0)) {
+    double half = *lo != 0 ? fabs(*lo) * 0.5 : 1.0;
+    *lo -= half;
+    *hi += half;
+    span = *hi - *lo;
+  }
+  *lo -= 0.05 * span;
+  *hi += 0.05 * span;
+}
+
+/* The plot area in pixels (inclusive) and the data window it shows. */
+typedef struct plot {
+  int x0, y0, x1, y1;
+  range win;
+} plot;
+
+static int px_x(const plot *p, double x) {
+  return p->x0 + (int)lround((x - p->win.xmin) / (p->win.xmax - p->win.xmin) * (p->x1 - p->x0));
+}
+
+/* y grows upwards in the plot and downwards on the canvas. */
+static int px_y(const plot *p, double y) {
+  return p->y1 - (int)lround((y - p->win.ymin) / (p->win.ymax - p->win.ymin) * (p->y1 - p->y0));
+}
+
+static void draw_points(vg_canvas *c, const plot *p, const float *xy, const int *labels, int n, int is_bg) {
+  for (int i = 0; i < n; i++) {
+    float x = xy[2 * i], y = xy[2 * i + 1];
+    if (!isfinite(x) || !isfinite(y)) continue;
+    vg_rgb col = is_bg ? LIGHT_GRAY : DARK_GRAY;
+    if (!is_bg && labels && labels[i] >= 0 && labels[i] <= 9) col = vg_palette(labels[i]);
+    vg_canvas_disc(c, px_x(p, x), px_y(p, y), 2, col);
+  }
+}
+
+/* Tick marks and "%.3g" labels at the data's min and max on both axes. */
+static void draw_ticks(vg_canvas *c, const plot *p, const range *data, int s) {
+  double xs[2] = {data->xmin, data->xmax}, ys[2] = {data->ymin, data->ymax};
+  char buf[32];
+  for (int k = 0; k < 2; k++) {
+    int x = px_x(p, xs[k]);
+    vg_canvas_rect(c, x, p->y1 + 1, x + s - 1, p->y1 + 3 * s, BLACK);
+    snprintf(buf, sizeof buf, "%.3g", xs[k]);
+    int tw = vg_text_width(strlen(buf), s);
+    int tx = x - tw / 2;
+    if (tx + tw > c->w - 2 * s) tx = c->w - 2 * s - tw;
+    if (tx < 2 * s) tx = 2 * s;
+    vg_canvas_text(c, tx, p->y1 + 5 * s, buf, sizeof buf, s, BLACK);
+
+    int y = px_y(p, ys[k]);
+    vg_canvas_rect(c, p->x0 - 3 * s, y, p->x0 - 1, y + s - 1, BLACK);
+    snprintf(buf, sizeof buf, "%.3g", ys[k]);
+    vg_canvas_text(c, p->x0 - 5 * s - vg_text_width(strlen(buf), s), y - VG_FONT_H * s / 2, buf, sizeof buf, s, BLACK);
+  }
+}
+
+/* One row per class present: a colour swatch and the digit. */
+static void draw_legend(vg_canvas *c, const plot *p, const int present[10], int s) {
+  int x = p->x1 + 7 * s, y = p->y0;
+  for (int k = 0; k < 10; k++) {
+    if (!present[k]) continue;
+    char digit = (char)('0' + k);
+    vg_canvas_rect(c, x, y, x + VG_FONT_H * s - 1, y + VG_FONT_H * s - 1, vg_palette(k));
+    vg_canvas_text(c, x + (VG_FONT_H + 3) * s, y, &digit, 1, s, BLACK);
+    y += 11 * s;
+  }
+}
+
+vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, int n, const float *bg_xy, int nbg,
+                         int size, const char *title, int *skipped, char *err, size_t errlen) {
+  if (skipped) *skipped = 0;
+  if (!path) return vg_file_error(err, errlen, VG_ERR_ARG, path, "no file name given");
+  if (n < 0 || nbg < 0 || (n > 0 && !xy) || (nbg > 0 && !bg_xy))
+    return vg_file_error(err, errlen, VG_ERR_ARG, path, "bad point arrays (n %d, nbg %d, xy %s, bg_xy %s)", n, nbg,
+                         xy ? "set" : "NULL", bg_xy ? "set" : "NULL");
+  if (size < 64 || size > 8192)
+    return vg_file_error(err, errlen, VG_ERR_ARG, path, "plot size %d is outside 64..8192", size);
+
+  range data = {INFINITY, -INFINITY, INFINITY, -INFINITY};
+  int bad = 0;
+  widen(&data, xy, n, &bad);
+  widen(&data, bg_xy, nbg, &bad);
+  if (skipped) *skipped = bad;
+  int empty = !(data.xmin <= data.xmax);
+  if (empty) data = (range){-1, 1, -1, 1};
+  plot p = {0, 0, 0, 0, data};
+  pad_axis(&p.win.xmin, &p.win.xmax);
+  pad_axis(&p.win.ymin, &p.win.ymax);
+
+  int present[10] = {0}, any_class = 0;
+  for (int i = 0; labels && i < n; i++)
+    if (labels[i] >= 0 && labels[i] <= 9 && isfinite(xy[2 * i]) && isfinite(xy[2 * i + 1]))
+      any_class = present[labels[i]] = 1;
+
+  /* Margins: room for the y tick labels on the left, x tick labels below,
+   * the legend on the right and the title on top; never more than a third
+   * of the picture, so long labels get cut rather than squeezing the plot. */
+  int s = 1 + size / 500;
+  char lo_txt[32], hi_txt[32];
+  snprintf(lo_txt, sizeof lo_txt, "%.3g", data.ymin);
+  snprintf(hi_txt, sizeof hi_txt, "%.3g", data.ymax);
+  size_t label_len = strlen(lo_txt) > strlen(hi_txt) ? strlen(lo_txt) : strlen(hi_txt);
+  int left = vg_text_width(label_len, s) + 9 * s;
+  int right = any_class ? (7 + VG_FONT_H + 3 + VG_FONT_W + 4) * s : 8 * s;
+  int top = title && *title ? (4 + VG_FONT_H + 7) * s : 8 * s;
+  int bottom = (5 + VG_FONT_H + 4) * s;
+  if (left > size / 3) left = size / 3;
+  p.x0 = left;
+  p.x1 = size - 1 - right;
+  p.y0 = top;
+  p.y1 = size - 1 - bottom;
+
+  vg_canvas c;
+  if (vg_canvas_create(&c, size, size, WHITE) != VG_OK)
+    return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for a %dx%d plot", size, size);
+  /* The frame sits just outside the plot area; the 5% margin keeps the
+   * discs of extreme points off it. */
+  vg_canvas_rect(&c, p.x0 - s, p.y0 - s, p.x1 + s, p.y0 - 1, BLACK);
+  vg_canvas_rect(&c, p.x0 - s, p.y1 + 1, p.x1 + s, p.y1 + s, BLACK);
+  vg_canvas_rect(&c, p.x0 - s, p.y0, p.x0 - 1, p.y1, BLACK);
+  vg_canvas_rect(&c, p.x1 + 1, p.y0, p.x1 + s, p.y1, BLACK);
+  draw_points(&c, &p, bg_xy, NULL, nbg, 1);
+  draw_points(&c, &p, xy, labels, n, 0);
+  if (!empty) draw_ticks(&c, &p, &data, s);
+  draw_legend(&c, &p, present, s);
+  if (title && *title) {
+    size_t len = strlen(title), fits = (size_t)(size - 8 * s + s) / (VG_FONT_ADVANCE * s);
+    if (len > fits) len = fits;
+    vg_canvas_text(&c, (size - vg_text_width(len, s)) / 2, 4 * s, title, len, s, BLACK);
+  }
+  vg_status st = vg_png_write(path, size, size, 3, c.px, err, errlen);
+  vg_canvas_free(&c);
+  return st;
+}

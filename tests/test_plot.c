@@ -1,0 +1,158 @@
+/* Plots: the grid's exact layout and value mapping, and a scatter plot read
+ * back pixel by pixel. Usage: test_plot [dir for temporary files]. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "pixels.h"
+#include "plot.h"
+#include "pngfile.h"
+
+/* ---------------------------------------------------------------- grid */
+
+static void test_grid(void) {
+  /* Three 2x2 images in a 2-column grid with 1 pixel of padding: 7x7, the
+   * fourth slot empty. Values in [0, 1]; 0.75 -> 191.25 -> 191. */
+  const float imgs[12] = {0, 0.25f, 0.5f, 1,          /* 0 64 128 255 */
+                          2, -1, NAN, 0.75f,          /* clamped high, clamped low, NaN, 191 */
+                          INFINITY, -INFINITY, 0.2f, 0.6f}; /* 255 0 51 153 */
+  const uint8_t want[7][7] = {
+      {128, 128, 128, 128, 128, 128, 128}, {128, 0, 64, 128, 255, 0, 128},     {128, 128, 255, 128, 0, 191, 128},
+      {128, 128, 128, 128, 128, 128, 128}, {128, 255, 0, 128, 128, 128, 128}, {128, 51, 153, 128, 128, 128, 128},
+      {128, 128, 128, 128, 128, 128, 128}};
+  uint8_t *g = NULL;
+  int w = 0, h = 0;
+  vg_status st = vg_image_grid(imgs, 3, 2, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h);
+  CHECK(st == VG_OK, "grid status %d", st);
+  CHECK(w == 7 && h == 7, "grid is %dx%d, want 7x7", w, h);
+  if (st == VG_OK && w == 7 && h == 7) {
+    int mismatches = 0;
+    for (int y = 0; y < 7; y++)
+      for (int x = 0; x < 7; x++)
+        if (g[y * 7 + x] != want[y][x] && mismatches++ < 5)
+          CHECK(0, "grid pixel (x %d, y %d) is %d, want %d", x, y, g[y * 7 + x], want[y][x]);
+  }
+
+  /* scale 2: padding included, every pixel a 2x2 block. */
+  uint8_t *g2 = NULL;
+  int w2 = 0, h2 = 0;
+  st = vg_image_grid(imgs, 3, 2, 2, 2, 1, 2, 0.0f, 1.0f, &g2, &w2, &h2);
+  CHECK(st == VG_OK && w2 == 14 && h2 == 14, "scale 2: status %d, %dx%d, want 14x14", st, w2, h2);
+  if (st == VG_OK && g && w2 == 14 && h2 == 14) {
+    int mismatches = 0;
+    for (int y = 0; y < 14; y++)
+      for (int x = 0; x < 14; x++)
+        if (g2[y * 14 + x] != g[(y / 2) * 7 + x / 2] && mismatches++ < 5)
+          CHECK(0, "scale 2 pixel (x %d, y %d) is %d, want %d", x, y, g2[y * 14 + x], g[(y / 2) * 7 + x / 2]);
+  }
+  free(g);
+  free(g2);
+
+  /* One image, one column, no padding, other range: a plain conversion. */
+  const float one[3] = {-1, 0, 1};
+  st = vg_image_grid(one, 1, 1, 3, 1, 0, 1, -1.0f, 1.0f, &g, &w, &h);
+  CHECK(st == VG_OK && w == 3 && h == 1 && g[0] == 0 && g[1] == 128 && g[2] == 255,
+        "range [-1, 1]: status %d, %dx%d, pixels %d %d %d", st, w, h, g ? g[0] : -1, g ? g[1] : -1, g ? g[2] : -1);
+  free(g);
+
+  /* Bad arguments leave the outputs empty. */
+  st = vg_image_grid(imgs, 3, 2, 2, 2, 1, 1, 1.0f, 1.0f, &g, &w, &h);
+  CHECK(st == VG_ERR_ARG && g == NULL && w == 0 && h == 0, "hi == lo: status %d", st);
+  CHECK(vg_image_grid(imgs, 3, 2, 2, 2, 1, 0, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "scale 0 accepted");
+  CHECK(vg_image_grid(imgs, 0, 2, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "n 0 accepted");
+  CHECK(vg_image_grid(imgs, 3, 2, 2, 0, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "cols 0 accepted");
+  CHECK(vg_image_grid(imgs, 3, 2, 2, 2, -1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "pad -1 accepted");
+  CHECK(vg_image_grid(imgs, 3, 2, 2, 2, 1, 1, 0.0f, NAN, &g, &w, &h) == VG_ERR_ARG, "hi NaN accepted");
+  CHECK(vg_image_grid(imgs, 3, 50000, 50000, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "huge grid accepted");
+}
+
+/* ------------------------------------------------------------- scatter */
+
+/* matplotlib's tab10, written out here so the test does not trust the
+ * palette it checks. */
+static const uint8_t TAB10[10][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
+                                     {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+
+static void test_scatter(void) {
+  /* A dense block of label-3 points around the data's centre (which is
+   * near the picture's centre), two labelled corners, background points,
+   * and non-finite points of labels 2 and 5 that must leave no trace. */
+  enum { G = 21, N = G * G + 4, NBG = 5, SIZE = 256 };
+  float xy[2 * N], bg[2 * NBG];
+  int labels[N];
+  for (int i = 0; i < G * G; i++) {
+    xy[2 * i] = -0.4f + 0.8f * (i % G) / (G - 1);
+    xy[2 * i + 1] = -0.4f + 0.8f * (i / G) / (G - 1);
+    labels[i] = 3;
+  }
+  const float extra[8] = {-1, -1, 1, 1, NAN, 0, INFINITY, 1};
+  const int extra_labels[4] = {0, 1, 5, 2};
+  memcpy(xy + 2 * G * G, extra, sizeof extra);
+  memcpy(labels + G * G, extra_labels, sizeof extra_labels);
+  const float bgp[2 * NBG] = {-0.8f, 0.8f, 0.8f, -0.8f, -0.8f, -0.6f, 0.7f, 0.75f, 0, -INFINITY};
+  memcpy(bg, bgp, sizeof bg);
+
+  char p[512], err[1024] = "";
+  path_of(p, sizeof p, "scatter.png");
+  int skipped = -1;
+  vg_status st = vg_scatter_png(p, xy, labels, N, bg, NBG, SIZE, "latent z (epoch 3): kl=1.5", &skipped, err,
+                                sizeof err);
+  CHECK(st == VG_OK, "scatter: status %d: %s", st, err);
+  CHECK(skipped == 3, "scatter skipped %d points, want 3 (two in xy, one in bg)", skipped);
+  CHECK(!tmp_exists(p), "scatter left %s.tmp", p);
+
+  uint8_t *px = NULL;
+  int w = 0, h = 0, ch = 0;
+  st = vg_png_read(p, &w, &h, &ch, &px, err, sizeof err);
+  CHECK(st == VG_OK, "read back %s: %s", p, err);
+  if (st != VG_OK) return;
+  CHECK(w == SIZE && h == SIZE && ch == 3, "scatter is %dx%dx%d, want %dx%dx3", w, h, ch, SIZE, SIZE);
+  if (w == SIZE && h == SIZE && ch == 3) {
+    const uint8_t *c3 = TAB10[3];
+    CHECK(is(px, w, SIZE / 2, SIZE / 2, c3[0], c3[1], c3[2]), "centre pixel is not tab10 colour 3");
+    CHECK(is(px, w, 0, 0, 255, 255, 255) && is(px, w, SIZE - 1, 0, 255, 255, 255) &&
+              is(px, w, 0, SIZE - 1, 255, 255, 255) && is(px, w, SIZE - 1, SIZE - 1, 255, 255, 255),
+          "a corner of the picture is not white");
+    /* A disc of radius 2 is 21 pixels; the legend swatch adds more. */
+    CHECK(count(px, w, h, TAB10[0][0], TAB10[0][1], TAB10[0][2]) >= 21, "label 0's point is missing");
+    CHECK(count(px, w, h, TAB10[1][0], TAB10[1][1], TAB10[1][2]) >= 21, "label 1's point is missing");
+    CHECK(count(px, w, h, TAB10[2][0], TAB10[2][1], TAB10[2][2]) == 0, "an infinite point (label 2) was drawn");
+    CHECK(count(px, w, h, TAB10[5][0], TAB10[5][1], TAB10[5][2]) == 0, "a NaN point (label 5) was drawn");
+    CHECK(count(px, w, h, 200, 200, 200) >= 4 * 21, "background points are missing (light gray)");
+    int title_ink = 0;
+    for (int y = 0; y < 12; y++)
+      for (int x = 0; x < SIZE; x++) title_ink += is(px, w, x, y, 0, 0, 0);
+    CHECK(title_ink > 50, "no title at the top (%d black pixels)", title_ink);
+  }
+  free(px);
+
+  /* No labels: dark gray; no points at all: still a picture. */
+  path_of(p, sizeof p, "scatter_plain.png");
+  st = vg_scatter_png(p, xy, NULL, 2, NULL, 0, 128, NULL, NULL, err, sizeof err);
+  CHECK(st == VG_OK, "unlabelled scatter: %s", err);
+  px = NULL;
+  if (st == VG_OK && vg_png_read(p, &w, &h, &ch, &px, err, sizeof err) == VG_OK)
+    CHECK(count(px, w, h, 64, 64, 64) >= 2 * 21, "unlabelled points are not dark gray");
+  free(px);
+  skipped = -1;
+  st = vg_scatter_png(p, NULL, NULL, 0, NULL, 0, 64, "empty", &skipped, err, sizeof err);
+  CHECK(st == VG_OK && skipped == 0, "empty scatter: status %d, skipped %d: %s", st, skipped, err);
+
+  err[0] = 0;
+  CHECK(vg_scatter_png(p, xy, labels, N, NULL, 0, 10, NULL, NULL, err, sizeof err) == VG_ERR_ARG, "size 10 accepted");
+  CHECK_CONTAINS(err, p);
+  path_of(p, sizeof p, "no_such_dir/scatter.png");
+  err[0] = 0;
+  CHECK(vg_scatter_png(p, xy, labels, N, NULL, 0, 128, NULL, NULL, err, sizeof err) == VG_ERR_IO,
+        "scatter into a missing directory did not fail");
+  CHECK_CONTAINS(err, p);
+}
+
+int main(int argc, char **argv) {
+  dir = argc > 1 ? argv[1] : ".";
+  test_grid();
+  test_scatter();
+  CHECK_DONE();
+}
