@@ -136,10 +136,17 @@ static int decode_png(FILE *f, int *width, int *height, int *channels, uint8_t *
   png_set_sig_bytes(png, 8);
   png_read_info(png, info);
   int depth = png_get_bit_depth(png, info), type = png_get_color_type(png, info);
-  if (depth > 8) png_error(png, "16-bit PNG (only 8-bit gray or RGB is read)");
-  if (type & PNG_COLOR_MASK_ALPHA) png_error(png, "PNG with an alpha channel (only 8-bit gray or RGB is read)");
-  /* Expansions that lose nothing; a tRNS chunk is ignored rather than turned
-   * into alpha. */
+  /* Users' photos come with 16 bits and alpha channels: both are reduced to
+   * what the models see, 8-bit gray or RGB. The alpha is dropped, not
+   * composited onto a background: the stored colours are what the image
+   * shows where it is opaque, and there is no right background to assume. */
+  if (depth == 16) png_set_strip_16(png);
+  /* A tRNS chunk is ignored too. The palette expansion turns it into an
+   * alpha channel (png_set_palette_to_rgb implies png_set_tRNS_to_alpha), so
+   * that alpha is stripped after it like a stored one; libpng runs the
+   * expansions before the stripping. */
+  if ((type & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS)) png_set_strip_alpha(png);
+  /* Expansions that lose nothing. */
   if (type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (type == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   png_set_interlace_handling(png);

@@ -26,9 +26,16 @@
 vg_status vg_png_write(const char *path, int width, int height, int channels, const uint8_t *pixels, char *err,
                        size_t errlen);
 
-/* Reads an 8-bit gray or RGB PNG exactly (no gamma or colour conversion).
- * Palette images come back as RGB and 1/2/4-bit gray as 8-bit gray; 16-bit
- * and alpha images are refused (VG_ERR_FORMAT), as is anything not a PNG.
+/* Reads a PNG as 8-bit gray (channels 1) or RGB (channels 3), with no gamma
+ * or colour conversion, so an 8-bit gray or RGB file comes back exactly.
+ * Other kinds are reduced to those two:
+ *   - palette images come back as RGB, 1/2/4-bit gray as 8-bit gray;
+ *   - 16-bit samples keep their high byte (png_set_strip_16: v >> 8);
+ *   - an alpha channel is dropped, not composited: gray+alpha comes back as
+ *     gray and RGBA as RGB, with the colour values as stored, so fully
+ *     transparent pixels show whatever colour they hold;
+ *   - a tRNS chunk (transparency of a colour or palette entry) is ignored.
+ * Anything not a PNG is VG_ERR_FORMAT, as is a damaged or truncated one.
  * *pixels is malloc'd (width * height * channels bytes), the caller frees;
  * on error it is NULL. VG_ERR_IO when the file cannot be opened. */
 vg_status vg_png_read(const char *path, int *width, int *height, int *channels, uint8_t **pixels, char *err,

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkdir, rmdir */
 
 #include <png.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,20 +133,122 @@ static void test_png_errors(void) {
   st = vg_png_read(p, &w, &h, &ch, &back, err, sizeof err);
   CHECK(st == VG_ERR_FORMAT && back == NULL, "read a PNG without IEND: status %d (%s)", st, err);
 
-  /* RGBA is refused rather than silently composited. */
+}
+
+/* ------------------------------------------- kinds vaegraph never writes */
+
+/* Writes a PNG with libpng's classic API, not vg_png_write, so the reader
+ * meets the kinds users' photos come in. `data` holds h rows of the file's
+ * row bytes (16-bit samples big-endian, as PNG stores them). A tRNS chunk
+ * is written for a palette's `ntrns` alphas, or for a gray or RGB image's
+ * one transparent colour `trans`, when given. Returns 0 on success. */
+static int write_raw(const char *path, int w, int h, int depth, int type, const uint8_t *data, const png_color *pal,
+                     int npal, const uint8_t *trns, int ntrns, const png_color_16 *trans) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png ? png_create_info_struct(png) : NULL;
+  if (!info || setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    fclose(f);
+    return -1;
+  }
+  png_init_io(png, f);
+  png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  if (npal) png_set_PLTE(png, info, pal, npal);
+  if (ntrns || trans) png_set_tRNS(png, info, trns, ntrns, trans);
+  png_write_info(png, info);
+  size_t rowbytes = png_get_rowbytes(png, info);
+  for (int y = 0; y < h; y++) png_write_row(png, data + (size_t)y * rowbytes);
+  png_write_end(png, NULL);
+  png_destroy_write_struct(&png, &info);
+  return fclose(f);
+}
+
+/* Reads `name` back and checks it is w x h with `ch` channels and exactly
+ * the bytes `want`. */
+static void expect_read(const char *name, const char *p, int w, int h, int ch, const uint8_t *want) {
+  char err[1024] = "";
+  uint8_t *back = NULL;
+  int bw = 0, bh = 0, bch = 0;
+  vg_status st = vg_png_read(p, &bw, &bh, &bch, &back, err, sizeof err);
+  CHECK(st == VG_OK, "%s: read status %d: %s", name, st, err);
+  CHECK(bw == w && bh == h && bch == ch, "%s read as %dx%dx%d, want %dx%dx%d", name, bw, bh, bch, w, h, ch);
+  if (st == VG_OK && bw == w && bh == h && bch == ch) {
+    int mismatches = 0;
+    for (int i = 0; i < w * h * ch; i++)
+      if (back[i] != want[i] && mismatches++ < 5) CHECK(0, "%s: byte %d is %d, want %d", name, i, back[i], want[i]);
+  }
+  free(back);
+}
+
+static void test_png_kinds(void) {
+  char p[512];
+
+  /* RGBA: the alpha is dropped, whatever it is (0 included), and the
+   * colours come back as stored. */
+  const uint8_t rgba[2 * 2 * 4] = {10, 20, 30, 255, 40, 50, 60, 0, 70, 80, 90, 128, 255, 0, 7, 1};
+  const uint8_t rgb[2 * 2 * 3] = {10, 20, 30, 40, 50, 60, 70, 80, 90, 255, 0, 7};
   path_of(p, sizeof p, "rgba.png");
-  png_image img;
-  memset(&img, 0, sizeof img);
-  img.version = PNG_IMAGE_VERSION;
-  img.width = 2;
-  img.height = 2;
-  img.format = PNG_FORMAT_RGBA;
-  uint8_t rgba[16] = {0};
-  CHECK(png_image_write_to_file(&img, p, 0, rgba, 0, NULL), "libpng could not write %s", p);
-  err[0] = 0;
-  st = vg_png_read(p, &w, &h, &ch, &back, err, sizeof err);
-  CHECK(st == VG_ERR_FORMAT && back == NULL, "read RGBA: status %d", st);
-  CHECK_CONTAINS(err, "alpha");
+  CHECK(write_raw(p, 2, 2, 8, PNG_COLOR_TYPE_RGB_ALPHA, rgba, NULL, 0, NULL, 0, NULL) == 0, "libpng could not write %s", p);
+  expect_read("RGBA", p, 2, 2, 3, rgb);
+
+  /* Gray + alpha -> gray. */
+  const uint8_t ga[3 * 2] = {0, 255, 128, 0, 255, 17};
+  const uint8_t gray[3] = {0, 128, 255};
+  path_of(p, sizeof p, "gray_alpha.png");
+  CHECK(write_raw(p, 3, 1, 8, PNG_COLOR_TYPE_GRAY_ALPHA, ga, NULL, 0, NULL, 0, NULL) == 0, "libpng could not write %s", p);
+  expect_read("gray+alpha", p, 3, 1, 1, gray);
+
+  /* 16-bit: each sample keeps its high byte (big-endian in the file). */
+  const uint8_t g16[4 * 2] = {0x00, 0xFF, 0xFF, 0x00, 0x80, 0x80, 0xAB, 0xCD};
+  const uint8_t g16_want[4] = {0x00, 0xFF, 0x80, 0xAB};
+  path_of(p, sizeof p, "gray16.png");
+  CHECK(write_raw(p, 2, 2, 16, PNG_COLOR_TYPE_GRAY, g16, NULL, 0, NULL, 0, NULL) == 0, "libpng could not write %s", p);
+  expect_read("16-bit gray", p, 2, 2, 1, g16_want);
+
+  const uint8_t rgb16[2 * 3 * 2] = {0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xFF, 0xFF, 0x00, 0x01, 0x7F, 0xFF};
+  const uint8_t rgb16_want[2 * 3] = {0x12, 0x56, 0x9A, 0xFF, 0x00, 0x7F};
+  path_of(p, sizeof p, "rgb16.png");
+  CHECK(write_raw(p, 2, 1, 16, PNG_COLOR_TYPE_RGB, rgb16, NULL, 0, NULL, 0, NULL) == 0, "libpng could not write %s", p);
+  expect_read("16-bit RGB", p, 2, 1, 3, rgb16_want);
+
+  /* 16-bit RGBA: both reductions at once. */
+  const uint8_t rgba16[2 * 4 * 2] = {0x11, 0xFF, 0x22, 0xFF, 0x33, 0xFF, 0x00, 0x00,
+                                     0xEE, 0x01, 0xDD, 0x01, 0xCC, 0x01, 0x80, 0x00};
+  const uint8_t rgba16_want[2 * 3] = {0x11, 0x22, 0x33, 0xEE, 0xDD, 0xCC};
+  path_of(p, sizeof p, "rgba16.png");
+  CHECK(write_raw(p, 2, 1, 16, PNG_COLOR_TYPE_RGB_ALPHA, rgba16, NULL, 0, NULL, 0, NULL) == 0, "libpng could not write %s",
+        p);
+  expect_read("16-bit RGBA", p, 2, 1, 3, rgba16_want);
+
+  /* A palette with a tRNS chunk: RGB, the transparency ignored. */
+  const png_color pal[3] = {{1, 2, 3}, {200, 100, 50}, {9, 8, 7}};
+  const uint8_t alpha[3] = {0, 255, 128};
+  const uint8_t idx[3] = {2, 0, 1};
+  const uint8_t pal_want[3 * 3] = {9, 8, 7, 1, 2, 3, 200, 100, 50};
+  path_of(p, sizeof p, "palette_trns.png");
+  CHECK(write_raw(p, 3, 1, 8, PNG_COLOR_TYPE_PALETTE, idx, pal, 3, alpha, 3, NULL) == 0, "libpng could not write %s", p);
+  expect_read("palette with tRNS", p, 3, 1, 3, pal_want);
+
+  /* A transparent colour in 8-bit gray, 2-bit gray (which is expanded to 8
+   * bits, where libpng could also expand the tRNS) and RGB: still exact. */
+  png_color_16 tc = {0};
+  tc.gray = 128;
+  path_of(p, sizeof p, "gray_trns.png");
+  CHECK(write_raw(p, 3, 1, 8, PNG_COLOR_TYPE_GRAY, gray, NULL, 0, NULL, 0, &tc) == 0, "libpng could not write %s", p);
+  expect_read("8-bit gray with tRNS", p, 3, 1, 1, gray);
+  const uint8_t g2[1] = {0x1B}; /* 2-bit samples 0 1 2 3 -> 0 85 170 255 */
+  const uint8_t g2_want[4] = {0, 85, 170, 255};
+  tc.gray = 2;
+  path_of(p, sizeof p, "gray2_trns.png");
+  CHECK(write_raw(p, 4, 1, 2, PNG_COLOR_TYPE_GRAY, g2, NULL, 0, NULL, 0, &tc) == 0, "libpng could not write %s", p);
+  expect_read("2-bit gray with tRNS", p, 4, 1, 1, g2_want);
+  tc.red = 40, tc.green = 50, tc.blue = 60;
+  path_of(p, sizeof p, "rgb_trns.png");
+  CHECK(write_raw(p, 2, 2, 8, PNG_COLOR_TYPE_RGB, rgb, NULL, 0, NULL, 0, &tc) == 0, "libpng could not write %s", p);
+  expect_read("RGB with tRNS", p, 2, 2, 3, rgb);
 }
 
 int main(int argc, char **argv) {
@@ -154,5 +257,6 @@ int main(int argc, char **argv) {
   round_trip("rgb.png", 4, 6, 3);
   round_trip("one_pixel.png", 1, 1, 1);
   test_png_errors();
+  test_png_kinds();
   CHECK_DONE();
 }
