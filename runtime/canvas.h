@@ -35,12 +35,14 @@ void vg_canvas_rect(vg_canvas *c, int x0, int y0, int x1, int y1, vg_rgb col);
  * radii. r = 2 is 21 pixels. */
 void vg_canvas_disc(vg_canvas *c, int cx, int cy, int r, vg_rgb col);
 /* Both end points included (Bresenham); each point of the line is a
- * thick x thick square, centred on it for odd thick (thick < 1 draws as 1). */
+ * thick x thick square, centred on it for odd thick (thick < 1 draws as 1),
+ * so the ends reach (thick - 1) / 2 pixels past the end points. The cost is
+ * the line's length in pixels, off the canvas too. */
 void vg_canvas_line(vg_canvas *c, int x0, int y0, int x1, int y1, int thick, vg_rgb col);
 
 /* The font: 5x7 glyphs on a 6-pixel advance, each font pixel drawn as an
- * s x s block. Glyphs: A-Z (lower case is drawn as upper case), 0-9, space
- * and - . : , ( ) = + / _ and '?', which also stands for any other byte. */
+ * s x s block. Glyphs: A-Z, a-z, 0-9, space and - . : , ( ) = + / _ ' % #
+ * [ ] < > ! * ; and '?', which also stands for any other byte. */
 #define VG_FONT_W 5
 #define VG_FONT_H 7
 #define VG_FONT_ADVANCE 6 /* glyph width plus one column of space */

@@ -38,10 +38,10 @@ vg_status vg_image_grid(const float *images, int n, int h, int w, int cols, int 
  *          or any other label (-1 etc.) draws dark gray (64,64,64).
  * Tick marks and labels ("%.3g") show the min and max of the data on each
  * axis; a legend on the right shows a colour swatch and the digit of each
- * class 0..9 present; `title` (may be NULL) is drawn at the top. Text uses a
- * built-in 5x7 font: A-Z (lower case is drawn as upper case), 0-9, space and
- * - . : , ( ) = + / _ ; anything else is drawn as '?'. Text grows with size
- * (1 + size/500 pixels per font pixel); a title too long for the width is cut.
+ * class 0..9 present; `title` (may be NULL) is drawn at the top. Text uses
+ * the built-in 5x7 font (canvas.h; a character it lacks is drawn as '?') and
+ * grows with size (1 + size/500 pixels per font pixel); a title too long for
+ * the width is cut.
  * Points with a non-finite coordinate (in either set) are skipped; *skipped
  * (may be NULL) gets how many. VG_ERR_ARG for bad arguments, VG_ERR_NOMEM,
  * or vg_png_write's errors; err always names the file. */
