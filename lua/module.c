@@ -802,7 +802,7 @@ static int l_grid_png(lua_State *L) {
   uint8_t *pix = NULL;
   int gw, gh;
   char err[1024] = "";
-  vg_status st = vg_image_grid(imgs, total, h, w, cols, 1, scale, lo, hi, &pix, &gw, &gh);
+  vg_status st = vg_image_grid(imgs, total, 1, h, w, cols, 1, scale, lo, hi, &pix, &gw, &gh);
   free(imgs);
   if (!st) st = vg_png_write(path, gw, gh, 1, pix, err, sizeof err);
   else snprintf(err, sizeof err, "%s: cannot make the image grid", path);

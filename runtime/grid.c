@@ -15,12 +15,13 @@ static uint8_t to_byte(float v, double lo, double span) {
   return (uint8_t)(t + 0.5);
 }
 
-vg_status vg_image_grid(const float *images, int n, int h, int w, int cols, int pad, int scale, float lo, float hi,
-                        uint8_t **out, int *out_w, int *out_h) {
+vg_status vg_image_grid(const float *images, int n, int channels, int h, int w, int cols, int pad, int scale,
+                        float lo, float hi, uint8_t **out, int *out_w, int *out_h) {
   if (!out || !out_w || !out_h) return VG_ERR_ARG;
   *out = NULL;
   *out_w = *out_h = 0;
-  if (!images || n < 1 || h < 1 || w < 1 || cols < 1 || pad < 0 || scale < 1) return VG_ERR_ARG;
+  if (!images || n < 1 || (channels != 1 && channels != 3) || h < 1 || w < 1 || cols < 1 || pad < 0 || scale < 1)
+    return VG_ERR_ARG;
   if (!isfinite(lo) || !isfinite(hi) || !(hi > lo)) return VG_ERR_ARG;
   int rows = (n - 1) / cols + 1;
   /* Sizes in int64 with a check at each step: every factor is below 2^31 and
@@ -29,21 +30,30 @@ vg_status vg_image_grid(const float *images, int n, int h, int w, int cols, int 
   int64_t gh = (int64_t)rows * h + ((int64_t)rows + 1) * pad;
   if (gw > VG_PNG_MAX_BYTES || gh > VG_PNG_MAX_BYTES) return VG_ERR_ARG;
   int64_t ow = gw * scale, oh = gh * scale;
-  if (ow > VG_PNG_MAX_BYTES || oh > VG_PNG_MAX_BYTES || ow * oh > VG_PNG_MAX_BYTES) return VG_ERR_ARG;
+  if (ow > VG_PNG_MAX_BYTES || oh > VG_PNG_MAX_BYTES || ow * oh * channels > VG_PNG_MAX_BYTES) return VG_ERR_ARG;
 
-  uint8_t *img = malloc((size_t)(ow * oh));
+  size_t bytes = (size_t)(ow * oh * channels), stride = (size_t)ow * (size_t)channels;
+  uint8_t *img = malloc(bytes);
   if (!img) return VG_ERR_NOMEM;
-  memset(img, 128, (size_t)(ow * oh));
+  memset(img, 128, bytes); /* the padding: mid-gray in every channel */
   double span = (double)hi - lo;
+  size_t plane = (size_t)h * (size_t)w;
   for (int i = 0; i < n; i++) {
-    const float *src = images + (size_t)i * h * w;
+    /* Image i is [channels, h, w]: channel c's plane starts at c * plane. */
+    const float *src = images + (size_t)i * (size_t)channels * plane;
     /* Top-left corner of the tile in output pixels. */
     int64_t ox = (pad + (int64_t)(i % cols) * (w + pad)) * scale;
     int64_t oy = (pad + (int64_t)(i / cols) * (h + pad)) * scale;
     for (int y = 0; y < h; y++) {
-      uint8_t *first = img + (oy + (int64_t)y * scale) * ow + ox;
-      for (int x = 0; x < w; x++) memset(first + (size_t)x * scale, to_byte(src[(size_t)y * w + x], lo, span), scale);
-      for (int k = 1; k < scale; k++) memcpy(first + k * ow, first, (size_t)w * scale);
+      /* Fill the first of the row's `scale` output rows, then copy it. */
+      uint8_t *first = img + (size_t)(oy + (int64_t)y * scale) * stride + (size_t)ox * channels;
+      for (int x = 0; x < w; x++)
+        for (int c = 0; c < channels; c++) {
+          uint8_t b = to_byte(src[c * plane + (size_t)y * w + x], lo, span);
+          uint8_t *px = first + (size_t)x * scale * channels + c;
+          for (int k = 0; k < scale; k++) px[(size_t)k * channels] = b;
+        }
+      for (int k = 1; k < scale; k++) memcpy(first + k * stride, first, (size_t)w * scale * channels);
     }
   }
   *out = img;

@@ -12,20 +12,28 @@
 
 #include "shape.h"
 
-/* Tiles n images, each h x w floats row-major, into a gray grid of `cols`
- * columns and ceil(n / cols) rows, image i at row i / cols, column i % cols.
- * Values map linearly from [lo, hi] to 0..255 (rounded, clamped; NaN -> 0).
- * `pad` pixels of mid-gray (128) separate the tiles and surround the grid, so
- * dark digits on a dark background stay apart; unused slots are also 128.
- * `scale` >= 1 enlarges the whole grid, padding included, by pixel
- * replication: the result is exactly the scale-1 grid, scale times larger:
+/* Tiles n images into a grid of `cols` columns and ceil(n / cols) rows,
+ * image i at row i / cols, column i % cols.
+ *   channels 1: each image is h x w floats row-major; the grid is gray,
+ *               out_w * out_h bytes.
+ *   channels 3: each image is 3 * h * w floats in planar order, as a
+ *               [C, H, W] tensor (all of R, then G, then B); the grid is
+ *               interleaved RGB, out_w * out_h * 3 bytes, ready for
+ *               vg_png_write.
+ * Values map linearly from [lo, hi] to 0..255 (rounded, clamped; NaN -> 0),
+ * each channel alike. `pad` pixels of mid-gray (128 in every channel)
+ * separate the tiles and surround the grid, so dark digits on a dark
+ * background stay apart; unused slots are also 128. `scale` >= 1 enlarges
+ * the whole grid, padding included, by pixel replication: the result is
+ * exactly the scale-1 grid, scale times larger:
  *   out_w = scale * (cols * w + (cols + 1) * pad)
  *   out_h = scale * (rows * h + (rows + 1) * pad)
- * *out is malloc'd (out_w * out_h bytes), the caller frees.
- * VG_ERR_ARG for n, h, w, cols, scale < 1, pad < 0, !(hi > lo), non-finite
- * lo/hi, or an image over 2^30 pixels; VG_ERR_NOMEM. */
-vg_status vg_image_grid(const float *images, int n, int h, int w, int cols, int pad, int scale, float lo, float hi,
-                        uint8_t **out, int *out_w, int *out_h);
+ * *out is malloc'd, the caller frees.
+ * VG_ERR_ARG for n, h, w, cols, scale < 1, pad < 0, channels other than 1
+ * or 3, !(hi > lo), non-finite lo/hi, or a grid over 2^30 bytes;
+ * VG_ERR_NOMEM. */
+vg_status vg_image_grid(const float *images, int n, int channels, int h, int w, int cols, int pad, int scale,
+                        float lo, float hi, uint8_t **out, int *out_w, int *out_h);
 
 /* A scatter plot as an RGB PNG of size x size pixels (64..8192), written with
  * vg_png_write (atomic). White background, a black frame around the plot

@@ -24,7 +24,7 @@ static void test_grid(void) {
       {128, 128, 128, 128, 128, 128, 128}};
   uint8_t *g = NULL;
   int w = 0, h = 0;
-  vg_status st = vg_image_grid(imgs, 3, 2, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h);
+  vg_status st = vg_image_grid(imgs, 3, 1, 2, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h);
   CHECK(st == VG_OK, "grid status %d", st);
   CHECK(w == 7 && h == 7, "grid is %dx%d, want 7x7", w, h);
   if (st == VG_OK && w == 7 && h == 7) {
@@ -38,7 +38,7 @@ static void test_grid(void) {
   /* scale 2: padding included, every pixel a 2x2 block. */
   uint8_t *g2 = NULL;
   int w2 = 0, h2 = 0;
-  st = vg_image_grid(imgs, 3, 2, 2, 2, 1, 2, 0.0f, 1.0f, &g2, &w2, &h2);
+  st = vg_image_grid(imgs, 3, 1, 2, 2, 2, 1, 2, 0.0f, 1.0f, &g2, &w2, &h2);
   CHECK(st == VG_OK && w2 == 14 && h2 == 14, "scale 2: status %d, %dx%d, want 14x14", st, w2, h2);
   if (st == VG_OK && g && w2 == 14 && h2 == 14) {
     int mismatches = 0;
@@ -52,20 +52,93 @@ static void test_grid(void) {
 
   /* One image, one column, no padding, other range: a plain conversion. */
   const float one[3] = {-1, 0, 1};
-  st = vg_image_grid(one, 1, 1, 3, 1, 0, 1, -1.0f, 1.0f, &g, &w, &h);
+  st = vg_image_grid(one, 1, 1, 1, 3, 1, 0, 1, -1.0f, 1.0f, &g, &w, &h);
   CHECK(st == VG_OK && w == 3 && h == 1 && g[0] == 0 && g[1] == 128 && g[2] == 255,
         "range [-1, 1]: status %d, %dx%d, pixels %d %d %d", st, w, h, g ? g[0] : -1, g ? g[1] : -1, g ? g[2] : -1);
   free(g);
 
   /* Bad arguments leave the outputs empty. */
-  st = vg_image_grid(imgs, 3, 2, 2, 2, 1, 1, 1.0f, 1.0f, &g, &w, &h);
+  st = vg_image_grid(imgs, 3, 1, 2, 2, 2, 1, 1, 1.0f, 1.0f, &g, &w, &h);
   CHECK(st == VG_ERR_ARG && g == NULL && w == 0 && h == 0, "hi == lo: status %d", st);
-  CHECK(vg_image_grid(imgs, 3, 2, 2, 2, 1, 0, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "scale 0 accepted");
-  CHECK(vg_image_grid(imgs, 0, 2, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "n 0 accepted");
-  CHECK(vg_image_grid(imgs, 3, 2, 2, 0, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "cols 0 accepted");
-  CHECK(vg_image_grid(imgs, 3, 2, 2, 2, -1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "pad -1 accepted");
-  CHECK(vg_image_grid(imgs, 3, 2, 2, 2, 1, 1, 0.0f, NAN, &g, &w, &h) == VG_ERR_ARG, "hi NaN accepted");
-  CHECK(vg_image_grid(imgs, 3, 50000, 50000, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "huge grid accepted");
+  CHECK(vg_image_grid(imgs, 3, 1, 2, 2, 2, 1, 0, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "scale 0 accepted");
+  CHECK(vg_image_grid(imgs, 0, 1, 2, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "n 0 accepted");
+  CHECK(vg_image_grid(imgs, 3, 1, 2, 2, 0, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "cols 0 accepted");
+  CHECK(vg_image_grid(imgs, 3, 1, 2, 2, 2, -1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "pad -1 accepted");
+  CHECK(vg_image_grid(imgs, 3, 1, 2, 2, 2, 1, 1, 0.0f, NAN, &g, &w, &h) == VG_ERR_ARG, "hi NaN accepted");
+  CHECK(vg_image_grid(imgs, 3, 1, 50000, 50000, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG, "huge grid accepted");
+}
+
+static void test_grid_rgb(void) {
+  /* Two 1x2 RGB images as [C, H, W] (all R, then G, then B) in a 2-column
+   * grid with 1 pixel of padding: 7x3 RGB, interleaved. */
+  const float imgs[2 * 3 * 2] = {0,    1,   /* image 0, R */
+                                 0.5f, 0.25f, /*          G */
+                                 1,    0,   /*          B */
+                                 0.2f, NAN, /* image 1, R */
+                                 2,    -1,  /*          G: clamped */
+                                 0.6f, 0.75f}; /*       B */
+  const uint8_t P[3] = {128, 128, 128};
+  const uint8_t mid[7][3] = {{128, 128, 128}, {0, 128, 255}, {255, 64, 0}, {128, 128, 128},
+                             {51, 255, 153},  {0, 0, 191},   {128, 128, 128}};
+  uint8_t want[3 * 7 * 3];
+  for (int x = 0; x < 7; x++) {
+    memcpy(want + 3 * x, P, 3);
+    memcpy(want + 3 * (7 + x), mid[x], 3);
+    memcpy(want + 3 * (14 + x), P, 3);
+  }
+  uint8_t *g = NULL;
+  int w = 0, h = 0;
+  vg_status st = vg_image_grid(imgs, 2, 3, 1, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h);
+  CHECK(st == VG_OK && w == 7 && h == 3, "RGB grid: status %d, %dx%d, want 7x3", st, w, h);
+  if (st == VG_OK && w == 7 && h == 3) {
+    int mismatches = 0;
+    for (int i = 0; i < 7 * 3 * 3; i++)
+      if (g[i] != want[i] && mismatches++ < 5)
+        CHECK(0, "RGB grid byte %d (x %d, y %d, channel %d) is %d, want %d", i, i / 3 % 7, i / 21, i % 3, g[i],
+              want[i]);
+  }
+
+  /* scale 3: every RGB pixel a 3x3 block. */
+  uint8_t *g3 = NULL;
+  int w3 = 0, h3 = 0;
+  st = vg_image_grid(imgs, 2, 3, 1, 2, 2, 1, 3, 0.0f, 1.0f, &g3, &w3, &h3);
+  CHECK(st == VG_OK && w3 == 21 && h3 == 9, "RGB scale 3: status %d, %dx%d, want 21x9", st, w3, h3);
+  if (st == VG_OK && g && w3 == 21 && h3 == 9) {
+    int mismatches = 0;
+    for (int y = 0; y < 9; y++)
+      for (int x = 0; x < 21; x++)
+        if (memcmp(g3 + 3 * (y * 21 + x), g + 3 * ((y / 3) * 7 + x / 3), 3) != 0 && mismatches++ < 5)
+          CHECK(0, "RGB scale 3 pixel (x %d, y %d) is not pixel (%d, %d) of the scale-1 grid", x, y, x / 3, y / 3);
+  }
+  free(g);
+  free(g3);
+
+  /* Three equal planes: the gray grid with each byte three times. */
+  const float gray[4] = {0, 0.3f, 0.7f, 1};
+  float planes[12];
+  for (int c = 0; c < 3; c++) memcpy(planes + 4 * c, gray, sizeof gray);
+  uint8_t *g1 = NULL;
+  int w1 = 0, h1 = 0;
+  st = vg_image_grid(gray, 1, 1, 2, 2, 1, 2, 1, 0.0f, 1.0f, &g1, &w1, &h1);
+  vg_status st3 = vg_image_grid(planes, 1, 3, 2, 2, 1, 2, 1, 0.0f, 1.0f, &g3, &w3, &h3);
+  CHECK(st == VG_OK && st3 == VG_OK && w1 == w3 && h1 == h3, "gray and RGB grids of one image differ in size");
+  if (st == VG_OK && st3 == VG_OK && w1 == w3 && h1 == h3)
+    for (int i = 0; i < w1 * h1; i++)
+      CHECK(g3[3 * i] == g1[i] && g3[3 * i + 1] == g1[i] && g3[3 * i + 2] == g1[i], "pixel %d: RGB of gray planes is "
+            "not the gray grid", i);
+  free(g1);
+  free(g3);
+
+  for (int ch = -1; ch <= 4; ch++) {
+    if (ch == 1 || ch == 3) continue;
+    g = (uint8_t *)1;
+    st = vg_image_grid(imgs, 2, ch, 1, 2, 2, 1, 1, 0.0f, 1.0f, &g, &w, &h);
+    CHECK(st == VG_ERR_ARG && g == NULL, "%d channels: status %d", ch, st);
+  }
+  /* The byte bound counts the channels: 20000 x 20000 gray is under 2^30
+   * bytes, RGB is over. */
+  CHECK(vg_image_grid(imgs, 1, 3, 20000, 20000, 1, 0, 1, 0.0f, 1.0f, &g, &w, &h) == VG_ERR_ARG,
+        "a 1.2 GB RGB grid accepted");
 }
 
 /* ------------------------------------------------------------- scatter */
@@ -153,6 +226,7 @@ static void test_scatter(void) {
 int main(int argc, char **argv) {
   dir = argc > 1 ? argv[1] : ".";
   test_grid();
+  test_grid_rgb();
   test_scatter();
   CHECK_DONE();
 }
