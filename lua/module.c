@@ -857,7 +857,8 @@ static int l_scatter_png(lua_State *L) {
   int skipped = 0;
   vg_status st = vg_pca2(all, n + nbg, dim, xy);
   if (!st)
-    st = vg_scatter_png(path, xy, labels, n, nbg ? xy + 2 * (size_t)n : NULL, nbg, size, title, &skipped, err, sizeof err);
+    st = vg_scatter_png(path, xy, labels, n, nbg ? xy + 2 * (size_t)n : NULL, nbg, size, title, NULL, 0, &skipped, err,
+                        sizeof err);
   free(all), free(xy), free(labels);
   if (st) return raise(L, err);
   lua_pushinteger(L, skipped);

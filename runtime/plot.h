@@ -42,18 +42,26 @@ vg_status vg_image_grid(const float *images, int n, int channels, int h, int w, 
  *   bg_xy: nbg optional background points (NULL/0 for none), e.g. samples
  *          from the prior, drawn first in light gray (200,200,200).
  *   xy:    n points (x, y pairs) drawn on top as discs of radius 2, coloured
- *          by labels[i] with matplotlib's tab10 palette for 0..9; labels NULL
- *          or any other label (-1 etc.) draws dark gray (64,64,64).
+ *          by class: label k >= 0 gets vg_palette(k) (canvas.h: tab10 for
+ *          0..9, then ten more colours, then again); labels NULL or a
+ *          negative label draws dark gray (64,64,64).
  * Tick marks and labels ("%.3g") show the min and max of the data on each
- * axis; a legend on the right shows a colour swatch and the digit of each
- * class 0..9 present; `title` (may be NULL) is drawn at the top. Text uses
- * the built-in 5x7 font (canvas.h; a character it lacks is drawn as '?') and
- * grows with size (1 + size/500 pixels per font pixel); a title too long for
- * the width is cut.
+ * axis. A legend on the right lists every class present (label >= 0 with a
+ * finite point), in label order, as a colour swatch and names[label] when
+ * names is not NULL, label < nnames and that name is neither NULL nor
+ * empty, else the label's number. The legend is as wide as its longest
+ * name, but leaves the plot at least half the picture's width (longer names
+ * are cut); when more classes are present than rows fit beside the plot, it
+ * lists as many as fit and ends with "...". `title` (may be NULL) is drawn
+ * at the top. Text uses the built-in 5x7 font (canvas.h; a character it
+ * lacks is drawn as '?') and grows with size (1 + size/500 pixels per font
+ * pixel); a title too long for the width is cut.
  * Points with a non-finite coordinate (in either set) are skipped; *skipped
- * (may be NULL) gets how many. VG_ERR_ARG for bad arguments, VG_ERR_NOMEM,
- * or vg_png_write's errors; err always names the file. */
+ * (may be NULL) gets how many. VG_ERR_ARG for bad arguments (nnames < 0
+ * among them), VG_ERR_NOMEM, or vg_png_write's errors; err always names
+ * the file. */
 vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, int n, const float *bg_xy, int nbg,
-                         int size, const char *title, int *skipped, char *err, size_t errlen);
+                         int size, const char *title, const char *const *names, int nnames, int *skipped, char *err,
+                         size_t errlen);
 
 #endif

@@ -65,7 +65,7 @@ static void draw_points(vg_canvas *c, const plot *p, const float *xy, const int 
     float x = xy[2 * i], y = xy[2 * i + 1];
     if (!isfinite(x) || !isfinite(y)) continue;
     vg_rgb col = is_bg ? LIGHT_GRAY : DARK_GRAY;
-    if (!is_bg && labels && labels[i] >= 0 && labels[i] <= 9) col = vg_palette(labels[i]);
+    if (!is_bg && labels && labels[i] >= 0) col = vg_palette(labels[i]);
     vg_canvas_disc(c, px_x(p, x), px_y(p, y), 2, col);
   }
 }
@@ -91,20 +91,59 @@ static void draw_ticks(vg_canvas *c, const plot *p, const range *data, int s) {
   }
 }
 
-/* One row per class present: a colour swatch and the digit. */
-static void draw_legend(vg_canvas *c, const plot *p, const int present[10], int s) {
-  int x = p->x1 + 7 * s, y = p->y0;
-  for (int k = 0; k < 10; k++) {
-    if (!present[k]) continue;
-    char digit = (char)('0' + k);
-    vg_canvas_rect(c, x, y, x + VG_FONT_H * s - 1, y + VG_FONT_H * s - 1, vg_palette(k));
-    vg_canvas_text(c, x + (VG_FONT_H + 3) * s, y, &digit, 1, s, BLACK);
-    y += 11 * s;
+static int by_value(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* The classes (labels >= 0) of the finite points, sorted, each once, into
+ * classes (room for n); returns how many. */
+static int present_classes(const float *xy, const int *labels, int n, int *classes) {
+  int k = 0;
+  for (int i = 0; labels && i < n; i++)
+    if (labels[i] >= 0 && isfinite(xy[2 * i]) && isfinite(xy[2 * i + 1])) classes[k++] = labels[i];
+  qsort(classes, (size_t)k, sizeof *classes, by_value);
+  int u = 0;
+  for (int i = 0; i < k; i++)
+    if (u == 0 || classes[i] != classes[u - 1]) classes[u++] = classes[i];
+  return u;
+}
+
+/* A class's legend text: its name when there is one, else its number. */
+static const char *class_name(int label, const char *const *names, int nnames, char buf[16]) {
+  if (names && label < nnames && names[label] && *names[label]) return names[label];
+  snprintf(buf, 16, "%d", label);
+  return buf;
+}
+
+/* Legend geometry, in font-scale units s: a swatch FONT_H wide, 3 apart from
+ * the text; rows 11 apart; 7 from the frame and 4 from the picture's edge. */
+#define LEGEND_GAP 7
+#define LEGEND_TEXT (VG_FONT_H + 3)
+#define LEGEND_ROW 11
+#define LEGEND_EDGE 4
+
+/* One row per class present, in label order: a colour swatch and the name,
+ * cut to the legend's width. When the rows do not all fit beside the plot,
+ * the last row that fits says "..." instead. */
+static void draw_legend(vg_canvas *c, const plot *p, const int *classes, int nclasses, const char *const *names,
+                        int nnames, int s) {
+  int x = p->x1 + LEGEND_GAP * s, tx = x + LEGEND_TEXT * s;
+  size_t fit = vg_text_fit(c->w - LEGEND_EDGE * s - tx, s);
+  int rows = (p->y1 - p->y0 + 1 - VG_FONT_H * s) / (LEGEND_ROW * s) + 1;
+  int shown = nclasses <= rows ? nclasses : rows - 1;
+  char buf[16];
+  for (int k = 0; k < shown; k++) {
+    int y = p->y0 + k * LEGEND_ROW * s;
+    vg_canvas_rect(c, x, y, x + VG_FONT_H * s - 1, y + VG_FONT_H * s - 1, vg_palette(classes[k]));
+    vg_canvas_text(c, tx, y, class_name(classes[k], names, nnames, buf), fit, s, BLACK);
   }
+  if (shown < nclasses && shown >= 0) vg_canvas_text(c, x, p->y0 + shown * LEGEND_ROW * s, "...", 3, s, BLACK);
 }
 
 vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, int n, const float *bg_xy, int nbg,
-                         int size, const char *title, int *skipped, char *err, size_t errlen) {
+                         int size, const char *title, const char *const *names, int nnames, int *skipped, char *err,
+                         size_t errlen) {
   if (skipped) *skipped = 0;
   if (!path) return vg_file_error(err, errlen, VG_ERR_ARG, path, "no file name given");
   if (n < 0 || nbg < 0 || (n > 0 && !xy) || (nbg > 0 && !bg_xy))
@@ -112,6 +151,7 @@ vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, i
                          xy ? "set" : "NULL", bg_xy ? "set" : "NULL");
   if (size < 64 || size > 8192)
     return vg_file_error(err, errlen, VG_ERR_ARG, path, "plot size %d is outside 64..8192", size);
+  if (nnames < 0) return vg_file_error(err, errlen, VG_ERR_ARG, path, "nnames is %d", nnames);
 
   range data = {INFINITY, -INFINITY, INFINITY, -INFINITY};
   int bad = 0;
@@ -124,32 +164,47 @@ vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, i
   pad_axis(&p.win.xmin, &p.win.xmax);
   pad_axis(&p.win.ymin, &p.win.ymax);
 
-  int present[10] = {0}, any_class = 0;
-  for (int i = 0; labels && i < n; i++)
-    if (labels[i] >= 0 && labels[i] <= 9 && isfinite(xy[2 * i]) && isfinite(xy[2 * i + 1]))
-      any_class = present[labels[i]] = 1;
+  int *classes = malloc((size_t)(n ? n : 1) * sizeof *classes);
+  if (!classes) return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for %d labels", n);
+  int nclasses = present_classes(xy, labels, n, classes);
+  size_t longest = 0;
+  char buf[16];
+  for (int k = 0; k < nclasses; k++) {
+    size_t len = strlen(class_name(classes[k], names, nnames, buf));
+    if (len > longest) longest = len;
+  }
+  if (longest > (size_t)size) longest = (size_t)size; /* cut anyway; keeps the width's int in range */
 
   /* Margins: room for the y tick labels on the left, x tick labels below,
-   * the legend on the right and the title on top; never more than a third
-   * of the picture, so long labels get cut rather than squeezing the plot. */
+   * the legend on the right and the title on top. The left one is never
+   * more than a third of the picture, and the legend leaves the plot at
+   * least half the width: long labels and names get cut rather than
+   * squeezing the plot. */
   int s = 1 + size / 500;
   char lo_txt[32], hi_txt[32];
   snprintf(lo_txt, sizeof lo_txt, "%.3g", data.ymin);
   snprintf(hi_txt, sizeof hi_txt, "%.3g", data.ymax);
   size_t label_len = strlen(lo_txt) > strlen(hi_txt) ? strlen(lo_txt) : strlen(hi_txt);
   int left = vg_text_width(label_len, s) + 9 * s;
-  int right = any_class ? (7 + VG_FONT_H + 3 + VG_FONT_W + 4) * s : 8 * s;
+  if (left > size / 3) left = size / 3;
+  int right = 8 * s;
+  if (nclasses) {
+    int64_t want = (int64_t)(LEGEND_GAP + LEGEND_TEXT + LEGEND_EDGE) * s + vg_text_width(longest, s);
+    int most = size - left - size / 2;
+    right = want < most ? (int)want : most;
+  }
   int top = title && *title ? (4 + VG_FONT_H + 7) * s : 8 * s;
   int bottom = (5 + VG_FONT_H + 4) * s;
-  if (left > size / 3) left = size / 3;
   p.x0 = left;
   p.x1 = size - 1 - right;
   p.y0 = top;
   p.y1 = size - 1 - bottom;
 
   vg_canvas c;
-  if (vg_canvas_create(&c, size, size, WHITE) != VG_OK)
+  if (vg_canvas_create(&c, size, size, WHITE) != VG_OK) {
+    free(classes);
     return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for a %dx%d plot", size, size);
+  }
   /* The frame sits just outside the plot area; the 5% margin keeps the
    * discs of extreme points off it. */
   vg_canvas_rect(&c, p.x0 - s, p.y0 - s, p.x1 + s, p.y0 - 1, BLACK);
@@ -159,9 +214,10 @@ vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, i
   draw_points(&c, &p, bg_xy, NULL, nbg, 1);
   draw_points(&c, &p, xy, labels, n, 0);
   if (!empty) draw_ticks(&c, &p, &data, s);
-  draw_legend(&c, &p, present, s);
+  draw_legend(&c, &p, classes, nclasses, names, nnames, s);
+  free(classes);
   if (title && *title) {
-    size_t len = strlen(title), fits = (size_t)(size - 8 * s + s) / (VG_FONT_ADVANCE * s);
+    size_t len = strlen(title), fits = vg_text_fit(size - 8 * s, s);
     if (len > fits) len = fits;
     vg_canvas_text(&c, (size - vg_text_width(len, s)) / 2, 4 * s, title, len, s, BLACK);
   }

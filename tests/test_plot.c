@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canvas.h"
 #include "check.h"
 #include "pixels.h"
 #include "plot.h"
@@ -170,7 +171,7 @@ static void test_scatter(void) {
   char p[512], err[1024] = "";
   path_of(p, sizeof p, "scatter.png");
   int skipped = -1;
-  vg_status st = vg_scatter_png(p, xy, labels, N, bg, NBG, SIZE, "latent z (epoch 3): kl=1.5", &skipped, err,
+  vg_status st = vg_scatter_png(p, xy, labels, N, bg, NBG, SIZE, "latent z (epoch 3): kl=1.5", NULL, 0, &skipped, err,
                                 sizeof err);
   CHECK(st == VG_OK, "scatter: status %d: %s", st, err);
   CHECK(skipped == 3, "scatter skipped %d points, want 3 (two in xy, one in bg)", skipped);
@@ -203,24 +204,195 @@ static void test_scatter(void) {
 
   /* No labels: dark gray; no points at all: still a picture. */
   path_of(p, sizeof p, "scatter_plain.png");
-  st = vg_scatter_png(p, xy, NULL, 2, NULL, 0, 128, NULL, NULL, err, sizeof err);
+  st = vg_scatter_png(p, xy, NULL, 2, NULL, 0, 128, NULL, NULL, 0, NULL, err, sizeof err);
   CHECK(st == VG_OK, "unlabelled scatter: %s", err);
   px = NULL;
   if (st == VG_OK && vg_png_read(p, &w, &h, &ch, &px, err, sizeof err) == VG_OK)
     CHECK(count(px, w, h, 64, 64, 64) >= 2 * 21, "unlabelled points are not dark gray");
   free(px);
   skipped = -1;
-  st = vg_scatter_png(p, NULL, NULL, 0, NULL, 0, 64, "empty", &skipped, err, sizeof err);
+  st = vg_scatter_png(p, NULL, NULL, 0, NULL, 0, 64, "empty", NULL, 0, &skipped, err, sizeof err);
   CHECK(st == VG_OK && skipped == 0, "empty scatter: status %d, skipped %d: %s", st, skipped, err);
 
   err[0] = 0;
-  CHECK(vg_scatter_png(p, xy, labels, N, NULL, 0, 10, NULL, NULL, err, sizeof err) == VG_ERR_ARG, "size 10 accepted");
+  CHECK(vg_scatter_png(p, xy, labels, N, NULL, 0, 10, NULL, NULL, 0, NULL, err, sizeof err) == VG_ERR_ARG,
+        "size 10 accepted");
+  CHECK_CONTAINS(err, p);
+  err[0] = 0;
+  CHECK(vg_scatter_png(p, xy, labels, N, NULL, 0, 128, NULL, NULL, -1, NULL, err, sizeof err) == VG_ERR_ARG,
+        "nnames -1 accepted");
   CHECK_CONTAINS(err, p);
   path_of(p, sizeof p, "no_such_dir/scatter.png");
   err[0] = 0;
-  CHECK(vg_scatter_png(p, xy, labels, N, NULL, 0, 128, NULL, NULL, err, sizeof err) == VG_ERR_IO,
+  CHECK(vg_scatter_png(p, xy, labels, N, NULL, 0, 128, NULL, NULL, 0, NULL, err, sizeof err) == VG_ERR_IO,
         "scatter into a missing directory did not fail");
   CHECK_CONTAINS(err, p);
+}
+
+/* The plot frame's right edge: the right end of the longest black run in
+ * the lower half (the frame's bottom line; tick marks and text are short). */
+static int frame_right(const uint8_t *px, int w, int h) {
+  int best = 0, right = -1;
+  for (int y = h / 2; y < h; y++)
+    for (int x = 0, run = 0; x < w; x++) {
+      run = is(px, w, x, y, 0, 0, 0) ? run + 1 : 0;
+      if (run > best) best = run, right = x;
+    }
+  return right;
+}
+
+static int frame_width(const uint8_t *px, int w, int h) {
+  int best = 0;
+  for (int y = h / 2; y < h; y++)
+    for (int x = 0, run = 0; x < w; x++) {
+      run = is(px, w, x, y, 0, 0, 0) ? run + 1 : 0;
+      if (run > best) best = run;
+    }
+  return best;
+}
+
+/* The legend's swatches, top to bottom: solid 7x7 blocks of one colour
+ * (not white or black) right of x0, found by their top-left corners. The
+ * points are inside the frame, so nothing else there is such a block. */
+typedef struct swatch {
+  int x, y;
+  vg_rgb col;
+} swatch;
+
+static int find_swatches(const uint8_t *px, int w, int h, int x0, swatch *out, int max) {
+  int k = 0;
+  for (int y = 0; y + 7 <= h; y++)
+    for (int x = x0; x + 7 <= w; x++) {
+      const uint8_t *c = px + 3 * ((size_t)y * w + x);
+      if (is(px, w, x, y, 255, 255, 255) || is(px, w, x, y, 0, 0, 0)) continue;
+      if ((x > x0 && is(px, w, x - 1, y, c[0], c[1], c[2])) || (y > 0 && is(px, w, x, y - 1, c[0], c[1], c[2])))
+        continue;
+      if (count_in(px, w, x, y, x + 7, y + 7, c[0], c[1], c[2]) != 49) continue;
+      if (k < max) out[k] = (swatch){x, y, {c[0], c[1], c[2]}};
+      k++;
+    }
+  return k;
+}
+
+/* Renders a scatter and reads it back; NULL on failure (already reported). */
+static uint8_t *scatter_pixels(const char *name, const float *xy, const int *labels, int n, int size,
+                               const char *const *names, int nnames) {
+  char p[512], err[1024] = "";
+  path_of(p, sizeof p, name);
+  vg_status st = vg_scatter_png(p, xy, labels, n, NULL, 0, size, NULL, names, nnames, NULL, err, sizeof err);
+  CHECK(st == VG_OK, "%s: status %d: %s", name, st, err);
+  uint8_t *px = NULL;
+  int w = 0, h = 0, ch = 0;
+  if (st == VG_OK) st = vg_png_read(p, &w, &h, &ch, &px, err, sizeof err);
+  CHECK(st == VG_OK && w == size && h == size && ch == 3, "%s read back: status %d, %dx%dx%d", name, st, w, h, ch);
+  if (st == VG_OK && (w != size || h != size || ch != 3)) {
+    free(px);
+    return NULL;
+  }
+  return px;
+}
+
+static void test_scatter_legend(void) {
+  /* Labels 12, 0, 3 and -1, in that order, with names for 0..9: the legend
+   * lists 0, 3, 12 (label order), 12 by its number in vg_palette(12)'s
+   * colour, and nothing for -1. */
+  enum { SIZE = 256 };
+  const float xy[8] = {0, 0, 1, 1, -1, 0.5f, 0.5f, -1};
+  const int labels[4] = {12, 0, 3, -1};
+  const char *const names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  uint8_t *named = scatter_pixels("scatter_names.png", xy, labels, 4, SIZE, names, 10);
+  uint8_t *plain = scatter_pixels("scatter_numbers.png", xy, labels, 4, SIZE, NULL, 0);
+  if (!named || !plain) {
+    free(named);
+    free(plain);
+    return;
+  }
+  const vg_rgb c12 = vg_palette(12);
+  /* The point (a disc of 21 pixels) and the swatch (49) in colour 12. */
+  CHECK(count(named, SIZE, SIZE, c12.r, c12.g, c12.b) >= 21 + 49, "label 12 has %d pixels of vg_palette(12)",
+        count(named, SIZE, SIZE, c12.r, c12.g, c12.b));
+  swatch sw[8];
+  int right = frame_right(named, SIZE, SIZE);
+  int k = find_swatches(named, SIZE, SIZE, right + 1, sw, 8);
+  CHECK(k == 3, "%d legend swatches, want 3 (labels 0, 3, 12)", k);
+  const int order[3] = {0, 3, 12};
+  for (int i = 0; i < 3 && i < k; i++) {
+    vg_rgb want = vg_palette(order[i]);
+    CHECK(memcmp(&sw[i].col, &want, 3) == 0 && (i == 0 || sw[i].y > sw[i - 1].y),
+          "legend row %d is not label %d's colour, below the one before", i, order[i]);
+  }
+  CHECK(count(named, SIZE, SIZE, 64, 64, 64) >= 21, "the label -1 point is not dark gray");
+  /* "T-shirt/top" is wider than "0": the legend is, and the plot narrower. */
+  int right_plain = frame_right(plain, SIZE, SIZE);
+  CHECK(right < right_plain - 30, "the frame ends at x %d with names, %d with numbers: the legend did not widen",
+        right, right_plain);
+  int ink_named = count_in(named, SIZE, right + 1, 0, SIZE, SIZE, 0, 0, 0);
+  int ink_plain = count_in(plain, SIZE, right_plain + 1, 0, SIZE, SIZE, 0, 0, 0);
+  CHECK(ink_named > 2 * ink_plain, "the names drew %d black pixels in the legend, the numbers %d", ink_named,
+        ink_plain);
+  free(named);
+  free(plain);
+
+  /* A very long name is cut: the plot keeps at least half the width. */
+  char longname[400];
+  memset(longname, 'w', sizeof longname - 1);
+  longname[sizeof longname - 1] = 0;
+  const char *const long_names[1] = {longname};
+  const int zero[4] = {0, 0, 0, 0};
+  uint8_t *px = scatter_pixels("scatter_long_name.png", xy, zero, 4, SIZE, long_names, 1);
+  if (px) {
+    int fw = frame_width(px, SIZE, SIZE);
+    CHECK(fw >= SIZE / 2, "a long name left the plot %d of %d pixels wide", fw, SIZE);
+    CHECK(find_swatches(px, SIZE, SIZE, frame_right(px, SIZE, SIZE) + 1, sw, 8) == 1, "the long name's swatch is "
+          "missing");
+  }
+  free(px);
+
+  /* 60 classes on a small plot: as many rows as fit, in label order, then
+   * "..." (black ink below the last swatch). */
+  enum { M = 60, SMALL = 128 };
+  float many[2 * M];
+  int many_labels[M];
+  for (int i = 0; i < M; i++) {
+    many[2 * i] = (float)(i % 8);
+    many[2 * i + 1] = (float)(i / 8);
+    many_labels[M - 1 - i] = i;
+  }
+  px = scatter_pixels("scatter_many.png", many, many_labels, M, SMALL, NULL, 0);
+  if (px) {
+    swatch msw[M];
+    int r = frame_right(px, SMALL, SMALL);
+    int nsw = find_swatches(px, SMALL, SMALL, r + 1, msw, M);
+    CHECK(nsw >= 3 && nsw < M, "%d swatches for %d classes on a %d-pixel plot", nsw, M, SMALL);
+    for (int i = 0; i < nsw && i < M; i++) {
+      vg_rgb want = vg_palette(i);
+      CHECK(memcmp(&msw[i].col, &want, 3) == 0, "legend row %d is not label %d's colour", i, i);
+    }
+    if (nsw >= 1 && nsw < M) {
+      int below = count_in(px, SMALL, r + 1, msw[nsw - 1].y + 8, SMALL, SMALL, 0, 0, 0);
+      CHECK(below >= 3, "no \"...\" below the last swatch (%d black pixels)", below);
+      /* And the "..." row still fits above the bottom frame line. */
+      CHECK(msw[nsw - 1].y + 2 * 11 + 7 <= SMALL, "the legend runs off the bottom");
+    }
+    /* Exactly as many classes as rows fit (the swatches and the "..."
+     * row): all of them listed, no "...". */
+    free(px);
+    px = NULL;
+    int fit = nsw + 1, exact_labels[M];
+    for (int i = 0; i < fit && i < M; i++) exact_labels[i] = i;
+    if (fit <= M) px = scatter_pixels("scatter_fit.png", many, exact_labels, fit, SMALL, NULL, 0);
+    if (px) {
+      r = frame_right(px, SMALL, SMALL);
+      int n2 = find_swatches(px, SMALL, SMALL, r + 1, msw, M);
+      CHECK(n2 == fit, "%d classes that fit got %d swatches", fit, n2);
+      if (n2 >= 1) {
+        int below = count_in(px, SMALL, r + 1, msw[n2 - 1].y + 8, SMALL, SMALL, 0, 0, 0);
+        CHECK(below == 0, "%d black pixels below the last swatch when all classes fit", below);
+      }
+    }
+  }
+  free(px);
 }
 
 int main(int argc, char **argv) {
@@ -228,5 +400,6 @@ int main(int argc, char **argv) {
   test_grid();
   test_grid_rgb();
   test_scatter();
+  test_scatter_legend();
   CHECK_DONE();
 }
