@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "axes.h"
 #include "canvas.h"
 #include "pngfile.h"
 
@@ -31,63 +32,13 @@ static void widen(range *r, const float *xy, int n, int *bad) {
   }
 }
 
-/* The 5% margin each side keeps discs at the extremes off the frame; a
- * single value gets a unit-sized (or its own size) window around it. */
-static void pad_axis(double *lo, double *hi) {
-  double span = *hi - *lo;
-  if (!(span > 0)) {
-    double half = *lo != 0 ? fabs(*lo) * 0.5 : 1.0;
-    *lo -= half;
-    *hi += half;
-    span = *hi - *lo;
-  }
-  *lo -= 0.05 * span;
-  *hi += 0.05 * span;
-}
-
-/* The plot area in pixels (inclusive) and the data window it shows. */
-typedef struct plot {
-  int x0, y0, x1, y1;
-  range win;
-} plot;
-
-static int px_x(const plot *p, double x) {
-  return p->x0 + (int)lround((x - p->win.xmin) / (p->win.xmax - p->win.xmin) * (p->x1 - p->x0));
-}
-
-/* y grows upwards in the plot and downwards on the canvas. */
-static int px_y(const plot *p, double y) {
-  return p->y1 - (int)lround((y - p->win.ymin) / (p->win.ymax - p->win.ymin) * (p->y1 - p->y0));
-}
-
-static void draw_points(vg_canvas *c, const plot *p, const float *xy, const int *labels, int n, int is_bg) {
+static void draw_points(vg_canvas *c, const vg_axes *p, const float *xy, const int *labels, int n, int is_bg) {
   for (int i = 0; i < n; i++) {
     float x = xy[2 * i], y = xy[2 * i + 1];
     if (!isfinite(x) || !isfinite(y)) continue;
     vg_rgb col = is_bg ? LIGHT_GRAY : DARK_GRAY;
     if (!is_bg && labels && labels[i] >= 0) col = vg_palette(labels[i]);
-    vg_canvas_disc(c, px_x(p, x), px_y(p, y), 2, col);
-  }
-}
-
-/* Tick marks and "%.3g" labels at the data's min and max on both axes. */
-static void draw_ticks(vg_canvas *c, const plot *p, const range *data, int s) {
-  double xs[2] = {data->xmin, data->xmax}, ys[2] = {data->ymin, data->ymax};
-  char buf[32];
-  for (int k = 0; k < 2; k++) {
-    int x = px_x(p, xs[k]);
-    vg_canvas_rect(c, x, p->y1 + 1, x + s - 1, p->y1 + 3 * s, BLACK);
-    snprintf(buf, sizeof buf, "%.3g", xs[k]);
-    int tw = vg_text_width(strlen(buf), s);
-    int tx = x - tw / 2;
-    if (tx + tw > c->w - 2 * s) tx = c->w - 2 * s - tw;
-    if (tx < 2 * s) tx = 2 * s;
-    vg_canvas_text(c, tx, p->y1 + 5 * s, buf, sizeof buf, s, BLACK);
-
-    int y = px_y(p, ys[k]);
-    vg_canvas_rect(c, p->x0 - 3 * s, y, p->x0 - 1, y + s - 1, BLACK);
-    snprintf(buf, sizeof buf, "%.3g", ys[k]);
-    vg_canvas_text(c, p->x0 - 5 * s - vg_text_width(strlen(buf), s), y - VG_FONT_H * s / 2, buf, sizeof buf, s, BLACK);
+    vg_canvas_disc(c, vg_axes_px(p, x), vg_axes_py(p, y), 2, col);
   }
 }
 
@@ -126,7 +77,7 @@ static const char *class_name(int label, const char *const *names, int nnames, c
 /* One row per class present, in label order: a colour swatch and the name,
  * cut to the legend's width. When the rows do not all fit beside the plot,
  * the last row that fits says "..." instead. */
-static void draw_legend(vg_canvas *c, const plot *p, const int *classes, int nclasses, const char *const *names,
+static void draw_legend(vg_canvas *c, const vg_axes *p, const int *classes, int nclasses, const char *const *names,
                         int nnames, int s) {
   int x = p->x1 + LEGEND_GAP * s, tx = x + LEGEND_TEXT * s;
   size_t fit = vg_text_fit(c->w - LEGEND_EDGE * s - tx, s);
@@ -160,9 +111,9 @@ vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, i
   if (skipped) *skipped = bad;
   int empty = !(data.xmin <= data.xmax);
   if (empty) data = (range){-1, 1, -1, 1};
-  plot p = {0, 0, 0, 0, data};
-  pad_axis(&p.win.xmin, &p.win.xmax);
-  pad_axis(&p.win.ymin, &p.win.ymax);
+  vg_axes p = {0, 0, 0, 0, data.xmin, data.xmax, data.ymin, data.ymax};
+  vg_axes_pad(&p.xmin, &p.xmax);
+  vg_axes_pad(&p.ymin, &p.ymax);
 
   int *classes = malloc((size_t)(n ? n : 1) * sizeof *classes);
   if (!classes) return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for %d labels", n);
@@ -181,11 +132,7 @@ vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, i
    * least half the width: long labels and names get cut rather than
    * squeezing the plot. */
   int s = 1 + size / 500;
-  char lo_txt[32], hi_txt[32];
-  snprintf(lo_txt, sizeof lo_txt, "%.3g", data.ymin);
-  snprintf(hi_txt, sizeof hi_txt, "%.3g", data.ymax);
-  size_t label_len = strlen(lo_txt) > strlen(hi_txt) ? strlen(lo_txt) : strlen(hi_txt);
-  int left = vg_text_width(label_len, s) + 9 * s;
+  int left = vg_axes_label_width(data.ymin, data.ymax, 3, s) + 9 * s;
   if (left > size / 3) left = size / 3;
   int right = 8 * s;
   if (nclasses) {
@@ -207,13 +154,10 @@ vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, i
   }
   /* The frame sits just outside the plot area; the 5% margin keeps the
    * discs of extreme points off it. */
-  vg_canvas_rect(&c, p.x0 - s, p.y0 - s, p.x1 + s, p.y0 - 1, BLACK);
-  vg_canvas_rect(&c, p.x0 - s, p.y1 + 1, p.x1 + s, p.y1 + s, BLACK);
-  vg_canvas_rect(&c, p.x0 - s, p.y0, p.x0 - 1, p.y1, BLACK);
-  vg_canvas_rect(&c, p.x1 + 1, p.y0, p.x1 + s, p.y1, BLACK);
+  vg_axes_frame(&c, &p, s, BLACK);
   draw_points(&c, &p, bg_xy, NULL, nbg, 1);
   draw_points(&c, &p, xy, labels, n, 0);
-  if (!empty) draw_ticks(&c, &p, &data, s);
+  if (!empty) vg_axes_ticks(&c, &p, data.xmin, data.xmax, data.ymin, data.ymax, 3, s, 2 * s, size - 2 * s, BLACK);
   draw_legend(&c, &p, classes, nclasses, names, nnames, s);
   free(classes);
   if (title && *title) {
