@@ -1,6 +1,8 @@
 /* Pictures of what a model learned, one file each: image grids of
- * reconstructions and samples (grid.c) and scatter plots of latent codes
- * (scatter.c). They draw with canvas.h and write with vg_png_write.
+ * reconstructions and samples (grid.c), scatter plots of latent codes
+ * (scatter.c) and line charts of training curves (lines.c). The plots draw
+ * with canvas.h (axes.h for what they share) and write with vg_png_write,
+ * atomically. A new picture is one more file here and one declaration.
  *
  * Functions that write a file take err/errlen: on error err gets a message
  * that starts with the file's path ("out/z.png: ..."); err may be NULL. */
@@ -63,5 +65,54 @@ vg_status vg_image_grid(const float *images, int n, int channels, int h, int w, 
 vg_status vg_scatter_png(const char *path, const float *xy, const int *labels, int n, const float *bg_xy, int nbg,
                          int size, const char *title, const char *const *names, int nnames, int *skipped, char *err,
                          size_t errlen);
+
+/* One line of a chart: n points (x[i], y[i]), joined in order. */
+typedef struct vg_series {
+  const char *label; /* legend text; NULL or "" shows the series' index */
+  const double *x, *y;
+  int n;
+} vg_series;
+
+/* One chart: a title and the series drawn in it, series k in colour
+ * vg_palette(k). */
+typedef struct vg_panel {
+  const char *title; /* may be NULL */
+  const vg_series *series;
+  int nseries;
+} vg_panel;
+
+/* A figure of small line charts as an RGB PNG, written with vg_png_write
+ * (atomic): training curves, one panel per metric (every metrics.csv
+ * column over the epochs).
+ *
+ * Layout: panels in min(cols, npanels) columns, row-major (panel i at row
+ * i / cols, column i % cols), each a panel_w x panel_h cell (64..8192),
+ * below an optional figure `title` (NULL or "" for none) in a band of
+ * 15 * s pixels, where s = 1 + min(panel_w, panel_h) / 500 is the text
+ * scale. The figure is therefore
+ *   width  = min(cols, npanels) * panel_w
+ *   height = (title ? 15 * s : 0) + ceil(npanels / cols) * panel_h
+ * and may not exceed 64 Mpixel.
+ *
+ * Each panel: its title centred on top (cut to fit), a black frame, and
+ * tick marks labelled ("%.4g") at the min and max of its finite data on
+ * both axes. The data range fills the frame with a 5% margin, a constant
+ * range getting a window around it (as in the scatter plot), so a flat
+ * curve or a single epoch shows in the middle. Each series is a line
+ * s pixels thick through its finite points in order (a point with a
+ * non-finite x or y is skipped and breaks the line: nothing joins its
+ * neighbours) with a disc of radius 2 * s on every finite point. With more
+ * than one series, a legend (a line sample and the label per series; "..."
+ * when they do not all fit) sits inside the frame, in whichever corner
+ * covers the fewest points. A panel with no finite point shows "no data".
+ * White background.
+ *
+ * VG_ERR_ARG (messages start with the path, then name the panel and
+ * series): npanels < 1, panels NULL, cols < 1, a panel size outside
+ * 64..8192, a figure over 64 Mpixel, nseries < 0 or series NULL with
+ * nseries > 0, n < 0, x or y NULL with n > 0. VG_ERR_NOMEM, or
+ * vg_png_write's errors. */
+vg_status vg_lines_png(const char *path, const vg_panel *panels, int npanels, int cols, int panel_w, int panel_h,
+                       const char *title, char *err, size_t errlen);
 
 #endif

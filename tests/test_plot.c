@@ -1,5 +1,6 @@
-/* Plots: the grid's exact layout and value mapping, and a scatter plot read
- * back pixel by pixel. Usage: test_plot [dir for temporary files]. */
+/* Plots: the grid's exact layout and value mapping, and scatter plots and
+ * line charts read back pixel by pixel. Usage: test_plot [dir for temporary
+ * files]. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -395,11 +396,264 @@ static void test_scatter_legend(void) {
   free(px);
 }
 
+/* --------------------------------------------------------------- lines */
+
+/* Writes a figure and reads it back; NULL on failure (already reported). */
+static uint8_t *lines_pixels(const char *name, const vg_panel *panels, int npanels, int cols, int pw, int ph,
+                             const char *title, int *w, int *h) {
+  char p[512], err[1024] = "";
+  path_of(p, sizeof p, name);
+  vg_status st = vg_lines_png(p, panels, npanels, cols, pw, ph, title, err, sizeof err);
+  CHECK(st == VG_OK, "%s: status %d: %s", name, st, err);
+  CHECK(!tmp_exists(p), "%s left %s.tmp", name, p);
+  uint8_t *px = NULL;
+  int ch = 0;
+  if (st == VG_OK) st = vg_png_read(p, w, h, &ch, &px, err, sizeof err);
+  CHECK(st == VG_OK && ch == 3, "%s read back: status %d, %d channels: %s", name, st, ch, err);
+  if (st == VG_OK && ch != 3) {
+    free(px);
+    return NULL;
+  }
+  return px;
+}
+
+/* The plot area inside a one-panel figure's frame, found from the pixels:
+ * the frame's lines are the only rows (columns) more than half black. */
+typedef struct area {
+  int x0, y0, x1, y1;
+} area;
+
+static area find_area(const uint8_t *px, int w, int h) {
+  area a = {-1, -1, -1, -1};
+  for (int y = 0; y < h; y++)
+    if (count_in(px, w, 0, y, w, y + 1, 0, 0, 0) > w / 2) {
+      if (a.y0 < 0) a.y0 = y + 1;
+      a.y1 = y - 1;
+    }
+  for (int x = 0; x < w; x++)
+    if (count_in(px, w, x, 0, x + 1, h, 0, 0, 0) > h / 2) {
+      if (a.x0 < 0) a.x0 = x + 1;
+      a.x1 = x - 1;
+    }
+  return a;
+}
+
+/* Some pixel within one of (x, y) has colour c. */
+static int near_colour(const uint8_t *px, int w, int h, int x, int y, vg_rgb c) {
+  for (int dy = -1; dy <= 1; dy++)
+    for (int dx = -1; dx <= 1; dx++)
+      if (x + dx >= 0 && x + dx < w && y + dy >= 0 && y + dy < h && is(px, w, x + dx, y + dy, c.r, c.g, c.b))
+        return 1;
+  return 0;
+}
+
+static void test_lines_pixels(void) {
+  enum { PW = 300, PH = 200 };
+  const vg_rgb c0 = vg_palette(0);
+  int w = 0, h = 0;
+
+  /* A known line: (0, 0) -> (10, 5) -> (20, 5). The window is the data's
+   * range with 5% each side, so a data point (x, y) is at
+   *   x0 + (x + 1) / 22 * (x1 - x0),  y1 - (y + 0.25) / 5.5 * (y1 - y0)
+   * (rounded): every point along both segments must be drawn. */
+  const double x[3] = {0, 10, 20}, y[3] = {0, 5, 5};
+  vg_series one = {"rec", x, y, 3};
+  vg_panel panel = {NULL, &one, 1};
+  uint8_t *px = lines_pixels("lines_known.png", &panel, 1, 1, PW, PH, NULL, &w, &h);
+  if (px) {
+    CHECK(w == PW && h == PH, "one panel is %dx%d, want %dx%d", w, h, PW, PH);
+    area a = find_area(px, w, h);
+    CHECK(a.x0 > 0 && a.x1 > a.x0 + 100 && a.y0 > 0 && a.y1 > a.y0 + 100, "no frame found (%d %d %d %d)", a.x0, a.y0,
+          a.x1, a.y1);
+    int missing = 0;
+    for (int i = 0; i <= 200; i++) {
+      double t = i / 100.0; /* 0..1 the first segment, 1..2 the second */
+      double dx = t <= 1 ? 10 * t : 10 + 10 * (t - 1), dy = t <= 1 ? 5 * t : 5;
+      int ex = a.x0 + (int)lround((dx + 1) / 22 * (a.x1 - a.x0));
+      int ey = a.y1 - (int)lround((dy + 0.25) / 5.5 * (a.y1 - a.y0));
+      if (!near_colour(px, w, h, ex, ey, c0) && missing++ < 5)
+        CHECK(0, "the line misses data (%g, %g) near pixel (%d, %d)", dx, dy, ex, ey);
+    }
+    /* And nothing in the series colour far from it: the bottom-right
+     * corner, below the flat segment. */
+    CHECK(count_in(px, w, a.x1 - 20, a.y1 - 20, a.x1 + 1, a.y1 + 1, c0.r, c0.g, c0.b) == 0,
+          "series colour below the line");
+    /* Ticks: black labels left of the frame and below it. */
+    CHECK(count_in(px, w, 0, 0, a.x0 - 1, h, 0, 0, 0) > 20, "no y tick labels");
+    CHECK(count_in(px, w, 0, a.y1 + 3, w, h, 0, 0, 0) > 20, "no x tick labels");
+    /* One series: no legend box. */
+    CHECK(count(px, w, h, 200, 200, 200) == 0, "a legend with one series");
+  }
+  free(px);
+
+  /* A single point: a marker (a disc of radius 2, 21 pixels) in the middle
+   * of the plot area. */
+  const double x1[1] = {3}, y1[1] = {0.5};
+  vg_series lone = {"lone", x1, y1, 1};
+  panel = (vg_panel){"one epoch", &lone, 1};
+  px = lines_pixels("lines_one_point.png", &panel, 1, 1, PW, PH, NULL, &w, &h);
+  if (px) {
+    area a = find_area(px, w, h);
+    int n = count(px, w, h, c0.r, c0.g, c0.b);
+    CHECK(n == 21, "a one-point series drew %d pixels, want one marker of 21", n);
+    CHECK(is(px, w, (a.x0 + a.x1) / 2, (a.y0 + a.y1) / 2, c0.r, c0.g, c0.b), "the marker is not in the middle");
+  }
+  free(px);
+
+  /* A constant series shows, across the middle row. */
+  const double xc[4] = {1, 2, 3, 4}, yc[4] = {7, 7, 7, 7};
+  vg_series flat = {"flat", xc, yc, 4};
+  panel = (vg_panel){"flat", &flat, 1};
+  px = lines_pixels("lines_flat.png", &panel, 1, 1, PW, PH, NULL, &w, &h);
+  if (px) {
+    area a = find_area(px, w, h);
+    int my = (a.y0 + a.y1) / 2, across = 0;
+    for (int xx = a.x0; xx <= a.x1; xx++) across += near_colour(px, w, h, xx, my, c0);
+    CHECK(across > (a.x1 - a.x0) * 8 / 10, "a constant series covers %d of %d columns of the middle row", across,
+          a.x1 - a.x0 + 1);
+  }
+  free(px);
+
+  /* A non-finite point breaks the line: between the markers of its two
+   * neighbours nothing has the series colour; the same series with the
+   * middle point finite does join them. A NaN x breaks it the same way. */
+  const double xg[3] = {0, 1, 2}, yg[3] = {1, NAN, 1}, yf[3] = {1, 1, 1}, xn[3] = {0, NAN, 2};
+  vg_series gap[3] = {{"gap", xg, yg, 3}, {"joined", xg, yf, 3}, {"x gap", xn, yf, 3}};
+  const char *names[3] = {"lines_gap.png", "lines_joined.png", "lines_x_gap.png"};
+  for (int k = 0; k < 3; k++) {
+    panel = (vg_panel){names[k], &gap[k], 1};
+    px = lines_pixels(names[k], &panel, 1, 1, PW, PH, NULL, &w, &h);
+    if (!px) continue;
+    area a = find_area(px, w, h);
+    /* x = 0 and 2 in a window of [-0.1, 2.1]: at 1/22 and 21/22 across. */
+    int xl = a.x0 + (int)lround((a.x1 - a.x0) / 22.0), xr = a.x0 + (int)lround((a.x1 - a.x0) * 21 / 22.0);
+    int between = count_in(px, w, xl + 4, a.y0, xr - 3, a.y1 + 1, c0.r, c0.g, c0.b);
+    if (k == 1) CHECK(between >= xr - xl - 8, "the joined line has only %d pixels between its ends", between);
+    else CHECK(between == 0, "%s: %d series pixels between the neighbours of a non-finite point", names[k], between);
+    CHECK(count(px, w, h, c0.r, c0.g, c0.b) >= 2 * 21, "%s: the two finite points' markers are missing", names[k]);
+    free(px);
+  }
+
+  /* Two series: both colours, and a legend box (light gray border). */
+  const double ya[3] = {3, 2, 1}, yb[3] = {2, 1.5, 1.2};
+  vg_series two[2] = {{"train_loss", xg, ya, 3}, {"test_loss", xg, yb, 3}};
+  panel = (vg_panel){"loss", two, 2};
+  px = lines_pixels("lines_two.png", &panel, 1, 1, PW, PH, "curves", &w, &h);
+  if (px) {
+    vg_rgb c1 = vg_palette(1);
+    CHECK(count(px, w, h, c1.r, c1.g, c1.b) > 21, "the second series is missing");
+    CHECK(count(px, w, h, 200, 200, 200) > 40, "no legend box for two series");
+  }
+  free(px);
+}
+
+static void test_lines_layout(void) {
+  /* 5 panels in 3 columns: 3 x 2 cells, the last empty. */
+  enum { PW = 120, PH = 90 };
+  const double x[2] = {1, 2}, y[2] = {0.5, 0.25};
+  vg_series sr = {"m", x, y, 2};
+  vg_panel panels[5];
+  for (int i = 0; i < 5; i++) panels[i] = (vg_panel){"metric", &sr, 1};
+  int w = 0, h = 0;
+  uint8_t *px = lines_pixels("lines_5x3.png", panels, 5, 3, PW, PH, NULL, &w, &h);
+  CHECK(w == 3 * PW && h == 2 * PH, "5 panels in 3 columns: %dx%d, want %dx%d", w, h, 3 * PW, 2 * PH);
+  if (px && w == 3 * PW && h == 2 * PH) {
+    vg_rgb c0 = vg_palette(0);
+    for (int i = 0; i < 6; i++) {
+      int cx = (i % 3) * PW, cy = (i / 3) * PH;
+      int n = count_in(px, w, cx, cy, cx + PW, cy + PH, c0.r, c0.g, c0.b);
+      int ink = count_in(px, w, cx, cy, cx + PW, cy + PH, 0, 0, 0);
+      if (i < 5) CHECK(n > 0 && ink > 0, "panel %d's cell has %d series and %d black pixels", i, n, ink);
+      else CHECK(n == 0 && ink == 0, "the empty sixth cell has %d series and %d black pixels", n, ink);
+    }
+  }
+  free(px);
+  /* A figure title adds a 15-pixel band (text scale 1). */
+  px = lines_pixels("lines_5x3_title.png", panels, 5, 3, PW, PH, "training curves", &w, &h);
+  CHECK(w == 3 * PW && h == 15 + 2 * PH, "with a title: %dx%d, want %dx%d", w, h, 3 * PW, 15 + 2 * PH);
+  if (px && w == 3 * PW) CHECK(count_in(px, w, 0, 0, w, 15, 0, 0, 0) > 30, "no figure title");
+  free(px);
+  /* Fewer panels than columns: only the columns used. */
+  px = lines_pixels("lines_2x5.png", panels, 2, 5, PW, PH, NULL, &w, &h);
+  CHECK(w == 2 * PW && h == PH, "2 panels in 5 columns: %dx%d, want %dx%d", w, h, 2 * PW, PH);
+  free(px);
+  /* Larger panels, larger text: s = 2 from 500 pixels, a 30-pixel band. */
+  px = lines_pixels("lines_big.png", panels, 1, 1, 500, 500, "big", &w, &h);
+  CHECK(w == 500 && h == 30 + 500, "a 500x500 panel with a title: %dx%d, want 500x530", w, h);
+  free(px);
+  /* A panel with no finite data still draws its frame. */
+  const double nan2[2] = {NAN, NAN};
+  vg_series none[2] = {{"none", x, nan2, 2}, {"empty", NULL, NULL, 0}};
+  vg_panel empty[2] = {{"all NaN", none, 1}, {"no points", none + 1, 1}};
+  px = lines_pixels("lines_no_data.png", empty, 2, 2, PW, PH, NULL, &w, &h);
+  if (px) CHECK(count(px, w, h, 0, 0, 0) > 4 * 60, "panels without data have no frames");
+  free(px);
+}
+
+static void test_lines_errors(void) {
+  char p[512], err[1024];
+  path_of(p, sizeof p, "lines_bad.png");
+  const double x[2] = {1, 2}, y[2] = {3, 4};
+  vg_series sr = {"loss", x, y, 2};
+  vg_panel pn = {"loss", &sr, 1};
+  struct {
+    const vg_panel *panels;
+    int npanels, cols, pw, ph;
+    const char *want;
+  } cases[] = {
+      {&pn, 0, 1, 100, 100, "no panels"},     {NULL, 1, 1, 100, 100, "no panels"},
+      {&pn, 1, 0, 100, 100, "0 columns"},     {&pn, 1, 1, 63, 100, "panel size 63x100"},
+      {&pn, 1, 1, 100, 8193, "outside 64..8192"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    err[0] = 0;
+    vg_status st = vg_lines_png(p, cases[i].panels, cases[i].npanels, cases[i].cols, cases[i].pw, cases[i].ph, NULL,
+                                err, sizeof err);
+    CHECK(st == VG_ERR_ARG, "case %zu: status %d", i, st);
+    CHECK(strncmp(err, p, strlen(p)) == 0, "case %zu: the message does not start with the path: %s", i, err);
+    CHECK_CONTAINS(err, cases[i].want);
+  }
+  /* Over 64 Mpixel: 100 panels of 1000x1000 in 10 columns (100 Mpixel),
+   * refused before a byte is allocated or a panel read. */
+  err[0] = 0;
+  CHECK(vg_lines_png(p, &pn, 100, 10, 1000, 1000, NULL, err, sizeof err) == VG_ERR_ARG, "a 100 Mpixel figure");
+  CHECK_CONTAINS(err, "over 64 Mpixel");
+  CHECK(vg_lines_png(p, &pn, 2000000000, 1, 8192, 8192, NULL, err, sizeof err) == VG_ERR_ARG, "2e9 panels");
+
+  /* Bad panels and series: the message names which. */
+  vg_panel bad[2] = {pn, {"kl", NULL, 1}};
+  err[0] = 0;
+  CHECK(vg_lines_png(p, bad, 2, 2, 100, 100, NULL, err, sizeof err) == VG_ERR_ARG, "series NULL accepted");
+  CHECK_CONTAINS(err, "panel 1 ('kl')");
+  bad[1].nseries = -1;
+  bad[1].series = &sr;
+  CHECK(vg_lines_png(p, bad, 2, 2, 100, 100, NULL, err, sizeof err) == VG_ERR_ARG, "nseries -1 accepted");
+  vg_series bad_sr[2] = {sr, {"test_kl", x, NULL, 2}};
+  bad[1] = (vg_panel){"kl", bad_sr, 2};
+  err[0] = 0;
+  CHECK(vg_lines_png(p, bad, 2, 2, 100, 100, NULL, err, sizeof err) == VG_ERR_ARG, "y NULL accepted");
+  CHECK_CONTAINS(err, "panel 1 ('kl'), series 1 ('test_kl'): y is NULL");
+  bad_sr[1] = (vg_series){"test_kl", x, y, -2};
+  err[0] = 0;
+  CHECK(vg_lines_png(p, bad, 2, 2, 100, 100, NULL, err, sizeof err) == VG_ERR_ARG, "n -2 accepted");
+  CHECK_CONTAINS(err, "-2 points");
+  CHECK(!exists(p) && !tmp_exists(p), "a refused figure left a file");
+
+  CHECK(vg_lines_png(NULL, &pn, 1, 1, 100, 100, NULL, err, sizeof err) == VG_ERR_ARG, "NULL path accepted");
+  path_of(p, sizeof p, "no_such_dir/lines.png");
+  err[0] = 0;
+  CHECK(vg_lines_png(p, &pn, 1, 1, 100, 100, NULL, err, sizeof err) == VG_ERR_IO, "a missing directory did not fail");
+  CHECK_CONTAINS(err, p);
+}
+
 int main(int argc, char **argv) {
   dir = argc > 1 ? argv[1] : ".";
   test_grid();
   test_grid_rgb();
   test_scatter();
   test_scatter_legend();
+  test_lines_pixels();
+  test_lines_layout();
+  test_lines_errors();
   CHECK_DONE();
 }
