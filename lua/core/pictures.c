@@ -1,29 +1,40 @@
 /* Pictures seen from Lua: image grids from plans' values, scatter plots of
- * latent codes. The drawing itself is in runtime/ (plot.h). */
+ * latent codes, line charts of metrics, and PNG files themselves. The
+ * drawing is in runtime/ (plot.h, pngfile.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
 #include "module.h"
+#include "pca.h"
+#include "plot.h"
+#include "pngfile.h"
 
-/* core.grid_png(path, sources, cols, h, w, lo, hi, scale): tiles images
- * taken, in order, from sources {plan, node, first_row, rows}; each row of
- * a node's value is one h x w image. */
+/* A source's four fields { plan, node, first_row, rows } pushed on the stack
+ * (plan at -4 .. rows at -1). */
+static void push_source(lua_State *L, int list, int s) {
+  lua_rawgeti(L, list, s);
+  luaL_checktype(L, -1, LUA_TTABLE);
+  for (int k = 1; k <= 4; k++) lua_rawgeti(L, -k, k);
+}
+
+/* core.grid_png(path, sources, cols, channels, h, w, lo, hi, scale): tiles
+ * images taken, in order, from sources {plan, node, first_row, rows}; each
+ * row of a node's value is one channels x h x w image (CHW). */
 static int l_grid_png(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  int cols = (int)vg_checkint(L, 3), h = (int)vg_checkint(L, 4), w = (int)vg_checkint(L, 5);
-  float lo = (float)luaL_checknumber(L, 6), hi = (float)luaL_checknumber(L, 7);
-  int scale = (int)luaL_optinteger(L, 8, 2);
-  if (h < 1 || w < 1 || (int64_t)h * w > 1 << 20) return luaL_argerror(L, 4, "bad image size");
-  const size_t per = (size_t)h * (size_t)w;
+  const lua_Integer cols = vg_checkint(L, 3), c = vg_checkint(L, 4), h = vg_checkint(L, 5), w = vg_checkint(L, 6);
+  const float lo = (float)luaL_checknumber(L, 7), hi = (float)luaL_checknumber(L, 8);
+  const lua_Integer scale = luaL_optinteger(L, 9, 2);
+  if (c != 1 && c != 3) return luaL_argerror(L, 4, "channels must be 1 or 3");
+  if (h < 1 || w < 1 || h > 1 << 14 || w > 1 << 14 || h * w > 1 << 24) return luaL_argerror(L, 5, "bad image size");
+  if (cols < 1 || cols > 1 << 14 || scale < 1 || scale > 64) return luaL_argerror(L, 3, "bad column count or scale");
+  const size_t per = (size_t)(c * h * w);
   int nsrc = (int)vg_rawlen(L, 2), total = 0;
   /* First pass: check every source and count images. */
   for (int s = 1; s <= nsrc; s++) {
-    lua_rawgeti(L, 2, s);
-    luaL_checktype(L, -1, LUA_TTABLE);
-    for (int k = 1; k <= 4; k++) lua_rawgeti(L, -k, k);
+    push_source(L, 2, s);
     vg_graph *g;
     const vg_plan *p = vg_lua_plan(L, -4, &g);
     int node = vg_lua_node(L, g, -3);
@@ -32,16 +43,16 @@ static int l_grid_png(lua_State *L) {
     if (!vg_plan_value(p, node)) return vg_lua_fail(L, "grid: plan does not keep '%s'", g->nodes[node].name);
     if (sh->nd < 1 || (size_t)(vg_shape_numel(sh) / sh->d[0]) != per || first < 0 || rows < 0 || first > sh->d[0] ||
         rows > sh->d[0] - first)
-      return vg_lua_fail(L, "grid: '%s' has no rows %lld..%lld of %dx%d images", g->nodes[node].name, (long long)first,
-                         (long long)(first + rows), h, w);
+      return vg_lua_fail(L, "grid: '%s' has no rows %lld..%lld of %lldx%lldx%lld images", g->nodes[node].name,
+                         (long long)first, (long long)(first + rows), (long long)c, (long long)h, (long long)w);
     total += (int)rows;
     lua_pop(L, 5);
   }
-  float *imgs = lua_newuserdata(L, (size_t)(total ? total : 1) * per * sizeof *imgs);
+  if (total == 0) return vg_lua_fail(L, "%s: no images to draw", path);
+  float *imgs = lua_newuserdata(L, (size_t)total * per * sizeof *imgs);
   size_t at = 0;
   for (int s = 1; s <= nsrc; s++) { /* checked above */
-    lua_rawgeti(L, 2, s);
-    for (int k = 1; k <= 4; k++) lua_rawgeti(L, -k, k);
+    push_source(L, 2, s);
     vg_graph *g;
     const vg_plan *p = vg_lua_plan(L, -4, &g);
     const int node = (int)lua_tointeger(L, -3);
@@ -53,29 +64,45 @@ static int l_grid_png(lua_State *L) {
   uint8_t *pix = NULL;
   int gw, gh;
   char err[1024] = "";
-  vg_status st = vg_image_grid(imgs, total, h, w, cols, 1, scale, lo, hi, &pix, &gw, &gh);
-  if (!st) st = vg_png_write(path, gw, gh, 1, pix, err, sizeof err);
-  else snprintf(err, sizeof err, "%s: cannot make the image grid", path);
+  vg_status st = vg_image_grid(imgs, total, (int)c, (int)h, (int)w, (int)cols, 1, (int)scale, lo, hi, &pix, &gw, &gh);
+  if (!st) st = vg_png_write(path, gw, gh, (int)c, pix, err, sizeof err);
+  else snprintf(err, sizeof err, "%s: cannot make a grid of %d %lldx%lld images", path, total, (long long)h, (long long)w);
   free(pix);
   if (st) return vg_lua_raise(L, err);
   return 0;
 }
 
+/* The strings of a list at index i (nil: none), alive while the list is. */
+static const char **string_list(lua_State *L, int i, int *n) {
+  *n = lua_istable(L, i) ? (int)vg_rawlen(L, i) : 0;
+  const char **s = lua_newuserdata(L, (size_t)(*n ? *n : 1) * sizeof *s);
+  for (int k = 0; k < *n; k++) {
+    lua_rawgeti(L, i, k + 1);
+    s[k] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
+    lua_pop(L, 1);
+  }
+  return s;
+}
+
 /* core.scatter_png(path, codes, dim, labels or nil, background or nil, size,
- * title): codes and background are flat lists of n*dim numbers, projected
- * together by one PCA when dim > 2, so both share the plot's axes. Returns
- * the number of non-finite points skipped. */
+ * title, names or nil): codes and background are flat lists of n*dim
+ * numbers, projected together by one PCA when dim > 2, so both share the
+ * plot's axes; names label the classes in the legend. Returns the number of
+ * non-finite points skipped. */
 static int l_scatter_png(lua_State *L) {
+  lua_settop(L, 8); /* scratch arrays go above the arguments */
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   int dim = (int)vg_checkint(L, 3);
   if (dim < 1 || dim > 4096) return luaL_argerror(L, 3, "dimension must be 1 to 4096");
-  if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
-  if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
+  if (!lua_isnil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
+  if (!lua_isnil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
   int size = (int)luaL_optinteger(L, 6, 600);
   const char *title = luaL_optstring(L, 7, NULL);
+  if (!lua_isnil(L, 8)) luaL_checktype(L, 8, LUA_TTABLE);
   int n = (int)vg_rawlen(L, 2) / dim, nbg = lua_istable(L, 5) ? (int)vg_rawlen(L, 5) / dim : 0;
-  int nlab = lua_istable(L, 4) ? (int)vg_rawlen(L, 4) : 0;
+  int nlab = lua_istable(L, 4) ? (int)vg_rawlen(L, 4) : 0, nnames;
+  const char **names = string_list(L, 8, &nnames);
   size_t pts = (size_t)(n + nbg) ? (size_t)(n + nbg) : 1;
   float *all = lua_newuserdata(L, pts * (size_t)dim * sizeof *all), *xy = lua_newuserdata(L, pts * 2 * sizeof *xy);
   int *labels = lua_newuserdata(L, pts * sizeof *labels);
@@ -103,13 +130,106 @@ static int l_scatter_png(lua_State *L) {
   int skipped = 0;
   vg_status st = vg_pca2(all, n + nbg, dim, xy);
   if (!st)
-    st = vg_scatter_png(path, xy, labels, n, nbg ? xy + 2 * (size_t)n : NULL, nbg, size, title, &skipped, err, sizeof err);
+    st = vg_scatter_png(path, xy, labels, n, nbg ? xy + 2 * (size_t)n : NULL, nbg, size, title, nnames ? names : NULL,
+                        nnames, &skipped, err, sizeof err);
   if (st) return vg_lua_raise(L, err);
   lua_pushinteger(L, skipped);
   return 1;
 }
 
+/* A list of numbers at the top of the stack as doubles (non-numbers NaN). */
+static double *doubles(lua_State *L, int *n) {
+  int t = lua_gettop(L);
+  *n = (int)vg_rawlen(L, t);
+  double *v = lua_newuserdata(L, (size_t)(*n ? *n : 1) * sizeof *v);
+  for (int k = 0; k < *n; k++) {
+    lua_rawgeti(L, t, k + 1);
+    v[k] = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0.0 / 0.0;
+    lua_pop(L, 1);
+  }
+  return v;
+}
+
+/* core.lines_png(path, panels, cols, panel_w, panel_h, title): panels is a
+ * list of { title =, series = { {label =, x = {...}, y = {...}}, ... } }. */
+static int l_lines_png(lua_State *L) {
+  lua_settop(L, 6);
+  const char *path = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  const lua_Integer cols = vg_checkint(L, 3), pw = vg_checkint(L, 4), ph = vg_checkint(L, 5);
+  const char *title = luaL_optstring(L, 6, NULL);
+  if (cols < 1 || pw < 1 || ph < 1 || cols > 1 << 12 || pw > 1 << 14 || ph > 1 << 14)
+    return luaL_argerror(L, 3, "bad layout");
+  const int np = (int)vg_rawlen(L, 2);
+  vg_panel *panels = lua_newuserdata(L, (size_t)(np ? np : 1) * sizeof *panels);
+  /* Everything read stays referenced from the stack until the plot is made. */
+  for (int i = 0; i < np; i++) {
+    luaL_checkstack(L, 8, "too many panels");
+    lua_rawgeti(L, 2, i + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_getfield(L, -1, "title");
+    panels[i].title = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    lua_getfield(L, -2, "series");
+    luaL_checktype(L, -1, LUA_TTABLE);
+    const int ns = (int)vg_rawlen(L, -1);
+    const int list = lua_gettop(L);
+    vg_series *series = lua_newuserdata(L, (size_t)(ns ? ns : 1) * sizeof *series);
+    for (int k = 0; k < ns; k++) {
+      luaL_checkstack(L, 8, "too many series");
+      lua_rawgeti(L, list, k + 1);
+      luaL_checktype(L, -1, LUA_TTABLE);
+      lua_getfield(L, -1, "label");
+      series[k].label = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+      int nx, ny;
+      lua_getfield(L, -2, "x");
+      luaL_checktype(L, -1, LUA_TTABLE);
+      series[k].x = doubles(L, &nx);
+      lua_getfield(L, -4, "y");
+      luaL_checktype(L, -1, LUA_TTABLE);
+      series[k].y = doubles(L, &ny);
+      if (nx != ny) return vg_lua_fail(L, "%s: series '%s' has %d x and %d y values", path, series[k].label, nx, ny);
+      series[k].n = nx;
+    }
+    panels[i].series = series;
+    panels[i].nseries = ns;
+  }
+  char err[1024];
+  if (vg_lines_png(path, panels, np, (int)cols, (int)pw, (int)ph, title, err, sizeof err)) return vg_lua_raise(L, err);
+  return 0;
+}
+
+/* core.png_write(path, width, height, channels, bytes): an 8-bit grey or RGB
+ * PNG from a string of interleaved pixels, written atomically. */
+static int l_png_write(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  const lua_Integer w = vg_checkint(L, 2), h = vg_checkint(L, 3), c = vg_checkint(L, 4);
+  size_t len;
+  const char *px = luaL_checklstring(L, 5, &len);
+  if (w < 1 || h < 1 || w > 1 << 16 || h > 1 << 16 || (c != 1 && c != 3) || len != (size_t)(w * h * c))
+    return vg_lua_fail(L, "%s: %lldx%lld pixels of %lld channels need %lld bytes, got %zu", path, (long long)w, (long long)h,
+                       (long long)c, (long long)(w * h * c), len);
+  char err[1024];
+  if (vg_png_write(path, (int)w, (int)h, (int)c, (const uint8_t *)px, err, sizeof err)) return vg_lua_raise(L, err);
+  return 0;
+}
+
+/* core.png_read(path) -> width, height, channels, bytes */
+static int l_png_read(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  int w, h, c;
+  uint8_t *px;
+  char err[1024];
+  if (vg_png_read(path, &w, &h, &c, &px, err, sizeof err)) return vg_lua_raise(L, err);
+  lua_pushinteger(L, w);
+  lua_pushinteger(L, h);
+  lua_pushinteger(L, c);
+  lua_pushlstring(L, (const char *)px, (size_t)w * (size_t)h * (size_t)c);
+  free(px);
+  return 4;
+}
+
 void vg_lua_open_pictures(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"grid_png", l_grid_png}, {"scatter_png", l_scatter_png}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"grid_png", l_grid_png}, {"scatter_png", l_scatter_png}, {"lines_png", l_lines_png},
+                                   {"png_write", l_png_write}, {"png_read", l_png_read},   {NULL, NULL}};
   vg_lua_setfuncs(L, funcs);
 }
