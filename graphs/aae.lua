@@ -16,15 +16,18 @@ if opt.prior ~= "gaussian" and opt.prior ~= "mixture" then
 end
 if opt.prior == "mixture" and opt.latent ~= 2 then error("--prior mixture needs --latent 2", 0) end
 
+local data = vg.images{ dir = opt.data }
+local D = data.size
+
 local g = vg.graph{ batch = opt.batch, seed = opt.seed }
-local x = g:input("x", { 784 })
+local x = g:input("x", { D })
 local enc, dec, disc = g:group "encoder", g:group "decoder", g:group "discriminator"
 
--- Encoder 784-1000-1000-1000-latent and its mirror, ReLU between layers; the
+-- Encoder D-1000-1000-1000-latent (D = 784 for 28x28 images) and its mirror, ReLU between layers; the
 -- code is linear, the output a sigmoid.
 local h = opt.hidden
-local encode = vg.mlp(enc, { 784, h, h, h, opt.latent })
-local decode = vg.mlp(dec, { opt.latent, h, h, h, 784 }, vg.sigmoid)
+local encode = vg.mlp(enc, { D, h, h, h, opt.latent })
+local decode = vg.mlp(dec, { opt.latent, h, h, h, D }, vg.sigmoid)
 -- Discriminator latent-500-500-500-500-1: one logit.
 local d = opt.disc_hidden
 local discriminate = vg.discriminator(disc, { opt.latent, d, d, d, d, 1 })
@@ -49,6 +52,7 @@ local decoded = decode(z_in)
 
 return vg.train{
   graph = g,
+  data = data,
   epochs = opt.epochs,
   feed = { x = "image" },
   phases = {

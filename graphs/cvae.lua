@@ -5,15 +5,20 @@ local vg = require "vaegraph"
 
 local opt = vg.options{ epochs = 10, batch = 128, hidden = 400, latent = 20, lr = 1e-3 }
 
+-- Images of any size with their class labels: D values and K classes.
+local data = vg.images{ dir = opt.data }
+local D, K = data.size, data.classes
+if K < 2 then error(string.format("a conditional VAE needs labelled data of two or more classes; %s has %d", data.name, K)) end
+
 local g = vg.graph{ batch = opt.batch, seed = opt.seed }
-local x, y = g:input("x", { 784 }), g:input("y", { 10 })
+local x, y = g:input("x", { D }), g:input("y", { K })
 local enc, dec = g:group "encoder", g:group "decoder"
 
-local h = vg.relu(vg.linear(enc, "encoder.fc1", 784 + 10, opt.hidden)(vg.concat(x, y, { axis = 1 })))
+local h = vg.relu(vg.linear(enc, "encoder.fc1", D + K, opt.hidden)(vg.concat(x, y, { axis = 1 })))
 local mu = vg.linear(enc, "encoder.mu", opt.hidden, opt.latent)(h)
 local logvar = vg.linear(enc, "encoder.logvar", opt.hidden, opt.latent)(h)
 local z = vg.reparam(mu, logvar, { name = "z" })
-local decode = vg.mlp(dec, { opt.latent + 10, opt.hidden, 784 }, vg.sigmoid)
+local decode = vg.mlp(dec, { opt.latent + K, opt.hidden, D }, vg.sigmoid)
 local xhat = decode(vg.concat(z, y, { axis = 1 }))
 
 -- The decoder on a latent input, conditioned on y: samples get one row per
@@ -28,6 +33,7 @@ local loss = rec + kl * kl_weight
 
 return vg.train{
   graph = g,
+  data = data,
   epochs = opt.epochs,
   feed = { x = "image", y = "onehot" },
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },

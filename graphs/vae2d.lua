@@ -6,15 +6,18 @@ local vg = require "vaegraph"
 
 local opt = vg.options{ epochs = 10, batch = 128, hidden = 512, lr = 1e-3 }
 
+local data = vg.images{ dir = opt.data }
+local D = data.size
+
 local g = vg.graph{ batch = opt.batch, seed = opt.seed }
-local x = g:input("x", { 784 })
+local x = g:input("x", { D })
 local enc, dec = g:group "encoder", g:group "decoder"
 
-local h = vg.relu(vg.linear(enc, "encoder.fc1", 784, opt.hidden)(x))
+local h = vg.relu(vg.linear(enc, "encoder.fc1", D, opt.hidden)(x))
 local mu = vg.linear(enc, "encoder.mu", opt.hidden, 2)(h)
 local logvar = vg.linear(enc, "encoder.logvar", opt.hidden, 2)(h)
 local z = vg.reparam(mu, logvar, { name = "z" })
-local decode = vg.mlp(dec, { 2, opt.hidden, 784 }, vg.sigmoid)
+local decode = vg.mlp(dec, { 2, opt.hidden, D }, vg.sigmoid)
 local xhat = decode(z)
 local z_in = g:input("z_in", { 2 })
 local decoded = decode(z_in)
@@ -26,6 +29,7 @@ local loss = rec + kl * kl_weight
 
 return vg.train{
   graph = g,
+  data = data,
   epochs = opt.epochs,
   feed = { x = "image" },
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.rmsprop{ lr = opt.lr } } },
