@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
 
 vg_status vg_dataset_from_idx(vg_idx *images, vg_idx *labels, const char *what, vg_dataset *out, char *err,
                               size_t errlen) {
@@ -44,20 +43,6 @@ void vg_dataset_free(vg_dataset *d) {
   free(d->y);
   free(d->order);
   memset(d, 0, sizeof *d);
-}
-
-/* Fisher-Yates driven by the counter RNG: the order of epoch e is a function
- * of (seed, e), so a resumed run sees the batches an uninterrupted one would. */
-void vg_order(int64_t *order, int64_t n, int shuffle, uint64_t seed, uint64_t epoch) {
-  for (int64_t i = 0; i < n; i++) order[i] = i;
-  if (!shuffle) return;
-  for (int64_t i = n - 1; i > 0; i--) {
-    int64_t j = (int64_t)(vg_rng_uniform(seed, epoch, 0x5EED5u, (uint64_t)i) * (double)(i + 1));
-    if (j > i) j = i;
-    int64_t t = order[i];
-    order[i] = order[j];
-    order[j] = t;
-  }
 }
 
 void vg_dataset_order(vg_dataset *d, int shuffle, uint64_t seed, uint64_t epoch) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "idx.h"
+#include "order.h"
 
 typedef struct vg_dataset {
   int64_t n;      /* examples */
@@ -21,9 +22,6 @@ typedef struct vg_dataset {
 vg_status vg_dataset_from_idx(vg_idx *images, vg_idx *labels, const char *what, vg_dataset *out, char *err,
                               size_t errlen);
 void vg_dataset_free(vg_dataset *d);
-/* Identity order (evaluation), or a permutation keyed by (seed, epoch):
- * order[0..n) for any data set (images, sentences). */
-void vg_order(int64_t *order, int64_t n, int shuffle, uint64_t seed, uint64_t epoch);
 void vg_dataset_order(vg_dataset *d, int shuffle, uint64_t seed, uint64_t epoch);
 /* dst[b, j] = x[order[first + b], j] * scale + shift for b < batch. */
 void vg_dataset_fill(const vg_dataset *d, int64_t first, int batch, float scale, float shift, float *dst);
