@@ -16,9 +16,9 @@
 #include "graph.h"
 #include "checkpoint.h"
 #include "safetensors.h"
-#include "dataset.h"
 #include "idx.h"
 #include "image.h"
+#include "imageset.h"
 #include "optim.h"
 #include "plan.h"
 #include "rng.h"
@@ -534,10 +534,10 @@ static int l_set_lr(lua_State *L) {
 
 /* ---- data sets ---- */
 
-/* core.dataset(images_path, labels_path or nil) */
+/* core.dataset(images_path, labels_path or nil): an image set from IDX files. */
 static int l_dataset(lua_State *L) {
   const char *ipath = luaL_checkstring(L, 1), *lpath = luaL_optstring(L, 2, NULL);
-  vg_dataset *d = lua_newuserdata(L, sizeof *d);
+  vg_imageset *d = lua_newuserdata(L, sizeof *d);
   memset(d, 0, sizeof *d);
   luaL_getmetatable(L, DATA_MT);
   lua_setmetatable(L, -2);
@@ -549,29 +549,30 @@ static int l_dataset(lua_State *L) {
     vg_idx_free(&im);
     return raise(L, err);
   }
-  vg_status st = vg_dataset_from_idx(&im, lpath ? &lb : NULL, ipath, d, err, sizeof err);
+  vg_status st = vg_imageset_from_idx(&im, lpath ? &lb : NULL, ipath, d, err, sizeof err);
   vg_idx_free(&im);
   vg_idx_free(&lb);
   if (st) return raise(L, err);
   return 1;
 }
 
-static vg_dataset *check_dataset(lua_State *L, int i) {
-  vg_dataset *d = luaL_checkudata(L, i, DATA_MT);
+static vg_imageset *check_dataset(lua_State *L, int i) {
+  vg_imageset *d = luaL_checkudata(L, i, DATA_MT);
   if (!d->x) luaL_argerror(L, i, "data set already freed");
   return d;
 }
 
 static int l_dataset_gc(lua_State *L) {
-  vg_dataset_free(luaL_checkudata(L, 1, DATA_MT));
+  vg_imageset_free(luaL_checkudata(L, 1, DATA_MT));
   return 0;
 }
 
 static int l_dataset_info(lua_State *L) {
-  vg_dataset *d = check_dataset(L, 1);
-  lua_createtable(L, 0, 5);
+  vg_imageset *d = check_dataset(L, 1);
+  lua_createtable(L, 0, 6);
   lua_pushinteger(L, d->n), lua_setfield(L, -2, "n");
   lua_pushinteger(L, d->dim), lua_setfield(L, -2, "dim");
+  lua_pushinteger(L, d->c), lua_setfield(L, -2, "c");
   lua_pushinteger(L, d->h), lua_setfield(L, -2, "h");
   lua_pushinteger(L, d->w), lua_setfield(L, -2, "w");
   lua_pushinteger(L, d->classes), lua_setfield(L, -2, "classes");
@@ -579,8 +580,8 @@ static int l_dataset_info(lua_State *L) {
 }
 
 static int l_dataset_order(lua_State *L) {
-  vg_dataset *d = check_dataset(L, 1);
-  vg_dataset_order(d, lua_toboolean(L, 2), (uint64_t)vg_checkint(L, 3), (uint64_t)vg_checkint(L, 4));
+  vg_imageset *d = check_dataset(L, 1);
+  vg_imageset_order(d, lua_toboolean(L, 2), (uint64_t)vg_checkint(L, 3), (uint64_t)vg_checkint(L, 4));
   return 0;
 }
 
@@ -599,25 +600,39 @@ static float *input_rows(lua_State *L, vg_graph *g, int node, int64_t per, int *
 }
 
 /* A row index into a data set: 0 <= first < n. */
-static int64_t check_first(lua_State *L, const vg_dataset *d, int arg) {
+static int64_t check_first(lua_State *L, const vg_imageset *d, int arg) {
   lua_Integer first = vg_checkint(L, arg);
   if (first < 0 || first >= d->n) luaL_argerror(L, arg, "row index out of the data set");
   return (int64_t)first;
 }
 
+/* A batch reads positions pos .. pos+left-1 of the order and wraps past the
+ * end (a test set smaller than a batch fills it by repeating); the C fills
+ * do not wrap, so a batch is filled in pieces that lie inside the set.
+ * Returns the length of the piece at pos, whose start is *at. */
+static int64_t wrap_piece(const vg_imageset *d, int64_t pos, int64_t left, int64_t *at) {
+  *at = pos % d->n;
+  return left < d->n - *at ? left : d->n - *at;
+}
+
 /* d:fill(graph, node, first, scale, shift): rows first.. of this epoch's order. */
 static int l_dataset_fill(lua_State *L) {
-  vg_dataset *d = check_dataset(L, 1);
+  vg_imageset *d = check_dataset(L, 1);
   vg_graph *g = check_graph(L, 2);
   int batch;
   float *dst = input_rows(L, g, check_node(L, g, 3), d->dim, &batch);
-  vg_dataset_fill(d, check_first(L, d, 4), batch, (float)luaL_optnumber(L, 5, 1.0 / 255), (float)luaL_optnumber(L, 6, 0), dst);
+  const int64_t first = check_first(L, d, 4);
+  const float scale = (float)luaL_optnumber(L, 5, 1.0 / 255), shift = (float)luaL_optnumber(L, 6, 0);
+  for (int64_t done = 0, at, k; done < batch; done += k) {
+    k = wrap_piece(d, first + done, batch - done, &at);
+    vg_imageset_fill_pixels(d, at, k, scale, shift, dst + done * d->dim);
+  }
   return 0;
 }
 
 /* d:onehot(graph, node, first) */
 static int l_dataset_onehot(lua_State *L) {
-  vg_dataset *d = check_dataset(L, 1);
+  vg_imageset *d = check_dataset(L, 1);
   vg_graph *g = check_graph(L, 2);
   int node = check_node(L, g, 3), batch;
   const vg_node *n = &g->nodes[node];
@@ -626,19 +641,23 @@ static int l_dataset_onehot(lua_State *L) {
   if (classes < d->classes)
     return luaL_error(L, "input '%s' has room for %d classes, the labels have %d", n->name, classes, d->classes);
   float *dst = input_rows(L, g, node, classes, &batch);
-  vg_dataset_fill_onehot(d, check_first(L, d, 4), batch, classes, dst);
+  const int64_t first = check_first(L, d, 4);
+  for (int64_t done = 0, at, k; done < batch; done += k) {
+    k = wrap_piece(d, first + done, batch - done, &at);
+    vg_imageset_fill_onehot(d, at, k, classes, dst + done * classes);
+  }
   return 0;
 }
 
 /* d:labels(first, count) -> table of labels (-1 without labels) */
 static int l_dataset_labels(lua_State *L) {
-  vg_dataset *d = check_dataset(L, 1);
+  vg_imageset *d = check_dataset(L, 1);
   lua_Integer first = check_first(L, d, 2), count = vg_checkint(L, 3);
   if (count < 0 || count > d->n) return luaL_argerror(L, 3, "bad count");
   lua_createtable(L, (int)count, 0);
   for (lua_Integer i = 0; i < count; i++) {
-    int label;
-    vg_dataset_labels(d, first + i, 1, &label);
+    int32_t label;
+    vg_imageset_labels(d, (first + i) % d->n, 1, &label);
     lua_pushinteger(L, label);
     lua_rawseti(L, -2, (int)i + 1);
   }
