@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "order.h"
 
 static const char *const SPECIAL[VG_NSPECIAL] = {"<pad>", "<sos>", "<eos>", "<unk>"};
 

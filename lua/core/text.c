@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "module.h"
-#include "dataset.h"
+#include "order.h"
 #include "text.h"
 
 #define VOCAB_MT "vaegraph.vocab"
