@@ -159,18 +159,6 @@ M.gru = recurrent("gru", 3)
 
 --- Adversarial pieces ---------------------------------------------------
 
--- g:prior(latent, {kind = "gaussian", name = ...}) -> [batch, latent] samples
--- from the prior, new every step (keyed by seed, step and name like every
--- random node). kind "mixture" (2-D): 10 gaussians around a circle; its
--- options components, radius, radial_sd, tangent_sd; the gaussian's sd.
-function Graph:prior(latent, opts)
-  local attrs, name = { dims = { self.batch, latent } }, nil
-  for k, v in pairs(opts or {}) do
-    if k == "name" then name = v else attrs[k] = v end
-  end
-  return self:op("prior", {}, attrs, name)
-end
-
 -- vg.discriminator(group, {150, 500, 500, 1} [, {act = vg.relu}]) -> callable:
 -- an MLP ending in one logit (no sigmoid: the adversarial loss takes
 -- logits). Calling it on real and on fake codes shares its weights.

@@ -20,7 +20,7 @@ expect(function() local n = vg.leaky_relu(x, { slop = 0.2 }) return n end,
   "errors.lua:19: leaky_relu: unknown option 'slop' (valid: slope)")
 expect(function() return vg.relu(42) end, "relu input 1 must be a node, got number")
 expect(function() return vg.graph{ batchsize = 3 } end, "vg.graph: unknown option 'batchsize' (valid: batch, seed)")
-expect(function() return vg.core.dataset("/nonexistent/file") end, "/nonexistent/file: cannot open: No such file or directory")
+expect(function() return vg.core.idx_images("/nonexistent/file") end, "/nonexistent/file: cannot open: No such file or directory")
 local h = vg.relu(x)
 expect(function() local p = g:compile{ name = "train", loss = h, update = { enc } } return p end,
   "errors.lua:24: compile 'train': loss 'relu_3' must be a scalar, but its shape is [256,400]")
