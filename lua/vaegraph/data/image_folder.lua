@@ -56,7 +56,7 @@ function folder.load(o)
       errors.fail("%s: %d images are too few to hold every %dth out for testing", dir, train:info().n, folder.TEST_EVERY)
     end
   end
-  return images.source(dir, train, test, o, #names > 0 and names or nil)
+  return images.source("vg.image_folder", dir, train, test, o, #names > 0 and names or nil)
 end
 
 return folder

@@ -97,10 +97,11 @@ local function whole(what, key, v)
   return v
 end
 
--- images.source(what, train_set, test_set, o, names) -> a source: the
--- options applied (classes, then limit, then labelled, which keeps the
--- labels of `labelled` training examples per class chosen by the seed).
-function images.source(what, train, test, o, names)
+-- images.source(what, name, train_set, test_set, o, names) -> a source
+-- called `name` (its folder): the options applied (classes, then limit,
+-- then labelled, which keeps the labels of `labelled` training examples per
+-- class, chosen by the seed); `what` names the caller in errors.
+function images.source(what, name, train, test, o, names)
   local keep_train, keep_test = classes_for(what, o, names)
   if keep_train then train:keep_classes(keep_train) end
   if keep_test then test:keep_classes(keep_test) end
@@ -113,12 +114,12 @@ function images.source(what, train, test, o, names)
   if labelled then train:label_subset(labelled, o.seed or 1) end
   local ti, si = train:info(), test:info()
   if ti.channels ~= si.channels or ti.height ~= si.height or ti.width ~= si.width then
-    errors.fail("%s: training images are %dx%dx%d, test images %dx%dx%d", what, ti.channels, ti.height, ti.width,
+    errors.fail("%s: training images are %dx%dx%d, test images %dx%dx%d", name, ti.channels, ti.height, ti.width,
       si.channels, si.height, si.width)
   end
   local classes = math.max(ti.classes, si.classes, names and #names or 0)
   return {
-    kind = "images", name = what, train = split(train), test = split(test),
+    kind = "images", name = name, train = split(train), test = split(test),
     channels = ti.channels, height = ti.height, width = ti.width,
     shape = { ti.channels, ti.height, ti.width }, size = ti.channels * ti.height * ti.width,
     classes = classes, class_names = names,

@@ -52,7 +52,7 @@ function mnist.load(o)
   local test = core.idx_images(test_im or train_im, test_im and test_lb or train_lb)
   local names = o.names
   if names == nil and is_fashion(test) then names = mnist.FASHION_NAMES end
-  return images.source(dir, train, test, o, names or nil)
+  return images.source("vg.mnist", dir, train, test, o, names or nil)
 end
 
 return mnist

@@ -38,9 +38,11 @@ function pictures.grid(run, path, sources, cols)
   core.grid_png(path, src, cols, c, h, w, run.lo, run.hi, scale)
 end
 
--- Fills the inputs from the first `count` test examples (file order).
+-- Fills the inputs with `count` test examples from position `first` of one
+-- fixed shuffle of the test set: the same examples every epoch, and from
+-- every class even when the files are sorted by class (a folder of images).
 function pictures.fill_test(run, first, count)
-  run.data.test:order(false, 0, 0)
+  run.data.test:order(true, 0, pictures.SHOW_KEY)
   run.fill(run.data.test, first, count)
 end
 
