@@ -120,11 +120,17 @@ function vg.train(spec) return require("vaegraph.train").run(vg, spec) end
 -- vg.gradcheck{ loss = node, wrt = {nodes}, eps = 1e-2 } -> the largest
 -- relative error between the plan's gradient (p:grad) and central
 -- differences of the loss, over every element of every node in wrt (inputs
--- or parameters), and where it was. For checking a new loss written in Lua;
+-- or parameters; p:grad reads op nodes too), and where it was. For checking a new loss written in Lua;
 -- in float, expect errors near 1e-3 for smooth functions.
 function vg.gradcheck(o)
   errors.check_keys("vg.gradcheck", o, { "loss", "wrt", "eps", "step" })
   local g = graph.node_of(o.loss, "gradcheck loss").graph
+  for _, n in ipairs(o.wrt or {}) do
+    local kind = g.core:kind(graph.node_of(n, "gradcheck wrt").id)
+    if kind ~= "input" and kind ~= "param" then
+      errors.fail("vg.gradcheck: '%s' is a %s node; finite differences move inputs and parameters (p:grad reads any node)", n:name(), kind)
+    end
+  end
   local plan = g:compile{ name = "gradcheck", loss = o.loss, wrt = o.wrt }
   local step, eps = o.step or 1, o.eps or 1e-2
   plan:run(step)
