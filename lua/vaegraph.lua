@@ -14,7 +14,8 @@ local graph = require "vaegraph.graph"
 local layers = require "vaegraph.layers"
 local cli = require "vaegraph.cli"
 
-local vg = { core = core, op = {} }
+-- opts: the options of the run (vg.options sets them).
+local vg = { core = core, op = {}, opts = false }
 
 --- Graphs, ops, layers ----------------------------------------------------
 
@@ -25,7 +26,7 @@ for name, f in pairs(layers) do vg[name] = f end
 -- conv2d, lstm, ...) or the graph makes (prior) stays at vg.op.<name>.
 for _, op in ipairs(graph.ops()) do
   vg.op[op.name] = graph.op_function(op.name)
-  if vg[op.name] == nil and graph.Graph[op.name] == nil then vg[op.name] = vg.op[op.name] end
+  if rawget(vg, op.name) == nil and graph.Graph[op.name] == nil then vg[op.name] = vg.op[op.name] end
 end
 
 --- Options, optimizers, schedules ------------------------------------------
@@ -116,6 +117,32 @@ vg.pictures = require "vaegraph.pictures"
 vg.stats = require "vaegraph.stats"
 
 function vg.train(spec) return require("vaegraph.train").run(vg, spec) end
+
+-- The number of single-letter edits from a to b (Levenshtein).
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:sub(i, i) == b:sub(j, j) and 0 or 1))
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- A misspelt name (vg.reparm) is an error at the script's line that guesses
+-- the name meant, not "attempt to call a nil value" later.
+setmetatable(vg, { __index = function(t, key)
+  if type(key) ~= "string" then return nil end
+  local best, best_d
+  for name in pairs(t) do
+    local d = type(name) == "string" and distance(key, name)
+    if d and d <= math.max(2, math.floor(#key / 3)) and (not best_d or d < best_d) then best, best_d = name, d end
+  end
+  errors.fail("vg.%s does not exist%s", key, best and string.format(" (did you mean vg.%s?)", best) or "")
+end })
 
 -- vg.gradcheck{ loss = node, wrt = {nodes}, eps = 1e-2 } -> the largest
 -- relative error between the plan's gradient (p:grad) and central

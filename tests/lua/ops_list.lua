@@ -27,7 +27,7 @@ table.sort(names)
 for _, name in ipairs(names) do
   if type(vg.op[name]) ~= "function" then problems[#problems + 1] = name .. ": no vg.op." .. name end
   -- The op itself, or the layer or graph method that makes it.
-  if vg[name] == nil and vg.graph{}[name] == nil then problems[#problems + 1] = name .. ": no vg." .. name .. " nor g:" .. name end
+  if rawget(vg, name) == nil and vg.graph{}[name] == nil then problems[#problems + 1] = name .. ": no vg." .. name .. " nor g:" .. name end
   if not in_table[name] then problems[#problems + 1] = name .. ": no row in the guide's op table (" .. guide .. ", ### Ops)" end
 end
 for name in pairs(in_table) do
