@@ -44,15 +44,15 @@ enum { UNARY_A };
 
 #define R(c) ((vg_real)(c))
 
-UNARY(relu, VG_OPF_BWD_NO_Y, x > 0 ? x : R(0), x > 0 ? dy : R(0))
-UNARY(leaky_relu, VG_OPF_BWD_NO_Y, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {[UNARY_A] = {"slope", VG_ATTR_NUM, 0.01, NULL}})
-UNARY(sigmoid, VG_OPF_BWD_NO_X, vg_sigmoid(x), dy * y * (R(1) - y))
-UNARY(tanh, VG_OPF_BWD_NO_X, vg_tanh(x), dy * (R(1) - y * y))
+UNARY(relu, VG_OPF_BWD_NO_Y, x > 0 ? x : R(0), x > 0 ? dy : R(0), .doc = "x → max(x, 0)")
+UNARY(leaky_relu, VG_OPF_BWD_NO_Y, x > 0 ? x : a * x, x > 0 ? dy : a * dy, .attrs = {[UNARY_A] = {"slope", VG_ATTR_NUM, 0.01, NULL}}, .doc = "x → x, or slope · x below 0")
+UNARY(sigmoid, VG_OPF_BWD_NO_X, vg_sigmoid(x), dy * y * (R(1) - y), .doc = "x → 1 / (1 + exp(-x))")
+UNARY(tanh, VG_OPF_BWD_NO_X, vg_tanh(x), dy * (R(1) - y * y), .doc = "x → tanh x")
 /* PyTorch's softplus with beta 1: linear above the threshold. */
 UNARY(softplus, VG_OPF_BWD_NO_Y, x > a ? x : log1p(exp(x)), x > a ? dy : dy / (R(1) + exp(-x)),
-      .attrs = {[UNARY_A] = {"threshold", VG_ATTR_NUM, 20, NULL}})
-UNARY(exp, VG_OPF_BWD_NO_X, vg_exp(x), dy * y)
-UNARY(log, VG_OPF_BWD_NO_Y, log(x), dy / x)
+      .attrs = {[UNARY_A] = {"threshold", VG_ATTR_NUM, 20, NULL}}, .doc = "x → log(1 + exp x), x itself above the threshold")
+UNARY(exp, VG_OPF_BWD_NO_X, vg_exp(x), dy * y, .doc = "x → exp x")
+UNARY(log, VG_OPF_BWD_NO_Y, log(x), dy / x, .doc = "x → log x")
 
 enum { CLAMP_MIN, CLAMP_MAX };
 
@@ -76,7 +76,7 @@ static vg_status clamp_infer(vg_graph *g, vg_node *n) {
   return unary_infer(g, n);
 }
 
-VG_OP_RECORD(clamp) = {.name = "clamp",
+VG_OP_RECORD(clamp) = {.name = "clamp", .doc = "x → min(max(x, min), max)",
                        .nin_min = 1,
                        .nin_max = 1,
                        .flags = VG_OPF_BWD_NO_Y,

@@ -25,7 +25,7 @@ static inline vg_real bce_grad(vg_real p, vg_real t) {
 VG_LOSS_ELEM(bce, BCE(a, b))
 VG_LOSS(bce, bce_grad(a, b), clamped_log(R(1) - a) - clamped_log(a))
 
-VG_OP_RECORD(bce) = {.name = "bce",
+VG_OP_RECORD(bce) = {.name = "bce", .doc = "p, t → binary cross-entropy on probabilities (finite at 0 and 1); t may be the `target` number",
                      .nin_min = 1,
                      .nin_max = 2,
                      .flags = VG_OPF_BWD_NO_Y,
@@ -40,7 +40,7 @@ static inline vg_real sigmoid(vg_real x) { return x >= 0 ? R(1) / (R(1) + exp(-x
 VG_LOSS_ELEM(bce_logits, BCE_LOGITS(a, b))
 VG_LOSS(bce_logits, sigmoid(a) - b, -a)
 
-VG_OP_RECORD(bce_logits) = {.name = "bce_logits",
+VG_OP_RECORD(bce_logits) = {.name = "bce_logits", .doc = "x, t → binary cross-entropy on logits; t may be the `target` number",
                             .nin_min = 1,
                             .nin_max = 2,
                             .flags = VG_OPF_BWD_NO_Y,
@@ -56,7 +56,7 @@ VG_OP_RECORD(bce_logits) = {.name = "bce_logits",
 VG_LOSS_ELEM(binary_accuracy, BINARY_HIT(a, b))
 VG_LOSS(binary_accuracy, R(0), R(0))
 
-VG_OP_RECORD(binary_accuracy) = {.name = "binary_accuracy",
+VG_OP_RECORD(binary_accuracy) = {.name = "binary_accuracy", .doc = "logits x, t → the fraction of x > 0 where t > 0.5 and x ≤ 0 elsewhere (a metric; gradient 0)",
                                  .nin_min = 1,
                                  .nin_max = 2,
                                  .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,

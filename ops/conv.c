@@ -664,7 +664,7 @@ static double conv2d_flops(const vg_graph *g, const vg_node *n) {
 }
 
 VG_OP_RECORD(conv2d) = {
-    .name = "conv2d",
+    .name = "conv2d", .doc = "x `[B, cin, H, W]`, weight `[cout, cin, k, k]` [, bias] → `[B, cout, Ho, Wo]` (made by `vg.conv2d`)",
     .nin_min = 2,
     .nin_max = 3,
     .flags = VG_OPF_BWD_NO_Y,
@@ -824,7 +824,7 @@ static double convt_flops(const vg_graph *g, const vg_node *n) {
 }
 
 VG_OP_RECORD(conv_transpose2d) = {
-    .name = "conv_transpose2d",
+    .name = "conv_transpose2d", .doc = "x `[B, cin, H, W]`, weight `[cin, cout, k, k]` [, bias] → `[B, cout, (H-1) stride - 2 padding + k + output_padding, ...]` (made by `vg.conv_transpose2d`)",
     .nin_min = 2,
     .nin_max = 3,
     .flags = VG_OPF_BWD_NO_Y,

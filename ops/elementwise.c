@@ -70,12 +70,12 @@ static void mul_backward(const vg_kernel *k) {
   ACCUMULATE(k, 1, a[i * sa]);
 }
 
-#define BINARY_RECORD(op, reads)                                                                     \
-  VG_OP_RECORD(op) = {.name = #op, .nin_min = 2, .nin_max = 2, .flags = reads, .infer = binary_infer, \
-                      .forward = op##_forward, .backward = op##_backward};
-BINARY_RECORD(add, VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y)
-BINARY_RECORD(sub, VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y)
-BINARY_RECORD(mul, VG_OPF_BWD_NO_Y)
+#define BINARY_RECORD(op, reads, text)                                                               \
+  VG_OP_RECORD(op) = {.name = #op, .doc = text, .nin_min = 2, .nin_max = 2, .flags = reads,         \
+                      .infer = binary_infer, .forward = op##_forward, .backward = op##_backward};
+BINARY_RECORD(add, VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y, "a, b of one shape (or either a scalar node) → a + b")
+BINARY_RECORD(sub, VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y, "a, b of one shape (or either a scalar node) → a - b")
+BINARY_RECORD(mul, VG_OPF_BWD_NO_Y, "a, b of one shape (or either a scalar node) → a · b, elementwise")
 
 /* scale: y = factor * x */
 enum { SCALE_FACTOR };
@@ -96,7 +96,7 @@ static void scale_backward(const vg_kernel *k) {
   ACCUMULATE(k, 0, f);
 }
 
-VG_OP_RECORD(scale) = {.name = "scale",
+VG_OP_RECORD(scale) = {.name = "scale", .doc = "x → factor · x",
                        .nin_min = 1,
                        .nin_max = 1,
                        .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,

@@ -69,7 +69,7 @@ static double embedding_flops(const vg_graph *g, const vg_node *n) {
   return (double)vg_shape_numel(&n->shape);
 }
 
-VG_OP_RECORD(embedding) = {.name = "embedding",
+VG_OP_RECORD(embedding) = {.name = "embedding", .doc = "ids `[...]`, weight `[V, E]` → `[..., E]`",
                            .nin_min = 2,
                            .nin_max = 2,
                            .flags = VG_OPF_BWD_NO_Y,
@@ -111,7 +111,7 @@ static void word_dropout_forward(const vg_kernel *k) {
   });
 }
 
-VG_OP_RECORD(word_dropout) = {.name = "word_dropout",
+VG_OP_RECORD(word_dropout) = {.name = "word_dropout", .doc = "ids → ids, each id ≥ `unk` replaced by `unk` with probability `p` in training",
                               .nin_min = 1,
                               .nin_max = 1,
                               .flags = VG_OPF_RANDOM | VG_OPF_NO_GRAD | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,

@@ -70,7 +70,7 @@ static double linear_flops(const vg_graph *g, const vg_node *n) {
 }
 
 VG_OP_RECORD(linear) = {
-    .name = "linear",
+    .name = "linear", .doc = "x `[..., in]`, weight `[out, in]` [, bias `[out]`] → `[..., out]`: x Wᵀ + b (made by `vg.linear`)",
     .nin_min = 2,
     .nin_max = 3,
     .flags = VG_OPF_BWD_NO_Y,

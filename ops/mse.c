@@ -7,7 +7,7 @@
 VG_LOSS_ELEM(mse, (a - b) * (a - b))
 VG_LOSS(mse, R(2) * (a - b), R(-2) * (a - b))
 
-VG_OP_RECORD(mse) = {.name = "mse",
+VG_OP_RECORD(mse) = {.name = "mse", .doc = "a, b → (a - b)²; b may be the `target` number",
                      .nin_min = 1,
                      .nin_max = 2,
                      .flags = VG_OPF_BWD_NO_Y,

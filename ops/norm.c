@@ -183,7 +183,7 @@ static double bn_flops(const vg_graph *g, const vg_node *n) {
 }
 
 VG_OP_RECORD(batch_norm) = {
-    .name = "batch_norm",
+    .name = "batch_norm", .doc = "x, gamma, beta, running mean, running var → x normalised by batch statistics in training, running ones in evaluation (made by `vg.batch_norm`)",
     .nin_min = 5,
     .nin_max = 5,
     .flags = VG_OPF_BWD_NO_Y,
@@ -242,7 +242,7 @@ static void dropout_backward(const vg_kernel *k) {
 }
 
 VG_OP_RECORD(dropout) = {
-    .name = "dropout",
+    .name = "dropout", .doc = "x → entries zeroed with probability p, the rest scaled by 1 / (1 - p), in training; x in evaluation",
     .nin_min = 1,
     .nin_max = 1,
     .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,

@@ -53,7 +53,7 @@ static void pack_backward(const vg_kernel *k) {
   }
 }
 
-VG_OP_RECORD(pack) = {.name = "pack",
+VG_OP_RECORD(pack) = {.name = "pack", .doc = "x `[B, T, ...]`, lengths `[B]` → `[N, ...]`: the positions inside sentences; N is set at run time",
                       .nin_min = 2,
                       .nin_max = 2,
                       .flags = VG_OPF_DATA_SHAPE | VG_OPF_BWD_NO_Y,

@@ -155,11 +155,11 @@ static double maxpool_flops(const vg_graph *g, const vg_node *n) {
 }
 
 VG_OP_RECORD(maxpool2d) = {
-    .name = "maxpool2d",
+    .name = "maxpool2d", .doc = "`[B, C, H, W]` → the maximum of each window (padding is -inf)",
     .nin_min = 1,
     .nin_max = 1,
     .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-    .attrs = {[MP_KERNEL] = {"kernel", VG_ATTR_INT, 2, NULL}, [MP_STRIDE] = {"stride", VG_ATTR_INT, 0, NULL},
+    .attrs = {[MP_KERNEL] = {"kernel", VG_ATTR_INT, 2, NULL}, [MP_STRIDE] = {"stride", VG_ATTR_INT, 0, NULL, "kernel"},
               [MP_PADDING] = {"padding", VG_ATTR_INT, 0, NULL}},
     .infer = maxpool_infer,
     .forward = maxpool_forward,
@@ -215,11 +215,11 @@ static void avgpool_backward(const vg_kernel *k) {
 }
 
 VG_OP_RECORD(avgpool2d) = {
-    .name = "avgpool2d",
+    .name = "avgpool2d", .doc = "`[B, C, H, W]` → the mean of each window (zero padding counted)",
     .nin_min = 1,
     .nin_max = 1,
     .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-    .attrs = {[MP_KERNEL] = {"kernel", VG_ATTR_INT, 2, NULL}, [MP_STRIDE] = {"stride", VG_ATTR_INT, 0, NULL},
+    .attrs = {[MP_KERNEL] = {"kernel", VG_ATTR_INT, 2, NULL}, [MP_STRIDE] = {"stride", VG_ATTR_INT, 0, NULL, "kernel"},
               [MP_PADDING] = {"padding", VG_ATTR_INT, 0, NULL}},
     .infer = avgpool_infer,
     .forward = avgpool_forward,
@@ -361,7 +361,7 @@ static double upsample_flops(const vg_graph *g, const vg_node *n) {
 }
 
 VG_OP_RECORD(upsample) = {
-    .name = "upsample",
+    .name = "upsample", .doc = "`[B, C, H, W]` → `[B, C, H scale, W scale]`, nearest or bilinear (PyTorch's `align_corners=False`)",
     .nin_min = 1,
     .nin_max = 1,
     .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,

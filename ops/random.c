@@ -30,7 +30,7 @@ static void reparam_backward(const vg_kernel *k) {
   if (dlv) VG_FOR(vg_numel(k->ys), dlv[i] += dz[i] * noise(k, stream, i) * (vg_real)0.5 * exp(lv[i] * (vg_real)0.5));
 }
 
-VG_OP_RECORD(reparam) = {.name = "reparam",
+VG_OP_RECORD(reparam) = {.name = "reparam", .doc = "mu, logvar → mu + eps · exp(logvar / 2), eps ~ N(0, I)",
                          .nin_min = 2,
                          .nin_max = 2,
                          .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_Y,
@@ -61,7 +61,7 @@ static void noise_backward(const vg_kernel *k) {
   if (dx) VG_FOR(vg_numel(k->ys), dx[i] += dy[i]);
 }
 
-VG_OP_RECORD(gaussian_noise) = {.name = "gaussian_noise",
+VG_OP_RECORD(gaussian_noise) = {.name = "gaussian_noise", .doc = "x → x + mean + sd · eps",
                                 .nin_min = 1,
                                 .nin_max = 1,
                                 .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
@@ -126,7 +126,7 @@ static void prior_forward(const vg_kernel *k) {
   });
 }
 
-VG_OP_RECORD(prior) = {.name = "prior",
+VG_OP_RECORD(prior) = {.name = "prior", .doc = "(no inputs) → `[batch, latent]` draws from a prior, new every step: gaussian, or (2-D) 10 gaussians on a circle (made by `g:prior`)",
                        .nin_min = 0,
                        .nin_max = 0,
                        .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,

@@ -76,19 +76,19 @@ static void sum_backward(const vg_kernel *k) { reduce_backward(k, 0); }
 static void mean_forward(const vg_kernel *k) { reduce_forward(k, 1); }
 static void mean_backward(const vg_kernel *k) { reduce_backward(k, 1); }
 
-VG_OP_RECORD(sum) = {.name = "sum",
+VG_OP_RECORD(sum) = {.name = "sum", .doc = "x → the sum of all elements `[]`, or along `axis` (removed)",
                      .nin_min = 1,
                      .nin_max = 1,
                      .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                     .attrs = {[RED_AXIS] = {"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL}},
+                     .attrs = {[RED_AXIS] = {"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL, "all"}},
                      .infer = reduce_infer,
                      .forward = sum_forward,
                      .backward = sum_backward};
-VG_OP_RECORD(mean) = {.name = "mean",
+VG_OP_RECORD(mean) = {.name = "mean", .doc = "x → the mean of all elements `[]`, or along `axis` (removed)",
                       .nin_min = 1,
                       .nin_max = 1,
                       .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
-                      .attrs = {[RED_AXIS] = {"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL}},
+                      .attrs = {[RED_AXIS] = {"axis", VG_ATTR_INT, VG_AXIS_ALL, NULL, "all"}},
                       .infer = reduce_infer,
                       .forward = mean_forward,
                       .backward = mean_backward};

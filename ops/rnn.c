@@ -339,7 +339,7 @@ static double rnn_flops(const vg_graph *g, const vg_node *n) {
 
 #define RNN_ATTRS {[RNN_OUTPUT] = {"output", VG_ATTR_ENUM, RNN_SEQUENCE, "sequence|last|state"}}
 
-VG_OP_RECORD(lstm) = {.name = "lstm",
+VG_OP_RECORD(lstm) = {.name = "lstm", .doc = "x `[B, T, in]`, lengths `[B]`, weights, biases [, h0 [, c0]] → states, each sentence run for its length (made by `vg.lstm`)",
                       .nin_min = 6,
                       .nin_max = 8,
                       .flags = VG_OPF_BWD_NO_Y,
@@ -429,7 +429,7 @@ static void gru_backward(const vg_kernel *k) {
   input_and_weight_grads(k, d, 3, &pk, dGx, dGh, hprev, xp);
 }
 
-VG_OP_RECORD(gru) = {.name = "gru",
+VG_OP_RECORD(gru) = {.name = "gru", .doc = "x `[B, T, in]`, lengths `[B]`, weights, biases [, h0] → states, each sentence run for its length (made by `vg.gru`)",
                      .nin_min = 6,
                      .nin_max = 7,
                      .flags = VG_OPF_BWD_NO_Y,

@@ -59,7 +59,7 @@ static void concat_move(const vg_kernel *k, int back) {
 static void concat_forward(const vg_kernel *k) { concat_move(k, 0); }
 static void concat_backward(const vg_kernel *k) { concat_move(k, 1); }
 
-VG_OP_RECORD(concat) = {.name = "concat",
+VG_OP_RECORD(concat) = {.name = "concat", .doc = "x1, x2, ... equal but along `axis` → joined along it",
                         .flags = VG_OPF_VARIADIC | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                         .nin_min = 1,
                         .nin_max = VG_MAX_IN,
@@ -107,7 +107,7 @@ static void slice_move(const vg_kernel *k, int back) {
 static void slice_forward(const vg_kernel *k) { slice_move(k, 0); }
 static void slice_backward(const vg_kernel *k) { slice_move(k, 1); }
 
-VG_OP_RECORD(slice) = {.name = "slice",
+VG_OP_RECORD(slice) = {.name = "slice", .doc = "x → `len` entries from `start` along `axis`",
                          .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                        .nin_min = 1,
                        .nin_max = 1,
@@ -148,7 +148,7 @@ static vg_status reshape_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-VG_OP_RECORD(reshape) = {.name = "reshape",
+VG_OP_RECORD(reshape) = {.name = "reshape", .doc = "x → `dims` (one may be -1)",
                          .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                          .nin_min = 1,
                          .nin_max = 1,
@@ -166,7 +166,7 @@ static vg_status flatten_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-VG_OP_RECORD(flatten) = {.name = "flatten",
+VG_OP_RECORD(flatten) = {.name = "flatten", .doc = "`[B, ...]` → `[B, rest]`",
                          .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                          .nin_min = 1,
                          .nin_max = 1,
@@ -181,7 +181,7 @@ static vg_status identity_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-VG_OP_RECORD(stop_gradient) = {.name = "stop_gradient",
+VG_OP_RECORD(stop_gradient) = {.name = "stop_gradient", .doc = "x → x, passing no gradient back",
                                .nin_min = 1,
                                .nin_max = 1,
                                .flags = VG_OPF_NO_GRAD,

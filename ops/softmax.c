@@ -71,7 +71,7 @@ static void softmax_backward(const vg_kernel *k) {
   });
 }
 
-VG_OP_RECORD(softmax) = {.name = "softmax",
+VG_OP_RECORD(softmax) = {.name = "softmax", .doc = "x → softmax over the last axis",
                          .nin_min = 1,
                          .nin_max = 1,
                          .flags = VG_OPF_BWD_NO_X,
@@ -102,7 +102,7 @@ static void log_softmax_backward(const vg_kernel *k) {
   });
 }
 
-VG_OP_RECORD(log_softmax) = {.name = "log_softmax",
+VG_OP_RECORD(log_softmax) = {.name = "log_softmax", .doc = "x → log softmax over the last axis",
                              .nin_min = 1,
                              .nin_max = 1,
                              .flags = VG_OPF_BWD_NO_X,
@@ -210,7 +210,7 @@ static double cross_entropy_flops(const vg_graph *g, const vg_node *n) {
   return 3.0 * (double)vg_shape_numel(&g->nodes[n->in[0]].shape);
 }
 
-VG_OP_RECORD(cross_entropy) = {.name = "cross_entropy",
+VG_OP_RECORD(cross_entropy) = {.name = "cross_entropy", .doc = "logits `[..., V]`, target ids `[...]` [, per] → -log softmax at the target; targets equal to `ignore` add nothing; with `per` (packed sentences' lengths) `batchmean` divides by its first dimension",
                                .nin_min = 2,
                                .nin_max = 3,
                                .flags = VG_OPF_BWD_NO_Y,

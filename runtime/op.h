@@ -34,6 +34,8 @@ typedef struct vg_attr_spec {
   vg_attr_kind kind;
   double def;
   const char *choices; /* ENUM: "none|sum|mean|batchmean" */
+  const char *shown;   /* the default as the guide shows it, when the value */
+                       /* stands for something else ("all" axes); or NULL */
 } vg_attr_spec;
 
 typedef struct vg_attrs {
@@ -87,6 +89,7 @@ enum {
   } vg_kernel##S;                                                           \
   typedef struct vg_op##S {                                                 \
     const char *name;                                                       \
+    const char *doc; /* "inputs → output", the guide's op table's line */  \
     int nin_min, nin_max;                                                   \
     unsigned flags;                                                         \
     unsigned nograd; /* bit k: input k never takes a gradient (batch   */  \

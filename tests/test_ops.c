@@ -28,6 +28,7 @@ int main(void) {
     CHECK(f->nin_min >= 0 && f->nin_min <= f->nin_max && f->nin_max <= VG_MAX_IN, "%s: inputs %d..%d", f->name, f->nin_min,
           f->nin_max);
     if (!(f->flags & VG_OPF_SOURCE)) CHECK(f->forward && d->forward && f->infer, "%s: no forward or infer", f->name);
+    CHECK(f->doc && f->doc[0], "%s: no doc (the guide's op table is made from it)", f->name);
     int named = 0;
     while (named < VG_MAX_ATTR && f->attrs[named].name) named++;
     for (int k = named; k <= VG_MAX_ATTR; k++)

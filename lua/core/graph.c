@@ -220,9 +220,10 @@ static int l_fill_normal(lua_State *L) {
   return 0;
 }
 
-/* core.ops() -> { {name =, inputs = {min, max}, source = bool, random =
- * bool, attrs = {names}}, ... } in ops/ops.def's order: the one list of
- * ops, from which the Lua functions are made and tests check the guide. */
+/* core.ops() -> { {name =, doc =, inputs = {min, max}, source = bool,
+ * random = bool, attrs = { {name, kind, default, choices, shown}, ... }},
+ * ... } in ops/ops.def's order: the one list of ops, from which the Lua
+ * functions and the guide's op table are made. */
 static int l_ops(lua_State *L) {
   lua_createtable(L, VG_OP_COUNT, 0);
   for (int i = 0; i < VG_OP_COUNT; i++) {
@@ -235,9 +236,17 @@ static int l_ops(lua_State *L) {
     lua_setfield(L, -2, "inputs");
     lua_pushboolean(L, (op->flags & VG_OPF_SOURCE) != 0), lua_setfield(L, -2, "source");
     lua_pushboolean(L, (op->flags & VG_OPF_RANDOM) != 0), lua_setfield(L, -2, "random");
+    if (op->doc) lua_pushstring(L, op->doc), lua_setfield(L, -2, "doc");
     lua_newtable(L);
     for (int k = 0; k < VG_MAX_ATTR && op->attrs[k].name; k++) {
-      lua_pushstring(L, op->attrs[k].name);
+      const vg_attr_spec *a = &op->attrs[k];
+      static const char *const kinds[] = {"number", "integer", "choice", "dims"};
+      lua_createtable(L, 0, 5);
+      lua_pushstring(L, a->name), lua_setfield(L, -2, "name");
+      lua_pushstring(L, kinds[a->kind]), lua_setfield(L, -2, "kind");
+      lua_pushnumber(L, a->def), lua_setfield(L, -2, "default");
+      if (a->choices) lua_pushstring(L, a->choices), lua_setfield(L, -2, "choices");
+      if (a->shown) lua_pushstring(L, a->shown), lua_setfield(L, -2, "shown");
       lua_rawseti(L, -2, k + 1);
     }
     lua_setfield(L, -2, "attrs");
