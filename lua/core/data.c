@@ -251,27 +251,22 @@ static int l_onehot(lua_State *L) {
   return 0;
 }
 
-/* s:class_ids(graph, node, first, count): -1 without a label. */
-static int l_class_ids(lua_State *L) {
+/* One value per example, from fn, into an input of [count] (or [count, 1]). */
+static int fill_one_each(lua_State *L, void (*fn)(const vg_imageset *, int64_t, int64_t, float *)) {
   vg_imageset *s = check_set(L, 1);
   vg_graph *g = vg_lua_graph(L, 2);
   const int node = vg_lua_node(L, g, 3);
   int64_t first, count;
   check_range(L, s, 4, &first, &count);
-  vg_imageset_fill_class(s, first, count, input_rows(L, g, node, 1, count));
+  fn(s, first, count, input_rows(L, g, node, 1, count));
   return 0;
 }
 
+/* s:class_ids(graph, node, first, count): -1 without a label. */
+static int l_class_ids(lua_State *L) { return fill_one_each(L, vg_imageset_fill_class); }
+
 /* s:label_mask(graph, node, first, count): 1 where an example has a label. */
-static int l_label_mask(lua_State *L) {
-  vg_imageset *s = check_set(L, 1);
-  vg_graph *g = vg_lua_graph(L, 2);
-  const int node = vg_lua_node(L, g, 3);
-  int64_t first, count;
-  check_range(L, s, 4, &first, &count);
-  vg_imageset_fill_has_label(s, first, count, input_rows(L, g, node, 1, count));
-  return 0;
-}
+static int l_label_mask(lua_State *L) { return fill_one_each(L, vg_imageset_fill_has_label); }
 
 /* s:labels(first, count) -> list of labels (-1: none) */
 static int l_labels(lua_State *L) {

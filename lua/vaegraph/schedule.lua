@@ -1,22 +1,14 @@
 -- Weights that follow the training step: KL annealing, beta-VAE warm-up.
 -- Each schedule is a function of the global step (1, 2, ...) and carries a
 -- description for logs.
+local errors = require "vaegraph.errors"
 local schedule = {}
 
 local function make(desc, f)
   return setmetatable({ desc = desc }, { __call = function(_, step) return f(step) end })
 end
 
-local function check(opts, name, valid)
-  for k in pairs(opts) do
-    if not valid[k] then
-      local keys = {}
-      for v in pairs(valid) do keys[#keys + 1] = v end
-      table.sort(keys)
-      error(string.format("schedule.%s: unknown option '%s' (valid: %s)", name, tostring(k), table.concat(keys, ", ")), 3)
-    end
-  end
-end
+local function check(opts, name, valid) errors.check_keys("schedule." .. name, opts, valid) end
 
 function schedule.constant(v)
   return make(string.format("constant %g", v), function() return v end)
@@ -25,7 +17,7 @@ end
 -- From `from` to `to` over `steps` steps, then constant.
 function schedule.linear(o)
   check(o, "linear", { from = true, to = true, steps = true })
-  local from, to, steps = o.from or 0, o.to or 1, assert(o.steps, "schedule.linear needs steps")
+  local from, to, steps = o.from or 0, o.to or 1, o.steps or errors.fail("schedule.linear needs steps")
   return make(string.format("linear %g -> %g over %d steps", from, to, steps), function(step)
     local t = math.min(step / steps, 1)
     return from + (to - from) * t
@@ -46,7 +38,7 @@ end
 -- weight rises linearly to `max` over the first `ratio` of it, then holds.
 function schedule.cyclical(o)
   check(o, "cyclical", { period = true, ratio = true, max = true })
-  local period, ratio, max = assert(o.period, "schedule.cyclical needs period"), o.ratio or 0.5, o.max or 1
+  local period, ratio, max = o.period or errors.fail("schedule.cyclical needs period"), o.ratio or 0.5, o.max or 1
   return make(string.format("cyclical period=%d ratio=%g", period, ratio), function(step)
     local t = ((step - 1) % period) / period
     return max * math.min(t / ratio, 1)

@@ -31,4 +31,22 @@ local rnn = vg.lstm(enc, "rnn", 400, 8)
 local lengths = g:input("lengths", {})
 expect(function() local n = rnn(vg.reshape(x, { dims = { 256, 4, 100 } }), lengths, { outptu = "last" }) return n end,
   "errors.lua:32: rnn: unknown option 'outptu' (valid: h0, c0, output)")
+-- Errors the Lua library raises name this script's line too, never a file
+-- inside lua/.
+local function expect_here(fn, want)
+  local ok, err = pcall(fn)
+  assert(not ok, "no error; wanted: " .. want)
+  err = tostring(err)
+  if not err:find(want, 1, true) or err:find("lua/vaegraph", 1, true) then
+    error(string.format("\n  got  %s\n  want %s (and no lua/vaegraph path)", err, want), 2)
+  end
+end
+expect_here(function() local d = vg.mnist{ dir = "/nonexistent" } return d end,
+  "errors.lua:44: /nonexistent: no MNIST-format files")
+expect_here(function() local l = vg.mlp(enc, { 4, 2 }, nil, { actt = vg.relu }) return l end,
+  "errors.lua:46: vg.mlp: unknown option 'actt' (valid: act, prefix)")
+expect_here(function() local n = vg.reparm(x, x) return n end, "errors.lua:48: vg.reparm does not exist (did you mean vg.reparam?)")
+expect_here(function() local o = vg.adam{ learning_rate = 1 } return o end,
+  "errors.lua:49: vg.adam: unknown option 'learning_rate' (valid: lr, momentum, nesterov, beta1, beta2, alpha, eps, weight_decay)")
+expect_here(function() local s = vg.schedule.linear{ step = 3 } return s end, "errors.lua:51: schedule.linear: unknown option 'step'")
 print("ok")
