@@ -61,3 +61,29 @@ vg_status vg_image_grid(const float *images, int n, int channels, int h, int w, 
   *out_h = (int)oh;
   return VG_OK;
 }
+
+vg_status vg_grid_png(const char *path, const vg_image_run *runs, int nruns, int channels, int h, int w, int cols,
+                      int scale, float lo, float hi, char *err, size_t errlen) {
+  int64_t n = 0;
+  for (int r = 0; r < nruns; r++) n += runs[r].count > 0 ? runs[r].count : 0;
+  const int64_t per = (int64_t)channels * h * w;
+  if (n < 1 || n > INT32_MAX || per < 1 || n * per > ((int64_t)1 << 28))
+    return vg_file_error(err, errlen, VG_ERR_ARG, path, "cannot make a grid of %lld images of %dx%dx%d", (long long)n,
+                         channels, h, w);
+  float *all = malloc((size_t)(n * per) * sizeof *all);
+  if (!all) return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for %lld images", (long long)n);
+  float *at = all;
+  for (int r = 0; r < nruns; r++)
+    if (runs[r].count > 0) {
+      memcpy(at, runs[r].images, (size_t)((int64_t)runs[r].count * per) * sizeof *at);
+      at += (int64_t)runs[r].count * per;
+    }
+  uint8_t *pix = NULL;
+  int gw, gh;
+  vg_status st = vg_image_grid(all, (int)n, channels, h, w, cols, 1, scale, lo, hi, &pix, &gw, &gh);
+  free(all);
+  if (st) return vg_file_error(err, errlen, st, path, "cannot make a grid of %lld %dx%d images", (long long)n, h, w);
+  st = vg_png_write(path, gw, gh, channels, pix, err, errlen);
+  free(pix);
+  return st;
+}

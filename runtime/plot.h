@@ -37,6 +37,21 @@
 vg_status vg_image_grid(const float *images, int n, int channels, int h, int w, int cols, int pad, int scale,
                         float lo, float hi, uint8_t **out, int *out_w, int *out_h);
 
+/* A run of `count` images lying one after another in memory (rows of a
+ * tensor's value), each channels x h x w floats. */
+typedef struct vg_image_run {
+  const float *images;
+  int count;
+} vg_image_run;
+
+/* The images of the runs, in order, as a grid (vg_image_grid's layout and
+ * mapping, padding 1) written to a PNG with vg_png_write: a picture of
+ * originals over reconstructions, say, taken from several tensors.
+ * VG_ERR_ARG when there is no image or vg_image_grid refuses the sizes;
+ * VG_ERR_NOMEM; vg_png_write's errors. err names the file. */
+vg_status vg_grid_png(const char *path, const vg_image_run *runs, int nruns, int channels, int h, int w, int cols,
+                      int scale, float lo, float hi, char *err, size_t errlen);
+
 /* A scatter plot as an RGB PNG of size x size pixels (64..8192), written with
  * vg_png_write (atomic). White background, a black frame around the plot
  * area; the data range (of both point sets, 5% margin each side) fills it,

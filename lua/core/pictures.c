@@ -22,6 +22,7 @@ static void push_source(lua_State *L, int list, int s) {
  * images taken, in order, from sources {plan, node, first_row, rows}; each
  * row of a node's value is one channels x h x w image (CHW). */
 static int l_grid_png(lua_State *L) {
+  lua_settop(L, 9); /* scratch arrays go above the arguments */
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   const lua_Integer cols = vg_checkint(L, 3), c = vg_checkint(L, 4), h = vg_checkint(L, 5), w = vg_checkint(L, 6);
@@ -30,45 +31,28 @@ static int l_grid_png(lua_State *L) {
   if (c != 1 && c != 3) return luaL_argerror(L, 4, "channels must be 1 or 3");
   if (h < 1 || w < 1 || h > 1 << 14 || w > 1 << 14 || h * w > 1 << 24) return luaL_argerror(L, 5, "bad image size");
   if (cols < 1 || cols > 1 << 14 || scale < 1 || scale > 64) return luaL_argerror(L, 3, "bad column count or scale");
-  const size_t per = (size_t)(c * h * w);
-  int nsrc = (int)vg_rawlen(L, 2), total = 0;
-  /* First pass: check every source and count images. */
+  const int64_t per = c * h * w;
+  const int nsrc = (int)vg_rawlen(L, 2);
+  vg_image_run *runs = lua_newuserdata(L, (size_t)(nsrc ? nsrc : 1) * sizeof *runs);
   for (int s = 1; s <= nsrc; s++) {
     push_source(L, 2, s);
     vg_graph *g;
     const vg_plan *p = vg_lua_plan(L, -4, &g);
-    int node = vg_lua_node(L, g, -3);
-    lua_Integer first = vg_checkint(L, -2), rows = vg_checkint(L, -1);
+    const int node = vg_lua_node(L, g, -3);
+    const lua_Integer first = vg_checkint(L, -2), rows = vg_checkint(L, -1);
     const vg_shape *sh = &g->nodes[node].shape;
-    if (!vg_plan_value(p, node)) return vg_lua_fail(L, "grid: plan does not keep '%s'", g->nodes[node].name);
-    if (sh->nd < 1 || (size_t)(vg_shape_numel(sh) / sh->d[0]) != per || first < 0 || rows < 0 || first > sh->d[0] ||
+    const float *v = vg_plan_value(p, node);
+    if (!v) return vg_lua_fail(L, "grid: plan does not keep '%s'", g->nodes[node].name);
+    if (sh->nd < 1 || vg_shape_numel(sh) / sh->d[0] != per || first < 0 || rows < 0 || first > sh->d[0] ||
         rows > sh->d[0] - first)
       return vg_lua_fail(L, "grid: '%s' has no rows %lld..%lld of %lldx%lldx%lld images", g->nodes[node].name,
                          (long long)first, (long long)(first + rows), (long long)c, (long long)h, (long long)w);
-    total += (int)rows;
+    runs[s - 1] = (vg_image_run){v + first * per, (int)rows};
     lua_pop(L, 5);
   }
-  if (total == 0) return vg_lua_fail(L, "%s: no images to draw", path);
-  float *imgs = lua_newuserdata(L, (size_t)total * per * sizeof *imgs);
-  size_t at = 0;
-  for (int s = 1; s <= nsrc; s++) { /* checked above */
-    push_source(L, 2, s);
-    vg_graph *g;
-    const vg_plan *p = vg_lua_plan(L, -4, &g);
-    const int node = (int)lua_tointeger(L, -3);
-    const size_t first = (size_t)lua_tointeger(L, -2), rows = (size_t)lua_tointeger(L, -1);
-    memcpy(imgs + at, vg_plan_value(p, node) + first * per, rows * per * sizeof *imgs);
-    at += rows * per;
-    lua_pop(L, 5);
-  }
-  uint8_t *pix = NULL;
-  int gw, gh;
-  char err[1024] = "";
-  vg_status st = vg_image_grid(imgs, total, (int)c, (int)h, (int)w, (int)cols, 1, (int)scale, lo, hi, &pix, &gw, &gh);
-  if (!st) st = vg_png_write(path, gw, gh, (int)c, pix, err, sizeof err);
-  else snprintf(err, sizeof err, "%s: cannot make a grid of %d %lldx%lld images", path, total, (long long)h, (long long)w);
-  free(pix);
-  if (st) return vg_lua_raise(L, err);
+  char err[1024];
+  if (vg_grid_png(path, runs, nsrc, (int)c, (int)h, (int)w, (int)cols, (int)scale, lo, hi, err, sizeof err))
+    return vg_lua_raise(L, err);
   return 0;
 }
 
