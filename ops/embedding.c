@@ -106,7 +106,7 @@ static void word_dropout_forward(const vg_kernel *k) {
   }
   const uint32_t stream = vg_rng_stream(k->node->name);
   VG_FOR(vg_numel(k->ys), {
-    const int drop = ids[i] >= unk && vg_rng_uniform(k->seed, k->step, stream, (uint64_t)i) < p;
+    const int drop = ids[i] >= unk && vg_rng_uniform(k->seed, k->step, stream, vg_noise_base(k) + (uint64_t)i) < p;
     y[i] = drop ? unk : ids[i];
   });
 }

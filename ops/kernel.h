@@ -70,6 +70,16 @@
 
 static inline int64_t vg_numel(const vg_shape *s) { return vg_shape_numel(s); }
 
+/* A random op draws element i of its output from counter index base + i:
+ * base 0 in training (the step keys the draws), and in evaluation the
+ * batch's first example times the values per example, so each test example
+ * draws the same noise whatever batch it falls in and whenever it is
+ * evaluated. */
+static inline uint64_t vg_noise_base(const vg_kernel *k) {
+  const int64_t rows = k->ys->nd ? k->ys->d[0] : 1;
+  return rows > 0 ? (uint64_t)(k->example0 * (vg_numel(k->ys) / rows)) : 0;
+}
+
 /* A sentence length as the kernels use it: clamped to [0, T], NaN to 0
  * (the op's check refuses such values first; this keeps a kernel called
  * without it in bounds). */

@@ -209,7 +209,7 @@ static vg_status dropout_infer(vg_graph *g, vg_node *n) {
 }
 
 static inline int kept(const vg_kernel *k, uint32_t stream, double p, int64_t i) {
-  return vg_rng_uniform(k->seed, k->step, stream, (uint64_t)i) >= p;
+  return vg_rng_uniform(k->seed, k->step, stream, vg_noise_base(k) + (uint64_t)i) >= p;
 }
 
 static void dropout_forward(const vg_kernel *k) {

@@ -4,11 +4,16 @@
 #include "kernel.h"
 
 static inline vg_real noise(const vg_kernel *k, uint32_t stream, int64_t i) {
-  return (vg_real)vg_rng_normal(k->seed, k->step, stream, (uint64_t)i);
+  return (vg_real)vg_rng_normal(k->seed, k->step, stream, vg_noise_base(k) + (uint64_t)i);
 }
 
-/* reparam: z = mu + eps * exp(logvar / 2), eps ~ N(0, I).
+/* reparam: z = mu + eps * exp(logvar / 2), eps ~ N(0, I); in evaluation,
+ * z = mu with eval = "mean".
  *   mu [...], logvar [...] -> z [...] */
+enum { RP_EVAL };
+enum { RP_SAMPLE, RP_MEAN };
+
+static int gives_mean(const vg_kernel *k) { return !k->training && (int)k->a->v[RP_EVAL] == RP_MEAN; }
 static vg_status reparam_infer(vg_graph *g, vg_node *n) {
   vg_status st = vg_infer_same_shape(g, n, 1);
   n->shape = *vg_in_shape(g, n, 0);
@@ -19,6 +24,10 @@ static void reparam_forward(const vg_kernel *k) {
   const vg_real *mu = k->x[0], *lv = k->x[1];
   vg_real *z = k->y;
   const uint32_t stream = vg_rng_stream(k->node->name);
+  if (gives_mean(k)) {
+    memcpy(z, mu, (size_t)vg_numel(k->ys) * sizeof *z);
+    return;
+  }
   VG_FOR(vg_numel(k->ys), z[i] = mu[i] + noise(k, stream, i) * exp(lv[i] * (vg_real)0.5));
 }
 
@@ -27,13 +36,16 @@ static void reparam_backward(const vg_kernel *k) {
   vg_real *dmu = k->dx[0], *dlv = k->dx[1];
   const uint32_t stream = vg_rng_stream(k->node->name);
   if (dmu) VG_FOR(vg_numel(k->ys), dmu[i] += dz[i]);
+  if (gives_mean(k)) return;
   if (dlv) VG_FOR(vg_numel(k->ys), dlv[i] += dz[i] * noise(k, stream, i) * (vg_real)0.5 * exp(lv[i] * (vg_real)0.5));
 }
 
-VG_OP_RECORD(reparam) = {.name = "reparam", .doc = "mu, logvar → mu + eps · exp(logvar / 2), eps ~ N(0, I)",
+VG_OP_RECORD(reparam) = {.name = "reparam",
+                         .doc = "mu, logvar → mu + eps · exp(logvar / 2), eps ~ N(0, I); mu in evaluation with eval = mean",
                          .nin_min = 2,
                          .nin_max = 2,
                          .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_Y,
+                         .attrs = {[RP_EVAL] = {"eval", VG_ATTR_ENUM, RP_SAMPLE, "sample|mean"}},
                          .infer = reparam_infer,
                          .forward = reparam_forward,
                          .backward = reparam_backward};
@@ -115,11 +127,13 @@ static void prior_forward(const vg_kernel *k) {
   const double two_pi = 6.283185307179586476925;
   /* Row i draws its component from index 3i, its two offsets from 3i + 1
    * and 3i + 2. */
+  const uint64_t base = vg_noise_base(k) / 2; /* rows, not values */
   VG_FOR(k->ys->d[0], {
-    int c = (int)(vg_rng_uniform(k->seed, k->step, stream, 3 * (uint64_t)i) * K);
+    const uint64_t row = base + (uint64_t)i;
+    int c = (int)(vg_rng_uniform(k->seed, k->step, stream, 3 * row) * K);
     if (c >= K) c = K - 1;
-    const double u = r + sr * vg_rng_normal(k->seed, k->step, stream, 3 * (uint64_t)i + 1);
-    const double v = st * vg_rng_normal(k->seed, k->step, stream, 3 * (uint64_t)i + 2);
+    const double u = r + sr * vg_rng_normal(k->seed, k->step, stream, 3 * row + 1);
+    const double v = st * vg_rng_normal(k->seed, k->step, stream, 3 * row + 2);
     const double th = two_pi * c / K;
     y[2 * i] = (vg_real)(u * cos(th) - v * sin(th));
     y[2 * i + 1] = (vg_real)(u * sin(th) + v * cos(th));

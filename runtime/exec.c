@@ -84,6 +84,10 @@ static vg_status run_forward(vg_plan *p, uint64_t step, int check_finite) {
   return VG_OK;
 }
 
+void vg_plan_set_example(vg_plan *p, int64_t first) {
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].k.example0 = first;
+}
+
 vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;

@@ -86,6 +86,9 @@ enum {
     uint64_t seed, step;                                                    \
     int training; /* 0 in evaluation plans: dropout off, batch norm uses */ \
                   /* its running statistics */                              \
+    int64_t example0; /* the batch's first example's place in its data    */ \
+                      /* set, in evaluation: random ops key their noise   */ \
+                      /* by example (vg_noise_base); 0 in training        */ \
   } vg_kernel##S;                                                           \
   typedef struct vg_op##S {                                                 \
     const char *name;                                                       \

@@ -34,6 +34,10 @@ void vg_plan_free(vg_plan *p);
 /* Forward, then (with a loss) backward: the update groups' gradients in
  * g->grads are overwritten with d loss / d param. `step` keys random ops. */
 vg_status vg_plan_run(vg_plan *p, uint64_t step);
+/* Where the next runs' batch starts in its data set (evaluation): random ops
+ * then key their noise by example, so a test example's noise does not
+ * depend on its batch (vg_noise_base). 0, the start, in training. */
+void vg_plan_set_example(vg_plan *p, int64_t first);
 
 /* After a run: a node's value if the plan kept it (the loss, fetched nodes,
  * inputs and parameters), else NULL. */

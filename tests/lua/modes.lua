@@ -55,4 +55,24 @@ local state = g.groups[2]
 assert(state.name == "net.state", state.name)
 local ok, err = pcall(function() local p = g:compile{ name = "bad", loss = loss, update = { state } } return p end)
 assert(not ok and err:find("inputs that take no gradient", 1, true), tostring(err))
+-- Evaluation noise is keyed by the example: example 5 draws the same z in
+-- row 0 of a batch starting at 5 as in row 2 of one starting at 3; and
+-- reparam with eval = "mean" gives mu in evaluation.
+do
+  local g2 = vg.graph{ batch = 4, seed = 9 }
+  local mu, lv = g2:input("mu", { 3 }), g2:input("lv", { 3 })
+  local z = vg.reparam(mu, lv, { name = "z" })
+  local zm = vg.reparam(mu, lv, { name = "zm", eval = "mean" })
+  local p = g2:compile{ name = "eval", fetch = { z, zm } }
+  g2.core:data(mu.id, { 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3 })
+  g2.core:data(lv.id, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })
+  p:run(100, 5)
+  local a, m = p:value(z.id), p:value(zm.id)
+  g2.core:data(mu.id, { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 })
+  p:run(100, 3)
+  local b = p:value(z.id)
+  for j = 1, 3 do near(a[j], b[6 + j], "example 5's noise in another batch") end
+  assert(a[1] ~= b[1], "another example draws other noise")
+  for i = 1, 12 do near(m[i], math.floor((i - 1) / 3), "eval = mean gives mu") end
+end
 print("ok")

@@ -7,6 +7,9 @@ local errors = require "vaegraph.errors"
 local graph = require "vaegraph.graph"
 local evaluate = {}
 
+-- The step evaluation runs at: random ops draw apart from training's steps.
+evaluate.KEY = 2 ^ 40
+
 -- Columns every script shares come first, in this order; others follow by name.
 local COLUMN_ORDER = { test_loss = 1, test_rec = 2, test_nll = 3, test_kl = 4 }
 
@@ -78,8 +81,9 @@ function evaluate.run(run)
     local count = math.min(batch, run.ntest - first)
     run.fill(test, first, count)
     run.set_weights(run.step)
-    -- Evaluation noise is keyed apart from training steps.
-    e.plan:run(2 ^ 40 + run.epoch * 100000 + b)
+    -- Evaluation noise is keyed apart from training steps, and by example:
+    -- a test example draws the same noise every epoch, whatever its batch.
+    e.plan:run(evaluate.KEY, first)
     -- Weighted by examples: the per-example mean over the whole set.
     for i, n in ipairs(e.nodes) do sums[i] = sums[i] + e.plan:value(n.id) * count end
     seen = seen + count
