@@ -200,6 +200,12 @@ static const gcase cases[] = {
     {"gru", 7, {"4,4,5", "4", "9,5", "9,3", "9", "9", "4,3"}, {ANY, LENS, ANY, ANY, ANY, ANY, ANY}, "", 0},
     {"gru", 7, {"4,4,5", "4", "9,5", "9,3", "9", "9", "4,3"}, {ANY, LENS, ANY, ANY, ANY, ANY, ANY}, "output=state", 0},
     {"gru", 7, {"32,20,64", "32", "384,64", "384,128", "384", "384", "32,128"}, {ANY, LENS20, ANY, ANY, ANY, ANY, ANY}, "output=last", LARGE},
+/* More cases, a file per family of ops: each file is read twice, here for
+ * its cases (GRAD_CASES) and before main for its own checks (GRAD_CHECKS). */
+#define GRAD_CASES
+#include "grad_categorical.h"
+#include "grad_tensor.h"
+#undef GRAD_CASES
 };
 
 static const uint64_t SEED = 20261122;
@@ -615,6 +621,11 @@ static void check_word_dropout(void) {
   printf("  word_dropout   rate %.3f, specials kept, identity in evaluation\n", rate);
 }
 
+#define GRAD_CHECKS
+#include "grad_categorical.h"
+#include "grad_tensor.h"
+#undef GRAD_CHECKS
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: test_grad OP\n");
@@ -631,5 +642,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "prior") == 0) check_prior();
   if (!strcmp(argv[1], "lstm") || !strcmp(argv[1], "gru") || !strcmp(argv[1], "cross_entropy")) check_padding(argv[1]);
   if (strcmp(argv[1], "word_dropout") == 0) check_word_dropout();
+  categorical_checks(argv[1]);
+  tensor_checks(argv[1]);
   CHECK_DONE();
 }
