@@ -3,10 +3,11 @@
 order source, batch, optimizer, epochs and thread count. Prints a CSV row per
 epoch with the columns vaegraph's metrics.csv uses, for bench/compare.sh.
 
-  torch_peer.py vae|ae|conv_vae|aae [--epochs N] [--threads N] [--data DIR]
+  torch_peer.py vae|ae|conv_vae|aae|gumbel_vae|vq_vae [--epochs N] [--threads N] [--data DIR]
 """
 import argparse
 import gzip
+import math
 import struct
 import time
 
@@ -154,7 +155,60 @@ class AAE(nn.Module):
         return np.array([rec.item(), acc_fake.item(), acc_real.item()])
 
 
-MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE}
+class GumbelVAE(nn.Module):
+    """graphs/gumbel_vae.lua: 30 categorical variables of 10 categories."""
+    batch, flat, pm1 = 100, True, False
+
+    def __init__(self, n=30, k=10, hard=False):
+        super().__init__()
+        self.n, self.k, self.hard, self.step = n, k, hard, 0
+        self.enc = mlp([784, 512, 256, n * k])
+        self.dec = mlp([n * k, 256, 512, 784], nn.Sigmoid())
+
+    def losses(self, x):
+        if self.training:
+            self.step += 1
+        tau = max(0.5, math.exp(-3e-5 * self.step))
+        logits = self.enc(x).view(-1, self.n, self.k)
+        y = F.gumbel_softmax(logits, tau=tau, hard=self.hard)
+        xhat = self.dec(y.view(-1, self.n * self.k))
+        n = x.shape[0]
+        rec = F.binary_cross_entropy(xhat, x, reduction="sum") / n
+        q, logq = F.softmax(logits, -1), F.log_softmax(logits, -1)
+        kl = torch.sum(q * (logq + math.log(self.k))) / n
+        return rec + kl, rec, kl
+
+
+class VQVAE(nn.Module):
+    """graphs/vq_vae.lua: a 7x7 grid of 16-d vectors, 64 codes."""
+    batch, flat, pm1 = 128, False, False
+    columns = ["test_rec", "test_codebook", "test_commitment", "test_perplexity"]
+
+    def __init__(self, k=64, d=16, h=32, beta=0.25):
+        super().__init__()
+        self.k, self.d, self.beta = k, d, beta
+        self.c1, self.c2 = nn.Conv2d(1, h, 3, 2, 1), nn.Conv2d(h, d, 3, 2, 1)
+        self.codebook = nn.Parameter(torch.empty(k, d).uniform_(-1 / k, 1 / k))
+        self.u1 = nn.ConvTranspose2d(d, h, 3, 2, 1, output_padding=1)
+        self.u2 = nn.ConvTranspose2d(h, 1, 3, 2, 1, output_padding=1)
+
+    def losses(self, x):
+        z = self.c2(F.relu(self.c1(x)))
+        zl = z.permute(0, 2, 3, 1)
+        flat = zl.reshape(-1, self.d)
+        ids = ((self.codebook ** 2).sum(1) - 2 * flat @ self.codebook.t()).argmin(1)
+        e = self.codebook[ids].view(zl.shape).permute(0, 3, 1, 2)
+        n = x.shape[0]
+        codebook = ((e - z.detach()) ** 2).sum() / n
+        commitment = ((z - e.detach()) ** 2).sum() / n
+        xhat = torch.sigmoid(self.u2(F.relu(self.u1(z + (e - z).detach()))))
+        rec = F.binary_cross_entropy(xhat, x, reduction="sum") / n
+        usage = F.one_hot(ids, self.k).float().mean(0)
+        perplexity = torch.exp(-(usage * torch.log(usage + 1e-10)).sum())
+        return rec + codebook + self.beta * commitment, rec, codebook, commitment, perplexity
+
+
+MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "gumbel_vae": GumbelVAE, "vq_vae": VQVAE}
 
 
 def run_phases(model, train, test, rng, a):
@@ -202,26 +256,30 @@ def main():
         return run_phases(model, train, test, rng, a)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     b = model.batch
-    nb, nt = len(train) // b, len(test) // b
-    print("epoch,train_loss,test_loss,test_rec,test_kl,examples_per_s", flush=True)
+    nb = len(train) // b
+    columns = getattr(model, "columns", ["test_rec", "test_kl"])
+    print("epoch,train_loss,test_loss," + ",".join(columns) + ",examples_per_s", flush=True)
     for epoch in range(1, a.epochs + 1):
         order = torch.from_numpy(rng.permutation(len(train)))
         model.train()
         total, t0 = 0.0, time.perf_counter()
         for i in range(nb):
-            loss, _, _ = model.losses(train[order[i * b:(i + 1) * b]])
+            loss = model.losses(train[order[i * b:(i + 1) * b]])[0]
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += loss.item()
         rate = nb * b / (time.perf_counter() - t0)
         model.eval()
-        sums = np.zeros(3)
+        # Every test example, the last batch smaller, as vaegraph evaluates.
+        sums = np.zeros(len(columns) + 1)
         with torch.no_grad():
-            for i in range(nt):
-                sums += [v.item() for v in model.losses(test[i * b:(i + 1) * b])]
-        sums /= nt
-        print(f"{epoch},{total / nb:.6g},{sums[0]:.6g},{sums[1]:.6g},{sums[2]:.6g},{rate:.6g}", flush=True)
+            for i in range(0, len(test), b):
+                part = test[i:i + b]
+                sums += [v.item() * len(part) for v in model.losses(part)]
+        sums /= len(test)
+        cells = ",".join(f"{v:.6g}" for v in sums)
+        print(f"{epoch},{total / nb:.6g},{cells},{rate:.6g}", flush=True)
 
 
 if __name__ == "__main__":

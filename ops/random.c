@@ -90,9 +90,12 @@ VG_OP_RECORD(gaussian_noise) = {.name = "gaussian_noise", .doc = "x → x + mean
  *             2 pi k / components and distance `radius` from the origin,
  *             with spread `radial_sd` along the radius and `tangent_sd`
  *             across it.
+ *   categorical  the latent in groups of `categories` values, each group
+ *             the one-hot of a class drawn uniformly (a categorical VAE's
+ *             prior: latent = variables x categories)
  *   (no inputs) -> [dims], dims = {batch, latent} */
-enum { PR_DIMS, PR_KIND, PR_SD, PR_COMPONENTS, PR_RADIUS, PR_RADIAL_SD, PR_TANGENT_SD };
-enum { PRIOR_GAUSSIAN, PRIOR_MIXTURE };
+enum { PR_DIMS, PR_KIND, PR_SD, PR_COMPONENTS, PR_RADIUS, PR_RADIAL_SD, PR_TANGENT_SD, PR_CATEGORIES };
+enum { PRIOR_GAUSSIAN, PRIOR_MIXTURE, PRIOR_CATEGORICAL };
 
 static vg_status prior_infer(vg_graph *g, vg_node *n) {
   const vg_shape *d = &n->attr.dims;
@@ -107,6 +110,9 @@ static vg_status prior_infer(vg_graph *g, vg_node *n) {
     if (a->v[PR_COMPONENTS] < 1)
       return vg_op_fail(g, n, VG_ERR_ARG, "components must be >= 1, got %g", a->v[PR_COMPONENTS]);
   }
+  if ((int)a->v[PR_KIND] == PRIOR_CATEGORICAL && (a->v[PR_CATEGORIES] < 1 || d->d[1] % (int64_t)a->v[PR_CATEGORIES]))
+    return vg_op_fail(g, n, VG_ERR_ARG, "the categorical prior's latent (%lld) must be a multiple of categories (%g)",
+                      (long long)d->d[1], a->v[PR_CATEGORIES]);
   if (!(a->v[PR_SD] >= 0 && a->v[PR_RADIAL_SD] >= 0 && a->v[PR_TANGENT_SD] >= 0))
     return vg_op_fail(g, n, VG_ERR_ARG, "standard deviations must be >= 0");
   n->shape = *d;
@@ -120,6 +126,17 @@ static void prior_forward(const vg_kernel *k) {
   if ((int)a->v[PR_KIND] == PRIOR_GAUSSIAN) {
     const vg_real sd = (vg_real)a->v[PR_SD];
     VG_FOR(vg_numel(k->ys), y[i] = sd * noise(k, stream, i));
+    return;
+  }
+  if ((int)a->v[PR_KIND] == PRIOR_CATEGORICAL) {
+    /* Group i (of `categories` values) draws its class from index base/C + i. */
+    const int64_t C = (int64_t)a->v[PR_CATEGORIES], groups = vg_numel(k->ys) / C;
+    const uint64_t base = vg_noise_base(k) / (uint64_t)C;
+    VG_FOR(groups, {
+      int64_t c = (int64_t)(vg_rng_uniform(k->seed, k->step, stream, base + (uint64_t)i) * (double)C);
+      if (c >= C) c = C - 1;
+      for (int64_t j = 0; j < C; j++) y[i * C + j] = j == c ? 1 : 0;
+    });
     return;
   }
   const int K = (int)a->v[PR_COMPONENTS];
@@ -140,16 +157,17 @@ static void prior_forward(const vg_kernel *k) {
   });
 }
 
-VG_OP_RECORD(prior) = {.name = "prior", .doc = "(no inputs) → `[batch, latent]` draws from a prior, new every step: gaussian, or (2-D) 10 gaussians on a circle (made by `g:prior`)",
+VG_OP_RECORD(prior) = {.name = "prior", .doc = "(no inputs) → `[batch, latent]` draws from a prior, new every step: gaussian, (2-D) 10 gaussians on a circle, or one-hot groups of `categories` (made by `g:prior`)",
                        .nin_min = 0,
                        .nin_max = 0,
                        .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                        .attrs = {[PR_DIMS] = {"dims", VG_ATTR_DIMS, 0, NULL},
-                                 [PR_KIND] = {"kind", VG_ATTR_ENUM, PRIOR_GAUSSIAN, "gaussian|mixture"},
+                                 [PR_KIND] = {"kind", VG_ATTR_ENUM, PRIOR_GAUSSIAN, "gaussian|mixture|categorical"},
                                  [PR_SD] = {"sd", VG_ATTR_NUM, 1, NULL},
                                  [PR_COMPONENTS] = {"components", VG_ATTR_INT, 10, NULL},
                                  [PR_RADIUS] = {"radius", VG_ATTR_NUM, 1.4, NULL},
                                  [PR_RADIAL_SD] = {"radial_sd", VG_ATTR_NUM, 0.5, NULL},
-                                 [PR_TANGENT_SD] = {"tangent_sd", VG_ATTR_NUM, 0.1, NULL}},
+                                 [PR_TANGENT_SD] = {"tangent_sd", VG_ATTR_NUM, 0.1, NULL},
+                                 [PR_CATEGORIES] = {"categories", VG_ATTR_INT, 10, NULL}},
                        .infer = prior_infer,
                        .forward = prior_forward};

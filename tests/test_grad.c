@@ -113,6 +113,7 @@ static const gcase cases[] = {
     {"binary_accuracy", 2, {"64,515", "64,515"}, {AWAY0, BIT}, "", 1},
     {"prior", 0, {""}, {ANY}, "dims=6,3", 0},
     {"prior", 0, {""}, {ANY}, "dims=64,2 kind=mixture", 1},
+    {"prior", 0, {""}, {ANY}, "dims=64,300 kind=categorical categories=10", 1},
     /* The direct path (few output channels, rows >= 16) and 1x1 kernels. */
     {"conv2d", 3, {"2,3,9,17", "2,3,3,3", "2"}, {ANY, ANY, ANY}, "same=1", 0},
     {"conv2d", 3, {"8,16,28,28", "1,16,3,3", "1"}, {ANY, ANY, ANY}, "same=1", LARGE},
@@ -527,7 +528,29 @@ static void check_prior(void) {
   CHECK(vg_plan_value(p, gs)[0] == first && vg_plan_value(p, mx)[0] == firstm, "step 7 again draws other samples");
   vg_plan_free(p);
   vg_graph_free(g);
-  printf("  prior          gaussian moments, mixture components, keyed by step\n");
+  /* categorical: every group of 10 one-hot, each class about as often. */
+  g = vg_graph_new(SEED);
+  int ct = vg_node_add(g, VG_OP_PRIOR, "cat", 0, NULL, "dims=2000,30 kind=categorical categories=10");
+  CHECK(ct >= 0, "%s", vg_graph_error(g));
+  vg_plan_spec cspec = {.name = "prior", .loss = -1, .fetch = &ct, .nfetch = 1};
+  CHECK(vg_plan_compile(g, &cspec, &p) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_run(p, 7) == VG_OK, "%s", vg_graph_error(g));
+  const float *cv = vg_plan_value(p, ct);
+  int hits[10] = {0}, bad = 0;
+  for (int grp = 0; grp < 2000 * 3; grp++) {
+    int ones = 0, at = -1;
+    for (int j = 0; j < 10; j++)
+      if (cv[grp * 10 + j] == 1) ones++, at = j;
+      else bad += cv[grp * 10 + j] != 0;
+    bad += ones != 1;
+    if (at >= 0) hits[at]++;
+  }
+  CHECK(bad == 0, "categorical prior: %d values are not one-hot", bad);
+  for (int c = 0; c < 10; c++) CHECK(hits[c] > 600 * 0.85 && hits[c] < 600 * 1.15, "categorical prior: class %d drawn %d of 6000", c, hits[c]);
+  CHECK(vg_node_add(g, VG_OP_PRIOR, "odd", 0, NULL, "dims=4,25 kind=categorical categories=10") < 0, "25 values of groups of 10 accepted");
+  vg_plan_free(p);
+  vg_graph_free(g);
+  printf("  prior          gaussian moments, mixture components, one-hot categories, keyed by step\n");
 }
 
 /* Padding takes no part: for a recurrent layer, positions past a

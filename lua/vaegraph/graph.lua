@@ -122,22 +122,35 @@ function Node:per_example()
   return n
 end
 
--- Binary arithmetic: nodes of one shape, or a node and a scalar node (a
--- loss weight); a node times a number is a scale.
+-- Arithmetic: nodes of one shape, a node and a scalar node (a loss weight),
+-- a node and a per-example value ([batch] or [batch, 1], broadcast over the
+-- example), or a node and a number (scale's factor and shift).
+local function affine(x, factor, shift)
+  return x.graph:op("scale", { x }, { factor = factor, shift = shift ~= 0 and shift or nil })
+end
+
 local function arith(opname, a, b)
-  if opname == "mul" and type(a) == "number" and is_node(b) then a, b = b, a end
-  if opname == "mul" and is_node(a) and type(b) == "number" then
-    return a.graph:op("scale", { a }, { factor = b })
+  if type(a) == "number" and is_node(b) then
+    if opname == "mul" then return affine(b, a, 0) end
+    if opname == "add" then return affine(b, 1, a) end
+    if opname == "sub" then return affine(b, -1, a) end
+  elseif is_node(a) and type(b) == "number" then
+    if opname == "mul" then return affine(a, b, 0) end
+    if opname == "add" then return affine(a, 1, b) end
+    if opname == "sub" then return affine(a, 1, -b) end
+    if opname == "div" then return affine(a, 1 / b, 0) end
   end
   node_of(a, opname .. " left side")
   node_of(b, opname .. " right side")
+  if opname == "div" then errors.fail("a node divides only by a number") end
   return a.graph:op(opname, { a, b })
 end
 
 Node.__add = function(a, b) return arith("add", a, b) end
 Node.__sub = function(a, b) return arith("sub", a, b) end
 Node.__mul = function(a, b) return arith("mul", a, b) end
-Node.__unm = function(a) return a.graph:op("scale", { a }, { factor = -1 }) end
+Node.__div = function(a, b) return arith("div", a, b) end
+Node.__unm = function(a) return affine(a, -1, 0) end
 
 function Node:scale(f) return self.graph:op("scale", { self }, { factor = f }) end
 

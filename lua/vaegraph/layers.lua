@@ -189,6 +189,51 @@ function M.per_example(x, opts)
   return sum(flatten(x), { axis = 1, name = opts and opts.name })
 end
 
+-- vg.vector_quantize(z, codebook [, {axis = -1, reduction = "mean", name}])
+-- -> { quantized, codes, codebook_loss, commitment_loss, perplexity }: the
+-- vector quantiser of a VQ-VAE (van den Oord et al. 2017). Each vector of z
+-- along `axis` (axis 1 for a convolution's [B, C, H, W]) is replaced by its
+-- nearest row of codebook [K, C]; `quantized` has z's shape and passes its
+-- gradient straight through to z; `codes` are the indices (z's shape
+-- without axis). codebook_loss = ||e - sg(z)||^2 moves the codes, and
+-- commitment_loss = ||z - sg(e)||^2 (weighted by beta, 0.25, in the loss)
+-- keeps the encoder near them, both reduced by `reduction`; perplexity is
+-- exp(entropy) of the batch's code usage (K when every code is used alike).
+local permute, nearest_code, embedding, stop_gradient, one_hot, exp, mul =
+  graph.op_function("permute"), graph.op_function("nearest_code"), graph.op_function("embedding"),
+  graph.op_function("stop_gradient"), graph.op_function("one_hot"), graph.op_function("exp"), graph.op_function("mul")
+function M.vector_quantize(z, codebook, opts)
+  check_keys("vg.vector_quantize", opts, { "axis", "reduction", "name" })
+  opts = opts or {}
+  node_of(z, "vg.vector_quantize z")
+  node_of(codebook, "vg.vector_quantize codebook")
+  local nd, K = #z:shape(), codebook:shape()[1]
+  local axis = opts.axis or -1
+  if axis < 0 then axis = axis + nd end
+  if axis < 0 or axis >= nd then errors.fail("vg.vector_quantize: axis %d is outside z's %d dimensions", opts.axis, nd) end
+  -- The vectors' axis last, for nearest_code and embedding, and back.
+  local to_last, back = {}, {}
+  for d = 0, nd - 1 do if d ~= axis then to_last[#to_last + 1] = d end end
+  to_last[#to_last + 1] = axis
+  for i, d in ipairs(to_last) do back[d + 1] = i - 1 end
+  local moved = axis ~= nd - 1
+  local zl = moved and permute(z, { dims = to_last }) or z
+  local codes = nearest_code(zl, codebook, { name = opts.name and (opts.name .. ".codes") })
+  local e = embedding(codes, codebook)
+  if moved then e = permute(e, { dims = back }) end
+  local red = opts.reduction or "mean"
+  local all_but_last = {}
+  for d = 0, #codes:shape() - 1 do all_but_last[#all_but_last + 1] = d end
+  local usage = mean(one_hot(codes, { classes = K }), { axes = all_but_last })
+  return {
+    quantized = z + stop_gradient(e - z),
+    codes = codes,
+    codebook_loss = mse(e, stop_gradient(z), { reduction = red }),
+    commitment_loss = mse(z, stop_gradient(e), { reduction = red }),
+    perplexity = exp(-sum(mul(usage, log(usage + 1e-10)))),
+  }
+end
+
 -- Peak signal-to-noise ratio in dB of images a against b (values in [0, 1]),
 -- averaged over the batch: mean over images of -10 log10(mse of the image).
 function M.psnr(a, b, opts)
