@@ -517,6 +517,12 @@ static void init_param(const vg_graph *g, const vg_node *n, float *w) {
     case VG_INIT_KAIMING_NORMAL: uniform = 0, sd = sqrt(2.0 / ((1 + a * a) * fan_in)); break;
     case VG_INIT_XAVIER_UNIFORM: hi = a * sqrt(6.0 / (fan_in + fan_out)), lo = -hi; break;
     case VG_INIT_XAVIER_NORMAL: uniform = 0, sd = a * sqrt(2.0 / (fan_in + fan_out)); break;
+    case VG_INIT_EYE: break;
+  }
+  if (n->init.kind == VG_INIT_EYE) {
+    const size_t cols = n->shape.nd >= 2 ? (size_t)n->shape.d[n->shape.nd - 1] : 1;
+    for (size_t i = 0; i < len; i++) w[i] = (i / cols == i % cols) ? 1.0f : 0.0f;
+    return;
   }
   /* Step UINT64_MAX keeps initialisation draws apart from training draws. */
   for (size_t i = 0; i < len; i++)

@@ -17,7 +17,9 @@ typedef enum vg_init_kind {
   VG_INIT_KAIMING_UNIFORM, /* PyTorch kaiming_uniform_(a = a), fan_in */
   VG_INIT_KAIMING_NORMAL,  /* PyTorch kaiming_normal_(a = a), fan_in */
   VG_INIT_XAVIER_UNIFORM,  /* gain a */
-  VG_INIT_XAVIER_NORMAL    /* gain a */
+  VG_INIT_XAVIER_NORMAL,   /* gain a */
+  VG_INIT_EYE              /* 1 on the diagonal of [n, m], else 0: constants */
+                           /* such as every class's one-hot row */
 } vg_init_kind;
 
 typedef struct vg_init {

@@ -58,7 +58,8 @@ static int l_group(lua_State *L) {
 }
 
 static const char *const init_names[] = {"zeros",          "const",          "uniform",        "normal",
-                                         "kaiming_uniform", "kaiming_normal", "xavier_uniform", "xavier_normal", NULL};
+                                         "kaiming_uniform", "kaiming_normal", "xavier_uniform", "xavier_normal",
+                                         "eye",            NULL};
 
 /* g:param(group, name, shape, init, a, b) */
 static int l_param(lua_State *L) {
