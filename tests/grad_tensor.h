@@ -4,8 +4,171 @@
  * main, for checks beyond the gradient (distributions, exact values):
  * tensor_checks(op) runs those of one op. */
 #ifdef GRAD_CASES
+    /* broadcasting: a value per example against every value of it, either side */
+    {"add", 2, {"3,4,5", "3"}, {ANY, ANY}, "", 0},
+    {"add", 2, {"3,1", "3,2,2"}, {ANY, ANY}, "", 0},
+    {"add", 2, {"3,1", "3"}, {ANY, ANY}, "", 0},
+    {"add", 2, {"64,515", "64"}, {ANY, ANY}, "", LARGE},
+    {"add", 2, {"64,1", "64,8,65"}, {ANY, ANY}, "", LARGE},
+    {"sub", 2, {"2,3,2", "2,3"}, {ANY, ANY}, "", 0},
+    {"sub", 2, {"3", "3,5"}, {ANY, ANY}, "", 0},
+    {"sub", 2, {"64,8,65", "64,8,1"}, {ANY, ANY}, "", LARGE},
+    {"mul", 2, {"3,4", "3,1"}, {ANY, ANY}, "", 0},
+    {"mul", 2, {"3", "3,2,2"}, {ANY, ANY}, "", 0},
+    {"mul", 2, {"3,4,1,1", "3,4,2,3"}, {ANY, ANY}, "", 0},
+    {"mul", 2, {"", "2,3"}, {ANY, ANY}, "", 0},
+    {"mul", 2, {"64,515", "64"}, {ANY, ANY}, "", LARGE},
+    {"mul", 2, {"64", "64,8,65"}, {ANY, ANY}, "", LARGE},
+    {"scale", 1, {"3,7"}, {ANY}, "factor=-2.5 shift=0.75", 0},
+    {"scale", 1, {"64,515"}, {ANY}, "factor=0.3 shift=1", LARGE},
 #endif
 
 #ifdef GRAD_CHECKS
-static void tensor_checks(const char *op) { (void)op; }
+/* One node of an op over inputs of given shapes and values, run by the
+ * double and the float kernels. The checks' values are small binary
+ * fractions, so both builds must give exactly the expected numbers. */
+typedef struct tnode {
+  vg_graph *g;
+  int id;
+  bufs b;
+} tnode;
+
+static int tnode_make(tnode *t, const char *op, int nin, const char *const shapes[], const char *attrs) {
+  gcase c = {op, nin, {0}, {0}, attrs, 0};
+  t->g = vg_graph_new(SEED);
+  int in[VG_MAX_IN];
+  for (int k = 0; k < nin; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "x%d", k + 1);
+    c.shapes[k] = shapes[k];
+    in[k] = vg_input(t->g, name, parse_shape(shapes[k]));
+  }
+  t->id = vg_node_add(t->g, vg_op_find(op), "node", nin, in, attrs);
+  CHECK(t->id >= 0, "%s [%s]: cannot build: %s", op, attrs, vg_graph_error(t->g));
+  if (t->id < 0) {
+    vg_graph_free(t->g);
+    return 0;
+  }
+  bufs_make(&t->b, t->g, &t->g->nodes[t->id], &c);
+  return 1;
+}
+
+static void tnode_set(tnode *t, int k, const double *v) {
+  for (int64_t i = 0; i < t->b.nx[k]; i++) t->b.xf[k][i] = (float)(t->b.x[k][i] = v[i]);
+}
+
+/* Forward, and with dy the backward into zeroed gradients; the float
+ * results must equal the double ones bit for bit. */
+static void tnode_run(tnode *t, const double *dy) {
+  const vg_node *n = &t->g->nodes[t->id];
+  bufs *b = &t->b;
+  if (dy)
+    for (int64_t i = 0; i < b->ny; i++) b->rf[i] = (float)(b->r[i] = dy[i]);
+  for (int k = 0; k < b->nin; k++) {
+    memset(b->dx[k], 0, (size_t)b->nx[k] * sizeof(double));
+    memset(b->dxf[k], 0, (size_t)b->nx[k] * sizeof(float));
+  }
+  vg_kernel_f64 k64 = kernel64(t->g, n, t->id, b);
+  vg_kernel_f32 k32 = kernel32(t->g, n, t->id, b);
+  vg_ops_f64[n->op]->forward(&k64), vg_ops_f32[n->op]->forward(&k32);
+  if (dy && vg_ops_f64[n->op]->backward) vg_ops_f64[n->op]->backward(&k64), vg_ops_f32[n->op]->backward(&k32);
+  int bad = 0;
+  for (int64_t i = 0; i < b->ny; i++) bad += b->y[i] != (double)b->yf[i];
+  for (int k = 0; dy && k < b->nin; k++)
+    for (int64_t i = 0; i < b->nx[k]; i++) bad += b->dx[k][i] != (double)b->dxf[k][i];
+  CHECK(bad == 0, "%s: %d float results differ from the double ones", vg_ops_f64[n->op]->name, bad);
+}
+
+static void tnode_free(tnode *t) {
+  bufs_free(&t->b);
+  vg_graph_free(t->g);
+}
+
+/* The graph's error after adding one node, or "" if it was accepted. */
+static const char *tensor_refusal(vg_graph *g, const char *op, int nin, const char *const shapes[], const char *attrs) {
+  int in[VG_MAX_IN];
+  vg_graph_set_where(g, "vq.lua:7");
+  for (int k = 0; k < nin; k++) {
+    char name[16];
+    snprintf(name, sizeof name, "x%d", k + 1);
+    in[k] = vg_node_find(g, name);
+    if (in[k] < 0) in[k] = vg_input(g, name, parse_shape(shapes[k]));
+  }
+  return vg_node_add(g, vg_op_find(op), "node", nin, in, attrs) >= 0 ? "" : vg_graph_error(g);
+}
+
+/* add, sub, mul of a [2,3] and a value per example ([2] or [2,1]), in
+ * both orders, against the sums worked by hand: the output, the big side's
+ * gradient elementwise, and the small side's summed over its example. */
+static void check_broadcast(const char *op) {
+  const int o = !strcmp(op, "add") ? 0 : !strcmp(op, "sub") ? 1 : 2;
+  const double a[6] = {1, 2, 3, 4, 5, 6}, w[2] = {10, 0.5}, dy[6] = {1, -2, 0.5, 3, 0.25, -1};
+  for (int small_first = 0; small_first < 2; small_first++)
+    for (int col = 0; col < 2; col++) {
+      const char *big = "2,3", *small = col ? "2,1" : "2";
+      const char *shapes[2] = {small_first ? small : big, small_first ? big : small};
+      tnode t;
+      if (!tnode_make(&t, op, 2, shapes, "")) continue;
+      CHECK(t.g->nodes[t.id].shape.nd == 2 && t.g->nodes[t.id].shape.d[1] == 3, "%s %s %s: output is not [2,3]", op,
+            shapes[0], shapes[1]);
+      tnode_set(&t, small_first ? 1 : 0, a), tnode_set(&t, small_first ? 0 : 1, w);
+      tnode_run(&t, dy);
+      const int bi = small_first ? 1 : 0, si = 1 - bi;
+      double dsmall[2] = {0, 0};
+      for (int i = 0; i < 6; i++) {
+        const int r = i / 3;
+        const double l = small_first ? w[r] : a[i], rt = small_first ? a[i] : w[r];
+        const double want = o == 0 ? l + rt : o == 1 ? l - rt : l * rt;
+        /* d/d big and d/d small of (l op rt), for the element's dy */
+        const double sign_big = o == 1 && small_first ? -1 : 1, sign_small = o == 1 && !small_first ? -1 : 1;
+        const double dbig = dy[i] * (o == 2 ? w[r] : sign_big);
+        dsmall[r] += dy[i] * (o == 2 ? a[i] : sign_small);
+        CHECK(t.b.y[i] == want, "%s(%s, %s): y[%d] = %g, want %g", op, shapes[0], shapes[1], i, t.b.y[i], want);
+        CHECK(t.b.dx[bi][i] == dbig, "%s(%s, %s): gradient of the [2,3] side at %d = %g, want %g", op, shapes[0],
+              shapes[1], i, t.b.dx[bi][i], dbig);
+      }
+      for (int r = 0; r < 2; r++)
+        CHECK(t.b.dx[si][r] == dsmall[r], "%s(%s, %s): gradient of the per-example side at %d = %g, want %g", op,
+              shapes[0], shapes[1], r, t.b.dx[si][r], dsmall[r]);
+      tnode_free(&t);
+    }
+  /* What does not broadcast is refused, naming both inputs and shapes. */
+  vg_graph *g = vg_graph_new(SEED);
+  const char *bad[2] = {"2,3", "3"};
+  char want[256];
+  snprintf(want, sizeof want,
+           "vq.lua:7: %s 'node': 'x1' [2,3] and 'x2' [3] do not broadcast (the shapes must be equal, or one, without "
+           "its trailing 1s, must begin the other: [B] or [B,1] against [B,C,H,W])",
+           op);
+  const char *got = tensor_refusal(g, op, 2, bad, "");
+  CHECK(strcmp(got, want) == 0, "got: %s", got);
+  vg_graph_free(g);
+  printf("  %-14s broadcasting by hand, both orders; [2,3] against [3] refused\n", op);
+}
+
+/* scale's shift: factor x + shift exactly, and -0 stays -0 without one. */
+static void check_scale(void) {
+  const char *shapes[1] = {"4"};
+  const double x[4] = {1, -2, 0.5, -0.0}, dy[4] = {1, 2, 3, 4};
+  tnode t;
+  if (!tnode_make(&t, "scale", 1, shapes, "factor=2 shift=-1")) return;
+  tnode_set(&t, 0, x);
+  tnode_run(&t, dy);
+  for (int i = 0; i < 4; i++) {
+    CHECK(t.b.y[i] == 2 * x[i] - 1, "scale: y[%d] = %g, want %g", i, t.b.y[i], 2 * x[i] - 1);
+    CHECK(t.b.dx[0][i] == 2 * dy[i], "scale: dx[%d] = %g, want %g", i, t.b.dx[0][i], 2 * dy[i]);
+  }
+  tnode_free(&t);
+  if (!tnode_make(&t, "scale", 1, shapes, "factor=3")) return;
+  tnode_set(&t, 0, x);
+  tnode_run(&t, NULL);
+  CHECK(signbit(t.b.y[3]) && t.b.y[0] == 3, "scale without shift: 3 * -0 = %g", t.b.y[3]);
+  tnode_free(&t);
+  printf("  scale          factor x + shift by hand\n");
+}
+
+static void tensor_checks(const char *op) {
+  if (!strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul")) check_broadcast(op);
+  if (!strcmp(op, "scale")) check_scale();
+}
 #endif

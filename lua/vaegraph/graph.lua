@@ -122,12 +122,18 @@ function Node:per_example()
   return n
 end
 
--- Binary arithmetic: nodes of one shape, or a node and a scalar node (a
--- loss weight); a node times a number is a scale.
+-- Binary arithmetic: nodes of one shape, or one broadcast over the other (a
+-- scalar node such as a loss weight, or a value per example: [B] against
+-- [B, ...]); a node and a number is a scale: node * 2, node + 1, 1 - node.
 local function arith(opname, a, b)
-  if opname == "mul" and type(a) == "number" and is_node(b) then a, b = b, a end
-  if opname == "mul" and is_node(a) and type(b) == "number" then
-    return a.graph:op("scale", { a }, { factor = b })
+  if type(a) == "number" and is_node(b) then
+    if opname == "mul" then return b.graph:op("scale", { b }, { factor = a }) end
+    if opname == "add" then return b.graph:op("scale", { b }, { shift = a }) end
+    return b.graph:op("scale", { b }, { factor = -1, shift = a })
+  end
+  if is_node(a) and type(b) == "number" then
+    if opname == "mul" then return a.graph:op("scale", { a }, { factor = b }) end
+    return a.graph:op("scale", { a }, { shift = opname == "add" and b or -b })
   end
   node_of(a, opname .. " left side")
   node_of(b, opname .. " right side")
