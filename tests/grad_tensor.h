@@ -21,6 +21,18 @@
     {"mul", 2, {"64", "64,8,65"}, {ANY, ANY}, "", LARGE},
     {"scale", 1, {"3,7"}, {ANY}, "factor=-2.5 shift=0.75", 0},
     {"scale", 1, {"64,515"}, {ANY}, "factor=0.3 shift=1", LARGE},
+    /* reductions over several axes: each kind of run (kept or removed) last */
+    {"sum", 1, {"3,4,5"}, {ANY}, "axes=0,2", 0},
+    {"sum", 1, {"2,3,4,5"}, {ANY}, "axes=-1,1", 0},
+    {"sum", 1, {"2,3,1,4"}, {ANY}, "axes=2,3", 0},
+    {"sum", 1, {"3,4"}, {ANY}, "axes=1,0", 0},
+    {"sum", 1, {"64,8,65"}, {ANY}, "axes=0,2", LARGE},
+    {"sum", 1, {"32,16,7,7"}, {ANY}, "axes=0,2,3", LARGE},
+    {"mean", 1, {"2,3,4,5"}, {ANY}, "axes=0,2,3", 0},
+    {"mean", 1, {"3,2,5"}, {ANY}, "axes=1,2", 0},
+    {"mean", 1, {"4,3,2"}, {ANY}, "axes=0", 0},
+    {"mean", 1, {"64,8,65"}, {ANY}, "axes=1,2", LARGE},
+    {"mean", 1, {"8,64,65"}, {ANY}, "axes=0", LARGE},
 #endif
 
 #ifdef GRAD_CHECKS
@@ -167,8 +179,83 @@ static void check_scale(void) {
   printf("  scale          factor x + shift by hand\n");
 }
 
+/* sum and mean over axes: exact values on whole numbers against a plain
+ * loop over every element, for each subset of the axes of a [2,4,1,2]
+ * (given as axes, with negative ones too; sizes powers of 2, so that a
+ * mean is exact in float too); axis and axes agree; bad axes are refused
+ * with what is wrong. */
+static void check_reduce_axes(const char *op) {
+  const int mean = !strcmp(op, "mean");
+  const int64_t d[4] = {2, 4, 1, 2};
+  double x[16];
+  for (int i = 0; i < 16; i++) x[i] = (double)((i * 7) % 11) - 5;
+  const char *shapes[1] = {"2,4,1,2"};
+  for (unsigned mask = 1; mask < 16; mask++) {
+    char attrs[64] = "axes=";
+    for (int a = 0, first = 1; a < 4; a++)
+      if (mask >> a & 1) {
+        /* name every other axis from the end */
+        snprintf(attrs + strlen(attrs), sizeof attrs - strlen(attrs), "%s%d", first ? "" : ",", a % 2 ? a - 4 : a);
+        first = 0;
+      }
+    tnode t;
+    if (!tnode_make(&t, op, 1, shapes, attrs)) continue;
+    tnode_set(&t, 0, x);
+    double dy[16];
+    for (int i = 0; i < 16; i++) dy[i] = i - 3;
+    tnode_run(&t, dy);
+    /* every element to its output, as a plain loop does */
+    double want[16] = {0}, count = 1;
+    for (int a = 0; a < 4; a++)
+      if (mask >> a & 1) count *= (double)d[a];
+    int bad = 0;
+    for (int i = 0; i < 16; i++) {
+      int64_t rest = i, o = 0, mul = 1;
+      for (int a = 3; a >= 0; a--) {
+        const int64_t at = rest % d[a];
+        rest /= d[a];
+        if (!(mask >> a & 1)) o += at * mul, mul *= d[a];
+      }
+      want[o] += x[i];
+      const double g = dy[o] * (mean ? 1 / count : 1);
+      bad += t.b.dx[0][i] != g;
+    }
+    for (int64_t o = 0; o < t.b.ny; o++) bad += t.b.y[o] != want[o] / (mean ? count : 1);
+    CHECK(bad == 0, "%s [%s]: %d values or gradients differ from the plain loop", op, attrs, bad);
+    tnode_free(&t);
+  }
+  /* axes = {1} is axis = 1 */
+  tnode t1, t2;
+  if (tnode_make(&t1, op, 1, shapes, "axes=1") && tnode_make(&t2, op, 1, shapes, "axis=1")) {
+    tnode_set(&t1, 0, x), tnode_set(&t2, 0, x);
+    tnode_run(&t1, NULL), tnode_run(&t2, NULL);
+    CHECK(memcmp(t1.b.yf, t2.b.yf, (size_t)t1.b.ny * sizeof(float)) == 0, "%s: axes=1 and axis=1 differ", op);
+    tnode_free(&t1), tnode_free(&t2);
+  }
+  static const struct {
+    const char *attrs, *want;
+  } bad[] = {
+      {"axes=1,-2", "axes [1,-2] name axis 1 of 'x1' [2,3,4] twice"},
+      {"axes=1,1", "axes [1,1] name axis 1 of 'x1' [2,3,4] twice"},
+      {"axes=0,3", "axes [0,3]: axis 3 is out of range for 'x1' [2,3,4] (axes -3..2)"},
+      {"axes=-4", "axes [-4]: axis -4 is out of range for 'x1' [2,3,4] (axes -3..2)"},
+      {"axis=1 axes=2", "give axis or axes, not both (axis 1, axes [2])"},
+  };
+  vg_graph *g = vg_graph_new(SEED);
+  const char *sh[1] = {"2,3,4"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char want[256];
+    snprintf(want, sizeof want, "vq.lua:7: %s 'node': %s", op, bad[i].want);
+    const char *got = tensor_refusal(g, op, 1, sh, bad[i].attrs);
+    CHECK(strcmp(got, want) == 0, "%s [%s]: got: %s", op, bad[i].attrs, got);
+  }
+  vg_graph_free(g);
+  printf("  %-14s every subset of axes against a plain loop; bad axes refused\n", op);
+}
+
 static void tensor_checks(const char *op) {
   if (!strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul")) check_broadcast(op);
   if (!strcmp(op, "scale")) check_scale();
+  if (!strcmp(op, "sum") || !strcmp(op, "mean")) check_reduce_axes(op);
 }
 #endif
