@@ -33,6 +33,31 @@
     {"mean", 1, {"4,3,2"}, {ANY}, "axes=0", 0},
     {"mean", 1, {"64,8,65"}, {ANY}, "axes=1,2", LARGE},
     {"mean", 1, {"8,64,65"}, {ANY}, "axes=0", LARGE},
+    /* permute: per-example transposes (both ways), one transpose, a gather
+     * with and without the last axis staying, size-1 axes, no move */
+    {"permute", 1, {"2,3,4,5"}, {ANY}, "dims=0,2,3,1", 0},
+    {"permute", 1, {"2,3,4,5"}, {ANY}, "dims=0,3,1,2", 0},
+    {"permute", 1, {"2,3,4"}, {ANY}, "dims=2,0,1", 0},
+    {"permute", 1, {"2,3,4,5"}, {ANY}, "dims=3,1,0,2", 0},
+    {"permute", 1, {"2,3,4"}, {ANY}, "dims=1,0,2", 0},
+    {"permute", 1, {"3,1,4,2"}, {ANY}, "dims=-1,1,0,2", 0},
+    {"permute", 1, {"3,4"}, {ANY}, "dims=0,1", 0},
+    {"permute", 1, {"32,16,7,7"}, {ANY}, "dims=0,2,3,1", LARGE},
+    {"permute", 1, {"32,7,7,16"}, {ANY}, "dims=0,3,1,2", LARGE},
+    {"permute", 1, {"200,300"}, {ANY}, "dims=1,0", LARGE},
+    {"permute", 1, {"16,10,10,11"}, {ANY}, "dims=3,1,0,2", LARGE},
+    {"permute", 1, {"64,8,40"}, {ANY}, "dims=1,0,2", LARGE},
+    /* tile and repeat_interleave along the first, a middle and the last axis */
+    {"tile", 1, {"2,3,4"}, {ANY}, "axis=1 times=3", 0},
+    {"tile", 1, {"3,4"}, {ANY}, "axis=0 times=2", 0},
+    {"tile", 1, {"2,3"}, {ANY}, "times=2", 0},
+    {"tile", 1, {"64,515"}, {ANY}, "axis=0 times=2", LARGE},
+    {"tile", 1, {"64,8,65"}, {ANY}, "axis=1 times=3", LARGE},
+    {"repeat_interleave", 1, {"2,3,4"}, {ANY}, "axis=1 times=3", 0},
+    {"repeat_interleave", 1, {"3,4"}, {ANY}, "axis=0 times=2", 0},
+    {"repeat_interleave", 1, {"2,3"}, {ANY}, "times=2", 0},
+    {"repeat_interleave", 1, {"64,515"}, {ANY}, "axis=0 times=2", LARGE},
+    {"repeat_interleave", 1, {"64,8,65"}, {ANY}, "axis=-1 times=3", LARGE},
 #endif
 
 #ifdef GRAD_CHECKS
@@ -253,9 +278,125 @@ static void check_reduce_axes(const char *op) {
   printf("  %-14s every subset of axes against a plain loop; bad axes refused\n", op);
 }
 
+/* permute against moving each index by hand, for all 24 orders of two
+ * 4-D shapes (one with a size-1 axis, one whose per-example transposes
+ * span several tiles), given with negative axes for every other order:
+ * the output, the gradient (dy moved back), and permuting back by the
+ * inverse gives x again. Bad dims are refused. */
+static void check_permute(void) {
+  const char *const shapes[] = {"2,3,1,4", "3,16,7,7"};
+  int orders = 0;
+  for (int si = 0; si < 2; si++) {
+    const vg_shape s = parse_shape(shapes[si]);
+    const int64_t n = vg_shape_numel(&s);
+    double *x = alloc0((size_t)n * sizeof(double)), *dy = alloc0((size_t)n * sizeof(double));
+    for (int64_t i = 0; i < n; i++) x[i] = (double)i, dy[i] = (double)(n - 3 * i);
+    for (int code = 0; code < 256; code++) {
+      const int p[4] = {code & 3, code >> 2 & 3, code >> 4 & 3, code >> 6 & 3};
+      if ((1 << p[0] | 1 << p[1] | 1 << p[2] | 1 << p[3]) != 15) continue;
+      int inv[4];
+      for (int i = 0; i < 4; i++) inv[p[i]] = i;
+      char attrs[64], back[64], outs[64];
+      const int neg = orders++ % 2;
+      snprintf(attrs, sizeof attrs, "dims=%d,%d,%d,%d", p[0] - 4 * neg, p[1], p[2] - 4 * neg, p[3]);
+      snprintf(back, sizeof back, "dims=%d,%d,%d,%d", inv[0], inv[1], inv[2], inv[3]);
+      snprintf(outs, sizeof outs, "%lld,%lld,%lld,%lld", (long long)s.d[p[0]], (long long)s.d[p[1]],
+               (long long)s.d[p[2]], (long long)s.d[p[3]]);
+      const char *in1[1] = {shapes[si]}, *in2[1] = {outs};
+      tnode t, u;
+      if (!tnode_make(&t, "permute", 1, in1, attrs)) continue;
+      tnode_set(&t, 0, x);
+      tnode_run(&t, dy);
+      int bad = 0;
+      for (int64_t i = 0; i < n; i++) { /* i indexes y; at[] is its position */
+        int64_t at[4], rest = i, src = 0;
+        for (int a = 3; a >= 0; a--) at[a] = rest % s.d[p[a]], rest /= s.d[p[a]];
+        int64_t xat[4];
+        for (int a = 0; a < 4; a++) xat[p[a]] = at[a];
+        for (int a = 0; a < 4; a++) src = src * s.d[a] + xat[a];
+        bad += t.b.y[i] != x[src] || t.b.dx[0][src] != dy[i];
+      }
+      CHECK(bad == 0, "permute %s [%s]: %d values or gradients misplaced", shapes[si], attrs, bad);
+      if (tnode_make(&u, "permute", 1, in2, back)) {
+        tnode_set(&u, 0, t.b.y);
+        tnode_run(&u, NULL);
+        CHECK(memcmp(u.b.y, x, (size_t)n * sizeof(double)) == 0, "permute %s [%s] then [%s] is not x", shapes[si], attrs, back);
+        tnode_free(&u);
+      }
+      tnode_free(&t);
+    }
+    free(x), free(dy);
+  }
+  static const struct {
+    const char *attrs, *want;
+  } bad[] = {
+      {"", "dims [] must order all 3 axes of 'x1' [2,3,4]"},
+      {"dims=1,0", "dims [1,0] must order all 3 axes of 'x1' [2,3,4]"},
+      {"dims=0,2,-1", "dims [0,2,-1] name axis 2 of 'x1' [2,3,4] twice"},
+      {"dims=0,3,1", "dims [0,3,1]: axis 3 is out of range for 'x1' [2,3,4] (axes -3..2)"},
+  };
+  vg_graph *g = vg_graph_new(SEED);
+  const char *sh[1] = {"2,3,4"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char want[256];
+    snprintf(want, sizeof want, "vq.lua:7: permute 'node': %s", bad[i].want);
+    const char *got = tensor_refusal(g, "permute", 1, sh, bad[i].attrs);
+    CHECK(strcmp(got, want) == 0, "permute [%s]: got: %s", bad[i].attrs, got);
+  }
+  vg_graph_free(g);
+  printf("  permute        %d orders by hand, there and back; bad dims refused\n", orders);
+}
+
+/* tile and repeat_interleave of [[1,2,3],[4,5,6]] along each axis, the
+ * layouts and the gradients (the copies' dy added) written out. */
+static void check_copies(const char *op) {
+  const int tile = !strcmp(op, "tile");
+  const double x[6] = {1, 2, 3, 4, 5, 6}, dy[12] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048};
+  static const struct {
+    const char *attrs, *out;
+    double tile[12], repeat[12];
+  } cases[] = {
+      {"axis=1 times=2", "2,6", {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}, {1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6}},
+      {"axis=0 times=2", "4,3", {1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6}, {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}},
+      {"axis=-2 times=2", "4,3", {1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6}, {1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}},
+  };
+  const char *in[1] = {"2,3"};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    tnode t;
+    if (!tnode_make(&t, op, 1, in, cases[c].attrs)) continue;
+    char got[VG_SHAPE_STRLEN], want[VG_SHAPE_STRLEN];
+    snprintf(want, sizeof want, "[%s]", cases[c].out);
+    vg_shape_str(&t.g->nodes[t.id].shape, got, sizeof got);
+    CHECK(strcmp(got, want) == 0, "%s [%s]: shape %s, want %s", op, cases[c].attrs, got, want);
+    tnode_set(&t, 0, x);
+    tnode_run(&t, dy);
+    const double *w = tile ? cases[c].tile : cases[c].repeat;
+    double dx[6] = {0};
+    for (int i = 0; i < 12; i++) {
+      CHECK(t.b.y[i] == w[i], "%s [%s]: y[%d] = %g, want %g", op, cases[c].attrs, i, t.b.y[i], w[i]);
+      dx[(int)w[i] - 1] += dy[i]; /* each value's copies: where its value shows */
+    }
+    for (int i = 0; i < 6; i++)
+      CHECK(t.b.dx[0][i] == dx[i], "%s [%s]: dx[%d] = %g, want %g", op, cases[c].attrs, i, t.b.dx[0][i], dx[i]);
+    tnode_free(&t);
+  }
+  vg_graph *g = vg_graph_new(SEED);
+  char want[256];
+  const char *got = tensor_refusal(g, op, 1, in, "axis=1");
+  snprintf(want, sizeof want, "vq.lua:7: %s 'node': times must be a whole number >= 1, got 0", op);
+  CHECK(strcmp(got, want) == 0, "%s without times: got: %s", op, got);
+  got = tensor_refusal(g, op, 1, in, "axis=2 times=2");
+  snprintf(want, sizeof want, "vq.lua:7: %s 'node': axis 2 out of range for 'x1' [2,3]", op);
+  CHECK(strcmp(got, want) == 0, "%s axis=2: got: %s", op, got);
+  vg_graph_free(g);
+  printf("  %-14s layouts and gradients by hand; no times, bad axis refused\n", op);
+}
+
 static void tensor_checks(const char *op) {
   if (!strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul")) check_broadcast(op);
   if (!strcmp(op, "scale")) check_scale();
   if (!strcmp(op, "sum") || !strcmp(op, "mean")) check_reduce_axes(op);
+  if (!strcmp(op, "permute")) check_permute();
+  if (!strcmp(op, "tile") || !strcmp(op, "repeat_interleave")) check_copies(op);
 }
 #endif
