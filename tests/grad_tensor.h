@@ -58,6 +58,10 @@
     {"repeat_interleave", 1, {"2,3"}, {ANY}, "times=2", 0},
     {"repeat_interleave", 1, {"64,515"}, {ANY}, "axis=0 times=2", LARGE},
     {"repeat_interleave", 1, {"64,8,65"}, {ANY}, "axis=-1 times=3", LARGE},
+    /* nearest_code: no gradient; float against double here, the values in
+     * its own checks; the VQ-VAE's shape at 1 and 2 threads */
+    {"nearest_code", 2, {"3,5,4", "7,4"}, {ANY, ANY}, "", 0},
+    {"nearest_code", 2, {"128,7,7,16", "64,16"}, {ANY, ANY}, "", LARGE},
 #endif
 
 #ifdef GRAD_CHECKS
@@ -110,7 +114,7 @@ static void tnode_run(tnode *t, const double *dy) {
   vg_ops_f64[n->op]->forward(&k64), vg_ops_f32[n->op]->forward(&k32);
   if (dy && vg_ops_f64[n->op]->backward) vg_ops_f64[n->op]->backward(&k64), vg_ops_f32[n->op]->backward(&k32);
   int bad = 0;
-  for (int64_t i = 0; i < b->ny; i++) bad += b->y[i] != (double)b->yf[i];
+  for (int64_t i = 0; i < b->ny; i++) bad += b->y[i] != (double)b->yf[i] && !(isnan(b->y[i]) && isnan(b->yf[i]));
   for (int k = 0; dy && k < b->nin; k++)
     for (int64_t i = 0; i < b->nx[k]; i++) bad += b->dx[k][i] != (double)b->dxf[k][i];
   CHECK(bad == 0, "%s: %d float results differ from the double ones", vg_ops_f64[n->op]->name, bad);
@@ -392,11 +396,127 @@ static void check_copies(const char *op) {
   printf("  %-14s layouts and gradients by hand; no times, bad axis refused\n", op);
 }
 
+/* The first nearest row of e [K, D] to z [D], by the definition, in double. */
+static int64_t brute_nearest(const double *z, const double *e, int64_t K, int64_t D, double *best, double *second) {
+  int64_t arg = 0;
+  *best = *second = INFINITY;
+  for (int64_t c = 0; c < K; c++) {
+    double d2 = 0;
+    for (int64_t d = 0; d < D; d++) d2 += (z[d] - e[c * D + d]) * (z[d] - e[c * D + d]);
+    if (d2 < *best) *second = *best, *best = d2, arg = c;
+    else if (d2 < *second) *second = d2;
+  }
+  return arg;
+}
+
+/* nearest_code against brute force: exact ties on a grid of codes (a
+ * duplicate code past GEMM's 16-column tile; midpoints between codes), the
+ * first of them chosen, in float and double alike; random data in blocks
+ * of rows (more than one GEMM block) where only a near tie may go either
+ * way in float; a NaN shows; shapes refused; and no gradient reaches the
+ * codebook. */
+static void check_nearest_code(void) {
+  /* codes on a 5 x 4 grid (c % 5, c / 5, 0); code 17 repeats code 3 */
+  enum { K = 20, D = 3 };
+  double e[K * D];
+  for (int c = 0; c < K; c++) e[c * D] = c % 5, e[c * D + 1] = c / 5, e[c * D + 2] = 0;
+  e[17 * D] = 3, e[17 * D + 1] = 0;
+  const double z[] = {3, 0, 0, /* on code 3 and its copy 17: 3 */
+                      0.5, 0, 0, /* between codes 0 and 1: 0 */
+                      1.5, 1, 0.25, /* between 6 and 7: 6 */
+                      4, 2.5, -1, /* between 14 and 19: 14 */
+                      2.5, 2.5, 0, /* three codes at once (12, 13, 18; 17 moved): 12 */
+                      -7, 9, 2}; /* far off the grid: 15 */
+  const double want[] = {3, 0, 6, 14, 12, 15};
+  const char *shapes[2] = {"2,3,3", "20,3"};
+  tnode t;
+  if (tnode_make(&t, "nearest_code", 2, shapes, "")) {
+    tnode_set(&t, 0, z), tnode_set(&t, 1, e);
+    tnode_run(&t, NULL);
+    for (int i = 0; i < 6; i++) {
+      double best, second;
+      const int64_t b = brute_nearest(z + i * D, e, K, D, &best, &second);
+      CHECK(b == (int64_t)want[i], "brute force gives %lld for row %d, the test wants %g", (long long)b, i, want[i]);
+      CHECK(t.b.y[i] == want[i], "nearest_code row %d: %g, want %g (the first of the nearest)", i, t.b.y[i], want[i]);
+    }
+    /* a NaN in z gives NaN, not a code */
+    double zn[18];
+    memcpy(zn, z, sizeof zn);
+    zn[4] = NAN;
+    tnode_set(&t, 0, zn);
+    tnode_run(&t, NULL);
+    CHECK(isnan(t.b.y[1]) && t.b.y[0] == 3 && t.b.y[2] == 6, "nearest_code with a NaN in row 1: %g %g %g", t.b.y[0],
+          t.b.y[1], t.b.y[2]);
+    tnode_free(&t);
+  }
+  /* random: 4200 rows of 16 against 64 codes (GEMM blocks of 4096 rows) */
+  const char *rshapes[2] = {"2,2100,16", "64,16"};
+  if (tnode_make(&t, "nearest_code", 2, rshapes, "")) {
+    const int64_t R = 4200, RK = 64, RD = 16;
+    double *zr = alloc0((size_t)(R * RD) * sizeof(double)), er[64 * 16];
+    for (int64_t i = 0; i < R * RD; i++) zr[i] = vg_rng_normal(SEED, 11, 0, (uint64_t)i);
+    for (int64_t i = 0; i < RK * RD; i++) er[i] = vg_rng_normal(SEED, 11, 1, (uint64_t)i);
+    tnode_set(&t, 0, zr), tnode_set(&t, 1, er);
+    vg_kernel_f64 k64 = kernel64(t.g, &t.g->nodes[t.id], t.id, &t.b);
+    vg_kernel_f32 k32 = kernel32(t.g, &t.g->nodes[t.id], t.id, &t.b);
+    vg_ops_f64[VG_OP_NEAREST_CODE]->forward(&k64), vg_ops_f32[VG_OP_NEAREST_CODE]->forward(&k32);
+    int wrong64 = 0, wrong32 = 0, near = 0;
+    for (int64_t i = 0; i < R; i++) {
+      double best, second;
+      const int64_t b = brute_nearest(zr + i * RD, er, RK, RD, &best, &second);
+      wrong64 += t.b.y[i] != (double)b;
+      if (t.b.yf[i] == (float)b) continue;
+      /* float may pick another code only if it is as near, to float's precision */
+      double chosen = 0;
+      const int64_t c = (int64_t)t.b.yf[i];
+      for (int64_t d = 0; d < RD; d++) chosen += (zr[i * RD + d] - er[c * RD + d]) * (zr[i * RD + d] - er[c * RD + d]);
+      if (chosen - best <= 1e-5 * (1 + best)) near++;
+      else wrong32++;
+    }
+    CHECK(wrong64 == 0, "nearest_code (double): %d of %lld rows differ from brute force", wrong64, (long long)R);
+    CHECK(wrong32 == 0, "nearest_code (float): %d of %lld rows pick a code farther than the nearest", wrong32, (long long)R);
+    CHECK(near <= 2, "nearest_code (float): %d rows differ from brute force on near ties", near);
+    free(zr);
+    tnode_free(&t);
+  }
+  static const struct {
+    const char *z, *e, *want;
+  } bad[] = {
+      {"4,3", "20,3,1", "codebook 'x2' must be [codes, dim], got [20,3,1]"},
+      {"4,3", "20,4", "'x1' [4,3] must end in the codebook's dim 4 (codebook 'x2' [20,4])"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    vg_graph *g = vg_graph_new(SEED);
+    const char *sh[2] = {bad[i].z, bad[i].e};
+    char want[256];
+    snprintf(want, sizeof want, "vq.lua:7: nearest_code 'node': %s", bad[i].want);
+    const char *got = tensor_refusal(g, "nearest_code", 2, sh, "");
+    CHECK(strcmp(got, want) == 0, "nearest_code %s, %s: got: %s", bad[i].z, bad[i].e, got);
+    vg_graph_free(g);
+  }
+  /* A codebook that reaches the loss only through the ids gets no gradient. */
+  vg_graph *g = vg_graph_new(SEED);
+  const int grp = vg_group_new(g, "codes");
+  const int zin = vg_input(g, "z", parse_shape("4,3"));
+  const int cb = vg_param(g, grp, "codebook", parse_shape("5,3"), (vg_init){VG_INIT_NORMAL, 0, 1});
+  const int in[2] = {zin, cb};
+  const int ids = vg_node_add(g, VG_OP_NEAREST_CODE, "ids", 2, in, NULL);
+  const int loss = vg_node_add(g, VG_OP_SUM, "loss", 1, &ids, NULL);
+  CHECK(loss >= 0, "%s", vg_graph_error(g));
+  vg_plan *p = NULL;
+  vg_plan_spec spec = {.name = "train", .loss = loss, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &spec, &p) == VG_ERR_GRAPH, "a codebook behind nearest_code compiled");
+  CHECK_CONTAINS(vg_graph_error(g), "parameter 'codebook' (group 'codes') reaches loss 'loss' only through");
+  vg_graph_free(g);
+  printf("  nearest_code   ties, random rows and NaN against brute force; bad shapes refused; no gradient\n");
+}
+
 static void tensor_checks(const char *op) {
   if (!strcmp(op, "add") || !strcmp(op, "sub") || !strcmp(op, "mul")) check_broadcast(op);
   if (!strcmp(op, "scale")) check_scale();
   if (!strcmp(op, "sum") || !strcmp(op, "mean")) check_reduce_axes(op);
   if (!strcmp(op, "permute")) check_permute();
   if (!strcmp(op, "tile") || !strcmp(op, "repeat_interleave")) check_copies(op);
+  if (!strcmp(op, "nearest_code")) check_nearest_code();
 }
 #endif
