@@ -160,7 +160,7 @@ vg_status vg_attrs_set_str(vg_graph *g, vg_op_id op, vg_attrs *a, const char *ke
     while (*p) {
       char *end;
       long long x = strtoll(p, &end, 10);
-      if (end == p || d.nd == VG_MAX_DIMS || x > 2147483647LL || x < -1) goto bad;
+      if (end == p || d.nd == VG_MAX_DIMS || x > 2147483647LL || x < -2147483647LL) goto bad; /* each op checks its own */
       d.d[d.nd++] = x;
       p = end;
       if (*p == ',') p++;

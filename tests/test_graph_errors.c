@@ -40,8 +40,9 @@ static void shape_mismatch(void) {
   int x2 = vg_input(g, "x2", vg_shape_of(2, d));
   int ab[2] = {x, x2};
   CHECK(vg_node_add(g, VG_OP_ADD, "both", 2, ab, NULL) == -1, "mismatched add was accepted");
-  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: add 'both': 'x' [256,400] and 'x2' [256,399] differ "
-                                  "(one must match the other or be a scalar)") == 0,
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: add 'both': 'x' [256,400] and 'x2' [256,399] do not broadcast "
+                                  "(the shapes must be equal, or one, without its trailing 1s, must begin the other: "
+                                  "[B] or [B,1] against [B,C,H,W])") == 0,
         "got: %s", vg_graph_error(g));
 }
 
