@@ -1,5 +1,5 @@
-/* Ops along one axis of their input (softmax and
- * log_softmax): the axis attribute checked once in
+/* Ops along one axis of their input (softmax, logsumexp,
+ * max): the axis attribute checked once in
  * infer, the shape without that axis, and the split of a shape around it.
  * Element (o, c, j), o before the axis, c along it, j after it, sits at
  * (o * len + c) * inner + j; one "row" of the axis is the len elements of
@@ -9,6 +9,10 @@
 #define VG_AXIS_H
 
 #include "kernel.h"
+
+/* The longest axis whose places (argmax's output, what max saves) a float
+ * holds exactly. */
+#define VG_MAX_INDEX ((int64_t)1 << 24)
 
 /* The op's axis attribute at `slot`, normalised into *axis; an error naming
  * the input and its shape when it is out of range. */

@@ -1,6 +1,8 @@
 /* Softmax family, along an axis (the last by default).
  *   softmax      y = exp(x - max) / sum exp(x - max)
  *   log_softmax  y = x - logsumexp(x)
+ *   logsumexp    y = log sum exp(x) along the axis, which is removed;
+ *                its gradient is the softmax
  *   cross_entropy(logits [..., V], target ids [...]): -log softmax(logits)
  *     at the target, PyTorch's F.cross_entropy with class indices. Rows whose
  *     target equals `ignore` (the padding id) add nothing and get no
@@ -134,6 +136,53 @@ VG_OP_RECORD(log_softmax) = {.name = "log_softmax", .doc = "x → log softmax al
                              .infer = softmax_infer,
                              .forward = log_softmax_forward,
                              .backward = log_softmax_backward};
+
+/* logsumexp: the axis removed. The backward takes the row's max and log
+ * sum again from x, for a softmax exp(x - max - log sum) as precise as
+ * the logits (exp(x - y) with a float y of 1000.69 is off by 3e-5).
+ *   x [outer, V, inner] -> y [outer, inner]; dx = dy softmax(x) */
+enum { LSE_AXIS };
+
+static vg_status logsumexp_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0);
+  if (x->nd < 1) return vg_op_fail(g, n, VG_ERR_SHAPE, "needs at least one dimension, got a scalar");
+  int axis;
+  vg_status st = vg_infer_axis(g, n, LSE_AXIS, &axis);
+  if (st) return st;
+  n->shape = vg_shape_drop(x, axis);
+  return VG_OK;
+}
+
+static void logsumexp_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0];
+  vg_real *y = k->y;
+  int64_t outer, V, inner;
+  vg_kernel_split(k, LSE_AXIS, &outer, &V, &inner);
+  VG_FOR_ROWS(outer * inner, V, y[i] = (vg_real)vg_lse(x + vg_row_start(i, V, inner), V, inner));
+}
+
+static void logsumexp_backward(const vg_kernel *k) {
+  const vg_real *x = k->x[0], *dy = k->dy;
+  vg_real *dx = k->dx[0];
+  if (!dx) return;
+  int64_t outer, V, inner;
+  vg_kernel_split(k, LSE_AXIS, &outer, &V, &inner);
+  VG_FOR_ROWS(outer * inner, V, {
+    const int64_t at = vg_row_start(i, V, inner);
+    vg_real m;
+    const vg_real ls = (vg_real)vg_lse_parts(x + at, V, inner, &m);
+    for (int64_t c = 0; c < V; c++) dx[at + c * inner] += dy[i] * vg_exp(x[at + c * inner] - m - ls);
+  });
+}
+
+VG_OP_RECORD(logsumexp) = {.name = "logsumexp", .doc = "x → log Σ exp x along `axis` (removed), computed stably; its gradient is the softmax",
+                           .nin_min = 1,
+                           .nin_max = 1,
+                           .flags = VG_OPF_BWD_NO_Y,
+                           .attrs = {[LSE_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}},
+                           .infer = logsumexp_infer,
+                           .forward = logsumexp_forward,
+                           .backward = logsumexp_backward};
 
 enum { CE_RED, CE_IGNORE };
 
