@@ -26,6 +26,13 @@
     {"max", 1, {"3,4,5"}, {ANY}, "axis=0", 0},
     {"max", 1, {"64,515"}, {ANY}, "", LARGE},
     {"max", 1, {"64,515"}, {ANY}, "axis=0", LARGE},
+    /* noise: nothing to differentiate (x is a shape); float against double
+     * here, the distributions in categorical_checks */
+    {"uniform", 1, {"3,5"}, {ANY}, "", 0},
+    {"uniform", 1, {"2,3,4"}, {ANY}, "low=-2 high=3", 0},
+    {"uniform", 1, {"64,515"}, {ANY}, "", LARGE},
+    {"gumbel", 1, {"3,5"}, {ANY}, "", 0},
+    {"gumbel", 1, {"64,515"}, {ANY}, "", LARGE},
 #endif
 
 #ifdef GRAD_CHECKS
@@ -86,6 +93,117 @@ static void cat_run32(cat_node *r, int training, uint64_t step, int64_t example0
   vg_ops_f32[r->n->op]->backward(&k);
 }
 
+/* A random op's noise is keyed by (seed, step, node, index), in float:
+ * drawn again it is the same, at 1 and 2 threads alike; another step draws
+ * other numbers; and in evaluation a batch starting at example 2 draws, for
+ * its row r, what one starting at example 0 drew for its row r + 2
+ * (vg_noise_base); every row of x is the same, so only the noise tells
+ * them apart. */
+static void check_noise_keys(const char *op, const char *attrs) {
+  enum { ROWS = 512, PER = 300 };
+  gcase c = {op, 1, {"512,300"}, {ANY}, attrs, 0};
+  cat_node r;
+  if (!cat_make(&r, &c)) return;
+  for (int64_t i = PER; i < r.b.nx[0]; i++) r.b.xf[0][i] = r.b.xf[0][i % PER];
+  const size_t bytes = (size_t)r.b.ny * sizeof(float);
+  float *first = alloc0(bytes);
+  omp_set_num_threads(1);
+  cat_run32(&r, 0, 3, 0, 0);
+  memcpy(first, r.b.yf, bytes);
+  omp_set_num_threads(2);
+  cat_run32(&r, 0, 3, 0, 0);
+  CHECK(memcmp(first, r.b.yf, bytes) == 0, "%s [%s]: draws differ at 1 and 2 threads", op, attrs);
+  cat_run32(&r, 0, 3, 0, 0);
+  CHECK(memcmp(first, r.b.yf, bytes) == 0, "%s [%s]: drawn again, the draws differ", op, attrs);
+  cat_run32(&r, 0, 4, 0, 0);
+  int64_t same = 0;
+  for (int64_t i = 0; i < r.b.ny; i++) same += r.b.yf[i] == first[i];
+  CHECK(same < r.b.ny / 100, "%s [%s]: step 4 draws %lld of step 3's %lld values", op, attrs, (long long)same, (long long)r.b.ny);
+  cat_run32(&r, 0, 3, 2, 0);
+  CHECK(memcmp(r.b.yf, first + 2 * PER, (size_t)(ROWS - 2) * PER * sizeof(float)) == 0,
+        "%s [%s]: a batch starting at example 2 does not draw that example's noise", op, attrs);
+  free(first);
+  cat_free(&r);
+  printf("  %-14s %-32s keyed by step and example; same at 1 and 2 threads\n", op, attrs);
+}
+
+/* Mean and variance of n draws, in double. */
+static void cat_moments(const float *y, int64_t n, double *mean, double *var, double *lo, double *hi) {
+  double s = 0, ss = 0;
+  *lo = INFINITY, *hi = -INFINITY;
+  for (int64_t i = 0; i < n; i++) {
+    s += y[i];
+    *lo = fmin(*lo, y[i]), *hi = fmax(*hi, y[i]);
+  }
+  *mean = s / (double)n;
+  for (int64_t i = 0; i < n; i++) ss += (y[i] - *mean) * (y[i] - *mean);
+  *var = ss / (double)(n - 1);
+}
+
+/* 2^20 draws. The draws are fixed by the seed, so these checks never flake:
+ * each tolerance is 5 standard errors of its statistic (a correct generator
+ * with another seed would miss it about once in 10^6), far below what a
+ * wrong distribution misses by. */
+#define CAT_DRAWS "1024,1024"
+#define CAT_N ((double)(1 << 20))
+
+/* uniform: mean (low + high) / 2 and variance (high - low)^2 / 12, every
+ * draw strictly inside (low, high), and the same numbers in float and
+ * double. Standard errors: of the mean w / sqrt(12 N); of the variance
+ * w^2 sqrt((1/80 - 1/144) / N) (fourth central moment w^4 / 80). */
+static void check_uniform(void) {
+  check_noise_keys("uniform", "");
+  const char *attrs[2] = {"", "low=-1 high=3"};
+  const double lows[2] = {0, -1}, highs[2] = {1, 3};
+  for (int t = 0; t < 2; t++) {
+    gcase c = {"uniform", 1, {CAT_DRAWS}, {ANY}, attrs[t], 0};
+    cat_node r;
+    if (!cat_make(&r, &c)) return;
+    cat_run32(&r, 1, 3, 0, 0);
+    cat_run64(&r, 1, 3, 0, 0);
+    double mean, var, lo, hi;
+    cat_moments(r.b.yf, r.b.ny, &mean, &var, &lo, &hi);
+    const double w = highs[t] - lows[t], se_mean = w / sqrt(12 * CAT_N), se_var = w * w * sqrt((1.0 / 80 - 1.0 / 144) / CAT_N);
+    CHECK(fabs(mean - (lows[t] + highs[t]) / 2) < 5 * se_mean, "uniform [%s]: mean %.6f, want %g within %.2g", attrs[t], mean,
+          (lows[t] + highs[t]) / 2, 5 * se_mean);
+    CHECK(fabs(var - w * w / 12) < 5 * se_var, "uniform [%s]: variance %.6f, want %.6f within %.2g", attrs[t], var, w * w / 12,
+          5 * se_var);
+    CHECK(lo > lows[t] && hi < highs[t], "uniform [%s]: draws reach [%.9g, %.9g]", attrs[t], lo, hi);
+    int64_t differ = 0;
+    for (int64_t i = 0; i < r.b.ny; i++) differ += r.b.y[i] != (double)r.b.yf[i];
+    CHECK(differ == 0, "uniform [%s]: %lld draws differ in float and double", attrs[t], (long long)differ);
+    printf("  uniform        %-32s mean %.5f, variance %.5f, inside (%g, %g)\n", attrs[t], mean, var, lows[t], highs[t]);
+    cat_free(&r);
+  }
+}
+
+/* gumbel: mean Euler's constant 0.5772..., variance pi^2 / 6, every draw
+ * finite, float the double draws rounded. Standard errors: of the mean
+ * sqrt(pi^2 / 6 / N) = 1.25e-3; of the variance (pi^2 / 6) sqrt(4.4 / N)
+ * = 3.4e-3 (the Gumbel's excess kurtosis is 12/5, so its fourth central
+ * moment is 5.4 sigma^4). Forgetting a minus sign, or drawing -log u, moves
+ * the mean by 0.42 or more. */
+static void check_gumbel(void) {
+  check_noise_keys("gumbel", "");
+  gcase c = {"gumbel", 1, {CAT_DRAWS}, {ANY}, "", 0};
+  cat_node r;
+  if (!cat_make(&r, &c)) return;
+  cat_run32(&r, 1, 3, 0, 0);
+  cat_run64(&r, 1, 3, 0, 0);
+  double mean, var, lo, hi;
+  cat_moments(r.b.yf, r.b.ny, &mean, &var, &lo, &hi);
+  const double euler = 0.57721566490153286, v = M_PI * M_PI / 6;
+  const double se_mean = sqrt(v / CAT_N), se_var = v * sqrt(4.4 / CAT_N);
+  CHECK(fabs(mean - euler) < 5 * se_mean, "gumbel: mean %.6f, want Euler's %.6f within %.2g", mean, euler, 5 * se_mean);
+  CHECK(fabs(var - v) < 5 * se_var, "gumbel: variance %.6f, want pi^2/6 = %.6f within %.2g", var, v, 5 * se_var);
+  CHECK(isfinite(lo) && isfinite(hi), "gumbel: draws reach [%g, %g]", lo, hi);
+  int64_t differ = 0;
+  for (int64_t i = 0; i < r.b.ny; i++) differ += (float)r.b.y[i] != r.b.yf[i];
+  CHECK(differ == 0, "gumbel: %lld float draws are not the double ones rounded", (long long)differ);
+  printf("  gumbel         mean %.5f (Euler's 0.57722), variance %.5f (pi^2/6 = 1.64493), in [%.2f, %.2f]\n", mean, var, lo, hi);
+  cat_free(&r);
+}
+
 /* max and logsumexp: fixtures with ties (the gradient to the first
  * largest) and with logits far from 0 (no overflow). */
 static void check_max_lse(const char *op) {
@@ -129,6 +247,8 @@ static void check_max_lse(const char *op) {
 }
 
 static void categorical_checks(const char *op) {
+  if (strcmp(op, "uniform") == 0) check_uniform();
+  if (strcmp(op, "gumbel") == 0) check_gumbel();
   if (strcmp(op, "max") == 0 || strcmp(op, "logsumexp") == 0) check_max_lse(op);
 }
 #endif
