@@ -33,6 +33,13 @@
     {"uniform", 1, {"64,515"}, {ANY}, "", LARGE},
     {"gumbel", 1, {"3,5"}, {ANY}, "", 0},
     {"gumbel", 1, {"64,515"}, {ANY}, "", LARGE},
+    /* no gradient: exact values in categorical_checks */
+    {"argmax", 1, {"3,7"}, {ANY}, "", 0},
+    {"argmax", 1, {"3,4,5"}, {ANY}, "axis=1", 0},
+    {"argmax", 1, {"64,515"}, {ANY}, "", LARGE},
+    {"argmax", 1, {"64,515"}, {ANY}, "axis=0", LARGE},
+    {"one_hot", 1, {"3,4"}, {IDS}, "classes=6", 0},
+    {"one_hot", 1, {"64,40"}, {IDS}, "classes=300", LARGE},
 #endif
 
 #ifdef GRAD_CHECKS
@@ -91,6 +98,21 @@ static void cat_run32(cat_node *r, int training, uint64_t step, int64_t example0
   if (!backward) return;
   for (int in = 0; in < r->b.nin; in++) memset(r->b.dxf[in], 0, (size_t)r->b.nx[in] * sizeof(float));
   vg_ops_f32[r->n->op]->backward(&k);
+}
+
+/* The error building a node gives ("" if it builds). */
+static void cat_build_error(const char *op, int nin, const char *s1, const char *s2, const char *attrs, char *msg, size_t len) {
+  vg_graph *g = vg_graph_new(SEED);
+  int in[2] = {vg_input(g, "x1", parse_shape(s1)), nin > 1 ? vg_input(g, "x2", parse_shape(s2)) : -1};
+  const int id = vg_node_add(g, vg_op_find(op), "node", nin, in, attrs);
+  snprintf(msg, len, "%s", id < 0 ? vg_graph_error(g) : "");
+  vg_graph_free(g);
+}
+
+/* What the op's check says of the inputs (NULL if it takes them). */
+static const char *cat_check(cat_node *r, char *msg, size_t len) {
+  vg_kernel_f64 k = kernel64(r->g, r->n, r->id, &r->b);
+  return vg_ops_f64[r->n->op]->check(&k, msg, len) ? msg : NULL;
 }
 
 /* A random op's noise is keyed by (seed, step, node, index), in float:
@@ -204,6 +226,93 @@ static void check_gumbel(void) {
   cat_free(&r);
 }
 
+/* outer x K x inner around axis `axis` of a case's first input. */
+static void cat_split(const cat_node *r, int axis, int64_t *outer, int64_t *K, int64_t *inner) {
+  const vg_shape *s = &r->g->nodes[r->n->in[0]].shape;
+  if (axis < 0) axis += s->nd;
+  *outer = *inner = 1;
+  for (int i = 0; i < axis; i++) *outer *= s->d[i];
+  for (int i = axis + 1; i < s->nd; i++) *inner *= s->d[i];
+  *K = s->d[axis];
+}
+
+/* argmax: a fixture with ties, then quantised draws (many ties) along each
+ * axis against a search by hand, in double and float. */
+static void check_argmax(void) {
+  const double fix[6] = {1, 3, 3, 5, -1, 5};
+  const char *fix_attrs[2] = {"axis=-1", "axis=0"};
+  const double fix_want[2][3] = {{1, 0}, {1, 0, 1}};
+  for (int t = 0; t < 2; t++) {
+    gcase c = {"argmax", 1, {"2,3"}, {ANY}, fix_attrs[t], 0};
+    cat_node r;
+    if (!cat_make(&r, &c)) return;
+    cat_set(&r, 0, fix);
+    cat_run64(&r, 0, 3, 0, 0);
+    cat_run32(&r, 0, 3, 0, 0);
+    for (int64_t i = 0; i < r.b.ny; i++)
+      CHECK(r.b.y[i] == fix_want[t][i] && r.b.yf[i] == fix_want[t][i], "argmax [%s] of {1,3,3; 5,-1,5}: [%lld] is %g (float %g), want %g",
+            fix_attrs[t], (long long)i, r.b.y[i], r.b.yf[i], fix_want[t][i]);
+    cat_free(&r);
+  }
+  for (int axis = -1; axis < 3; axis++) {
+    char attrs[32];
+    snprintf(attrs, sizeof attrs, "axis=%d", axis);
+    gcase c = {"argmax", 1, {"3,4,5"}, {ANY}, attrs, 0};
+    cat_node r;
+    if (!cat_make(&r, &c)) return;
+    double v[60];
+    for (int i = 0; i < 60; i++) v[i] = round(r.b.x[0][i] * 2) / 2;
+    cat_set(&r, 0, v);
+    cat_run64(&r, 0, 3, 0, 0);
+    cat_run32(&r, 0, 3, 0, 0);
+    int64_t outer, K, inner;
+    cat_split(&r, axis, &outer, &K, &inner);
+    int bad = 0;
+    for (int64_t row = 0; row < outer * inner; row++) {
+      const int64_t o = row / inner, j = row % inner;
+      int64_t best = 0;
+      for (int64_t k = 1; k < K; k++)
+        if (v[(o * K + k) * inner + j] > v[(o * K + best) * inner + j]) best = k;
+      bad += r.b.y[row] != (double)best || r.b.yf[row] != (float)best;
+    }
+    CHECK(bad == 0, "argmax [%s]: %d places are not the first largest", attrs, bad);
+    cat_free(&r);
+  }
+  printf("  argmax         the first largest along every axis, ties included\n");
+}
+
+/* one_hot: a fixture with a "no label" -1, and the check's refusals. */
+static void check_one_hot(void) {
+  gcase c = {"one_hot", 1, {"2,2"}, {IDS}, "classes=4", 0};
+  cat_node r;
+  if (!cat_make(&r, &c)) return;
+  const double ids[4] = {2, -1, 0, 3};
+  cat_set(&r, 0, ids);
+  char msg[256];
+  CHECK(cat_check(&r, msg, sizeof msg) == NULL, "one_hot: the check refuses {2, -1, 0, 3}: %s", msg);
+  cat_run64(&r, 0, 3, 0, 0);
+  cat_run32(&r, 0, 3, 0, 0);
+  CHECK(r.b.ny == 16, "one_hot: %lld values, want [2,2,4]", (long long)r.b.ny);
+  for (int i = 0; i < 16; i++) {
+    const double want = ids[i / 4] == i % 4;
+    CHECK(r.b.y[i] == want && r.b.yf[i] == want, "one_hot of {2, -1, 0, 3}: [%d,%d,%d] is %g (float %g), want %g", i / 8, i / 4 % 2,
+          i % 4, r.b.y[i], r.b.yf[i], want);
+  }
+  const double bad[4] = {4, 1.5, -2, NAN};
+  const char *want[4] = {"id at [1,1] is 4, not a whole number in [0, 3]", "id at [1,1] is 1.5", "id at [1,1] is -2", "id at [1,1] is nan"};
+  for (int i = 0; i < 4; i++) {
+    const double v[4] = {2, -1, 0, bad[i]};
+    cat_set(&r, 0, v);
+    const char *why = cat_check(&r, msg, sizeof msg);
+    CHECK(why != NULL, "one_hot: id %g passes the check", bad[i]);
+    if (why) CHECK_CONTAINS(why, want[i]);
+  }
+  cat_free(&r);
+  cat_build_error("one_hot", 1, "3", "", "", msg, sizeof msg);
+  CHECK_CONTAINS(msg, "one_hot 'node': classes must be given, >= 1 (one_hot(ids, {classes = 10})), got 0");
+  printf("  one_hot        rows at the ids, zeros for -1; other values refused\n");
+}
+
 /* max and logsumexp: fixtures with ties (the gradient to the first
  * largest) and with logits far from 0 (no overflow). */
 static void check_max_lse(const char *op) {
@@ -249,6 +358,8 @@ static void check_max_lse(const char *op) {
 static void categorical_checks(const char *op) {
   if (strcmp(op, "uniform") == 0) check_uniform();
   if (strcmp(op, "gumbel") == 0) check_gumbel();
+  if (strcmp(op, "argmax") == 0) check_argmax();
+  if (strcmp(op, "one_hot") == 0) check_one_hot();
   if (strcmp(op, "max") == 0 || strcmp(op, "logsumexp") == 0) check_max_lse(op);
 }
 #endif
