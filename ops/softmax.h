@@ -1,5 +1,5 @@
-/* The log-sum-exp of one row of an axis, for the softmax family
- * (softmax.c). */
+/* The log-sum-exp of one row of an axis, shared by the softmax family
+ * (softmax.c) and the categorical ops (categorical.c). */
 #ifndef VG_SOFTMAX_H
 #define VG_SOFTMAX_H
 

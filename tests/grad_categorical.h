@@ -33,6 +33,21 @@
     {"uniform", 1, {"64,515"}, {ANY}, "", LARGE},
     {"gumbel", 1, {"3,5"}, {ANY}, "", 0},
     {"gumbel", 1, {"64,515"}, {ANY}, "", LARGE},
+    /* The soft sample's gradient (the noise is the same number in every
+     * forward). hard = 1 and eval = mode (in evaluation) are piecewise
+     * constant: central differences see 0 there, so those cases are LARGE
+     * only, and categorical_checks compares their backward with the soft
+     * one's. */
+    {"gumbel_softmax", 1, {"3,5"}, {ANY}, "", 0},
+    {"gumbel_softmax", 1, {"3,5"}, {ANY}, "tau=0.5", TRAINING},
+    {"gumbel_softmax", 2, {"3,5", ""}, {ANY, POS}, "", 0},
+    {"gumbel_softmax", 1, {"2,4,3"}, {ANY}, "axis=1 tau=2", 0},
+    {"gumbel_softmax", 1, {"4,3"}, {ANY}, "axis=0", 0},
+    {"gumbel_softmax", 1, {"3,5"}, {ANY}, "eval=mode", TRAINING},
+    {"gumbel_softmax", 1, {"64,515"}, {ANY}, "", LARGE},
+    {"gumbel_softmax", 1, {"64,515"}, {ANY}, "hard=1", LARGE | TRAINING},
+    {"gumbel_softmax", 2, {"8,100,40", ""}, {ANY, POS}, "axis=1 hard=1", LARGE},
+    {"gumbel_softmax", 1, {"64,515"}, {ANY}, "eval=mode", LARGE},
     /* no gradient: exact values in categorical_checks */
     {"argmax", 1, {"3,7"}, {ANY}, "", 0},
     {"argmax", 1, {"3,4,5"}, {ANY}, "axis=1", 0},
@@ -236,6 +251,181 @@ static void cat_split(const cat_node *r, int axis, int64_t *outer, int64_t *K, i
   *K = s->d[axis];
 }
 
+/* softmax((x + g) / tau) along axis, by hand in double with the noise the
+ * op draws (step 3, node "node", example 0; none without `noise`), and each
+ * row's first largest x + g. */
+static void gs_reference(const cat_node *r, int axis, double tau, int noise, double *soft, int64_t *hot) {
+  int64_t outer, K, inner;
+  cat_split(r, axis, &outer, &K, &inner);
+  const double *x = r->b.x[0];
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const int64_t row = o * inner + j;
+      double z[64], m = -INFINITY, s = 0, top = -INFINITY;
+      hot[row] = 0;
+      for (int64_t c = 0; c < K; c++) {
+        const int64_t e = (o * K + c) * inner + j;
+        const double v = x[e] + (noise ? vg_rng_gumbel(SEED, 3, vg_rng_stream("node"), (uint64_t)e) : 0);
+        z[c] = v / tau, m = fmax(m, z[c]);
+        if (v > top) top = v, hot[row] = c;
+      }
+      for (int64_t c = 0; c < K; c++) s += exp(z[c] - m);
+      for (int64_t c = 0; c < K; c++) soft[(o * K + c) * inner + j] = exp(z[c] - m) / s;
+    }
+}
+
+/* Each row of y exactly one-hot, hot where `hot` says, when `hot` is given;
+ * else where the soft y of the same row is largest. The number of bad rows. */
+static int gs_bad_rows(const cat_node *r, int axis, const double *y, const float *yf, const int64_t *hot, const double *soft,
+                       const float *softf) {
+  int64_t outer, K, inner;
+  cat_split(r, axis, &outer, &K, &inner);
+  int bad = 0;
+  for (int64_t row = 0; row < outer * inner; row++) {
+    const int64_t o = row / inner, j = row % inner;
+    int ones = 0, ok = 1;
+    int64_t at = -1;
+    double top = -INFINITY;
+    for (int64_t c = 0; c < K; c++) {
+      const int64_t e = (o * K + c) * inner + j;
+      const double v = y ? y[e] : yf[e];
+      if (!hot) top = fmax(top, soft ? soft[e] : softf[e]);
+      if (v == 1) ones++, at = c;
+      else if (v != 0) ok = 0;
+    }
+    if (ones != 1 || !ok) bad++;
+    else if (hot) bad += at != hot[row];
+    else bad += (soft ? soft[(o * K + at) * inner + j] : softf[(o * K + at) * inner + j]) != top;
+  }
+  return bad;
+}
+
+/* The forward against the hand-made softmax of noisy logits, rows summing
+ * to 1; hard rows exactly one-hot at the argmax of x + g, the soft y saved
+ * and largest there, and the backward exactly the soft sample's
+ * (straight-through), in double and float; eval = mode in evaluation: the
+ * one-hot of argmax x at any step, and noise again in training; tau as an
+ * input: the attribute's results, and its check refuses tau <= 0. */
+static void check_gumbel_softmax(void) {
+  check_noise_keys("gumbel_softmax", "");
+  const char *shapes[2] = {"7,5", "3,5,4"};
+  const int axes[2] = {-1, 1};
+  for (int t = 0; t < 2; t++) {
+    char soft_attrs[64], hard_attrs[64], axis_attrs[32];
+    snprintf(axis_attrs, sizeof axis_attrs, "axis=%d", axes[t]);
+    snprintf(soft_attrs, sizeof soft_attrs, "tau=0.7 axis=%d", axes[t]);
+    snprintf(hard_attrs, sizeof hard_attrs, "tau=0.7 axis=%d hard=1", axes[t]);
+    gcase cs = {"gumbel_softmax", 1, {shapes[t]}, {ANY}, soft_attrs, TRAINING};
+    gcase ch = {"gumbel_softmax", 1, {shapes[t]}, {ANY}, hard_attrs, TRAINING};
+    cat_node s, h;
+    if (!cat_make(&s, &cs)) return;
+    if (!cat_make(&h, &ch)) return;
+    const int64_t n = s.b.ny;
+    double *ref = alloc0((size_t)n * sizeof(double));
+    int64_t hot[64];
+    gs_reference(&s, axes[t], 0.7, 1, ref, hot);
+    cat_run64(&s, 1, 3, 0, 1);
+    cat_run64(&h, 1, 3, 0, 1);
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) worst = fmax(worst, fabs(s.b.y[i] - ref[i]) + fabs(h.b.saved[i] - ref[i]));
+    CHECK(worst < 1e-12, "gumbel_softmax [%s]: the soft y is off softmax((x + g) / tau) by %.3g", soft_attrs, worst);
+    int64_t outer, K, inner;
+    cat_split(&s, axes[t], &outer, &K, &inner);
+    for (int64_t row = 0; row < outer * inner; row++) {
+      double sum = 0;
+      for (int64_t c = 0; c < K; c++) sum += s.b.y[(row / inner * K + c) * inner + row % inner];
+      CHECK(fabs(sum - 1) < 1e-12, "gumbel_softmax [%s]: row %lld sums to %.17g", soft_attrs, (long long)row, sum);
+    }
+    CHECK(gs_bad_rows(&h, axes[t], h.b.y, NULL, hot, NULL, NULL) == 0,
+          "gumbel_softmax [%s]: rows not one-hot at the argmax of x + g", hard_attrs);
+    CHECK(memcmp(s.b.dx[0], h.b.dx[0], (size_t)n * sizeof(double)) == 0,
+          "gumbel_softmax [%s]: the hard backward is not the soft one's", hard_attrs);
+    cat_run32(&s, 1, 3, 0, 1);
+    cat_run32(&h, 1, 3, 0, 1);
+    CHECK(gs_bad_rows(&h, axes[t], NULL, h.b.yf, NULL, NULL, h.b.savedf) == 0,
+          "gumbel_softmax [%s]: float rows not one-hot where the soft y is largest", hard_attrs);
+    CHECK(memcmp(s.b.dxf[0], h.b.dxf[0], (size_t)n * sizeof(float)) == 0,
+          "gumbel_softmax [%s]: the float hard backward is not the soft one's", hard_attrs);
+    /* tau as an input gives what the attribute gives */
+    gcase ct = {"gumbel_softmax", 2, {shapes[t], ""}, {ANY, POS}, axis_attrs, TRAINING};
+    cat_node in;
+    if (cat_make(&in, &ct)) {
+      const double tau = 0.7;
+      cat_set(&in, 1, &tau);
+      cat_run64(&in, 1, 3, 0, 1);
+      CHECK(memcmp(in.b.y, s.b.y, (size_t)n * sizeof(double)) == 0 && memcmp(in.b.dx[0], s.b.dx[0], (size_t)n * sizeof(double)) == 0,
+            "gumbel_softmax [%s]: tau = 0.7 as an input differs from the attribute", ct.attrs);
+      CHECK(in.b.dx[1][0] == 0, "gumbel_softmax: tau took a gradient");
+      cat_free(&in);
+    }
+    free(ref);
+    cat_free(&s);
+    cat_free(&h);
+  }
+  printf("  gumbel_softmax softmax((x + g) / tau) by hand; hard rows one-hot at the argmax, soft gradient\n");
+
+  /* eval = mode: the one-hot of argmax x in evaluation, whatever the step;
+   * the saved soft y is softmax(x / tau), whose gradient it passes */
+  gcase cm = {"gumbel_softmax", 1, {"40,5"}, {ANY}, "eval=mode tau=0.5", 0};
+  cat_node m;
+  if (!cat_make(&m, &cm)) return;
+  double ref[200];
+  int64_t hot[40];
+  gs_reference(&m, -1, 0.5, 0, ref, hot);
+  cat_run64(&m, 0, 3, 0, 0);
+  double *y3 = alloc0(200 * sizeof(double));
+  memcpy(y3, m.b.y, 200 * sizeof(double));
+  CHECK(gs_bad_rows(&m, -1, m.b.y, NULL, hot, NULL, NULL) == 0, "gumbel_softmax [eval=mode]: not the one-hot of argmax x");
+  double worst = 0;
+  for (int i = 0; i < 200; i++) worst = fmax(worst, fabs(m.b.saved[i] - ref[i]));
+  CHECK(worst < 1e-12, "gumbel_softmax [eval=mode]: the saved soft y is off softmax(x / tau) by %.3g", worst);
+  cat_run64(&m, 0, 9, 5, 0);
+  CHECK(memcmp(y3, m.b.y, 200 * sizeof(double)) == 0, "gumbel_softmax [eval=mode]: another step or example changes the mode");
+  cat_run64(&m, 1, 3, 0, 0);
+  int soft_rows = 0;
+  for (int row = 0; row < 40; row++) {
+    int one_hot = 1;
+    for (int c = 0; c < 5; c++) one_hot &= m.b.y[row * 5 + c] == 0 || m.b.y[row * 5 + c] == 1;
+    soft_rows += !one_hot;
+  }
+  CHECK(soft_rows == 40, "gumbel_softmax [eval=mode]: in training only %d of 40 rows are soft samples", soft_rows);
+  cat_free(&m);
+  gcase ce = {"gumbel_softmax", 1, {"40,5"}, {ANY}, "tau=0.5", 0};
+  cat_node e;
+  if (!cat_make(&e, &ce)) return;
+  cat_run64(&e, 0, 3, 0, 0);
+  worst = 0;
+  for (int i = 0; i < 200; i++) worst = fmax(worst, fabs(e.b.y[i] - ref[i]));
+  CHECK(worst > 0.1, "gumbel_softmax [eval=sample]: no noise in evaluation");
+  cat_free(&e);
+  free(y3);
+  printf("  gumbel_softmax eval=mode: argmax one-hot at any step, noise again in training\n");
+
+  /* tau: checked on the input's value before every run, and in infer */
+  gcase ct = {"gumbel_softmax", 2, {"3,5", ""}, {ANY, POS}, "", 0};
+  cat_node t;
+  if (!cat_make(&t, &ct)) return;
+  char msg[256];
+  const double bad[3] = {0, -0.5, NAN};
+  const char *want[3] = {"tau is 0; the temperature must be > 0", "tau is -0.5; the temperature must be > 0", "tau is nan"};
+  for (int i = 0; i < 3; i++) {
+    cat_set(&t, 1, &bad[i]);
+    const char *why = cat_check(&t, msg, sizeof msg);
+    CHECK(why != NULL, "gumbel_softmax: tau = %g passes the check", bad[i]);
+    if (why) CHECK_CONTAINS(why, want[i]);
+  }
+  cat_free(&t);
+  cat_build_error("gumbel_softmax", 1, "3,5", "", "tau=0", msg, sizeof msg);
+  CHECK_CONTAINS(msg, "gumbel_softmax 'node': tau must be > 0, got 0");
+  cat_build_error("gumbel_softmax", 1, "3,5", "", "hard=2", msg, sizeof msg);
+  CHECK_CONTAINS(msg, "gumbel_softmax 'node': hard must be 0 or 1, got 2");
+  cat_build_error("gumbel_softmax", 2, "3,5", "3", "", msg, sizeof msg);
+  CHECK_CONTAINS(msg, "gumbel_softmax 'node': tau 'x2' must be a scalar node [] (g:scalar), got [3]");
+  cat_build_error("gumbel_softmax", 1, "3,5", "", "axis=2", msg, sizeof msg);
+  CHECK_CONTAINS(msg, "gumbel_softmax 'node': axis 2 out of range for 'x1' [3,5]");
+  printf("  gumbel_softmax tau <= 0 refused, as an input value and an attribute\n");
+}
+
 /* argmax: a fixture with ties, then quantised draws (many ties) along each
  * axis against a search by hand, in double and float. */
 static void check_argmax(void) {
@@ -358,6 +548,7 @@ static void check_max_lse(const char *op) {
 static void categorical_checks(const char *op) {
   if (strcmp(op, "uniform") == 0) check_uniform();
   if (strcmp(op, "gumbel") == 0) check_gumbel();
+  if (strcmp(op, "gumbel_softmax") == 0) check_gumbel_softmax();
   if (strcmp(op, "argmax") == 0) check_argmax();
   if (strcmp(op, "one_hot") == 0) check_one_hot();
   if (strcmp(op, "max") == 0 || strcmp(op, "logsumexp") == 0) check_max_lse(op);
