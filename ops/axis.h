@@ -1,5 +1,5 @@
 /* Ops along one axis of their input (softmax, logsumexp, max, argmax,
- * gumbel_softmax): the axis attribute checked once in
+ * gumbel_softmax, kl_categorical): the axis attribute checked once in
  * infer, the shape without that axis, and the split of a shape around it.
  * Element (o, c, j), o before the axis, c along it, j after it, sits at
  * (o * len + c) * inner + j; one "row" of the axis is the len elements of

@@ -3,6 +3,8 @@
  *   gumbel_softmax  a relaxed one-hot sample, softmax((logits + g) / tau)
  *   argmax          the index of the largest element
  *   one_hot         ids -> one-hot rows
+ *   kl_categorical  KL(softmax(logits) || prior), the categorical VAE's
+ *                   latent loss
  * The uniform and Gumbel noise ops are in random.c, max in reduce.c,
  * logsumexp in softmax.c. */
 #include "axis.h"
@@ -195,3 +197,110 @@ VG_OP_RECORD(one_hot) = {.name = "one_hot", .doc = "ids `[...]` → `[..., class
                          .infer = one_hot_infer,
                          .check = one_hot_check,
                          .forward = one_hot_forward};
+
+/* kl_categorical: KL(q || p) = sum_c q_c (log q_c - log p_c) per
+ * distribution along the axis, q = softmax(logits) with log q = x - lse(x)
+ * (never the log of a softmax, which underflows), then reduced: none (one
+ * value per distribution: the shape without the axis), sum, mean (over
+ * the distributions), batchmean (summed, divided by the first dimension of
+ * the distributions' shape: the batch, when the axis is not the first).
+ * p, the prior's probabilities, is the second input, of shape [K] (one
+ * prior for every distribution) or the logits' shape, and takes no
+ * gradient; without it, uniform: log p_c = -log K. A p_c of 0 where q_c is
+ * not gives an infinite KL, as it should.
+ * Gradient: dKL/dx_c = q_c (log q_c - log p_c - KL). log q = x - max -
+ * log sum exp(x - max), the two parts saved apart (ops/softmax.h).
+ *   logits [outer, K, inner] [, prior [K] or [outer, K, inner]] -> [] or [outer, inner]
+ *   saved: max, log sum, KL, each [outer, inner] */
+enum { KLC_AXIS, KLC_RED };
+
+static vg_status kl_categorical_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0);
+  if (x->nd < 1) return vg_op_fail(g, n, VG_ERR_SHAPE, "needs at least one dimension (the categories), got a scalar");
+  int axis;
+  vg_status st = vg_infer_axis(g, n, KLC_AXIS, &axis);
+  if (st) return st;
+  if (n->nin == 2) {
+    const vg_shape *p = vg_in_shape(g, n, 1);
+    if (!(p->nd == 1 && p->d[0] == x->d[axis]) && !vg_shape_eq(p, x)) {
+      char sp[VG_SHAPE_STRLEN], sx[VG_SHAPE_STRLEN];
+      return vg_op_fail(g, n, VG_ERR_SHAPE, "prior '%s' %s must be [K] = [%lld] or the logits' shape %s", vg_in_name(g, n, 1),
+                        vg_shape_str(p, sp, sizeof sp), (long long)x->d[axis], vg_shape_str(x, sx, sizeof sx));
+    }
+  }
+  const vg_shape dist = vg_shape_drop(x, axis);
+  n->shape = vg_reduction_shape(vg_reduction(&n->attr, KLC_RED), &dist);
+  n->saved_len = (size_t)(3 * vg_shape_numel(&dist));
+  return VG_OK;
+}
+
+/* log p_c of the distribution whose row starts at `at`: the uniform one,
+ * or the prior's, shared ([K]; a 1-D prior of the logits' shape is that
+ * too) or the distribution's own. */
+static inline vg_real klc_logp(const vg_kernel *k, int64_t at, int64_t c, int64_t inner, vg_real uniform) {
+  if (k->nin < 2) return uniform;
+  return log(k->x[1][k->xs[1]->nd == 1 ? c : at + c * inner]);
+}
+
+static void kl_categorical_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0];
+  int64_t outer, K, inner;
+  vg_kernel_split(k, KLC_AXIS, &outer, &K, &inner);
+  const int64_t rows = outer * inner;
+  const vg_real uniform = (vg_real)-log((double)K);
+  vg_real *max = k->saved, *lsum = k->saved + rows, *kl = k->saved + 2 * rows;
+  VG_FOR_ROWS(rows, K, {
+    const int64_t at = vg_row_start(i, K, inner);
+    vg_real m;
+    const vg_real ls = (vg_real)vg_lse_parts(x + at, K, inner, &m);
+    vg_real s = 0;
+    for (int64_t c = 0; c < K; c++) {
+      const vg_real lq = x[at + c * inner] - m - ls;
+      s += vg_exp(lq) * (lq - klc_logp(k, at, c, inner, uniform));
+    }
+    max[i] = m, lsum[i] = ls, kl[i] = s;
+  });
+  const int red = vg_reduction(k->a, KLC_RED);
+  if (red == VG_RED_NONE) {
+    memcpy(k->y, kl, (size_t)rows * sizeof *kl);
+    return;
+  }
+  const vg_shape dist = vg_shape_drop(k->xs[0], vg_axis(k->a->v[KLC_AXIS], k->xs[0]->nd));
+  double s;
+  VG_REDUCE(rows, (double)kl[i], s);
+  k->y[0] = (vg_real)(s * vg_reduction_scale(red, &dist));
+}
+
+static void kl_categorical_backward(const vg_kernel *k) {
+  const vg_real *x = k->x[0], *dy = k->dy;
+  vg_real *dx = k->dx[0];
+  if (!dx) return;
+  int64_t outer, K, inner;
+  vg_kernel_split(k, KLC_AXIS, &outer, &K, &inner);
+  const int64_t rows = outer * inner;
+  const vg_real uniform = (vg_real)-log((double)K);
+  const vg_real *max = k->saved, *lsum = k->saved + rows, *kl = k->saved + 2 * rows;
+  const int red = vg_reduction(k->a, KLC_RED);
+  const vg_shape dist = vg_shape_drop(k->xs[0], vg_axis(k->a->v[KLC_AXIS], k->xs[0]->nd));
+  const vg_real g0 = red == VG_RED_NONE ? 0 : (vg_real)((double)dy[0] * vg_reduction_scale(red, &dist));
+  VG_FOR_ROWS(rows, K, {
+    const int64_t at = vg_row_start(i, K, inner);
+    const vg_real g = red == VG_RED_NONE ? dy[i] : g0;
+    for (int64_t c = 0; c < K; c++) {
+      const vg_real lq = x[at + c * inner] - max[i] - lsum[i];
+      dx[at + c * inner] += g * vg_exp(lq) * (lq - klc_logp(k, at, c, inner, uniform) - kl[i]);
+    }
+  });
+}
+
+VG_OP_RECORD(kl_categorical) = {.name = "kl_categorical",
+                                .doc = "logits [, prior `[K]` or the logits' shape] → KL(softmax(logits) ‖ prior) over the K "
+                                       "categories along `axis`, per distribution; the prior uniform when not given",
+                                .nin_min = 1,
+                                .nin_max = 2,
+                                .flags = VG_OPF_BWD_NO_Y,
+                                .nograd = 1u << 1,
+                                .attrs = {[KLC_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}, VG_ATTR_REDUCTION(KLC_RED)},
+                                .infer = kl_categorical_infer,
+                                .forward = kl_categorical_forward,
+                                .backward = kl_categorical_backward};

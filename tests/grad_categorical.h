@@ -55,6 +55,16 @@
     {"argmax", 1, {"64,515"}, {ANY}, "axis=0", LARGE},
     {"one_hot", 1, {"3,4"}, {IDS}, "classes=6", 0},
     {"one_hot", 1, {"64,40"}, {IDS}, "classes=300", LARGE},
+    {"kl_categorical", 1, {"3,5"}, {ANY}, "", 0},
+    {"kl_categorical", 1, {"3,5"}, {ANY}, "reduction=sum", 0},
+    {"kl_categorical", 1, {"2,3,4"}, {ANY}, "reduction=none", 0},
+    {"kl_categorical", 1, {"2,3,4"}, {ANY}, "axis=1 reduction=batchmean", 0},
+    {"kl_categorical", 2, {"3,5", "5"}, {ANY, PROB}, "reduction=sum", 0},
+    {"kl_categorical", 2, {"2,4,3", "2,4,3"}, {ANY, PROB}, "axis=1 reduction=none", 0},
+    {"kl_categorical", 2, {"4,3", "4"}, {ANY, PROB}, "axis=0", 0},
+    {"kl_categorical", 1, {"64,515"}, {ANY}, "reduction=sum", LARGE},
+    {"kl_categorical", 2, {"64,515", "515"}, {ANY, PROB}, "reduction=batchmean", LARGE},
+    {"kl_categorical", 2, {"8,100,40", "8,100,40"}, {ANY, PROB}, "axis=1 reduction=none", LARGE},
 #endif
 
 #ifdef GRAD_CHECKS
@@ -545,6 +555,87 @@ static void check_max_lse(const char *op) {
   printf("  logsumexp      stable at +-1000, gradient the softmax\n");
 }
 
+/* kl_categorical: 0 for uniform logits and for a prior equal to the
+ * softmax; by hand, q = (1, 2, 3) / 6:
+ *   against the uniform prior, sum q log(3 q) = log(3) / 2 - 2 log(2) / 3
+ *   against p = (1/2, 1/4, 1/4), sum q log(q / p) = 7 log(2) / 6 - log(3) / 2
+ * and the uniform q against that p, log(32 / 27) / 3; then the reductions
+ * of two distributions, along the last axis and along the first. */
+static void check_kl_categorical(void) {
+  const double A = log(3.0) / 2 - 2 * log(2.0) / 3, B = 7 * log(2.0) / 6 - log(3.0) / 2, C = log(32.0 / 27) / 3;
+  const double logits[6] = {0, log(2.0), log(3.0), 0.3, 0.3, 0.3};
+  const double p[3] = {0.5, 0.25, 0.25};
+  struct {
+    int nin;
+    const char *shapes[2], *attrs;
+    int transpose; /* logits (and a full prior) as [3, 2], axis 0 */
+    double want[2];
+    int nwant;
+  } t[] = {
+      {1, {"2,3", ""}, "reduction=none", 0, {A, 0}, 2},
+      {1, {"2,3", ""}, "reduction=sum", 0, {A}, 1},
+      {1, {"2,3", ""}, "reduction=mean", 0, {A / 2}, 1},
+      {1, {"2,3", ""}, "reduction=batchmean", 0, {A / 2}, 1},
+      {2, {"2,3", "3"}, "reduction=none", 0, {B, C}, 2},
+      {2, {"2,3", "3"}, "reduction=sum", 0, {B + C}, 1},
+      {1, {"3,2", ""}, "axis=0 reduction=none", 1, {A, 0}, 2},
+      {2, {"3,2", "3"}, "axis=0 reduction=batchmean", 1, {(B + C) / 2}, 1},
+      {2, {"3,2", "3,2"}, "axis=0 reduction=mean", 1, {(B + C) / 2}, 1},
+      {1, {"3", ""}, "reduction=batchmean", 0, {A}, 1},
+  };
+  for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+    gcase c = {"kl_categorical", t[i].nin, {t[i].shapes[0], t[i].shapes[1]}, {ANY, PROB}, t[i].attrs, 0};
+    cat_node r;
+    if (!cat_make(&r, &c)) return;
+    double x[6], pr[6];
+    for (int e = 0; e < 6; e++) {
+      const int row = e / 3, col = e % 3; /* [2, 3] place of e */
+      x[t[i].transpose ? col * 2 + row : e] = logits[e];
+      pr[t[i].transpose ? col * 2 + row : e] = p[col];
+    }
+    cat_set(&r, 0, x);
+    if (t[i].nin == 2) cat_set(&r, 1, r.b.nx[1] == 3 ? p : pr);
+    cat_run64(&r, 0, 3, 0, 0);
+    cat_run32(&r, 0, 3, 0, 0);
+    CHECK(r.b.ny == t[i].nwant, "kl_categorical [%s]: %lld values, want %d", t[i].attrs, (long long)r.b.ny, t[i].nwant);
+    for (int k = 0; k < t[i].nwant && k < r.b.ny; k++)
+      CHECK(fabs(r.b.y[k] - t[i].want[k]) < 1e-12 && fabs(r.b.yf[k] - t[i].want[k]) < 1e-6,
+            "kl_categorical [%s] (%s): [%d] is %.17g (float %.9g), want %.17g", t[i].attrs, t[i].shapes[1], k, r.b.y[k], r.b.yf[k],
+            t[i].want[k]);
+    cat_free(&r);
+  }
+  /* uniform logits of any level, and a prior equal to softmax(x): 0 */
+  gcase cu = {"kl_categorical", 2, {"6,7", "6,7"}, {ANY, PROB}, "reduction=none", 0};
+  cat_node r;
+  if (!cat_make(&r, &cu)) return;
+  double x[42], q[42];
+  for (int row = 0; row < 6; row++) {
+    double s = 0;
+    for (int c = 0; c < 7; c++) s += exp(r.b.x[0][row * 7 + c]);
+    for (int c = 0; c < 7; c++) q[row * 7 + c] = exp(r.b.x[0][row * 7 + c]) / s, x[row * 7 + c] = 3.7 * row - 9;
+  }
+  cat_set(&r, 1, q);
+  cat_run64(&r, 0, 3, 0, 0);
+  cat_run32(&r, 0, 3, 0, 0);
+  for (int row = 0; row < 6; row++)
+    CHECK(fabs(r.b.y[row]) < 1e-12 && fabs(r.b.yf[row]) < 1e-6, "kl_categorical: KL(q || q) of row %d is %g (float %g)", row, r.b.y[row],
+          r.b.yf[row]);
+  cat_free(&r);
+  gcase cn = {"kl_categorical", 1, {"6,7"}, {ANY}, "reduction=none", 0};
+  if (!cat_make(&r, &cn)) return;
+  cat_set(&r, 0, x);
+  cat_run64(&r, 0, 3, 0, 0);
+  cat_run32(&r, 0, 3, 0, 0);
+  for (int row = 0; row < 6; row++)
+    CHECK(fabs(r.b.y[row]) < 1e-12 && fabs(r.b.yf[row]) < 1e-6, "kl_categorical: uniform logits %g give %g (float %g)", 3.7 * row - 9,
+          r.b.y[row], r.b.yf[row]);
+  cat_free(&r);
+  char msg[256];
+  cat_build_error("kl_categorical", 2, "4,3", "4", "", msg, sizeof msg);
+  CHECK_CONTAINS(msg, "kl_categorical 'node': prior 'x2' [4] must be [K] = [3] or the logits' shape [4,3]");
+  printf("  kl_categorical 0 for uniform logits and q = p; hand-computed cases and reductions\n");
+}
+
 static void categorical_checks(const char *op) {
   if (strcmp(op, "uniform") == 0) check_uniform();
   if (strcmp(op, "gumbel") == 0) check_gumbel();
@@ -552,5 +643,6 @@ static void categorical_checks(const char *op) {
   if (strcmp(op, "argmax") == 0) check_argmax();
   if (strcmp(op, "one_hot") == 0) check_one_hot();
   if (strcmp(op, "max") == 0 || strcmp(op, "logsumexp") == 0) check_max_lse(op);
+  if (strcmp(op, "kl_categorical") == 0) check_kl_categorical();
 }
 #endif
