@@ -171,3 +171,63 @@ VG_OP_RECORD(prior) = {.name = "prior", .doc = "(no inputs) → `[batch, latent]
                                  [PR_CATEGORIES] = {"categories", VG_ATTR_INT, 10, NULL}},
                        .infer = prior_infer,
                        .forward = prior_forward};
+
+/* uniform: U(low, high) draws of x's shape; x is only a shape template (its
+ * run-time shape: a partial batch draws fewer), and takes no gradient.
+ * u = (k + 1/2) 2^-23 for a 23-bit k: strictly inside (0, 1), and the same
+ * number in float and double (24 significant bits), so log(u) and
+ * log(1 - u) are finite. y = low + (high - low) u, rounded to the real type
+ * once: inside (low, high) for the default range; float rounding may reach
+ * an end of other ranges.
+ *   x [...] -> y [...] */
+enum { UN_LOW, UN_HIGH };
+
+static vg_status uniform_infer(vg_graph *g, vg_node *n) {
+  const double lo = n->attr.v[UN_LOW], hi = n->attr.v[UN_HIGH];
+  if (!(lo < hi)) return vg_op_fail(g, n, VG_ERR_ARG, "low must be below high, got low = %g, high = %g", lo, hi);
+  n->shape = *vg_in_shape(g, n, 0);
+  return VG_OK;
+}
+
+static void uniform_forward(const vg_kernel *k) {
+  const double lo = k->a->v[UN_LOW], w = k->a->v[UN_HIGH] - lo;
+  vg_real *y = k->y;
+  const uint32_t stream = vg_rng_stream(k->node->name);
+  const uint64_t base = vg_noise_base(k);
+  VG_FOR(vg_numel(k->ys), {
+    uint32_t u[4];
+    vg_rng_block(k->seed, k->step, stream, base + (uint64_t)i, u);
+    y[i] = (vg_real)(lo + w * (((double)(u[0] >> 9) + 0.5) * 0x1.0p-23));
+  });
+}
+
+VG_OP_RECORD(uniform) = {.name = "uniform", .doc = "x (a shape) → U(low, high) draws of x's shape, new every step; no gradient to x",
+                         .nin_min = 1,
+                         .nin_max = 1,
+                         .flags = VG_OPF_RANDOM | VG_OPF_NO_GRAD,
+                         .attrs = {[UN_LOW] = {"low", VG_ATTR_NUM, 0, NULL}, [UN_HIGH] = {"high", VG_ATTR_NUM, 1, NULL}},
+                         .infer = uniform_infer,
+                         .forward = uniform_forward};
+
+/* gumbel: standard Gumbel draws -log(-log u) of x's shape (vg_rng_gumbel);
+ * x is only a shape template and takes no gradient. Mean: Euler's
+ * constant 0.5772..., variance pi^2 / 6.
+ *   x [...] -> y [...] */
+static vg_status shape_of_x_infer(vg_graph *g, vg_node *n) {
+  n->shape = *vg_in_shape(g, n, 0);
+  return VG_OK;
+}
+
+static void gumbel_forward(const vg_kernel *k) {
+  vg_real *y = k->y;
+  const uint32_t stream = vg_rng_stream(k->node->name);
+  const uint64_t base = vg_noise_base(k);
+  VG_FOR(vg_numel(k->ys), y[i] = (vg_real)vg_rng_gumbel(k->seed, k->step, stream, base + (uint64_t)i));
+}
+
+VG_OP_RECORD(gumbel) = {.name = "gumbel", .doc = "x (a shape) → standard Gumbel draws -log(-log u) of x's shape, new every step; no gradient to x",
+                        .nin_min = 1,
+                        .nin_max = 1,
+                        .flags = VG_OPF_RANDOM | VG_OPF_NO_GRAD,
+                        .infer = shape_of_x_infer,
+                        .forward = gumbel_forward};

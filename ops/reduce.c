@@ -1,4 +1,5 @@
-/* sum and mean, over all elements, one axis, or several (each removed).
+/* sum and mean, over all elements, one axis, or several (each removed);
+ * max along one axis (the last by default).
  *   x [...] -> y []                   (neither axis nor axes)
  *   x [a, n, b] -> y [a, b]           (axis = 1)
  *   x [B, C, H, W] -> y [C]           (axes = {0, 2, 3})
@@ -6,7 +7,7 @@
  * they lie in x: one writer per output, so the same bits at any thread
  * count. Over every axis (whichever option names them), the chunked
  * VG_REDUCE instead, which threads can share. */
-#include "kernel.h"
+#include "axis.h"
 
 enum { RED_AXIS, RED_AXES };
 
@@ -212,3 +213,61 @@ VG_OP_RECORD(mean) = {.name = "mean", .doc = "x → the mean of all elements `[]
                       .infer = reduce_infer,
                       .forward = mean_forward,
                       .backward = mean_backward};
+
+/* max: the largest element along the axis; its gradient goes to the first
+ * element that is largest (PyTorch's max along a dimension picks one too).
+ * The forward saves that element's place along the axis, so the backward
+ * reads neither x nor y.
+ *   x [outer, len, inner] -> y [outer, inner], saved [outer, inner] */
+static vg_status max_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0);
+  if (x->nd < 1) return vg_op_fail(g, n, VG_ERR_SHAPE, "needs at least one dimension, got a scalar");
+  int axis;
+  vg_status st = vg_infer_axis(g, n, RED_AXIS, &axis);
+  if (st) return st;
+  if (x->d[axis] > VG_MAX_INDEX)
+    return vg_op_fail(g, n, VG_ERR_SHAPE, "axis %d has %lld elements; places along it are kept as reals, exact up to %lld",
+                      axis, (long long)x->d[axis], (long long)VG_MAX_INDEX);
+  n->shape = vg_shape_drop(x, axis);
+  n->saved_len = (size_t)vg_shape_numel(&n->shape);
+  return VG_OK;
+}
+
+/* outer x len x inner around max's axis. */
+static void max_dims(const vg_kernel *k, int64_t *outer, int64_t *len, int64_t *inner) {
+  vg_axis_split(k->xs[0], vg_axis(k->a->v[RED_AXIS], k->xs[0]->nd), outer, len, inner);
+}
+
+static void max_forward(const vg_kernel *k) {
+  int64_t outer, len, inner;
+  max_dims(k, &outer, &len, &inner);
+  const vg_real *x = k->x[0];
+  vg_real *y = k->y, *at = k->saved;
+  VG_FOR(outer * inner, {
+    const vg_real *xr = x + i / inner * len * inner + i % inner;
+    int64_t best = 0;
+    for (int64_t r = 1; r < len; r++) best = xr[r * inner] > xr[best * inner] ? r : best;
+    y[i] = xr[best * inner];
+    at[i] = (vg_real)best;
+  });
+}
+
+/* One writer per dx element: each output sends its gradient to one place
+ * of its own row. */
+static void max_backward(const vg_kernel *k) {
+  int64_t outer, len, inner;
+  max_dims(k, &outer, &len, &inner);
+  const vg_real *dy = k->dy, *at = k->saved;
+  vg_real *dx = k->dx[0];
+  if (!dx) return;
+  VG_FOR(outer * inner, dx[i / inner * len * inner + (int64_t)at[i] * inner + i % inner] += dy[i]);
+}
+
+VG_OP_RECORD(max) = {.name = "max", .doc = "x → the largest element along `axis` (removed); the gradient goes to the first largest",
+                     .nin_min = 1,
+                     .nin_max = 1,
+                     .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                     .attrs = {[RED_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}},
+                     .infer = max_infer,
+                     .forward = max_forward,
+                     .backward = max_backward};

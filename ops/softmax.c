@@ -1,6 +1,8 @@
-/* Softmax family, over the last axis.
+/* Softmax family, along an axis (the last by default).
  *   softmax      y = exp(x - max) / sum exp(x - max)
  *   log_softmax  y = x - logsumexp(x)
+ *   logsumexp    y = log sum exp(x) along the axis, which is removed;
+ *                its gradient is the softmax
  *   cross_entropy(logits [..., V], target ids [...]): -log softmax(logits)
  *     at the target, PyTorch's F.cross_entropy with class indices. Rows whose
  *     target equals `ignore` (the padding id) add nothing and get no
@@ -9,72 +11,77 @@
  *     row (0 where ignored). A target outside [0, V) gives NaN.
  *     With an optional third input (the lengths of packed sentences),
  *     batchmean divides by its first dimension instead: rows are tokens,
- *     the loss is per sentence. */
-#include "kernel.h"
-#include "vmath.h"
+ *     the loss is per sentence.
+ * softmax and log_softmax on the last axis (the sentence VAE's vocabulary
+ * projection) take contiguous rows, the loops that vectorise; any other
+ * axis takes rows of elements `inner` apart (ops/axis.h). */
+#include "axis.h"
+#include "softmax.h"
 
-/* log sum exp of a row, with the max taken out so no exp overflows. The
- * exps go through a block buffer summed into eight running sums (the shape
- * of VG_REDUCE): a loop carrying one sum, or calling exp inside the
- * summing loop, does not vectorise. */
-static double row_lse(const vg_real *x, int64_t V) {
-  vg_real m8[8], m = x[0];
-  for (int q = 0; q < 8; q++) m8[q] = x[0];
-  int64_t j = 0;
-  for (; j + 8 <= V; j += 8)
-    for (int q = 0; q < 8; q++) m8[q] = x[j + q] > m8[q] ? x[j + q] : m8[q];
-  for (; j < V; j++) m = x[j] > m ? x[j] : m;
-  for (int q = 0; q < 8; q++) m = m8[q] > m ? m8[q] : m;
-  vg_real s8[8] = {0}, buf[256];
-  for (int64_t j0 = 0; j0 < V; j0 += 256) {
-    const int n = V - j0 < 256 ? (int)(V - j0) : 256;
-    for (int l = 0; l < n; l++) buf[l] = vg_exp(x[j0 + l] - m);
-    for (int l = n; l < 256; l++) buf[l] = 0;
-    for (int l = 0; l < 256; l += 8)
-      for (int q = 0; q < 8; q++) s8[q] += buf[l + q];
-  }
-  double s = 0;
-  for (int q = 0; q < 8; q++) s += (double)s8[q];
-  return (double)m + log(s);
-}
+enum { SM_AXIS };
 
 static vg_status softmax_infer(vg_graph *g, vg_node *n) {
   const vg_shape *x = vg_in_shape(g, n, 0);
   if (x->nd < 1) return vg_op_fail(g, n, VG_ERR_SHAPE, "needs at least one dimension (the classes), got a scalar");
+  int axis;
+  vg_status st = vg_infer_axis(g, n, SM_AXIS, &axis);
+  if (st) return st;
   n->shape = *x;
   return VG_OK;
 }
 
 static int64_t last_dim(const vg_shape *s) { return s->d[s->nd - 1]; }
 
+/*   x [..., V] -> y [..., V]: rows along the last axis;
+ *   x [outer, V, inner] -> y [outer, V, inner]: along another. */
 static void softmax_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
-  const int64_t V = last_dim(k->xs[0]);
-  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
-    const vg_real *xr = x + i * V;
-    vg_real *yr = y + i * V;
-    const vg_real l = (vg_real)row_lse(xr, V);
-    for (int64_t j = 0; j < V; j++) yr[j] = vg_exp(xr[j] - l);
+  int64_t outer, V, inner;
+  vg_kernel_split(k, SM_AXIS, &outer, &V, &inner);
+  if (inner == 1) {
+    VG_FOR_ROWS(outer, V, {
+      const vg_real *xr = x + i * V;
+      vg_real *yr = y + i * V;
+      const vg_real l = (vg_real)vg_row_lse(xr, V);
+      for (int64_t j = 0; j < V; j++) yr[j] = vg_exp(xr[j] - l);
+    });
+    return;
+  }
+  VG_FOR_ROWS(outer * inner, V, {
+    const int64_t at = vg_row_start(i, V, inner);
+    const vg_real l = (vg_real)vg_lse(x + at, V, inner);
+    for (int64_t c = 0; c < V; c++) y[at + c * inner] = vg_exp(x[at + c * inner] - l);
   });
 }
 
 static void softmax_backward(const vg_kernel *k) {
   const vg_real *y = k->y, *dy = k->dy;
   vg_real *dx = k->dx[0];
-  const int64_t V = last_dim(k->xs[0]);
-  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
-    const vg_real *yr = y + i * V, *gr = dy + i * V;
+  int64_t outer, V, inner;
+  vg_kernel_split(k, SM_AXIS, &outer, &V, &inner);
+  if (inner == 1) {
+    VG_FOR_ROWS(outer, V, {
+      const vg_real *yr = y + i * V, *gr = dy + i * V;
+      vg_real dot = 0;
+      for (int64_t j = 0; j < V; j++) dot += yr[j] * gr[j];
+      for (int64_t j = 0; j < V; j++) dx[i * V + j] += yr[j] * (gr[j] - dot);
+    });
+    return;
+  }
+  VG_FOR_ROWS(outer * inner, V, {
+    const int64_t at = vg_row_start(i, V, inner);
     vg_real dot = 0;
-    for (int64_t j = 0; j < V; j++) dot += yr[j] * gr[j];
-    for (int64_t j = 0; j < V; j++) dx[i * V + j] += yr[j] * (gr[j] - dot);
+    for (int64_t c = 0; c < V; c++) dot += y[at + c * inner] * dy[at + c * inner];
+    for (int64_t c = 0; c < V; c++) dx[at + c * inner] += y[at + c * inner] * (dy[at + c * inner] - dot);
   });
 }
 
-VG_OP_RECORD(softmax) = {.name = "softmax", .doc = "x → softmax over the last axis",
+VG_OP_RECORD(softmax) = {.name = "softmax", .doc = "x → softmax along `axis`",
                          .nin_min = 1,
                          .nin_max = 1,
                          .flags = VG_OPF_BWD_NO_X,
+                         .attrs = {[SM_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}},
                          .infer = softmax_infer,
                          .forward = softmax_forward,
                          .backward = softmax_backward};
@@ -82,33 +89,100 @@ VG_OP_RECORD(softmax) = {.name = "softmax", .doc = "x → softmax over the last 
 static void log_softmax_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0];
   vg_real *y = k->y;
-  const int64_t V = last_dim(k->xs[0]);
-  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
-    const vg_real *xr = x + i * V;
-    const vg_real l = (vg_real)row_lse(xr, V);
-    for (int64_t j = 0; j < V; j++) y[i * V + j] = xr[j] - l;
+  int64_t outer, V, inner;
+  vg_kernel_split(k, SM_AXIS, &outer, &V, &inner);
+  if (inner == 1) {
+    VG_FOR_ROWS(outer, V, {
+      const vg_real *xr = x + i * V;
+      const vg_real l = (vg_real)vg_row_lse(xr, V);
+      for (int64_t j = 0; j < V; j++) y[i * V + j] = xr[j] - l;
+    });
+    return;
+  }
+  VG_FOR_ROWS(outer * inner, V, {
+    const int64_t at = vg_row_start(i, V, inner);
+    const vg_real l = (vg_real)vg_lse(x + at, V, inner);
+    for (int64_t c = 0; c < V; c++) y[at + c * inner] = x[at + c * inner] - l;
   });
 }
 
 static void log_softmax_backward(const vg_kernel *k) {
   const vg_real *y = k->y, *dy = k->dy;
   vg_real *dx = k->dx[0];
-  const int64_t V = last_dim(k->xs[0]);
-  VG_FOR_ROWS(vg_numel(k->xs[0]) / V, V, {
-    const vg_real *yr = y + i * V, *gr = dy + i * V;
+  int64_t outer, V, inner;
+  vg_kernel_split(k, SM_AXIS, &outer, &V, &inner);
+  if (inner == 1) {
+    VG_FOR_ROWS(outer, V, {
+      const vg_real *yr = y + i * V, *gr = dy + i * V;
+      vg_real s = 0;
+      for (int64_t j = 0; j < V; j++) s += gr[j];
+      for (int64_t j = 0; j < V; j++) dx[i * V + j] += gr[j] - vg_exp(yr[j]) * s;
+    });
+    return;
+  }
+  VG_FOR_ROWS(outer * inner, V, {
+    const int64_t at = vg_row_start(i, V, inner);
     vg_real s = 0;
-    for (int64_t j = 0; j < V; j++) s += gr[j];
-    for (int64_t j = 0; j < V; j++) dx[i * V + j] += gr[j] - vg_exp(yr[j]) * s;
+    for (int64_t c = 0; c < V; c++) s += dy[at + c * inner];
+    for (int64_t c = 0; c < V; c++) dx[at + c * inner] += dy[at + c * inner] - vg_exp(y[at + c * inner]) * s;
   });
 }
 
-VG_OP_RECORD(log_softmax) = {.name = "log_softmax", .doc = "x → log softmax over the last axis",
+VG_OP_RECORD(log_softmax) = {.name = "log_softmax", .doc = "x → log softmax along `axis`",
                              .nin_min = 1,
                              .nin_max = 1,
                              .flags = VG_OPF_BWD_NO_X,
+                             .attrs = {[SM_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}},
                              .infer = softmax_infer,
                              .forward = log_softmax_forward,
                              .backward = log_softmax_backward};
+
+/* logsumexp: the axis removed. The backward takes the row's max and log
+ * sum again from x, for a softmax exp(x - max - log sum) as precise as
+ * the logits (exp(x - y) with a float y of 1000.69 is off by 3e-5).
+ *   x [outer, V, inner] -> y [outer, inner]; dx = dy softmax(x) */
+enum { LSE_AXIS };
+
+static vg_status logsumexp_infer(vg_graph *g, vg_node *n) {
+  const vg_shape *x = vg_in_shape(g, n, 0);
+  if (x->nd < 1) return vg_op_fail(g, n, VG_ERR_SHAPE, "needs at least one dimension, got a scalar");
+  int axis;
+  vg_status st = vg_infer_axis(g, n, LSE_AXIS, &axis);
+  if (st) return st;
+  n->shape = vg_shape_drop(x, axis);
+  return VG_OK;
+}
+
+static void logsumexp_forward(const vg_kernel *k) {
+  const vg_real *x = k->x[0];
+  vg_real *y = k->y;
+  int64_t outer, V, inner;
+  vg_kernel_split(k, LSE_AXIS, &outer, &V, &inner);
+  VG_FOR_ROWS(outer * inner, V, y[i] = (vg_real)vg_lse(x + vg_row_start(i, V, inner), V, inner));
+}
+
+static void logsumexp_backward(const vg_kernel *k) {
+  const vg_real *x = k->x[0], *dy = k->dy;
+  vg_real *dx = k->dx[0];
+  if (!dx) return;
+  int64_t outer, V, inner;
+  vg_kernel_split(k, LSE_AXIS, &outer, &V, &inner);
+  VG_FOR_ROWS(outer * inner, V, {
+    const int64_t at = vg_row_start(i, V, inner);
+    vg_real m;
+    const vg_real ls = (vg_real)vg_lse_parts(x + at, V, inner, &m);
+    for (int64_t c = 0; c < V; c++) dx[at + c * inner] += dy[i] * vg_exp(x[at + c * inner] - m - ls);
+  });
+}
+
+VG_OP_RECORD(logsumexp) = {.name = "logsumexp", .doc = "x → log Σ exp x along `axis` (removed), computed stably; its gradient is the softmax",
+                           .nin_min = 1,
+                           .nin_max = 1,
+                           .flags = VG_OPF_BWD_NO_Y,
+                           .attrs = {[LSE_AXIS] = {"axis", VG_ATTR_INT, -1, NULL}},
+                           .infer = logsumexp_infer,
+                           .forward = logsumexp_forward,
+                           .backward = logsumexp_backward};
 
 enum { CE_RED, CE_IGNORE };
 
@@ -163,7 +237,7 @@ static void cross_entropy_forward(const vg_kernel *k) {
     const int64_t c = ce_class(t[i], ignore, V);
     if (c == -1) lse[i] = 0, loss[i] = 0;
     else {
-      const double l = row_lse(x + i * V, V);
+      const double l = vg_row_lse(x + i * V, V);
       lse[i] = (vg_real)l;
       loss[i] = c >= 0 ? (vg_real)(l - (double)x[i * V + c]) : (vg_real)NAN;
     }

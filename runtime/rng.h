@@ -55,6 +55,16 @@ static inline double vg_rng_normal(uint64_t seed, uint64_t step, uint32_t stream
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+/* Standard Gumbel, -log(-log u), with u = (k + 1/2) 2^-52 for a 52-bit k:
+ * strictly inside (0, 1) (k + 1/2 is exact in a double), so both logs are
+ * finite and the draws lie in about [-3.6, 36.7]. */
+static inline double vg_rng_gumbel(uint64_t seed, uint64_t step, uint32_t stream, uint64_t i) {
+  uint32_t u[4];
+  vg_rng_block(seed, step, stream, i, u);
+  const double v = ((double)(((uint64_t)u[0] << 20) ^ (u[1] >> 12)) + 0.5) * 0x1.0p-52;
+  return -log(-log(v));
+}
+
 /* FNV-1a: a stream id from a name, so a parameter's initial values do not
  * change when unrelated nodes are added to the graph. */
 static inline uint32_t vg_rng_stream(const char *name) {
