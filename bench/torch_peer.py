@@ -184,7 +184,7 @@ class VQVAE(nn.Module):
     batch, flat, pm1 = 128, False, False
     columns = ["test_rec", "test_codebook", "test_commitment", "test_perplexity"]
 
-    def __init__(self, k=64, d=16, h=32, beta=0.25):
+    def __init__(self, k=64, d=16, h=16, beta=0.25):
         super().__init__()
         self.k, self.d, self.beta = k, d, beta
         self.c1, self.c2 = nn.Conv2d(1, h, 3, 2, 1), nn.Conv2d(h, d, 3, 2, 1)

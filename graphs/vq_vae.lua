@@ -8,7 +8,7 @@
 -- the entropy of code usage, says how many codes are in use.
 local vg = require "vaegraph"
 
-local opt = vg.options{ epochs = 10, batch = 128, codes = 64, dim = 16, hidden = 32, lr = 1e-3, beta = 0.25 }
+local opt = vg.options{ epochs = 10, batch = 128, codes = 64, dim = 16, hidden = 16, lr = 1e-3, beta = 0.25 }
 
 local data = vg.images{ dir = opt.data }
 local C = data.channels
