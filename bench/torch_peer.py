@@ -208,7 +208,102 @@ class VQVAE(nn.Module):
         return rec + codebook + self.beta * commitment, rec, codebook, commitment, perplexity
 
 
-MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "gumbel_vae": GumbelVAE, "vq_vae": VQVAE}
+class SemisupVAE(nn.Module):
+    """graphs/semisup_vae.lua: M2 (Kingma et al. 2014), its head variant, or
+    the classifier alone on the labelled examples."""
+    batch, flat, pm1 = 128, True, False
+
+    def __init__(self, model="m2", k=10, h=500, z=50, alpha=1.0):
+        super().__init__()
+        self.model, self.k, self.alpha = model, k, alpha
+        if model in ("m2", "classifier"):
+            self.cls = mlp([784, h, k])
+        if model == "m2":
+            self.body = nn.Sequential(nn.Linear(784 + k, h), nn.ReLU())
+            self.dec = mlp([z + k, h, 784], nn.Sigmoid())
+        elif model == "head":
+            self.body = nn.Sequential(nn.Linear(784, h), nn.ReLU())
+            self.dec = mlp([z, h, 784], nn.Sigmoid())
+            self.head = nn.Linear(z, k)
+        if model != "classifier":
+            self.mu, self.logvar = nn.Linear(h, z), nn.Linear(h, z)
+        self.register_buffer("eye", torch.eye(k))
+
+    def elbo_terms(self, x, y=None):
+        h = self.body(x if y is None else torch.cat([x, y], 1))
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        xhat = self.dec(z if y is None else torch.cat([z, y], 1))
+        rec = F.binary_cross_entropy(xhat, x, reduction="none").sum(1)
+        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
+        return rec, kl, z
+
+    def losses(self, x, y, label, has):
+        """Per-batch loss, and per example: cross-entropy, correct, rec, kl."""
+        n = x.shape[0]
+        zero = torch.zeros(n)
+        if self.model == "head":
+            rec, kl, z = self.elbo_terms(x)
+            logits = self.head(z)
+        else:
+            logits = self.cls(x)
+        ce = F.cross_entropy(logits, label.clamp(min=0), reduction="none") * has
+        correct = (logits.argmax(1) == label).float()
+        if self.model == "classifier":
+            return (has * ce * self.alpha).mean(), ce, correct, zero, zero
+        if self.model == "head":
+            return (rec + kl + has * ce * self.alpha).mean(), ce, correct, rec, kl
+        rec_all, kl_all, _ = self.elbo_terms(x.repeat_interleave(self.k, 0), self.eye.repeat(n, 1))
+        l_all = (rec_all + kl_all + math.log(self.k)).view(n, self.k)
+        q, log_q = F.softmax(logits, 1), F.log_softmax(logits, 1)
+        unlabelled = (q * (l_all + log_q)).sum(1)
+        labelled = (y * l_all).sum(1)
+        loss = (has * (labelled + ce * self.alpha) + (1 - has) * unlabelled).mean()
+        rec, kl, _ = self.elbo_terms(x, y)
+        return loss, ce, correct, rec, kl
+
+
+def run_semisup(a, train, test, ytrain, ytest, rng):
+    """semisup_vae: the labelled subset from vaegraph (bench/labelled_indices.lua)."""
+    keep = np.array([int(v) for v in open(a.labelled_file).read().split()], dtype=np.int64)
+    has = torch.zeros(len(train))
+    has[keep] = 1
+    alpha = 0.1 * len(train) / len(keep)
+    model = SemisupVAE(a.model_kind, alpha=alpha)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-4)
+    b = model.batch
+    nb = len(train) // b
+    eye = torch.eye(10)
+    cols = ["test_accuracy", "test_ce"] + ([] if a.model_kind == "classifier" else ["test_rec", "test_kl"])
+    print("epoch,train_loss," + ",".join(cols) + ",examples_per_s", flush=True)
+    for epoch in range(1, a.epochs + 1):
+        order = torch.from_numpy(rng.permutation(len(train)))
+        model.train()
+        total, t0 = 0.0, time.perf_counter()
+        for i in range(nb):
+            idx = order[i * b:(i + 1) * b]
+            m = has[idx]
+            label = torch.where(m > 0, ytrain[idx], torch.full_like(ytrain[idx], -1))
+            y = eye[label.clamp(min=0)] * m[:, None]
+            loss = model.losses(train[idx], y, label, m)[0]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        rate = nb * b / (time.perf_counter() - t0)
+        model.eval()
+        sums = np.zeros(4)
+        with torch.no_grad():
+            for i in range(0, len(test), b):
+                x, label = test[i:i + b], ytest[i:i + b]
+                _, ce, correct, rec, kl = model.losses(x, eye[label], label, torch.ones(len(x)))
+                sums += [correct.sum().item(), ce.sum().item(), rec.sum().item(), kl.sum().item()]
+        sums /= len(test)
+        vals = [sums[0], sums[1]] + ([] if a.model_kind == "classifier" else [sums[2], sums[3]])
+        print(f"{epoch},{total / nb:.6g}," + ",".join(f"{v:.6g}" for v in vals) + f",{rate:.6g}", flush=True)
+
+
+MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "gumbel_vae": GumbelVAE, "vq_vae": VQVAE, "semisup_vae": SemisupVAE}
 
 
 def run_phases(model, train, test, rng, a):
@@ -240,10 +335,16 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--labelled-file", help="semisup_vae: the labelled examples, one index a line")
+    ap.add_argument("--model-kind", default="m2", help="semisup_vae: m2, head or classifier")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
+    if a.model == "semisup_vae":
+        x = lambda stem: torch.from_numpy(read_idx(f"{a.data}/{stem}-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
+        y = lambda stem: torch.from_numpy(read_idx(f"{a.data}/{stem}-labels-idx1-ubyte.gz").astype(np.int64))
+        return run_semisup(a, x("train"), x("t10k"), y("train"), y("t10k"), rng)
     model = MODELS[a.model]()
     shape = (-1, 784) if model.flat else (-1, 1, 28, 28)
     scale, shift = (2 / 255, -1) if model.pm1 else (1 / 255, 0)

@@ -10,11 +10,14 @@
 -- training examples per label. The test accuracy is q(y|x)'s.
 -- --model head is the simpler variant: an ordinary VAE whose code z also
 -- feeds a classifier, trained on reconstruction + KL + cross-entropy of the
--- labelled examples.
+-- labelled examples. --model classifier trains M2's classifier on the
+-- labelled examples alone: the baseline the unlabelled images should beat.
 local vg = require "vaegraph"
 
 local opt = vg.options{ epochs = 10, batch = 128, labelled = 100, hidden = 500, latent = 50, lr = 3e-4, model = "m2" }
-if opt.model ~= "m2" and opt.model ~= "head" then error("--model is m2 or head, got '" .. opt.model .. "'") end
+if opt.model ~= "m2" and opt.model ~= "head" and opt.model ~= "classifier" then
+  error("--model is m2, head or classifier, got '" .. opt.model .. "'")
+end
 
 -- labelled: only this many labels per class are kept; the others read -1.
 local data = vg.images{ dir = opt.data, labelled = opt.labelled }
@@ -31,16 +34,19 @@ local has = g:input("has_label", {})   -- 1 or 0
 local cls, enc, dec = g:group "classifier", g:group "encoder", g:group "decoder"
 local H, Z = opt.hidden, opt.latent
 
--- q(y|x)
-local logits = vg.mlp(cls, { D, H, K }, nil, { prefix = "classifier" })(x)
-local log_q = vg.log_softmax(logits)
-local ce = vg.cross_entropy(logits, label, { reduction = "none", ignore = -1, name = "ce" })
--- The classifier's test accuracy: the one-hot of its choice against y's.
-local correct = vg.per_example(vg.one_hot(vg.argmax(logits), { classes = K }) * y)
-local accuracy = vg.mean(correct, { name = "accuracy" })
+-- A classifier's cross-entropy per example (0 without a label) and whether
+-- its choice is right (the one-hot of its choice against y's).
+local function classified(logits)
+  return vg.cross_entropy(logits, label, { reduction = "none", ignore = -1, name = "ce" }),
+         vg.per_example(vg.one_hot(vg.argmax(logits), { classes = K }) * y, { name = "correct" })
+end
 
-local loss, test_rec, test_kl, decode_in, decoded_of
+local loss, ce, correct, test_rec, test_kl, decode_in
 if opt.model == "m2" then
+  -- q(y|x)
+  local logits = vg.mlp(cls, { D, H, K }, nil, { prefix = "classifier" })(x)
+  local log_q = vg.log_softmax(logits)
+  ce, correct = classified(logits)
   local body = vg.mlp(enc, { D + K, H }, vg.relu)
   local to_mu, to_logvar = vg.linear(enc, "encoder.mu", H, Z), vg.linear(enc, "encoder.logvar", H, Z)
   local decode = vg.mlp(dec, { Z + K, H, D }, vg.sigmoid)
@@ -68,16 +74,16 @@ if opt.model == "m2" then
   local _, rec, kl = neg_elbo(x, y)
   test_rec, test_kl = vg.mean(rec), vg.mean(kl)
   decode_in = function(z_in) return decode(vg.concat(z_in, y, { axis = 1 })) end
+elseif opt.model == "classifier" then
+  ce, correct = classified(vg.mlp(cls, { D, H, K }, nil, { prefix = "classifier" })(x))
+  loss = vg.mean(has * ce * alpha, { name = "loss" })
 else
   local h = vg.mlp(enc, { D, H }, vg.relu)(x)
   local mu, logvar = vg.linear(enc, "encoder.mu", H, Z)(h), vg.linear(enc, "encoder.logvar", H, Z)(h)
   local z = vg.reparam(mu, logvar)
   local decode = vg.mlp(dec, { Z, H, D }, vg.sigmoid)
   -- The head classifies z: its logits replace q(y|x)'s.
-  local head = vg.linear(cls, "head", Z, K)(z)
-  ce = vg.cross_entropy(head, label, { reduction = "none", ignore = -1, name = "ce" })
-  correct = vg.per_example(vg.one_hot(vg.argmax(head), { classes = K }) * y)
-  accuracy = vg.mean(correct, { name = "accuracy" })
+  ce, correct = classified(vg.linear(cls, "head", Z, K)(z))
   local rec = vg.per_example(vg.bce(decode(z), x, { reduction = "none" }))
   local kl = vg.per_example(vg.kl_normal(mu, logvar, { reduction = "none" }))
   loss = vg.mean(rec + kl + has * ce * alpha, { name = "loss" })
@@ -86,16 +92,19 @@ else
 end
 
 local z_in = g:input("z_in", { Z })
-local decoded = decode_in(z_in)
+local decoded = decode_in and decode_in(z_in)
+local groups = opt.model == "classifier" and { cls } or { cls, enc, dec }
+local eval = { test_accuracy = vg.mean(correct, { name = "accuracy" }), test_ce = vg.mean(ce) }
+if test_rec then eval.test_rec, eval.test_kl = test_rec, test_kl end
 
 return vg.train{
   graph = g,
   data = data,
   epochs = opt.epochs,
   feed = { x = "image", y = "onehot", label = "label", has_label = "has_label" },
-  phases = { { "train", loss = loss, update = { cls, enc, dec }, optim = vg.adam{ lr = opt.lr } } },
-  eval = { test_accuracy = accuracy, test_rec = test_rec, test_kl = test_kl, test_ce = vg.mean(ce) },
+  phases = { { "train", loss = loss, update = groups, optim = vg.adam{ lr = opt.lr } } },
+  eval = eval,
   scores = { correct = correct },
   -- M2 draws a row per class; the head model's decoder knows no class.
-  show = { z = z_in, decoded = decoded, condition = opt.model == "m2" and "y" or nil },
+  show = decoded and { z = z_in, decoded = decoded, condition = opt.model == "m2" and "y" or nil },
 }

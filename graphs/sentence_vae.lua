@@ -10,16 +10,25 @@
 -- Penn Treebank-style train/valid/test .txt files (../shared/data/ptb;
 -- PTB has already replaced its rare words by <unk>: use --min-count 1).
 -- Words seen fewer than --min-count times in the training file are <unk>.
+--
+-- --latent N is a Gaussian code of N dimensions; --latent categorical puts
+-- a discrete code between encoder and decoder instead: --variables
+-- categorical variables of --categories classes each, sampled by
+-- Gumbel-softmax at a temperature annealed from 1 towards 0.5 (as
+-- graphs/gumbel_vae.lua), with the KL to the uniform categorical.
 local vg = require "vaegraph"
 local sentences = require "vaegraph.sentences"
 
-local opt = vg.options{ epochs = 10, batch = 32, embed = 300, hidden = 256, latent = 16, lr = 1e-3,
+local opt = vg.options{ epochs = 10, batch = 32, embed = 300, hidden = 256, latent = "16", variables = 16, categories = 16, lr = 1e-3,
                         max_len = 60, min_count = 2, lower = false, word_dropout = 0, embedding_dropout = 0,
                         anneal = "logistic", k = 0.0025, x0 = 2500, temperature = 1 }
 
 local data = vg.text{ dir = opt.data, lower = opt.lower, min_count = opt.min_count, max_len = opt.max_len,
                       cache = (opt.out or "out/sentence_vae") .. "/corpus" }
 local V = data.vocab:size()
+local categorical = opt.latent == "categorical"
+local Z = categorical and opt.variables * opt.categories or tonumber(opt.latent)
+if not Z or Z < 1 or Z % 1 ~= 0 then error("--latent is a size (16) or categorical, got '" .. opt.latent .. "'") end
 
 local g = vg.graph{ batch = opt.batch, seed = opt.seed }
 -- A batch: <sos> w1 .. wn padded with <pad> (id 0), the targets w1 .. wn
@@ -32,16 +41,29 @@ local model = g:group "model"
 
 local embed = vg.embedding(model, "embedding", V, opt.embed)
 local encoder = vg.lstm(model, "encoder.rnn", opt.embed, opt.hidden)
-local to_mu = vg.linear(model, "encoder.mu", opt.hidden, opt.latent)
-local to_logvar = vg.linear(model, "encoder.logvar", opt.hidden, opt.latent)
-local latent2hidden = vg.linear(model, "decoder.init", opt.latent, opt.hidden)
+local latent2hidden = vg.linear(model, "decoder.init", Z, opt.hidden)
 local decoder = vg.lstm(model, "decoder.rnn", opt.embed, opt.hidden)
 local output = vg.linear(model, "decoder.out", opt.hidden, V)
 
--- Encoder: the state after each sentence's last word.
+-- Encoder: the state after each sentence's last word, to the code: z and,
+-- for reconstructions and homotopies, the posterior's mean `mu` (for the
+-- categorical code, its class probabilities).
 local h = encoder(embed(tokens), lengths, { output = "last" })
-local mu, logvar = to_mu(h), to_logvar(h)
-local z = vg.reparam(mu, logvar, { name = "z" })
+local z, mu, kl, tau, prior
+local kl_weight = g:scalar "kl_weight"
+if categorical then
+  local logits = vg.reshape(vg.linear(model, "encoder.logits", opt.hidden, Z)(h), { dims = { -1, opt.variables, opt.categories } })
+  tau = g:scalar "tau"
+  z = vg.flatten(vg.gumbel_softmax(logits, tau, { name = "z" }))
+  mu = vg.flatten(vg.softmax(logits))
+  kl = vg.kl_categorical(logits, { reduction = "batchmean", name = "kl" })
+  prior = g:prior(Z, { kind = "categorical", categories = opt.categories, name = "prior" })
+else
+  local logvar
+  mu, logvar = vg.linear(model, "encoder.mu", opt.hidden, Z)(h), vg.linear(model, "encoder.logvar", opt.hidden, Z)(h)
+  z = vg.reparam(mu, logvar, { name = "z" })
+  kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
+end
 
 -- Decoder: initial state from z, input words with word dropout (<unk> in
 -- place of a word with probability p, in training only).
@@ -52,15 +74,13 @@ local states = decoder(dec_in, lengths, { h0 = latent2hidden(z) })
 -- sentence's words and <eos>, then averaged over sentences.
 local logits = output(vg.pack(states, lengths))
 
-local kl_weight = g:scalar "kl_weight"
 local nll = vg.cross_entropy(logits, vg.pack(targets, lengths), lengths, { reduction = "batchmean", name = "nll" })
-local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
 local loss = nll + kl * kl_weight
 
 -- Generation, one word at a time, with the same layers: z gives the initial
 -- state; a step reads the last word and the state [h, c] and gives the
 -- next word's logits and the next state.
-local gen_z = g:input("gen_z", { opt.latent })
+local gen_z = g:input("gen_z", { Z })
 local gen_token = g:input("gen_token", { 1 })
 local gen_lengths = g:input("gen_lengths", {})
 local gen_state = g:input("gen_state", { 2 * opt.hidden })
@@ -79,12 +99,13 @@ return vg.train{
   epochs = opt.epochs,
   feed = { tokens = "tokens", targets = "targets", lengths = "lengths" },
   phases = { { "train", loss = loss, update = { model }, optim = vg.adam{ lr = opt.lr } } },
-  weights = { kl_weight = anneal },
+  weights = { kl_weight = anneal,
+              tau = categorical and function(step) return math.max(0.5, math.exp(-3e-5 * step)) end or nil },
   -- Per test sentence; tokens per sentence count the <eos>.
   eval = { test_nll = nll, test_kl = kl, test_tokens = vg.mean(lengths) },
   derived = { test_ppl = function(r) return math.exp((r.test_nll + r.test_kl) / r.test_tokens) end },
   report = sentences.report{
-    vocab = data.vocab, test = data.test, max_len = opt.max_len, temperature = opt.temperature,
+    vocab = data.vocab, test = data.test, max_len = opt.max_len, temperature = opt.temperature, prior = prior,
     encoder = { tokens = tokens, lengths = lengths, mu = mu },
     generate = { z = gen_z, h0 = latent2hidden(gen_z), token = gen_token, lengths = gen_lengths,
                  state = gen_state, next_state = next_state, logits = gen_logits },

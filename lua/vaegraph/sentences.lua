@@ -65,8 +65,9 @@ end
 
 -- sentences.report{ vocab, test, encoder = { tokens, lengths, mu },
 --   generate = { z, h0, token, lengths, state, next_state, logits },
---   samples = 10, temperature = 1, pairs = 2, max_len = 60 } -> function(run)
--- for vg.train's `report`.
+--   samples = 10, temperature = 1, pairs = 2, max_len = 60, prior } ->
+-- function(run) for vg.train's `report`. Samples decode draws from N(0, I),
+-- or from `prior` (a g:prior node: a categorical code's).
 function sentences.report(o)
   for _, k in ipairs{ "vocab", "test", "encoder", "generate" } do
     if not o[k] then fail("needs %s", k) end
@@ -83,6 +84,7 @@ function sentences.report(o)
     init = g:compile{ name = "generate_init", fetch = { gen.h0 } },
     step = g:compile{ name = "generate_step", fetch = { gen.logits, gen.next_state } },
     encode = g:compile{ name = "encode", fetch = { e.mu } },
+    prior = o.prior and g:compile{ name = "prior", fetch = { o.prior } },
   }
   local samples, temperature, pairs = o.samples or 10, o.temperature or 1, o.pairs or 2
   local batch = g.batch
@@ -93,10 +95,19 @@ function sentences.report(o)
     local lines = { string.format("# %s, epoch %d, step %d", run.out, run.epoch, run.step) }
     local function section(title) lines[#lines + 1] = "\n## " .. title end
 
-    -- Codes from N(0, I), keyed by the seed and epoch like every draw.
+    -- Codes from the prior, keyed by the seed and epoch like every draw.
     g.core:set_shape(r.z.id, { samples, r.latent })
-    g.core:normal(r.z.id, r.seed, key)
-    local flat, prior = g.core:data(r.z.id), {}
+    local flat
+    if r.prior then
+      r.prior:run(key)
+      local draws = as_table(r.prior:value(o.prior.id))
+      flat = {}
+      for i = 1, samples * r.latent do flat[i] = draws[i] end
+    else
+      g.core:normal(r.z.id, r.seed, key)
+      flat = g.core:data(r.z.id)
+    end
+    local prior = {}
     for b = 1, samples do
       prior[b] = {}
       for j = 1, r.latent do prior[b][j] = flat[(b - 1) * r.latent + j] end
