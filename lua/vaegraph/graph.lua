@@ -152,7 +152,7 @@ Node.__mul = function(a, b) return arith("mul", a, b) end
 Node.__div = function(a, b) return arith("div", a, b) end
 Node.__unm = function(a) return affine(a, -1, 0) end
 
-function Node:scale(f) return self.graph:op("scale", { self }, { factor = f }) end
+function Node:scale(f) return affine(self, f, 0) end
 
 --- Ops as functions -------------------------------------------------------
 

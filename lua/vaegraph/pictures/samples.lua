@@ -34,7 +34,6 @@ end
 
 -- Decodes the latent input's rows 0 .. count-1 into a grid.
 function samples.decode_grid(run, s, path, cols, count)
-  run.graph.core:set_shape(s.z.id, run.graph.core:shape(s.z.id))
   s.plan:run(common.SHOW_KEY + run.epoch)
   common.grid(run, path, { { s.plan, s.decoded, 0, count } }, cols)
 end

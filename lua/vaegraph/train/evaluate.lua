@@ -43,7 +43,10 @@ function evaluate.compile(run, spec)
       errors.fail("vg.train scores: '%s' is %s (made at %s); a score is [batch] or [batch, k] with batch %d " ..
         "(vg.per_example sums a loss with reduction = \"none\" over each example)", k, tostring(n), n:where(), run.batch)
     end
-    e.scores[#e.scores + 1] = { name = k, node = n, width = shape[2] or 1 }
+    -- A [batch, k] score fills the columns name_1 .. name_k.
+    local width, columns = shape[2] or 1, {}
+    for j = 1, width do columns[j] = width == 1 and k or (k .. "_" .. j) end
+    e.scores[#e.scores + 1] = { name = k, node = n, width = width, columns = columns }
   end
   if #e.nodes == 0 and #e.scores == 0 then return nil end
   local fetch = {}
@@ -53,12 +56,11 @@ function evaluate.compile(run, spec)
   return e
 end
 
--- The column names of the scores: a [batch, k] score gives name_1 .. name_k.
+-- The column names of the scores, in order.
 function evaluate.score_columns(e)
   local cols = {}
   for _, s in ipairs(e.scores) do
-    if s.width == 1 then cols[#cols + 1] = s.name
-    else for j = 1, s.width do cols[#cols + 1] = s.name .. "_" .. j end end
+    for _, c in ipairs(s.columns) do cols[#cols + 1] = c end
   end
   return cols
 end
@@ -97,8 +99,7 @@ function evaluate.run(run)
         local v = e.plan:value(s.node.id)
         if type(v) == "number" then v = { v } end
         for r = 1, count do
-          for j = 1, s.width do
-            local col = s.width == 1 and s.name or (s.name .. "_" .. j)
+          for j, col in ipairs(s.columns) do
             local list = scores[col]
             list[#list + 1] = v[(r - 1) * s.width + j]
           end
