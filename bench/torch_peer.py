@@ -238,54 +238,67 @@ class SemisupVAE(nn.Module):
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
         return rec, kl, z
 
-    def losses(self, x, y, label, has):
-        """Per-batch loss, and per example: cross-entropy, correct, rec, kl."""
-        n = x.shape[0]
-        zero = torch.zeros(n)
+    def classify(self, x):
+        """Logits of q(y|x), or of the head on z (and z's rec and kl)."""
         if self.model == "head":
             rec, kl, z = self.elbo_terms(x)
-            logits = self.head(z)
-        else:
-            logits = self.cls(x)
-        ce = F.cross_entropy(logits, label.clamp(min=0), reduction="none") * has
-        correct = (logits.argmax(1) == label).float()
+            return self.head(z), rec, kl
+        return self.cls(x), None, None
+
+    def loss(self, x, xl, yl, label_l):
+        """The step's loss: the unlabelled batch x and the labelled batch."""
+        ce_l = F.cross_entropy(self.classify(xl)[0], label_l) * self.alpha
         if self.model == "classifier":
-            return (has * ce * self.alpha).mean(), ce, correct, zero, zero
+            return ce_l
         if self.model == "head":
-            return (rec + kl + has * ce * self.alpha).mean(), ce, correct, rec, kl
+            rec, kl, _ = self.elbo_terms(x)
+            return (rec + kl).mean() + ce_l
+        n = x.shape[0]
         rec_all, kl_all, _ = self.elbo_terms(x.repeat_interleave(self.k, 0), self.eye.repeat(n, 1))
         l_all = (rec_all + kl_all + math.log(self.k)).view(n, self.k)
+        logits = self.cls(x)
         q, log_q = F.softmax(logits, 1), F.log_softmax(logits, 1)
-        unlabelled = (q * (l_all + log_q)).sum(1)
-        labelled = (y * l_all).sum(1)
-        loss = (has * (labelled + ce * self.alpha) + (1 - has) * unlabelled).mean()
-        rec, kl, _ = self.elbo_terms(x, y)
-        return loss, ce, correct, rec, kl
+        unlabelled = (q * (l_all + log_q)).sum(1).mean()
+        rec_l, kl_l, _ = self.elbo_terms(xl, yl)
+        return unlabelled + (rec_l + kl_l + math.log(self.k)).mean() + ce_l
+
+    def evaluate(self, x, y, label):
+        """Per test example: cross-entropy, correct, rec and kl at the true y."""
+        logits, rec, kl = self.classify(x)
+        ce = F.cross_entropy(logits, label, reduction="none")
+        correct = (logits.argmax(1) == label).float()
+        if self.model == "classifier":
+            rec = kl = torch.zeros(len(x))
+        elif self.model == "m2":
+            rec, kl, _ = self.elbo_terms(x, y)
+        return ce, correct, rec, kl
 
 
 def run_semisup(a, train, test, ytrain, ytest, rng):
-    """semisup_vae: the labelled subset from vaegraph (bench/labelled_indices.lua)."""
+    """semisup_vae: the labelled subset from vaegraph (bench/labelled_indices.lua).
+    Each step an unlabelled batch (all training images) and a labelled batch,
+    the labelled images cycling in a new order each pass, as the script does."""
     keep = np.array([int(v) for v in open(a.labelled_file).read().split()], dtype=np.int64)
-    has = torch.zeros(len(train))
-    has[keep] = 1
+    xl_all, label_all = train[keep], ytrain[keep]
     alpha = 0.1 * len(train) / len(keep)
     model = SemisupVAE(a.model_kind, alpha=alpha)
     opt = torch.optim.Adam(model.parameters(), lr=3e-4)
     b = model.batch
-    nb = len(train) // b
+    nb, nbl = len(train) // b, len(keep) // b
     eye = torch.eye(10)
     cols = ["test_accuracy", "test_ce"] + ([] if a.model_kind == "classifier" else ["test_rec", "test_kl"])
     print("epoch,train_loss," + ",".join(cols) + ",examples_per_s", flush=True)
+    step, order_l = 0, None
     for epoch in range(1, a.epochs + 1):
         order = torch.from_numpy(rng.permutation(len(train)))
         model.train()
         total, t0 = 0.0, time.perf_counter()
         for i in range(nb):
-            idx = order[i * b:(i + 1) * b]
-            m = has[idx]
-            label = torch.where(m > 0, ytrain[idx], torch.full_like(ytrain[idx], -1))
-            y = eye[label.clamp(min=0)] * m[:, None]
-            loss = model.losses(train[idx], y, label, m)[0]
+            if step % nbl == 0:
+                order_l = torch.from_numpy(rng.permutation(len(keep)))
+            il = order_l[(step % nbl) * b:(step % nbl + 1) * b]
+            step += 1
+            loss = model.loss(train[order[i * b:(i + 1) * b]], xl_all[il], eye[label_all[il]], label_all[il])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -296,7 +309,7 @@ def run_semisup(a, train, test, ytrain, ytest, rng):
         with torch.no_grad():
             for i in range(0, len(test), b):
                 x, label = test[i:i + b], ytest[i:i + b]
-                _, ce, correct, rec, kl = model.losses(x, eye[label], label, torch.ones(len(x)))
+                ce, correct, rec, kl = model.evaluate(x, eye[label], label)
                 sums += [correct.sum().item(), ce.sum().item(), rec.sum().item(), kl.sum().item()]
         sums /= len(test)
         vals = [sums[0], sums[1]] + ([] if a.model_kind == "classifier" else [sums[2], sums[3]])

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/compat.h"
+#include "isa.h"
 
 int luaopen_vaegraph_core(lua_State *L);
 
@@ -38,8 +39,14 @@ int main(int argc, char **argv) {
     fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  char err[256];
+  if (vg_isa_check(err, sizeof err)) {
+    fprintf(stderr, "vaegraph: %s\n", err);
+    return 2;
+  }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("vaegraph %s (%s)\n", VG_VERSION, LUA_RELEASE);
+    printf("vaegraph %s (%s), kernels %s (this CPU's best: %s)\n", VG_VERSION, LUA_RELEASE,
+           vg_isa_name(vg_isa_current()), vg_isa_name(vg_isa_cpu()));
     return 0;
   }
   lua_State *L = luaL_newstate();

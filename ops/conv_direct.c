@@ -1,10 +1,20 @@
 /* Direct convolution kernels (conv_direct.h): plain C for any build, and
  * for float on x86 an AVX2 + FMA version that keeps a block of up to 4
  * output channels x 24 pixels (forward) or 4 output channels x 3 taps
- * (weight gradient) in 12 vector registers. */
+ * (weight gradient) in 12 vector registers, and an AVX-512 version with
+ * twice the lanes and accumulators. isa.h picks one. */
 #include "conv_direct.h"
 
 #include <string.h>
+
+#include "../runtime/isa.h"
+
+/* The double build (gradient checks) always takes the plain C loops. */
+#ifdef VG_REAL_DOUBLE
+static vg_isa kernel_isa(void) { return VG_ISA_PORTABLE; }
+#else
+static vg_isa kernel_isa(void) { return vg_isa_current(); }
+#endif
 
 static void fwd_c(int Co, int Ci, int T, const int64_t *off, const vg_real *w, const vg_real *in, int64_t plane,
                   int Q, vg_real *out, int64_t ldo) {
@@ -175,21 +185,144 @@ AVX2_FN void dw_avx2(int Co, int Ci, int T, const int64_t *off, const float *dy,
   }
 }
 
-static int use_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#define AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+#define AVX512_FN static __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+
+/* The AVX-512 versions: 16 lanes and 32 registers, so a forward tile holds
+ * 24 accumulators (up to 4 output channels x 96 pixels) and a masked load
+ * covers any tail (masked-off lanes are not read). */
+AVX512_INLINE void fwd_tile16(const int NO, const int NV, const int MASKED, __mmask16 mask, int Ci, int T,
+                              const int64_t *off, const float *w, const float *in, int64_t plane, int q, float *out,
+                              int64_t ldo) {
+  __m512 acc[4][24];
+  for (int a = 0; a < NO; a++)
+    for (int v = 0; v < NV; v++) acc[a][v] = _mm512_setzero_ps();
+  const int64_t ws = (int64_t)Ci * T;
+  for (int ci = 0; ci < Ci; ci++) {
+    const float *base = in + ci * plane + q, *wc = w + (int64_t)ci * T;
+    for (int t = 0; t < T; t++) {
+      const float *p = base + off[t];
+      __m512 x[24];
+      for (int v = 0; v < NV; v++) x[v] = MASKED ? _mm512_maskz_loadu_ps(mask, p) : _mm512_loadu_ps(p + 16 * v);
+      for (int a = 0; a < NO; a++) {
+        const __m512 wv = _mm512_set1_ps(wc[a * ws + t]);
+        for (int v = 0; v < NV; v++) acc[a][v] = _mm512_fmadd_ps(wv, x[v], acc[a][v]);
+      }
+    }
+  }
+  for (int a = 0; a < NO; a++)
+    for (int v = 0; v < NV; v++) {
+      float *dst = out + a * ldo + q + 16 * v;
+      if (MASKED) _mm512_mask_storeu_ps(dst, mask, acc[a][v]);
+      else _mm512_storeu_ps(dst, acc[a][v]);
+    }
+}
+
+AVX512_INLINE __mmask16 lanes16(int n) { return (__mmask16)((1u << n) - 1); }
+
+AVX512_INLINE void fwd_rows16(const int NO, int Ci, int T, const int64_t *off, const float *w, const float *in,
+                              int64_t plane, int Q, float *out, int64_t ldo) {
+  int q = 0;
+  const int NV = NO == 1 ? 8 : 24 / NO;
+  for (; q + 16 * NV <= Q; q += 16 * NV)
+    fwd_tile16(NO, NO == 1 ? 8 : 24 / NO, 0, 0xffff, Ci, T, off, w, in, plane, q, out, ldo);
+  for (; q + 16 <= Q; q += 16) fwd_tile16(NO, 1, 0, 0xffff, Ci, T, off, w, in, plane, q, out, ldo);
+  if (q < Q) fwd_tile16(NO, 1, 1, lanes16(Q - q), Ci, T, off, w, in, plane, q, out, ldo);
+}
+
+AVX512_FN void fwd_avx512(int Co, int Ci, int T, const int64_t *off, const float *w, const float *in, int64_t plane,
+                          int Q, float *out, int64_t ldo) {
+  const int64_t ws = (int64_t)Ci * T;
+  int o = 0;
+  for (; o + 4 <= Co; o += 4) fwd_rows16(4, Ci, T, off, w + o * ws, in, plane, Q, out + o * ldo, ldo);
+  switch (Co - o) {
+  case 3: fwd_rows16(3, Ci, T, off, w + o * ws, in, plane, Q, out + o * ldo, ldo); break;
+  case 2: fwd_rows16(2, Ci, T, off, w + o * ws, in, plane, Q, out + o * ldo, ldo); break;
+  case 1: fwd_rows16(1, Ci, T, off, w + o * ws, in, plane, Q, out + o * ldo, ldo); break;
+  default: break;
+  }
+}
+
+/* As dw_tile, 16 lanes: NO * NT dot products, each over U interleaved
+ * accumulators (NO * NT * U <= 24). */
+AVX512_INLINE void dw_tile16(const int NO, const int NT, int Ci, int T, const int64_t *off, const float *dy,
+                             int64_t ldd, const float *in, int Q, float *dw, int first) {
+  enum { UMAX = 4 };
+  const int U = NO * NT >= 12 ? 2 : 4;
+  __m512 acc[4][3][UMAX];
+  for (int a = 0; a < NO; a++)
+    for (int b = 0; b < NT; b++)
+      for (int u = 0; u < U; u++) acc[a][b][u] = _mm512_setzero_ps();
+  int q = 0;
+  for (; q + 16 * U <= Q; q += 16 * U)
+    for (int u = 0; u < U; u++) {
+      __m512 d[4], x[3];
+      for (int a = 0; a < NO; a++) d[a] = _mm512_loadu_ps(dy + a * ldd + q + 16 * u);
+      for (int b = 0; b < NT; b++) x[b] = _mm512_loadu_ps(in + off[b] + q + 16 * u);
+      for (int a = 0; a < NO; a++)
+        for (int b = 0; b < NT; b++) acc[a][b][u] = _mm512_fmadd_ps(d[a], x[b], acc[a][b][u]);
+    }
+  for (; q < Q; q += 16) {
+    const __mmask16 m = Q - q >= 16 ? 0xffff : lanes16(Q - q);
+    __m512 d[4], x[3];
+    for (int a = 0; a < NO; a++) d[a] = _mm512_maskz_loadu_ps(m, dy + a * ldd + q);
+    for (int b = 0; b < NT; b++) x[b] = _mm512_maskz_loadu_ps(m, in + off[b] + q);
+    for (int a = 0; a < NO; a++)
+      for (int b = 0; b < NT; b++) acc[a][b][0] = _mm512_fmadd_ps(d[a], x[b], acc[a][b][0]);
+  }
+  for (int a = 0; a < NO; a++)
+    for (int b = 0; b < NT; b++) {
+      for (int u = 1; u < U; u++) acc[a][b][0] = _mm512_add_ps(acc[a][b][0], acc[a][b][u]);
+      float *p = dw + (int64_t)a * Ci * T + b;
+      const float s = _mm512_reduce_add_ps(acc[a][b][0]);
+      *p = first ? s : *p + s;
+    }
+}
+
+AVX512_INLINE void dw_taps16(const int NO, int Ci, int T, const int64_t *off, const float *dy, int64_t ldd,
+                             const float *in, int Q, float *dw, int first) {
+  int t = 0;
+  for (; t + 3 <= T; t += 3) dw_tile16(NO, 3, Ci, T, off + t, dy, ldd, in, Q, dw + t, first);
+  if (T - t == 2) dw_tile16(NO, 2, Ci, T, off + t, dy, ldd, in, Q, dw + t, first);
+  if (T - t == 1) dw_tile16(NO, 1, Ci, T, off + t, dy, ldd, in, Q, dw + t, first);
+}
+
+AVX512_FN void dw_avx512(int Co, int Ci, int T, const int64_t *off, const float *dy, int64_t ldd, const float *in,
+                         int64_t plane, int Q, float *dw, int first) {
+  const int64_t ws = (int64_t)Ci * T;
+  for (int ci = 0; ci < Ci; ci++) {
+    const float *src = in + ci * plane;
+    int o = 0;
+    for (; o + 4 <= Co; o += 4) dw_taps16(4, Ci, T, off, dy + o * ldd, ldd, src, Q, dw + o * ws + ci * T, first);
+    switch (Co - o) {
+    case 3: dw_taps16(3, Ci, T, off, dy + o * ldd, ldd, src, Q, dw + o * ws + ci * T, first); break;
+    case 2: dw_taps16(2, Ci, T, off, dy + o * ldd, ldd, src, Q, dw + o * ws + ci * T, first); break;
+    case 1: dw_taps16(1, Ci, T, off, dy + o * ldd, ldd, src, Q, dw + o * ws + ci * T, first); break;
+    default: break;
+    }
+  }
+}
 #else
-static int use_avx2(void) { return 0; }
 #define fwd_avx2 fwd_c
 #define dw_avx2 dw_c
+#define fwd_avx512 fwd_c
+#define dw_avx512 dw_c
 #endif
 
 void VG_SFX(vg_dconv_fwd)(int Co, int Ci, int T, const int64_t *off, const vg_real *w, const vg_real *in,
                           int64_t plane, int Q, vg_real *out, int64_t ldo) {
-  if (use_avx2()) fwd_avx2(Co, Ci, T, off, w, in, plane, Q, out, ldo);
-  else fwd_c(Co, Ci, T, off, w, in, plane, Q, out, ldo);
+  switch (kernel_isa()) {
+  case VG_ISA_AVX512: fwd_avx512(Co, Ci, T, off, w, in, plane, Q, out, ldo); break;
+  case VG_ISA_AVX2: fwd_avx2(Co, Ci, T, off, w, in, plane, Q, out, ldo); break;
+  default: fwd_c(Co, Ci, T, off, w, in, plane, Q, out, ldo); break;
+  }
 }
 
 void VG_SFX(vg_dconv_dw)(int Co, int Ci, int T, const int64_t *off, const vg_real *dy, int64_t ldd,
                          const vg_real *in, int64_t plane, int Q, vg_real *dw, int first) {
-  if (use_avx2()) dw_avx2(Co, Ci, T, off, dy, ldd, in, plane, Q, dw, first);
-  else dw_c(Co, Ci, T, off, dy, ldd, in, plane, Q, dw, first);
+  switch (kernel_isa()) {
+  case VG_ISA_AVX512: dw_avx512(Co, Ci, T, off, dy, ldd, in, plane, Q, dw, first); break;
+  case VG_ISA_AVX2: dw_avx2(Co, Ci, T, off, dy, ldd, in, plane, Q, dw, first); break;
+  default: dw_c(Co, Ci, T, off, dy, ldd, in, plane, Q, dw, first); break;
+  }
 }

@@ -318,6 +318,20 @@ vg_status vg_imageset_split_every(const vg_imageset *src, int k, vg_imageset *tr
   return st;
 }
 
+vg_status vg_imageset_labelled(const vg_imageset *src, vg_imageset *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  int64_t m = 0;
+  for (int64_t i = 0; src->y && i < src->n; i++) m += src->y[i] != VG_NO_LABEL;
+  if (m == 0) return fail(err, errlen, VG_ERR_ARG, "the %" PRId64 " training examples carry no label", src->n);
+  unsigned char *pick = malloc((size_t)src->n);
+  if (!pick) return fail(err, errlen, VG_ERR_NOMEM, "out of memory taking the labelled examples");
+  for (int64_t i = 0; i < src->n; i++) pick[i] = src->y[i] != VG_NO_LABEL;
+  vg_status st = gather(src, pick, 1, m, out);
+  free(pick);
+  if (st) return fail(err, errlen, st, "out of memory taking the %" PRId64 " labelled examples", m);
+  return VG_OK;
+}
+
 void vg_imageset_order(vg_imageset *set, int shuffle, uint64_t seed, uint64_t epoch) {
   vg_order(set->order, set->n, shuffle, seed, epoch);
 }

@@ -84,6 +84,12 @@ vg_status vg_imageset_label_subset(vg_imageset *set, int per_class, uint64_t see
 vg_status vg_imageset_split_every(const vg_imageset *src, int k, vg_imageset *train, vg_imageset *test, char *err,
                                   size_t errlen);
 
+/* The examples that carry a label, copied into *out in storage order with
+ * src's classes: the labelled stream of semi-supervised training, drawn
+ * beside the whole set. VG_ERR_ARG when no example has a label;
+ * VG_ERR_NOMEM. On error *out is empty. */
+vg_status vg_imageset_labelled(const vg_imageset *src, vg_imageset *out, char *err, size_t errlen);
+
 /* The identity order (evaluation), or the permutation vg_order gives for
  * (seed, epoch). */
 void vg_imageset_order(vg_imageset *set, int shuffle, uint64_t seed, uint64_t epoch);

@@ -191,6 +191,15 @@ static int l_split_every(lua_State *L) {
   return 2;
 }
 
+/* s:labelled() -> a new set of the examples with a label */
+static int l_labelled(lua_State *L) {
+  vg_imageset *s = check_set(L, 1);
+  vg_imageset *out = new_set(L);
+  char err[1024];
+  if (vg_imageset_labelled(s, out, err, sizeof err)) return vg_lua_raise(L, err);
+  return 1;
+}
+
 static int l_order(lua_State *L) {
   vg_imageset *s = check_set(L, 1);
   vg_imageset_order(s, lua_toboolean(L, 2), (uint64_t)vg_checkint(L, 3), (uint64_t)vg_checkint(L, 4));
@@ -292,7 +301,7 @@ static int l_fingerprint(lua_State *L) {
 void vg_lua_open_data(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"info", l_info},           {"keep_classes", l_keep_classes}, {"limit", l_limit},     {"label_subset", l_label_subset},
-      {"split_every", l_split_every}, {"order", l_order},           {"pixels", l_pixels},   {"onehot", l_onehot},
+      {"split_every", l_split_every}, {"labelled", l_labelled}, {"order", l_order},           {"pixels", l_pixels},   {"onehot", l_onehot},
       {"class_ids", l_class_ids}, {"label_mask", l_label_mask},     {"labels", l_labels},   {"fingerprint", l_fingerprint},
       {NULL, NULL}};
   static const luaL_Reg funcs[] = {

@@ -52,20 +52,52 @@ local function compile_phases(vg, g, spec)
   return phases
 end
 
--- The inputs the data fills each step: { node id, kind } per input named.
+-- The streams the data fills each step. A feed is a kind ("image") or
+-- { kind, from = "labelled" }: the main stream reads the training split in
+-- the epoch's order; a "labelled" stream reads the examples that carry a
+-- label, a batch every step, cycling through them in an order of their own.
+-- Returns the main stream's { name, node, kind } list and the other streams.
+local STREAMS = { labelled = "training examples with a label" }
+
 local function make_feeds(g, spec, data)
-  local feeds = {}
-  for name, kind in pairs(spec.feed or { x = "image" }) do
-    if not data.train.feeds[kind] then
+  local main, others = {}, {}
+  for name, f in pairs(spec.feed or { x = "image" }) do
+    local kind, from = f, nil
+    if type(f) == "table" then
+      for k in pairs(f) do
+        if k ~= 1 and k ~= "from" then fail("vg.train feed '%s': unknown key '%s' (valid: the kind first, then from)", name, tostring(k)) end
+      end
+      kind, from = f[1], f.from
+      if not STREAMS[from] then fail("vg.train feed '%s': from = '%s' is not a stream (valid: labelled, the %s)", name, tostring(from), STREAMS.labelled) end
+    end
+    local split = data.train
+    if from then
+      if not data.train.labelled then fail("vg.train feed '%s': this data has no labelled examples to draw from", name) end
+      others[from] = others[from] or { from = from, split = data.train:labelled(), feeds = {} }
+      split = others[from].split
+    end
+    if not split.feeds[kind] then
       local kinds = {}
-      for k in pairs(data.train.feeds) do kinds[#kinds + 1] = k end
+      for k in pairs(split.feeds) do kinds[#kinds + 1] = k end
       table.sort(kinds)
       fail("vg.train feed: '%s' has kind '%s', which this data does not give (valid: %s)", name, tostring(kind), table.concat(kinds, ", "))
     end
-    feeds[#feeds + 1] = { name = name, node = input_node(g, name, "vg.train feed"), kind = kind }
+    local list = from and others[from].feeds or main
+    list[#list + 1] = { name = name, node = input_node(g, name, "vg.train feed"), kind = kind }
   end
-  table.sort(feeds, function(a, b) return a.name < b.name end)
-  return feeds
+  local by_name = function(a, b) return a.name < b.name end
+  table.sort(main, by_name)
+  local streams = {}
+  for _, st in pairs(others) do
+    table.sort(st.feeds, by_name)
+    st.batches = math.floor(st.split:size() / g.batch)
+    if st.batches < 1 then
+      fail("vg.train feed '%s': %d %s are fewer than a batch of %d", st.feeds[1].name, st.split:size(), STREAMS[st.from], g.batch)
+    end
+    streams[#streams + 1] = st
+  end
+  table.sort(streams, function(a, b) return a.from < b.from end)
+  return main, streams
 end
 
 local function make_weights(vg, g, spec)
@@ -140,7 +172,7 @@ function train.run(vg, spec)
 
   local data = spec.data or vg.images{ dir = opt.data }
   run.data = data
-  run.feeds = make_feeds(g, spec, data)
+  run.feeds, run.streams = make_feeds(g, spec, data)
   run.image = data.kind == "images" and { channels = data.channels, height = data.height, width = data.width } or nil
   run.out = opt.out or ("out/" .. run.script:gsub("%.lua$", ""))
   core.mkdir(run.out)
@@ -156,6 +188,19 @@ function train.run(vg, spec)
   -- split's current order.
   function run.fill(split, first, count)
     for _, f in ipairs(run.feeds) do split:fill(f.kind, g, f.node, first, count) end
+  end
+  -- Fills the other streams' inputs for a step (1-based): step s reads
+  -- batch (s - 1) mod batches of cycle (s - 1) div batches, each cycle a
+  -- new order, so a resumed run reads the same batches.
+  function run.fill_streams(step)
+    for _, st in ipairs(run.streams) do
+      local cycle, b = math.floor((step - 1) / st.batches), (step - 1) % st.batches
+      if st.cycle ~= cycle then
+        st.split:order(true, run.seed, cycle + 1)
+        st.cycle = cycle
+      end
+      for _, f in ipairs(st.feeds) do st.split:fill(f.kind, g, f.node, b * run.batch, run.batch) end
+    end
   end
   function run.set_weights(step)
     for _, w in ipairs(run.weights) do g.core:set_scalar(w.node, w.sched(step)) end

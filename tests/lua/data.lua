@@ -95,6 +95,39 @@ assert(x:shape()[1] == 3, "a batch of 3 gives x 3 rows, got " .. x:shape()[1])
 expect(function() s.train:fill("pixels", g, x.id, 0, 8) end,
   "feed kind 'pixels' is not one an image source knows (valid: has_label, image, image_pm1, label, onehot)")
 
+-- The labelled examples as a split of their own, every one with its label.
+local ls = s.train:labelled()
+assert(ls:size() == 20 and ls == s.train:labelled(), "20 labelled examples, made once")
+local ll = ls:labels(0, 20)
+assert(count(ll, 0) == 10 and count(ll, 1) == 10, "the labelled split keeps the labels")
+local bare = vg.core.imageset{ n = 3, channels = 1, height = 2, width = 2, pixels = string.rep("\0", 12) }
+expect(function() local x = bare:labelled() return x end, "the 3 training examples carry no label")
+
+-- vg.train reads a labelled batch every step beside the main one: feeds
+-- from = "labelled", cycling through the labelled examples; bad ones are errors.
+local function tiny(feed, data)
+  local tg = vg.graph{ batch = 8 }
+  local xi, xl = tg:input("x", s.shape), tg:input("xl", s.shape)
+  local yl = tg:input("yl", { 10 })
+  local m = tg:group "m"
+  local lin = vg.linear(m, "lin", 64, 10)
+  local out = lin(vg.reshape(xi, { dims = { -1, 64 } }))
+  local loss = vg.mean(out) + vg.mean(vg.mse(lin(vg.reshape(xl, { dims = { -1, 64 } })), yl))
+  return vg.train{ graph = tg, data = data or s, epochs = 1, feed = feed,
+    phases = { { "train", loss = loss, update = { m } } }, eval = { test_out = vg.mean(out) } }
+end
+vg.opts = { quiet = true, out = dir .. "/stream", epochs = 1 }
+local run = tiny({ x = "image", xl = { "image", from = "labelled" }, yl = { "onehot", from = "labelled" } })
+assert(run.streams[1].batches == 2 and run.streams[1].cycle == 4, "80 examples are 10 steps: 5 cycles of 2 labelled batches")
+expect(function() tiny({ x = "image", xl = { "image", from = "unlabelled" }, yl = "onehot" }) end,
+  "vg.train feed 'xl': from = 'unlabelled' is not a stream (valid: labelled, the training examples with a label)")
+expect(function() tiny({ x = "image", xl = { "image", form = "labelled" }, yl = "onehot" }) end,
+  "vg.train feed 'xl': unknown key 'form' (valid: the kind first, then from)")
+local few = vg.mnist{ dir = dir .. "/idx8", classes = { 0, 1 }, labelled = 3 }
+expect(function() tiny({ x = "image", xl = { "image", from = "labelled" }, yl = "onehot" }, few) end,
+  "vg.train feed 'xl': 6 training examples with a label are fewer than a batch of 8")
+vg.opts = false
+
 -- A folder of colour PNGs, three classes in sub-folders: names from the
 -- folders, every tenth image held out for testing.
 make("png", dir .. "/rgb", 12, 60, 3, 3)

@@ -13,6 +13,7 @@
 --                                            an input, which takes `count` rows
 --     split:labels(first, count)            their labels (-1: no label)
 --     split.feeds                           the kinds fill knows, with what each gives
+--     split:labelled()                      (optional) the examples with a label, a split
 --   source.shape, .size    one example's shape {C, H, W} and value count
 --   source.channels, .height, .width
 --   source.classes, .class_names            class count and names (names may be nil)
@@ -56,6 +57,13 @@ function Split:fill(kind, g, node, first, count)
 end
 
 local function split(set) return setmetatable({ set = set, n = set:info().n }, Split) end
+
+-- The examples that carry a label, as a split of their own (made once):
+-- semi-supervised training draws a labelled batch from it every step.
+function Split:labelled()
+  if not self.labelled_part then self.labelled_part = split(self.set:labelled()) end
+  return self.labelled_part
+end
 
 -- Class ids from a list of ids or names (image folders name their classes).
 local function class_ids(what, list, names)

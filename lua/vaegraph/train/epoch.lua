@@ -16,6 +16,7 @@ function epoch.run(run)
   for b = 1, run.batches do
     run.step = run.step + 1
     run.fill(run.data.train, (b - 1) * batch, batch)
+    run.fill_streams(run.step)
     run.set_weights(run.step)
     for i, p in ipairs(phases) do
       p.plan:run(run.step)
