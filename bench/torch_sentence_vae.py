@@ -67,12 +67,18 @@ def make_batch(ids):
 
 
 class SentenceVAE(nn.Module):
-    def __init__(self, vocab_size, embed, hidden, latent, word_dropout, embedding_dropout):
+    def __init__(self, vocab_size, embed, hidden, latent, word_dropout, embedding_dropout, categories=None):
+        """latent: a Gaussian code's size; with categories, the number of
+        categorical variables of that many classes (--latent categorical)."""
         super().__init__()
-        self.word_dropout = word_dropout
+        self.word_dropout, self.categories, self.tau = word_dropout, categories, 1.0
         self.embedding = nn.Embedding(vocab_size, embed)
         self.encoder = nn.LSTM(embed, hidden, batch_first=True)
-        self.mu, self.logvar = nn.Linear(hidden, latent), nn.Linear(hidden, latent)
+        if categories:
+            self.logits = nn.Linear(hidden, latent * categories)
+            latent *= categories
+        else:
+            self.mu, self.logvar = nn.Linear(hidden, latent), nn.Linear(hidden, latent)
         self.latent2hidden = nn.Linear(latent, hidden)
         self.emb_drop = nn.Dropout(embedding_dropout)
         self.decoder = nn.LSTM(embed, hidden, batch_first=True)
@@ -83,9 +89,16 @@ class SentenceVAE(nn.Module):
         packed = pack_padded_sequence(self.embedding(inp), lengths, batch_first=True, enforce_sorted=False)
         _, (h_n, _) = self.encoder(packed)
         h = h_n[-1]
-        mu, logvar = self.mu(h), self.logvar(h)
         # Sampled at test time too: the reported NLL is a one-sample estimate.
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        if self.categories:
+            logits = self.logits(h).view(h.shape[0], -1, self.categories)
+            z = F.gumbel_softmax(logits, tau=self.tau).flatten(1)
+            log_q = F.log_softmax(logits, -1)
+            kl = (log_q.exp() * (log_q + math.log(self.categories))).sum()
+        else:
+            mu, logvar = self.mu(h), self.logvar(h)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         dec_in = inp
         if self.training and self.word_dropout > 0:
             drop = (torch.rand(inp.shape) < self.word_dropout) & (inp > EOS)
@@ -98,7 +111,6 @@ class SentenceVAE(nn.Module):
         logits = self.out(y)
         nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1),
                               ignore_index=PAD, reduction="sum")
-        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         return nll, kl
 
 
@@ -120,7 +132,9 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--embed", type=int, default=300)
     ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--latent", type=int, default=16)
+    ap.add_argument("--latent", default="16", help="a Gaussian code's size, or categorical")
+    ap.add_argument("--variables", type=int, default=16, help="--latent categorical: variables")
+    ap.add_argument("--categories", type=int, default=16, help="--latent categorical: classes of each")
     ap.add_argument("--word-dropout", type=float, default=0.0)
     ap.add_argument("--embedding-dropout", type=float, default=0.0)
     ap.add_argument("--anneal", choices=["logistic", "linear"], default="logistic")
@@ -144,7 +158,9 @@ def main():
     print(f"vocab {len(vocab)}, train sentences {len(train)}, test sentences {len(test)}, "
           f"test tokens {test_tokens}", file=sys.stderr, flush=True)
 
-    model = SentenceVAE(len(vocab), a.embed, a.hidden, a.latent, a.word_dropout, a.embedding_dropout)
+    categorical = a.latent == "categorical"
+    model = SentenceVAE(len(vocab), a.embed, a.hidden, a.variables if categorical else int(a.latent), a.word_dropout,
+                        a.embedding_dropout, a.categories if categorical else None)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     b = a.batch
     nb = len(train) // b
@@ -158,6 +174,7 @@ def main():
             inp, tgt, lengths = make_batch([train[j] for j in order[i * b:(i + 1) * b]])
             step += 1
             w = kl_weight(step, a)
+            model.tau = max(0.5, math.exp(-3e-5 * step))  # graphs/sentence_vae.lua's schedule
             nll, kl = model.losses(inp, tgt, lengths)
             loss = (nll + w * kl) / b
             opt.zero_grad()
