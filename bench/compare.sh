@@ -30,6 +30,8 @@ if [ "$model" = semisup_vae ]; then
   for ((i = 1; i <= $#; i++)); do [ "${!i}" = --model ] && { j=$((i + 1)); kind=${!j}; }; done
   peer=(--labelled-file "$out/labelled.txt" --model-kind "$kind")
 fi
+# The importance-sampled likelihood: both sides estimate it after the last epoch.
+for ((i = 1; i <= $#; i++)); do [ "${!i}" = --eval-ll ] && { j=$((i + 1)); peer+=(--eval-ll "${!j}"); }; done
 echo "== vaegraph graphs/$model.lua ($("$vaegraph" --version)), $epochs epochs, $threads threads $*"
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(detected)}"
 echo "== $pairs pairs, each vaegraph then PyTorch; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
@@ -50,8 +52,8 @@ for p in range(1, pairs + 1):
     vg, pt = rows(f"{out}/vg{p}.csv"), rows(f"{out}/pt{p}.csv")
     v, t = vg[-1], pt[-1]
     figures = []
-    for col in ("test_loss", "test_rec", "test_accuracy", "test_perplexity"):
-        if col in v and col in t:
+    for col in ("test_loss", "test_rec", "test_accuracy", "test_perplexity", "test_nll_is"):
+        if v.get(col) and t.get(col):
             lv, lp = float(v[col]), float(t[col])
             figures.append(f"{col} {lv:.4f} vs {lp:.4f} ({100 * (lv / lp - 1):+.2f}%)")
     for c in (k for k in v if k.startswith("disc_acc")):

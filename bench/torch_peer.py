@@ -48,6 +48,31 @@ class VAE(nn.Module):
         kl = kl_normal(mu, logvar) / n
         return rec + kl, rec, kl
 
+    def log_weights(self, x, samples):
+        """[samples, n]: log p(x|z) + log p(z) - log q(z|x) for z ~ q(z|x)."""
+        h = F.relu(self.fc1(x))
+        mu, logvar = self.mu(h), self.logvar(h)
+        eps = torch.randn(samples, *mu.shape)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        xhat = torch.sigmoid(self.fc4(F.relu(self.fc3(z))))
+        log_px = -F.binary_cross_entropy(xhat, x.expand_as(xhat), reduction="none").sum(-1)
+        c = math.log(2 * math.pi)
+        log_pz = (-0.5 * (z ** 2 + c)).sum(-1)
+        log_qz = (-0.5 * (eps ** 2 + logvar + c)).sum(-1)
+        return log_px + log_pz - log_qz
+
+
+def nll_is(model, test, k, batch=128, chunk=100):
+    """Burda et al.'s importance-sampled -log p(x), mean over the test set,
+    K samples per example drawn in chunks."""
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, len(test), batch):
+            x = test[i:i + batch]
+            lw = torch.cat([model.log_weights(x, min(chunk, k - s)) for s in range(0, k, chunk)])
+            total += -(torch.logsumexp(lw, 0) - math.log(k)).sum().item()
+    return total / len(test)
+
 
 class AE(nn.Module):
     """graphs/ae.lua"""
@@ -348,6 +373,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--eval-ll", type=int, default=0, help="vae: K samples for the importance-sampled -log p(x) after the last epoch")
     ap.add_argument("--labelled-file", help="semisup_vae: the labelled examples, one index a line")
     ap.add_argument("--model-kind", default="m2", help="semisup_vae: m2, head or classifier")
     a = ap.parse_args()
@@ -372,7 +398,9 @@ def main():
     b = model.batch
     nb = len(train) // b
     columns = getattr(model, "columns", ["test_rec", "test_kl"])
-    print("epoch,train_loss,test_loss," + ",".join(columns) + ",examples_per_s", flush=True)
+    ll = a.eval_ll and hasattr(model, "log_weights")
+    print("epoch,train_loss,test_loss," + ",".join(columns) + ",examples_per_s" + (",test_nll_is,is_seconds" if ll else ""),
+          flush=True)
     for epoch in range(1, a.epochs + 1):
         order = torch.from_numpy(rng.permutation(len(train)))
         model.train()
@@ -393,7 +421,13 @@ def main():
                 sums += [v.item() * len(part) for v in model.losses(part)]
         sums /= len(test)
         cells = ",".join(f"{v:.6g}" for v in sums)
-        print(f"{epoch},{total / nb:.6g},{cells},{rate:.6g}", flush=True)
+        extra = ""
+        if ll and epoch == a.epochs:
+            t1 = time.perf_counter()
+            extra = f",{nll_is(model, test, a.eval_ll):.6g},{time.perf_counter() - t1:.1f}"
+        elif ll:
+            extra = ",,"
+        print(f"{epoch},{total / nb:.6g},{cells},{rate:.6g}{extra}", flush=True)
 
 
 if __name__ == "__main__":

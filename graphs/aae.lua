@@ -51,6 +51,7 @@ local z_in = g:input("z_in", { opt.latent })
 local decoded = decode(z_in)
 
 return vg.train{
+  not_likelihood = "an adversarial autoencoder's encoder is deterministic and its codes are matched to the prior by a discriminator: there is no posterior density to weight samples by",
   graph = g,
   data = data,
   epochs = opt.epochs,

@@ -45,6 +45,7 @@ local xhat = decode(code)
 local loss = vg.bce(xhat, x, { reduction = "mean", name = "rec" })
 
 return vg.train{
+  not_likelihood = "an autoencoder's loss is a reconstruction error: with no prior and no posterior it defines no p(x)",
   graph = g,
   data = data,
   epochs = opt.epochs,

@@ -61,6 +61,11 @@ local rec = vg.mse(xhat, x, { reduction = "batchmean", name = "rec" })
 local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
 local loss = rec + kl * beta
 
+-- The importance weight of z for --eval-ll: a Gaussian decoder of variance
+-- 1/2 per value, under which the summed squared error is the negative
+-- log-likelihood less a constant (a density of values in [-1, 1]).
+local log_weight = vg.log_gaussian(xhat, x, 0.5) + vg.log_standard_normal(z) - vg.log_normal(z, mu, logvar)
+
 local z_in = g:input("z_in", { opt.latent })
 local decoded = decode(z_in)
 
@@ -73,5 +78,6 @@ return vg.train{
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },
   weights = { kl_weight = vg.schedule.constant(opt.beta) },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+  log_weight = log_weight,
   show = { input = x, reconstruction = xhat, code = mu, z = z_in, decoded = decoded },
 }

@@ -31,6 +31,9 @@ local rec = vg.bce(xhat, x, { reduction = "batchmean", name = "rec" })
 local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
 local loss = rec + kl * kl_weight
 
+-- The importance weight of z for --eval-ll: an estimate of log p(x | y).
+local log_weight = vg.log_bernoulli(xhat, x) + vg.log_standard_normal(z) - vg.log_normal(z, mu, logvar)
+
 return vg.train{
   graph = g,
   data = data,
@@ -39,5 +42,6 @@ return vg.train{
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.adam{ lr = opt.lr } } },
   weights = { kl_weight = vg.schedule.constant(1) },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+  log_weight = log_weight,
   show = { input = x, reconstruction = xhat, code = mu, z = z_in, decoded = decoded, condition = "y" },
 }

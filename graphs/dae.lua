@@ -37,6 +37,7 @@ local denoised = decode(encode(noisy))
 local loss = vg.bce(denoised, x, { reduction = "mean", name = "rec" })
 
 return vg.train{
+  not_likelihood = "a denoising autoencoder's loss is a reconstruction error: with no prior and no posterior it defines no p(x)",
   graph = g,
   data = data,
   epochs = opt.epochs,

@@ -38,6 +38,12 @@ local loss = rec + kl
 local z_in = g:input("z_in", { N * K })
 local prior = g:prior(N * K, { kind = "categorical", categories = K, name = "prior" })
 
+-- The importance weight for --eval-ll, of the discrete model: a hard
+-- Gumbel-softmax sample's forward is the one-hot of argmax(logits + Gumbel
+-- noise), an exact draw from q(z|x); the prior is uniform, log p(z) = -N log K.
+local hard = vg.gumbel_softmax(logits, tau, { hard = 1, name = "code_hard" })
+local log_weight = vg.log_bernoulli(decode(vg.flatten(hard)), x) - N * math.log(K) - vg.log_categorical(hard, logits)
+
 local rec_i = vg.per_example(vg.bce(xhat, x, { reduction = "none" }))
 local kl_i = vg.kl_categorical(logits, { reduction = "none" })
 
@@ -50,6 +56,7 @@ return vg.train{
   weights = { tau = function(step) return math.max(opt.tau_min, opt.tau0 * math.exp(-opt.anneal_rate * step)) end },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
   scores = { rec = rec_i, kl = vg.per_example(kl_i), neg_elbo = rec_i + vg.per_example(kl_i) },
+  log_weight = log_weight,
   -- The latent scatter shows each image's class probabilities, by PCA.
   show = { input = x, reconstruction = xhat, code = vg.flatten(vg.softmax(logits)), z = z_in, decoded = decode(z_in),
            prior = prior },

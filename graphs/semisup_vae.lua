@@ -43,7 +43,7 @@ local function correct(logits)
   return vg.per_example(vg.one_hot(vg.argmax(logits), { classes = K }) * y, { name = "correct" })
 end
 
-local loss, ce, right, test_rec, test_kl, decode_in
+local loss, ce, right, test_rec, test_kl, decode_in, log_weight
 if opt.model == "m2" then
   local classify = vg.mlp(cls, { D, H, K }, nil, { prefix = "classifier" })
   local body = vg.mlp(enc, { D + K, H }, vg.relu)
@@ -74,6 +74,15 @@ if opt.model == "m2" then
   local _, rec, kl = neg_elbo(x, y)
   test_rec, test_kl = vg.mean(rec), vg.mean(kl)
   decode_in = function(z_in) return decode(vg.concat(z_in, y, { axis = 1 })) end
+  -- The importance weight for --eval-ll, of log p(x) with y unseen: y drawn
+  -- from q(y|x) (a hard Gumbel-softmax sample is an exact draw), z from
+  -- q(z|x,y); p(y) is uniform.
+  local y_s = vg.gumbel_softmax(logits, { hard = 1, name = "y_sample" })
+  local h_s = body(vg.concat(x, y_s, { axis = 1 }))
+  local mu_s, logvar_s = to_mu(h_s), to_logvar(h_s)
+  local z_s = vg.reparam(mu_s, logvar_s)
+  log_weight = vg.log_bernoulli(decode(vg.concat(z_s, y_s, { axis = 1 })), x) + vg.log_standard_normal(z_s)
+    - vg.log_normal(z_s, mu_s, logvar_s) - math.log(K) - vg.log_categorical(y_s, logits)
 elseif opt.model == "classifier" then
   local classify = vg.mlp(cls, { D, H, K }, nil, { prefix = "classifier" })
   loss = vg.mean(cross_entropy(classify(xl), label_l) * alpha, { name = "loss" })
@@ -90,6 +99,7 @@ else
     return vg.reparam(mu, logvar), mu, logvar
   end
   local z, mu, logvar = code(x)
+  log_weight = vg.log_bernoulli(decode(z), x) + vg.log_standard_normal(z) - vg.log_normal(z, mu, logvar)
   local rec = vg.per_example(vg.bce(decode(z), x, { reduction = "none" }))
   local kl = vg.per_example(vg.kl_normal(mu, logvar, { reduction = "none" }))
   -- The head classifies z: its logits replace q(y|x)'s.
@@ -116,6 +126,8 @@ return vg.train{
   phases = { { "train", loss = loss, update = groups, optim = vg.adam{ lr = opt.lr } } },
   eval = eval,
   scores = { correct = right },
+  log_weight = log_weight,
+  not_likelihood = "--model classifier trains a classifier alone, which models no p(x)",
   -- M2 draws a row per class; the head model's decoder knows no class.
   show = decoded and { z = z_in, decoded = decoded, condition = opt.model == "m2" and "y" or nil },
 }

@@ -49,7 +49,7 @@ local output = vg.linear(model, "decoder.out", opt.hidden, V)
 -- for reconstructions and homotopies, the posterior's mean `mu` (for the
 -- categorical code, its class probabilities).
 local h = encoder(embed(tokens), lengths, { output = "last" })
-local z, mu, kl, tau, prior
+local z, mu, kl, tau, prior, log_prior_ratio, z_ll
 local kl_weight = g:scalar "kl_weight"
 if categorical then
   local logits = vg.reshape(vg.linear(model, "encoder.logits", opt.hidden, Z)(h), { dims = { -1, opt.variables, opt.categories } })
@@ -58,11 +58,16 @@ if categorical then
   mu = vg.flatten(vg.softmax(logits))
   kl = vg.kl_categorical(logits, { reduction = "batchmean", name = "kl" })
   prior = g:prior(Z, { kind = "categorical", categories = opt.categories, name = "prior" })
+  -- For --eval-ll, the discrete model: a hard sample is an exact draw.
+  local hard = vg.gumbel_softmax(logits, tau, { hard = 1, name = "z_hard" })
+  z_ll = vg.flatten(hard)
+  log_prior_ratio = -opt.variables * math.log(opt.categories) - vg.log_categorical(hard, logits)
 else
   local logvar
   mu, logvar = vg.linear(model, "encoder.mu", opt.hidden, Z)(h), vg.linear(model, "encoder.logvar", opt.hidden, Z)(h)
   z = vg.reparam(mu, logvar, { name = "z" })
   kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
+  z_ll, log_prior_ratio = z, vg.log_standard_normal(z) - vg.log_normal(z, mu, logvar)
 end
 
 -- Decoder: initial state from z, input words with word dropout (<unk> in
@@ -76,6 +81,13 @@ local logits = output(vg.pack(states, lengths))
 
 local nll = vg.cross_entropy(logits, vg.pack(targets, lengths), lengths, { reduction = "batchmean", name = "nll" })
 local loss = nll + kl * kl_weight
+
+-- The importance weight for --eval-ll: each sentence's log-likelihood given
+-- the code (over every position; padding targets are ignored), plus
+-- log p(z) - log q(z|x).
+local sentence_ll = vg.per_example(vg.cross_entropy(output(decoder(embed(tokens), lengths, { h0 = latent2hidden(z_ll) })),
+  targets, { reduction = "none", ignore = 0 })) * -1
+local log_weight = sentence_ll + log_prior_ratio
 
 -- Generation, one word at a time, with the same layers: z gives the initial
 -- state; a step reads the last word and the state [h, c] and gives the
@@ -104,6 +116,7 @@ return vg.train{
   -- Per test sentence; tokens per sentence count the <eos>.
   eval = { test_nll = nll, test_kl = kl, test_tokens = vg.mean(lengths) },
   derived = { test_ppl = function(r) return math.exp((r.test_nll + r.test_kl) / r.test_tokens) end },
+  log_weight = log_weight,
   report = sentences.report{
     vocab = data.vocab, test = data.test, max_len = opt.max_len, temperature = opt.temperature, prior = prior,
     encoder = { tokens = tokens, lengths = lengths, mu = mu },

@@ -29,6 +29,7 @@ local out = vg.clamp(bilinear + residual, { min = 0, max = 1, name = "out" })
 local loss = vg.mse(out, x, { reduction = "mean", name = "rec" })
 
 return vg.train{
+  not_likelihood = "a super-resolution autoencoder's loss is a reconstruction error: it defines no p(x)",
   graph = g,
   data = data,
   epochs = opt.epochs,

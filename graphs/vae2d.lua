@@ -27,6 +27,11 @@ local rec = vg.mse(xhat, x, { reduction = "batchmean", name = "rec" })
 local kl = vg.kl_normal(mu, logvar, { reduction = "batchmean", name = "kl" })
 local loss = rec + kl * kl_weight
 
+-- The importance weight of z for --eval-ll. The summed squared error is the
+-- negative log-likelihood of a Gaussian decoder of variance 1/2 per value
+-- (less a constant), so that is the likelihood estimated: a density.
+local log_weight = vg.log_gaussian(xhat, x, 0.5) + vg.log_standard_normal(z) - vg.log_normal(z, mu, logvar)
+
 return vg.train{
   graph = g,
   data = data,
@@ -35,5 +40,6 @@ return vg.train{
   phases = { { "train", loss = loss, update = { enc, dec }, optim = vg.rmsprop{ lr = opt.lr } } },
   weights = { kl_weight = vg.schedule.constant(1) },
   eval = { test_loss = loss, test_rec = rec, test_kl = kl },
+  log_weight = log_weight,
   show = { input = x, reconstruction = xhat, code = mu, z = z_in, decoded = decoded },
 }

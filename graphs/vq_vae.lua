@@ -68,6 +68,7 @@ local codes_picture = {
 }
 
 return vg.train{
+  not_likelihood = "a VQ-VAE's codes are chosen deterministically and its prior over codes is not learnt here, so it defines no p(x) to estimate",
   graph = g,
   data = data,
   epochs = opt.epochs,

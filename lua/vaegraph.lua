@@ -22,6 +22,7 @@ local vg = { core = core, op = {}, opts = false }
 function vg.graph(opts) return graph.new(opts, vg.opts and vg.opts.seed) end
 
 for name, f in pairs(layers) do vg[name] = f end
+for name, f in pairs(require "vaegraph.densities") do vg[name] = f end
 -- One function per op, from the one list of ops; an op a layer wraps (linear,
 -- conv2d, lstm, ...) or the graph makes (prior) stays at vg.op.<name>.
 for _, op in ipairs(graph.ops()) do
@@ -110,6 +111,7 @@ function vg.images(o)
 end
 -- vg.text{ dir, lower, min_count, max_len, cache } -> sentences
 function vg.text(o) return require("vaegraph.data.text").load(o) end
+function vg.csv(o) return require("vaegraph.data.csv").load(o) end
 
 --- Training, pictures, metrics --------------------------------------------
 

@@ -344,6 +344,29 @@ vg_status vg_input_set_shape(vg_graph *g, int node, vg_shape shape) {
   return VG_OK;
 }
 
+vg_status vg_input_repeat_rows(vg_graph *g, int node, int64_t rows, int64_t times, int64_t offset) {
+  if (node < 0 || node >= g->n || g->nodes[node].op != VG_OP_INPUT)
+    return vg_graph_fail(g, VG_ERR_ARG, "repeat rows: node %d is not an input", node);
+  vg_node *n = &g->nodes[node];
+  const int64_t have = n->shape.d[0], first = offset / (times > 0 ? times : 1);
+  if (times < 1 || offset < 0 || rows < 1 || rows > n->bound.d[0] || (offset + rows - 1) / times - first >= have)
+    return vg_graph_fail(g, VG_ERR_ARG,
+                         "repeat rows of input '%s': %lld rows, each of its %lld rows %lld times from row %lld do not fit "
+                         "its batch of %lld",
+                         n->name, (long long)rows, (long long)have, (long long)times, (long long)offset,
+                         (long long)n->bound.d[0]);
+  const int64_t width = vg_shape_numel(&n->shape) / have;
+  /* Row r becomes old row (offset + r) / times - first <= r: copied from
+   * the last row back, no source is overwritten before it is read. */
+  for (int64_t r = rows - 1; r >= 0; r--) {
+    const int64_t src = (offset + r) / times - first;
+    if (src != r) memmove(n->data + r * width, n->data + src * width, (size_t)width * sizeof *n->data);
+  }
+  vg_shape shape = n->shape;
+  shape.d[0] = rows;
+  return vg_input_set_shape(g, node, shape);
+}
+
 vg_status vg_graph_reinfer(vg_graph *g, const int *nodes, int count) {
   for (int i = 0; i < count; i++) {
     vg_node *n = &g->nodes[nodes[i]];

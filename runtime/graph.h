@@ -110,6 +110,12 @@ vg_status vg_graph_freeze(vg_graph *g);
  * at most the declared size (a partial batch, sentences shorter than the
  * longest allowed). Node shapes follow at the next run. */
 vg_status vg_input_set_shape(vg_graph *g, int node, vg_shape shape);
+/* Spreads an input's current rows over `rows` rows, each `times` times:
+ * row r becomes old row (offset + r) / times - offset / times, so row r
+ * stands for sample (offset + r) % times of example (offset + r) / times
+ * (the rows of an importance-sampled estimate, many samples per example).
+ * Rows past the input's current rows, or past its batch, are an error. */
+vg_status vg_input_repeat_rows(vg_graph *g, int node, int64_t rows, int64_t times, int64_t offset);
 /* Infers the shapes of `nodes` (in order, inputs before consumers) again
  * from the inputs' current shapes; fails if one outgrows its bound. */
 vg_status vg_graph_reinfer(vg_graph *g, const int *nodes, int n);

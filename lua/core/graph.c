@@ -207,6 +207,15 @@ static int l_set_shape(lua_State *L) {
   return 0;
 }
 
+/* g:repeat_rows(node, rows, times, offset): vg_input_repeat_rows. */
+static int l_repeat_rows(lua_State *L) {
+  vg_graph *g = vg_lua_graph(L, 1);
+  int id = vg_lua_node(L, g, 2);
+  if (vg_input_repeat_rows(g, id, (int64_t)vg_checkint(L, 3), (int64_t)vg_checkint(L, 4), (int64_t)vg_checkint(L, 5)))
+    return vg_lua_raise_graph(L, g);
+  return 0;
+}
+
 /* g:normal(node, seed, step): fills an input with N(0, 1) draws keyed like
  * every random node, e.g. latent codes for samples from the prior. */
 static int l_fill_normal(lua_State *L) {
@@ -261,7 +270,7 @@ void vg_lua_open_graph(lua_State *L) {
                                      {"op", l_op},               {"shape", l_shape},         {"name", l_name},
                                      {"where", l_node_where},    {"kind", l_kind},           {"find", l_find},
                                      {"data", l_data},           {"normal", l_fill_normal},  {"set_scalar", l_set_scalar},
-                                     {"set_shape", l_set_shape}, {NULL, NULL}};
+                                     {"set_shape", l_set_shape}, {"repeat_rows", l_repeat_rows}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {{"graph", l_graph}, {"ops", l_ops}, {NULL, NULL}};
   vg_lua_class(L, VG_GRAPH_MT, methods, l_graph_gc);
   vg_lua_setfuncs(L, funcs);

@@ -20,7 +20,9 @@ static void push_source(lua_State *L, int list, int s) {
 
 /* core.grid_png(path, sources, cols, channels, h, w, lo, hi, scale): tiles
  * images taken, in order, from sources {plan, node, first_row, rows}; each
- * row of a node's value is one channels x h x w image (CHW). */
+ * row of a node's value is one channels x h x w image (CHW). A source may
+ * instead be { values = {...} }: whole images' values gathered in Lua (test
+ * images picked by a score). */
 static int l_grid_png(lua_State *L) {
   lua_settop(L, 9); /* scratch arrays go above the arguments */
   const char *path = luaL_checkstring(L, 1);
@@ -35,6 +37,27 @@ static int l_grid_png(lua_State *L) {
   const int nsrc = (int)vg_rawlen(L, 2);
   vg_image_run *runs = lua_newuserdata(L, (size_t)(nsrc ? nsrc : 1) * sizeof *runs);
   for (int s = 1; s <= nsrc; s++) {
+    luaL_checkstack(L, 8, "grid sources");
+    lua_rawgeti(L, 2, s);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_getfield(L, -1, "values");
+    if (!lua_isnil(L, -1)) {
+      luaL_checktype(L, -1, LUA_TTABLE);
+      const int64_t len = (int64_t)vg_rawlen(L, -1);
+      if (len < per || len % per)
+        return vg_lua_fail(L, "grid: source %d holds %lld values, not whole %lldx%lldx%lld images", s, (long long)len,
+                           (long long)c, (long long)h, (long long)w);
+      float *v = lua_newuserdata(L, (size_t)len * sizeof *v); /* kept on the stack until the grid is drawn */
+      for (int64_t i = 0; i < len; i++) {
+        lua_rawgeti(L, -2, (int)i + 1);
+        v[i] = (float)lua_tonumber(L, -1);
+        lua_pop(L, 1);
+      }
+      runs[s - 1] = (vg_image_run){v, (int)(len / per)};
+      lua_remove(L, -2), lua_remove(L, -2), lua_remove(L, -2); /* keep the userdata only */
+      continue;
+    }
+    lua_pop(L, 2);
     push_source(L, 2, s);
     vg_graph *g;
     const vg_plan *p = vg_lua_plan(L, -4, &g);

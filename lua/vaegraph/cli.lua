@@ -13,6 +13,7 @@ cli.flags = {
   { "seed", "integer", 1, "seed for initialisation, shuffling and noise" },
   { "resume", "string", nil, "checkpoint to continue from" },
   { "eval_only", "boolean", false, "with --resume: evaluate the checkpoint (test metrics, test_scores.csv, pictures), no training" },
+  { "eval_ll", "integer", nil, "K: after the last epoch (or with --eval-only), the importance-sampled -log p(x) of every test example from K posterior samples (test_nll_is)" },
   { "limit", "integer", nil, "use at most this many training and test examples per epoch (quick runs)" },
   { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },
   { "quiet", "boolean", false, "no progress output, only errors" },

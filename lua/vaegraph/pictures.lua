@@ -10,7 +10,8 @@
 --   draw     function(run, state) after every epoch (and --eval-only); it
 --            writes its file(s) into run.out, through the helpers below
 -- `run` has graph, data, out, epoch, step, seed, batch, ntest, rows and
--- columns (metrics.csv so far), lo and hi (the pixel range), and fill.
+-- columns (metrics.csv so far), lo and hi (the pixel range), fill, and
+-- test_scores (this epoch's per-example scores, as test_scores.csv has them).
 local errors = require "vaegraph.errors"
 local pictures = { registered = {}, order = {} }
 
@@ -26,6 +27,9 @@ end
 for _, name in ipairs{ "reconstructions", "samples", "interpolation", "latent", "curves" } do
   pictures.register(name, require("vaegraph.pictures." .. name))
 end
+
+-- Made on request: vg.pictures.anomaly{...} (pictures/anomaly.lua).
+pictures.anomaly = require "vaegraph.pictures.anomaly"
 
 -- The pictures of a run, each prepared: a list of { name, pic, state }.
 function pictures.prepare(run, show, overrides)

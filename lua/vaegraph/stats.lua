@@ -69,6 +69,53 @@ function stats.average_precision(scores, positive)
   return ap
 end
 
+-- The ROC curve: lists fpr and tpr from (0, 0) to (1, 1), a point after
+-- each group of tied scores, from the highest score down.
+function stats.roc(scores, positive)
+  check("stats.roc", scores, positive)
+  local idx = {}
+  for i = 1, #scores do idx[i] = i end
+  table.sort(idx, function(a, b) return scores[a] > scores[b] end)
+  local npos = 0
+  for i = 1, #scores do if positive[i] == true or positive[i] == 1 then npos = npos + 1 end end
+  local nneg = #scores - npos
+  local fpr, tpr, tp, fp, i = { 0 }, { 0 }, 0, 0, 1
+  while i <= #idx do
+    local j = i
+    while j < #idx and scores[idx[j + 1]] == scores[idx[i]] do j = j + 1 end
+    for k = i, j do
+      if positive[idx[k]] == true or positive[idx[k]] == 1 then tp = tp + 1 else fp = fp + 1 end
+    end
+    fpr[#fpr + 1], tpr[#tpr + 1] = nneg > 0 and fp / nneg or 0, npos > 0 and tp / npos or 0
+    i = j + 1
+  end
+  return fpr, tpr
+end
+
+-- Counts of xs in `bins` equal bins over [lo, hi] (values outside go to the
+-- end bins), as densities (each count over n * width), and the bins' centres.
+function stats.histogram(xs, bins, lo, hi)
+  local counts, centres, width = {}, {}, (hi - lo) / bins
+  for b = 1, bins do counts[b], centres[b] = 0, lo + (b - 0.5) * width end
+  if width <= 0 then return centres, counts end
+  for _, x in ipairs(xs) do
+    local b = math.floor((x - lo) / width) + 1
+    if b < 1 then b = 1 elseif b > bins then b = bins end
+    counts[b] = counts[b] + 1
+  end
+  for b = 1, bins do counts[b] = #xs > 0 and counts[b] / (#xs * width) or 0 end
+  return centres, counts
+end
+
+-- The q-quantile of a list (0 <= q <= 1), by the nearest rank.
+function stats.quantile(xs, q)
+  local s = {}
+  for i, x in ipairs(xs) do s[i] = x end
+  table.sort(s)
+  if #s == 0 then return 0 / 0 end
+  return s[math.max(1, math.min(#s, math.floor(q * #s + 0.5)))]
+end
+
 -- The mean of a list.
 function stats.mean(xs)
   local s = 0

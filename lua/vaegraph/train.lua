@@ -11,10 +11,11 @@ local epoch_ = require "vaegraph.train.epoch"
 local evaluate = require "vaegraph.train.evaluate"
 local report = require "vaegraph.train.report"
 local resume = require "vaegraph.train.resume"
+local likelihood = require "vaegraph.train.likelihood"
 local train = {}
 
 local SPEC_KEYS = { "graph", "data", "feed", "epochs", "phases", "weights", "eval", "derived", "scores", "score_metrics",
-                    "show", "pictures", "range", "report" }
+                    "show", "pictures", "range", "report", "log_weight", "not_likelihood" }
 local PHASE_KEYS = { [1] = true, loss = true, update = true, optim = true }
 
 local fail = errors.fail
@@ -119,6 +120,7 @@ local function make_columns(run, spec)
   local columns = { "epoch" }
   for _, p in ipairs(run.phases) do columns[#columns + 1] = p.column end
   for _, n in ipairs(run.eval and run.eval.names or {}) do columns[#columns + 1] = n end
+  if run.likelihood then columns[#columns + 1] = "test_nll_is" end
   local function sorted_functions(t, what)
     local list = {}
     for name, f in pairs(t or {}) do
@@ -137,6 +139,28 @@ local function make_columns(run, spec)
   for _, w in ipairs(run.weights) do columns[#columns + 1] = w.name end
   columns[#columns + 1] = "examples_per_s"
   return columns
+end
+
+-- The evaluation's result with the importance-sampled -log p(x) added
+-- (--eval-ll): the metric test_nll_is and the score nll_is per example.
+local function with_likelihood(run, result)
+  if not run.likelihood then return result end
+  local mean, per, seconds = likelihood.run(run)
+  result = result or { metrics = {}, columns = {} }
+  if not result.scores then
+    result.scores = { index = {}, label = {} }
+    local labels = run.data.test:labels(0, run.ntest)
+    for i = 1, run.ntest do result.scores.index[i], result.scores.label[i] = i - 1, labels[i] end
+  end
+  result.metrics.test_nll_is = mean
+  result.scores.nll_is = per
+  result.columns[#result.columns + 1] = "nll_is"
+  evaluate.score_metrics(run, result)
+  if not run.opt.quiet then
+    print(string.format("importance-sampled -log p(x), %d samples per example: %.4f nats per example (%.1f s)",
+      run.likelihood.k, mean, seconds))
+  end
+  return result
 end
 
 function train.run(vg, spec)
@@ -161,6 +185,7 @@ function train.run(vg, spec)
     return list
   end
   run.eval = evaluate.compile(run, spec)
+  run.likelihood = likelihood.compile(run, spec)
   run.weights = make_weights(vg, g, spec)
   run.columns = make_columns(run, spec)
   local drawn = pictures.prepare(run, spec.show, spec.pictures)
@@ -209,7 +234,9 @@ function train.run(vg, spec)
   local start = 1
   if opt.resume then start = resume.load(run) end
   if opt.eval_only then
-    report.evaluation(run, evaluate.run(run))
+    local result = with_likelihood(run, evaluate.run(run))
+    report.evaluation(run, result)
+    run.test_scores = result and result.scores
     pictures.draw(run, drawn)
     return run
   end
@@ -217,7 +244,9 @@ function train.run(vg, spec)
     run.epoch = epoch
     local row = epoch_.run(run)
     local result = evaluate.run(run)
+    if epoch == run.epochs then result = with_likelihood(run, result) end
     report.epoch(run, row, result)
+    run.test_scores = result and result.scores
     pictures.draw(run, drawn)
     if spec.report then spec.report(run) end
   end

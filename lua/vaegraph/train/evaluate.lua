@@ -116,12 +116,22 @@ function evaluate.run(run)
     end
     metrics[name] = v
   end
+  local result = { metrics = metrics, scores = #e.scores > 0 and scores or nil, columns = cols }
+  evaluate.score_metrics(run, result)
+  return result
+end
+
+-- The script's score_metrics over the result's scores, into its metrics. A
+-- metric may be nil (a blank cell): one of a score that is not there yet,
+-- such as nll_is before --eval-ll has run.
+function evaluate.score_metrics(run, result)
   for _, m in ipairs(run.score_metrics) do
-    local v = m.f(scores)
-    if type(v) ~= "number" then errors.fail("score_metrics '%s' returned %s, not a number", m.name, type(v)) end
-    metrics[m.name] = v
+    local v = m.f(result.scores)
+    if v ~= nil and type(v) ~= "number" then
+      errors.fail("score_metrics '%s' returned %s, not a number (or nil)", m.name, type(v))
+    end
+    result.metrics[m.name] = v
   end
-  return { metrics = metrics, scores = #e.scores > 0 and scores or nil, columns = cols }
 end
 
 return evaluate

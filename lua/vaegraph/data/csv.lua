@@ -1,0 +1,225 @@
+-- Tabular data: CSV files of numeric feature rows (sensor records, say),
+-- with a header naming the columns and optionally a label column of class
+-- ids (an empty cell: no label). Features are standardised with the
+-- training rows' means and standard deviations, so the test rows are
+-- scaled the same way. The data-source interface is data/images.lua's, of
+-- kind "table": feeds `features` (the standardised row) and `label`.
+--   vg.csv{ train = FILE, test = FILE, label = "column", classes, limit, seed }
+--   vg.csv{ file = FILE, every = 5, ... }: one file, every 5th row of each
+--   class held out for testing
+-- Malformed input is an error naming the file, line and column.
+local errors = require "vaegraph.errors"
+local csv = {}
+
+local fail = errors.fail
+
+local function split_line(line)
+  local cells = {}
+  for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c:match("^%s*(.-)%s*$") end
+  return cells
+end
+
+-- { names, rows = { {features}, ... }, labels = {...}, lines = {...} } of one file.
+local function read(path, label_col)
+  local f, err = io.open(path, "rb")
+  if not f then fail("vg.csv: cannot open %s (%s)", path, tostring(err)) end
+  local header, names, at_label, rows, labels, lines = nil, {}, nil, {}, {}, {}
+  local lineno = 0
+  for line in f:lines() do
+    lineno = lineno + 1
+    line = line:gsub("\r$", "")
+    if line:find('"', 1, true) then
+      f:close()
+      fail("%s:%d: a quoted field; vg.csv reads plain numeric fields only", path, lineno)
+    end
+    if line:match("%S") then
+      local cells = split_line(line)
+      if not header then
+        header = cells
+        for i, name in ipairs(cells) do
+          if name == "" then f:close() fail("%s:%d: column %d has no name", path, lineno, i) end
+          if name == label_col then at_label = i else names[#names + 1] = name end
+        end
+        if label_col and not at_label then
+          f:close()
+          fail("%s:%d: no column named '%s' for the labels (the columns are %s)", path, lineno, label_col, table.concat(header, ", "))
+        end
+        if #names == 0 then f:close() fail("%s:%d: no feature columns", path, lineno) end
+      else
+        if #cells ~= #header then
+          f:close()
+          fail("%s:%d: %d fields, but the header has %d", path, lineno, #cells, #header)
+        end
+        local row, label = {}, -1
+        for i, c in ipairs(cells) do
+          local v = tonumber(c)
+          if i == at_label then
+            if c ~= "" then
+              if not v or v % 1 ~= 0 or v < 0 then
+                f:close()
+                fail("%s:%d: label '%s' in column '%s' is not a class id (a whole number >= 0, or empty for none)", path,
+                  lineno, c, label_col)
+              end
+              label = v
+            end
+          else
+            if not v or v ~= v or v == math.huge or v == -math.huge then
+              f:close()
+              fail("%s:%d: column '%s' (field %d) is '%s', not a finite number", path, lineno, header[i], i, c)
+            end
+            row[#row + 1] = v
+          end
+        end
+        rows[#rows + 1], labels[#labels + 1], lines[#lines + 1] = row, label, lineno
+      end
+    end
+  end
+  f:close()
+  if not header then fail("%s: empty; a CSV file starts with a header line naming its columns", path) end
+  if #rows == 0 then fail("%s: a header but no rows", path) end
+  return { names = names, rows = rows, labels = labels }
+end
+
+-- A permutation of 1..n for (seed, epoch): Fisher-Yates driven by the
+-- Park-Miller generator, exact in doubles (so Lua 5.4 and LuaJIT agree).
+local function permutation(n, seed, epoch)
+  local p = {}
+  for i = 1, n do p[i] = i end
+  local s = (seed * 7919 + epoch * 104729 + 12345) % 2147483647
+  if s == 0 then s = 1 end
+  for i = n, 2, -1 do
+    s = (s * 48271) % 2147483647
+    local j = s % i + 1
+    p[i], p[j] = p[j], p[i]
+  end
+  return p
+end
+
+local Split = {}
+Split.__index = Split
+Split.feeds = { features = "the row's features, standardised by the training rows' statistics",
+                label = "the class id, -1 without a label" }
+
+function Split:size() return #self.rows end
+function Split:order(shuffle, seed, epoch)
+  if shuffle then self.ord = permutation(#self.rows, seed, epoch)
+  else
+    self.ord = {}
+    for i = 1, #self.rows do self.ord[i] = i end
+  end
+end
+function Split:labels(first, count)
+  local out = {}
+  for b = 1, count do out[b] = self.labels_[self.ord[first + b]] end
+  return out
+end
+function Split:fill(kind, g, node, first, count)
+  if first < 0 or first + count > #self.rows then
+    fail("table data: rows %d..%d of a split of %d", first, first + count - 1, #self.rows)
+  end
+  local vals = {}
+  if kind == "features" then
+    local mean, sd, D = self.mean, self.sd, #self.mean
+    g.core:set_shape(node, { count, D })
+    for b = 1, count do
+      local row = self.rows[self.ord[first + b]]
+      for j = 1, D do vals[(b - 1) * D + j] = (row[j] - mean[j]) / sd[j] end
+    end
+  elseif kind == "label" then
+    g.core:set_shape(node, { count })
+    for b = 1, count do vals[b] = self.labels_[self.ord[first + b]] end
+  else
+    fail("feed kind '%s' is not one table data knows (valid: features, label)", tostring(kind))
+  end
+  g.core:data(node, vals)
+end
+
+local function split(rows, labels, mean, sd)
+  local s = setmetatable({ rows = rows, labels_ = labels, mean = mean, sd = sd }, Split)
+  s:order(false, 0, 0)
+  return s
+end
+
+-- Rows whose labels are in `keep` (a list of class ids), in file order.
+local function keep_classes(t, keep, what)
+  local want = {}
+  for _, c in ipairs(keep) do want[c] = true end
+  local rows, labels = {}, {}
+  for i, l in ipairs(t.labels) do
+    if want[l] then rows[#rows + 1], labels[#labels + 1] = t.rows[i], l end
+  end
+  if #rows == 0 then fail("vg.csv: no %s rows of classes %s", what, table.concat(keep, ", ")) end
+  t.rows, t.labels = rows, labels
+end
+
+local OPTIONS = { "file", "train", "test", "label", "every", "classes", "limit", "seed" }
+
+function csv.load(o)
+  errors.check_keys("vg.csv", o, OPTIONS)
+  o = o or {}
+  if not o.file and not o.train then fail("vg.csv needs file = FILE (split by every) or train = FILE [, test = FILE]") end
+  if o.file and (o.train or o.test) then fail("vg.csv: give file, or train and test, not both") end
+  local train, test
+  if o.file then
+    local all = read(o.file, o.label)
+    local every = o.every or 5
+    if every < 2 or every % 1 ~= 0 then fail("vg.csv: every must be a whole number >= 2, got %s", tostring(every)) end
+    train = { names = all.names, rows = {}, labels = {} }
+    test = { names = all.names, rows = {}, labels = {} }
+    local seen = {}
+    for i, row in ipairs(all.rows) do
+      local l = all.labels[i]
+      seen[l] = (seen[l] or 0) + 1
+      local t = seen[l] % every == 0 and test or train
+      t.rows[#t.rows + 1], t.labels[#t.labels + 1] = row, l
+    end
+    if #test.rows == 0 then fail("%s: every %d-th row of each class gives no test rows", o.file, every) end
+  else
+    if not o.test then fail("vg.csv: train = FILE needs test = FILE too (or give file = FILE and every = k)") end
+    train, test = read(o.train, o.label), read(o.test, o.label)
+    if #train.names ~= #test.names then
+      fail("vg.csv: %s has %d feature columns, %s has %d", o.train, #train.names, o.test, #test.names)
+    end
+  end
+  local classes = o.classes
+  if classes then
+    local tr, te = classes, classes
+    if classes.train or classes.test then tr, te = classes.train, classes.test end
+    if tr then keep_classes(train, tr, "training") end
+    if te then keep_classes(test, te, "test") end
+  end
+  if o.limit then
+    for _, t in ipairs{ train, test } do
+      while #t.rows > o.limit do t.rows[#t.rows], t.labels[#t.labels] = nil, nil end
+    end
+  end
+  -- The training rows' statistics standardise both splits.
+  local D, n = #train.names, #train.rows
+  local mean, sd = {}, {}
+  for j = 1, D do
+    local s = 0
+    for i = 1, n do s = s + train.rows[i][j] end
+    mean[j] = s / n
+    local v = 0
+    for i = 1, n do v = v + (train.rows[i][j] - mean[j]) ^ 2 end
+    sd[j] = math.sqrt(v / n)
+    if sd[j] < 1e-12 then sd[j] = 1 end -- a constant column stays centred
+  end
+  local top = -1
+  for _, t in ipairs{ train, test } do for _, l in ipairs(t.labels) do if l > top then top = l end end end
+  -- What a checkpoint records: the sizes and a checksum of the values.
+  local sum = 0
+  for _, t in ipairs{ train, test } do
+    for i, row in ipairs(t.rows) do
+      for j, v in ipairs(row) do sum = (sum + v * ((i * 31 + j) % 997)) % 1e9 end
+    end
+  end
+  return {
+    kind = "table", name = o.file or o.train, train = split(train.rows, train.labels, mean, sd),
+    test = split(test.rows, test.labels, mean, sd), columns = train.names, mean = mean, sd = sd,
+    shape = { D }, size = D, classes = top + 1,
+    fingerprint = string.format("table %d+%d rows of %d columns, checksum %.6f", #train.rows, #test.rows, D, sum),
+  }
+end
+
+return csv
