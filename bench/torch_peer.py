@@ -9,6 +9,7 @@ import argparse
 import gzip
 import math
 import struct
+import sys
 import time
 
 import numpy as np
@@ -373,7 +374,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--eval-ll", type=int, default=0, help="vae: K samples for the importance-sampled -log p(x) after the last epoch")
+    ap.add_argument("--eval-ll", type=lambda t: [int(k) for k in t.split(",")], default=[],
+                    help="vae: K (or K1,K2,...) samples for the importance-sampled -log p(x) after the last epoch; "
+                         "the last K's goes in the CSV, each K's to stderr with its time")
     ap.add_argument("--labelled-file", help="semisup_vae: the labelled examples, one index a line")
     ap.add_argument("--model-kind", default="m2", help="semisup_vae: m2, head or classifier")
     a = ap.parse_args()
@@ -423,8 +426,13 @@ def main():
         cells = ",".join(f"{v:.6g}" for v in sums)
         extra = ""
         if ll and epoch == a.epochs:
-            t1 = time.perf_counter()
-            extra = f",{nll_is(model, test, a.eval_ll):.6g},{time.perf_counter() - t1:.1f}"
+            for k in a.eval_ll:
+                t1 = time.perf_counter()
+                v = nll_is(model, test, k)
+                seconds = time.perf_counter() - t1
+                print(f"importance-sampled -log p(x), {k} samples per example: {v:.4f} nats per example ({seconds:.1f} s)",
+                      file=sys.stderr, flush=True)
+            extra = f",{v:.6g},{seconds:.1f}"
         elif ll:
             extra = ",,"
         print(f"{epoch},{total / nb:.6g},{cells},{rate:.6g}{extra}", flush=True)

@@ -112,6 +112,7 @@ end
 -- vg.text{ dir, lower, min_count, max_len, cache } -> sentences
 function vg.text(o) return require("vaegraph.data.text").load(o) end
 function vg.csv(o) return require("vaegraph.data.csv").load(o) end
+function vg.ratings(o) return require("vaegraph.data.ratings").load(o) end
 
 --- Training, pictures, metrics --------------------------------------------
 

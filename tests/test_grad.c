@@ -206,6 +206,7 @@ static const gcase cases[] = {
 #define GRAD_CASES
 #include "grad_categorical.h"
 #include "grad_tensor.h"
+#include "grad_ranking.h"
 #undef GRAD_CASES
 };
 

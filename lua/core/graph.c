@@ -216,6 +216,38 @@ static int l_repeat_rows(lua_State *L) {
   return 0;
 }
 
+/* g:set_rows(node, width, rows): the input becomes [#rows, width], zeros
+ * but for a 1 at each (0-based) column rows[r] lists: sparse rows (a
+ * user's clicks over the items) filled without a table of every value. */
+static int l_set_rows(lua_State *L) {
+  vg_graph *g = vg_lua_graph(L, 1);
+  int id = vg_lua_node(L, g, 2);
+  const lua_Integer width = vg_checkint(L, 3);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  const int64_t count = (int64_t)vg_rawlen(L, 4);
+  vg_shape shape = g->nodes[id].shape;
+  if (shape.nd != 2 || width != g->nodes[id].bound.d[1])
+    return vg_lua_fail(L, "set_rows: '%s' is not a [batch, %lld] input", g->nodes[id].name, (long long)width);
+  shape.d[0] = count, shape.d[1] = width;
+  if (vg_input_set_shape(g, id, shape)) return vg_lua_raise_graph(L, g);
+  float *d = vg_input_data(g, id);
+  memset(d, 0, (size_t)(count * width) * sizeof *d);
+  for (int64_t r = 0; r < count; r++) {
+    lua_rawgeti(L, 4, (int)r + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    const int64_t n = (int64_t)vg_rawlen(L, -1);
+    for (int64_t j = 1; j <= n; j++) {
+      lua_rawgeti(L, -1, (int)j);
+      const lua_Integer c = vg_checkint(L, -1);
+      if (c < 0 || c >= width) return vg_lua_fail(L, "set_rows: row %lld has column %lld, outside 0..%lld", (long long)r + 1, (long long)c, (long long)width - 1);
+      d[r * width + c] = 1;
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 /* g:normal(node, seed, step): fills an input with N(0, 1) draws keyed like
  * every random node, e.g. latent codes for samples from the prior. */
 static int l_fill_normal(lua_State *L) {
@@ -270,7 +302,7 @@ void vg_lua_open_graph(lua_State *L) {
                                      {"op", l_op},               {"shape", l_shape},         {"name", l_name},
                                      {"where", l_node_where},    {"kind", l_kind},           {"find", l_find},
                                      {"data", l_data},           {"normal", l_fill_normal},  {"set_scalar", l_set_scalar},
-                                     {"set_shape", l_set_shape}, {"repeat_rows", l_repeat_rows}, {NULL, NULL}};
+                                     {"set_shape", l_set_shape}, {"repeat_rows", l_repeat_rows}, {"set_rows", l_set_rows}, {NULL, NULL}};
   static const luaL_Reg funcs[] = {{"graph", l_graph}, {"ops", l_ops}, {NULL, NULL}};
   vg_lua_class(L, VG_GRAPH_MT, methods, l_graph_gc);
   vg_lua_setfuncs(L, funcs);

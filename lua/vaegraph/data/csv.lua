@@ -9,6 +9,7 @@
 --   class held out for testing
 -- Malformed input is an error naming the file, line and column.
 local errors = require "vaegraph.errors"
+local lcg = require "vaegraph.data.lcg"
 local csv = {}
 
 local fail = errors.fail
@@ -80,21 +81,6 @@ local function read(path, label_col)
   return { names = names, rows = rows, labels = labels }
 end
 
--- A permutation of 1..n for (seed, epoch): Fisher-Yates driven by the
--- Park-Miller generator, exact in doubles (so Lua 5.4 and LuaJIT agree).
-local function permutation(n, seed, epoch)
-  local p = {}
-  for i = 1, n do p[i] = i end
-  local s = (seed * 7919 + epoch * 104729 + 12345) % 2147483647
-  if s == 0 then s = 1 end
-  for i = n, 2, -1 do
-    s = (s * 48271) % 2147483647
-    local j = s % i + 1
-    p[i], p[j] = p[j], p[i]
-  end
-  return p
-end
-
 local Split = {}
 Split.__index = Split
 Split.feeds = { features = "the row's features, standardised by the training rows' statistics",
@@ -102,7 +88,7 @@ Split.feeds = { features = "the row's features, standardised by the training row
 
 function Split:size() return #self.rows end
 function Split:order(shuffle, seed, epoch)
-  if shuffle then self.ord = permutation(#self.rows, seed, epoch)
+  if shuffle then self.ord = lcg.permutation(#self.rows, seed, epoch)
   else
     self.ord = {}
     for i = 1, #self.rows do self.ord[i] = i end
