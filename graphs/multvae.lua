@@ -23,10 +23,11 @@
 local vg = require "vaegraph"
 
 local opt = vg.options{ epochs = 50, batch = 100, hidden = 600, latent = 200, lr = 1e-3, beta = 0.2, anneal_steps = 1000,
-                        dropout = 0.5 }
+                        dropout = 0.5, split_seed = 1 }
 
 local out = opt.out or "out/multvae"
-local data = vg.ratings{ file = opt.data ~= "" and opt.data or nil, planted = out, seed = opt.seed }
+-- The users' split is the data's, not the model's: --split-seed, not --seed.
+local data = vg.ratings{ file = opt.data ~= "" and opt.data or nil, planted = out, seed = opt.split_seed }
 local N = data.items
 
 local g = vg.graph{ batch = opt.batch, seed = opt.seed }
