@@ -105,4 +105,14 @@ assert(row.auroc_top_left >= 0 and row.auroc_top_left <= 1, "auroc in [0, 1]")
 near(vg.stats.auroc({ 0.1, 0.4, 0.35, 0.8 }, { false, false, true, true }), 0.75, 1e-12, "auroc")
 near(vg.stats.auroc({ 1, 1, 1, 1 }, { false, true, false, true }), 0.5, 1e-12, "auroc with ties")
 near(vg.stats.average_precision({ 0.1, 0.4, 0.35, 0.8 }, { false, false, true, true }), (1 + 2 / 3) / 2, 1e-12, "average precision")
+-- Ties across the classes: positives 0.4 and 0.8, negatives 0.1, 0.4, 0.4.
+-- Pairs: 0.4 beats 0.1 and ties the two 0.4s (1 + 0.5 + 0.5); 0.8 beats all
+-- three; 5 of 6. Average precision: 0.8 first (precision 1), then the tied
+-- group of three 0.4s brings the other positive (2 of 4).
+local tied, pos = { 0.1, 0.4, 0.4, 0.8, 0.4 }, { false, true, false, true, false }
+near(vg.stats.auroc(tied, pos), 5 / 6, 1e-12, "auroc with ties across classes")
+near(vg.stats.average_precision(tied, pos), (1 + 2 / 4) / 2, 1e-12, "average precision with a tied group")
+local fpr, tpr = vg.stats.roc(tied, pos)
+assert(#fpr == 4 and fpr[2] == 0 and tpr[2] == 0.5 and fpr[3] == 2 / 3 and tpr[3] == 1 and fpr[4] == 1,
+  "roc: a point per tied group")
 print("ok")
