@@ -50,11 +50,12 @@ static int l_grid_png(lua_State *L) {
       float *v = lua_newuserdata(L, (size_t)len * sizeof *v); /* kept on the stack until the grid is drawn */
       for (int64_t i = 0; i < len; i++) {
         lua_rawgeti(L, -2, (int)i + 1);
+        if (!lua_isnumber(L, -1)) return vg_lua_fail(L, "grid: source %d value %lld is not a number", s, (long long)i + 1);
         v[i] = (float)lua_tonumber(L, -1);
         lua_pop(L, 1);
       }
       runs[s - 1] = (vg_image_run){v, (int)(len / per)};
-      lua_remove(L, -2), lua_remove(L, -2), lua_remove(L, -2); /* keep the userdata only */
+      lua_remove(L, -2), lua_remove(L, -2); /* values and the source go; the userdata stays */
       continue;
     }
     lua_pop(L, 2);

@@ -59,6 +59,7 @@ end
 -- label, a batch every step, cycling through them in an order of their own.
 -- Returns the main stream's { name, node, kind } list and the other streams.
 local STREAMS = { labelled = "training examples with a label" }
+local STREAM_KEY = 2 ^ 30 -- a stream's cycles are ordered as epochs 2^30, 2^30 + 1, ...
 
 local function make_feeds(g, spec, data)
   local main, others = {}, {}
@@ -221,7 +222,8 @@ function train.run(vg, spec)
     for _, st in ipairs(run.streams) do
       local cycle, b = math.floor((step - 1) / st.batches), (step - 1) % st.batches
       if st.cycle ~= cycle then
-        st.split:order(true, run.seed, cycle + 1)
+        -- Keys of its own: never the main order's (seed, epoch).
+        st.split:order(true, run.seed, STREAM_KEY + cycle)
         st.cycle = cycle
       end
       for _, f in ipairs(st.feeds) do st.split:fill(f.kind, g, f.node, b * run.batch, run.batch) end

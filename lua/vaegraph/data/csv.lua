@@ -4,7 +4,7 @@
 -- training rows' means and standard deviations, so the test rows are
 -- scaled the same way. The data-source interface is data/images.lua's, of
 -- kind "table": feeds `features` (the standardised row) and `label`.
---   vg.csv{ train = FILE, test = FILE, label = "column", classes, limit, seed }
+--   vg.csv{ train = FILE, test = FILE, label = "column", classes, limit }
 --   vg.csv{ file = FILE, every = 5, ... }: one file, every 5th row of each
 --   class held out for testing
 -- Malformed input is an error naming the file, line and column.
@@ -37,8 +37,11 @@ local function read(path, label_col)
       local cells = split_line(line)
       if not header then
         header = cells
+        local seen = {}
         for i, name in ipairs(cells) do
           if name == "" then f:close() fail("%s:%d: column %d has no name", path, lineno, i) end
+          if seen[name] then f:close() fail("%s:%d: two columns are named '%s' (%d and %d)", path, lineno, name, seen[name], i) end
+          seen[name] = i
           if name == label_col then at_label = i else names[#names + 1] = name end
         end
         if label_col and not at_label then
@@ -138,7 +141,7 @@ local function keep_classes(t, keep, what)
   t.rows, t.labels = rows, labels
 end
 
-local OPTIONS = { "file", "train", "test", "label", "every", "classes", "limit", "seed" }
+local OPTIONS = { "file", "train", "test", "label", "every", "classes", "limit" }
 
 function csv.load(o)
   errors.check_keys("vg.csv", o, OPTIONS)
@@ -163,8 +166,9 @@ function csv.load(o)
   else
     if not o.test then fail("vg.csv: train = FILE needs test = FILE too (or give file = FILE and every = k)") end
     train, test = read(o.train, o.label), read(o.test, o.label)
-    if #train.names ~= #test.names then
-      fail("vg.csv: %s has %d feature columns, %s has %d", o.train, #train.names, o.test, #test.names)
+    if table.concat(train.names, ",") ~= table.concat(test.names, ",") then
+      fail("vg.csv: %s has the feature columns %s, %s has %s; they must be the same, in the same order", o.train,
+        table.concat(train.names, ", "), o.test, table.concat(test.names, ", "))
     end
   end
   local classes = o.classes
@@ -173,6 +177,9 @@ function csv.load(o)
     if classes.train or classes.test then tr, te = classes.train, classes.test end
     if tr then keep_classes(train, tr, "training") end
     if te then keep_classes(test, te, "test") end
+  end
+  if o.limit ~= nil and (type(o.limit) ~= "number" or o.limit < 1 or o.limit % 1 ~= 0) then
+    fail("vg.csv: limit must be a whole number >= 1, got %s", tostring(o.limit))
   end
   if o.limit then
     for _, t in ipairs{ train, test } do

@@ -1,11 +1,11 @@
 -- Implicit feedback for recommendation, prepared as Liang et al. 2018
 -- (Mult-VAE) prepare MovieLens: ratings of at least `threshold` (3.5) are
--- clicks; users with fewer than `min_clicks` (5) clicks are dropped; the
+-- clicks (their code keeps ratings above 3.5: on half-star data give 4); users with fewer than `min_clicks` (5) clicks are dropped; the
 -- users are shuffled by the seed and `heldout` of them (default a tenth)
 -- are test users, the rest training users; the items are those the
 -- training users clicked. Each test user's clicks are split by the seed:
--- 80% folded in (the model's input), 20% held out (what it should rank
--- first).
+-- 20% held out (what it should rank first; rounded down as theirs, but at
+-- least one), the rest folded in (the model's input).
 --   vg.ratings{ file = FILE, threshold, min_clicks, heldout, seed }
 -- Files in the MovieLens formats: u.data (user TAB item TAB rating TAB
 -- time), ratings.dat (user::item::rating::time), ratings.csv (a header
@@ -133,6 +133,9 @@ function Split:labels(first, count)
   return out
 end
 function Split:fill(kind, g, node, first, count)
+  if first < 0 or first + count > #self.input then
+    fail("ratings: users %d..%d of a split of %d", first, first + count - 1, #self.input)
+  end
   local lists = kind == "clicks" and self.input or kind == "heldout" and self.heldout or nil
   if not lists then fail("feed kind '%s' is not one ratings know (valid: clicks, heldout)", tostring(kind)) end
   local rows = {}
@@ -208,7 +211,7 @@ function ratings.load(o)
         local r = math.floor(gen() * j) + 1
         known[j], known[r] = known[r], known[j]
       end
-      local nout = math.max(1, math.floor(0.2 * #known + 0.5))
+      local nout = math.max(1, math.floor(0.2 * #known))
       local fold, out = {}, {}
       for j, i in ipairs(known) do if j <= nout then out[#out + 1] = i else fold[#fold + 1] = i end end
       test_in[#test_in + 1], test_out[#test_out + 1] = fold, out

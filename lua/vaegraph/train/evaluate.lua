@@ -126,7 +126,7 @@ end
 -- such as nll_is before --eval-ll has run.
 function evaluate.score_metrics(run, result)
   for _, m in ipairs(run.score_metrics) do
-    local v = m.f(result.scores)
+    local v = m.f(result.scores or { index = {}, label = {} })
     if v ~= nil and type(v) ~= "number" then
       errors.fail("score_metrics '%s' returned %s, not a number (or nil)", m.name, type(v))
     end

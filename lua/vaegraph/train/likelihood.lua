@@ -72,7 +72,7 @@ function likelihood.run(run)
       if v > b then
         sum[i] = (b == -math.huge and 0 or sum[i] * exp(b - v)) + 1
         best[i] = v
-      else
+      elseif v > -math.huge then -- a weight of 0 adds nothing (and -inf - -inf is NaN)
         sum[i] = sum[i] + exp(v - b)
       end
     end
