@@ -8,13 +8,12 @@ other classes from the normal one.
   torch_anomaly.py --normal 0 [--epochs 10] [--threads 2] [--data DIR]
 """
 import argparse
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from torch_peer import VAE, read_idx
+from torch_peer import VAE, read_idx, train_epoch
 
 
 def auroc(scores, positive):
@@ -57,15 +56,7 @@ def main():
     print("epoch,train_loss,test_loss,auroc_rec,auroc_neg_elbo,examples_per_s", flush=True)
     for epoch in range(1, a.epochs + 1):
         order = torch.from_numpy(rng.permutation(len(train)))
-        model.train()
-        total, t0 = 0.0, time.perf_counter()
-        for i in range(nb):
-            loss = model.losses(train[order[i * b:(i + 1) * b]])[0]
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        rate = nb * b / (time.perf_counter() - t0)
+        mean_loss, rate = train_epoch(model, opt, nb, b, lambda i: model.losses(train[order[i * b:(i + 1) * b]])[0])
         model.eval()
         rec, kl = [], []
         with torch.no_grad():
@@ -79,7 +70,7 @@ def main():
                 kl.append(-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1))
         rec, kl = torch.cat(rec).numpy().astype(np.float64), torch.cat(kl).numpy().astype(np.float64)
         odd = ytest != a.normal
-        print(f"{epoch},{total / nb:.6g},{(rec + kl).mean():.6g},{auroc(rec, odd):.6g},{auroc(rec + kl, odd):.6g},{rate:.6g}",
+        print(f"{epoch},{mean_loss:.6g},{(rec + kl).mean():.6g},{auroc(rec, odd):.6g},{auroc(rec + kl, odd):.6g},{rate:.6g}",
               flush=True)
 
 

@@ -10,12 +10,13 @@ and training users per second.
 """
 import argparse
 import math
-import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_peer import train_epoch
 
 
 def read_split(path):
@@ -89,29 +90,24 @@ def main():
     model = MultVAE(n)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     xf, xh, xt = rows(fold, n), rows(held, n), rows(train, n)  # dense, built once
-    b, nb, step = a.batch, len(train) // a.batch, 0
+    b, nb, steps = a.batch, len(train) // a.batch, [0]
+
+    def step_loss(i):
+        steps[0] += 1
+        _, nll, kl = model(xt[torch.from_numpy(order[i * b:(i + 1) * b])])
+        return nll + min(a.beta, a.beta * steps[0] / a.anneal_steps) * kl
+
     print("epoch,train_loss,test_recall20,test_recall50,test_ndcg100,examples_per_s", flush=True)
     for epoch in range(1, a.epochs + 1):
         order = rng.permutation(len(train))
-        model.train()
-        total, t0 = 0.0, time.perf_counter()
-        for i in range(nb):
-            step += 1
-            x = xt[torch.from_numpy(order[i * b:(i + 1) * b])]
-            _, nll, kl = model(x)
-            loss = nll + min(a.beta, a.beta * step / a.anneal_steps) * kl
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        rate = nb * b / (time.perf_counter() - t0)
+        mean_loss, rate = train_epoch(model, opt, nb, b, step_loss)
         model.eval()
         with torch.no_grad():
             logits = torch.cat([model(xf[i:i + b])[0] for i in range(0, len(fold), b)])
             r20, _ = ranking(logits, xf, xh, min(20, n))
             r50, _ = ranking(logits, xf, xh, min(50, n))
             _, nd = ranking(logits, xf, xh, min(100, n))
-        print(f"{epoch},{total / nb:.6g},{r20.mean():.6g},{r50.mean():.6g},{nd.mean():.6g},{rate:.6g}", flush=True)
+        print(f"{epoch},{mean_loss:.6g},{r20.mean():.6g},{r50.mean():.6g},{nd.mean():.6g},{rate:.6g}", flush=True)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,20 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
 
 
+def train_epoch(model, opt, nb, batch, loss_of):
+    """One training epoch of nb batches: loss_of(i) is batch i's loss.
+    Returns the mean loss and the examples per second."""
+    model.train()
+    total, t0 = 0.0, time.perf_counter()
+    for i in range(nb):
+        loss = loss_of(i)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item()
+    return total / nb, nb * batch / (time.perf_counter() - t0)
+
+
 def kl_normal(mu, logvar):
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
@@ -314,22 +328,19 @@ def run_semisup(a, train, test, ytrain, ytest, rng):
     eye = torch.eye(10)
     cols = ["test_accuracy", "test_ce"] + ([] if a.model_kind == "classifier" else ["test_rec", "test_kl"])
     print("epoch,train_loss," + ",".join(cols) + ",examples_per_s", flush=True)
-    step, order_l = 0, None
+    state = {"step": 0, "order_l": None}
+
+    def step_loss(i):
+        step = state["step"]
+        if step % nbl == 0:
+            state["order_l"] = torch.from_numpy(rng.permutation(len(keep)))
+        il = state["order_l"][(step % nbl) * b:(step % nbl + 1) * b]
+        state["step"] = step + 1
+        return model.loss(train[order[i * b:(i + 1) * b]], xl_all[il], eye[label_all[il]], label_all[il])
+
     for epoch in range(1, a.epochs + 1):
         order = torch.from_numpy(rng.permutation(len(train)))
-        model.train()
-        total, t0 = 0.0, time.perf_counter()
-        for i in range(nb):
-            if step % nbl == 0:
-                order_l = torch.from_numpy(rng.permutation(len(keep)))
-            il = order_l[(step % nbl) * b:(step % nbl + 1) * b]
-            step += 1
-            loss = model.loss(train[order[i * b:(i + 1) * b]], xl_all[il], eye[label_all[il]], label_all[il])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        rate = nb * b / (time.perf_counter() - t0)
+        mean_loss, rate = train_epoch(model, opt, nb, b, step_loss)
         model.eval()
         sums = np.zeros(4)
         with torch.no_grad():
@@ -339,7 +350,7 @@ def run_semisup(a, train, test, ytrain, ytest, rng):
                 sums += [correct.sum().item(), ce.sum().item(), rec.sum().item(), kl.sum().item()]
         sums /= len(test)
         vals = [sums[0], sums[1]] + ([] if a.model_kind == "classifier" else [sums[2], sums[3]])
-        print(f"{epoch},{total / nb:.6g}," + ",".join(f"{v:.6g}" for v in vals) + f",{rate:.6g}", flush=True)
+        print(f"{epoch},{mean_loss:.6g}," + ",".join(f"{v:.6g}" for v in vals) + f",{rate:.6g}", flush=True)
 
 
 MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "gumbel_vae": GumbelVAE, "vq_vae": VQVAE, "semisup_vae": SemisupVAE}
@@ -406,15 +417,7 @@ def main():
           flush=True)
     for epoch in range(1, a.epochs + 1):
         order = torch.from_numpy(rng.permutation(len(train)))
-        model.train()
-        total, t0 = 0.0, time.perf_counter()
-        for i in range(nb):
-            loss = model.losses(train[order[i * b:(i + 1) * b]])[0]
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
-        rate = nb * b / (time.perf_counter() - t0)
+        mean_loss, rate = train_epoch(model, opt, nb, b, lambda i: model.losses(train[order[i * b:(i + 1) * b]])[0])
         model.eval()
         # Every test example, the last batch smaller, as vaegraph evaluates.
         sums = np.zeros(len(columns) + 1)
@@ -435,7 +438,7 @@ def main():
             extra = f",{v:.6g},{seconds:.1f}"
         elif ll:
             extra = ",,"
-        print(f"{epoch},{total / nb:.6g},{cells},{rate:.6g}{extra}", flush=True)
+        print(f"{epoch},{mean_loss:.6g},{cells},{rate:.6g}{extra}", flush=True)
 
 
 if __name__ == "__main__":

@@ -167,10 +167,6 @@ static size_t shared_len(int64_t B, int64_t cout, int64_t rows, int64_t K) {
   return (size_t)(c.n * cout * (int64_t)(sizeof(double) / sizeof(float)) + c.n * rows * K);
 }
 
-/* This thread's scratch. */
-static vg_real *thread_scratch(const vg_kernel *k) {
-  return k->scratch + k->node->scratch_len + (size_t)omp_get_thread_num() * k->node->scratch_thread_len;
-}
 
 /* dw [n] += sum over chunks of part [nch, n], in chunk order, in double;
  * db likewise from dbp [nch, cout]. */
@@ -592,9 +588,9 @@ static void conv2d_forward(const vg_kernel *k) {
     const vg_real *xb = x + (int64_t)b * g.C * HW;
     vg_real *yb = y + (int64_t)b * Cout * S, *cols = (vg_real *)xb;
     if (direct) {
-      direct_fwd(&g, &q, m, Cout, off, w, xb, yb, 0, thread_scratch(k));
+      direct_fwd(&g, &q, m, Cout, off, w, xb, yb, 0, vg_thread_scratch(k));
     } else {
-      if (!ident) im2col(&g, xb, cols = thread_scratch(k));
+      if (!ident) im2col(&g, xb, cols = vg_thread_scratch(k));
       vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
     }
     if (bias)
@@ -628,7 +624,7 @@ static void conv2d_backward(const vg_kernel *k) {
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
-    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv_work_len(&g, Cout);
+    vg_real *tmp = ident ? NULL : vg_thread_scratch(k), *pre = vg_thread_scratch(k) + conv_work_len(&g, Cout);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
     for (int b = b0; b < b1; b += nb) {
       const int m = b1 - b < nb ? b1 - b : nb;
@@ -760,10 +756,10 @@ static void convt_forward(const vg_kernel *k) {
       vg_real *r = yb + (int64_t)o * HW;
       for (int64_t i = 0; i < HW; i++) r[i] = bv;
     }
-    if (direct) direct_dx(&g, &q, m, Cin, w, xb, yb, thread_scratch(k));
+    if (direct) direct_dx(&g, &q, m, Cin, w, xb, yb, vg_thread_scratch(k));
     else if (ident) vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 1, yb, S);
     else {
-      vg_real *cols = thread_scratch(k);
+      vg_real *cols = vg_thread_scratch(k);
       vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 0, cols, S);
       col2im(&g, cols, yb);
     }
@@ -792,7 +788,7 @@ static void convt_backward(const vg_kernel *k) {
   const double work = (double)g.B * Cin * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * g.C * HW;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
-    vg_real *tmp = ident ? NULL : thread_scratch(k), *pre = thread_scratch(k) + conv_work_len(&g, Cin);
+    vg_real *tmp = ident ? NULL : vg_thread_scratch(k), *pre = vg_thread_scratch(k) + conv_work_len(&g, Cin);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
     for (int b = b0; b < b1; b += nb) {
       const int m = b1 - b < nb ? b1 - b : nb;

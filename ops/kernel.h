@@ -3,6 +3,7 @@
 #ifndef VG_KERNEL_H
 #define VG_KERNEL_H
 
+#include <omp.h>
 #include <tgmath.h> /* exp(float) is expf: kernels stay in their real type */
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +70,12 @@
   } while (0)
 
 static inline int64_t vg_numel(const vg_shape *s) { return vg_shape_numel(s); }
+
+/* This thread's part of the scratch: scratch_thread_len reals after the
+ * shared scratch_len, one part per OpenMP thread. */
+static inline vg_real *vg_thread_scratch(const vg_kernel *k) {
+  return k->scratch + k->node->scratch_len + (size_t)omp_get_thread_num() * k->node->scratch_thread_len;
+}
 
 /* A random op draws element i of its output from counter index base + i:
  * base 0 in training (the step keys the draws), and in evaluation the

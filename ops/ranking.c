@@ -12,7 +12,6 @@
 #include "axis.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdint.h>
 
 enum { RK_K };
@@ -83,7 +82,7 @@ static void ranking_forward(const vg_kernel *k, int ndcg) {
   vg_real *y = k->y;
   VG_FOR_ROWS(B, N, {
     /* this thread's heap: an int32 per real of its scratch */
-    int32_t *heap = (int32_t *)(k->scratch + k->node->scratch_len + (size_t)omp_get_thread_num() * k->node->scratch_thread_len);
+    int32_t *heap = (int32_t *)vg_thread_scratch(k);
     const vg_real *s = scores + i * N, *r = rel + i * N;
     int64_t nrel = 0;
     for (int64_t j = 0; j < N; j++) nrel += r[j] > 0;

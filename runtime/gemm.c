@@ -37,15 +37,16 @@
  * smaller A and B blocks (same K blocks, so the same bits).
  *
  * The AVX2+FMA code lives in functions with target attributes, so this file
- * builds without -mavx2; the choice is made once at run time. Setting
- * VG_GEMM_PORTABLE=1 (read once, at the first call) or calling
- * vg_sgemm_force_portable(1) selects the portable C kernel, for tests. */
+ * builds without -mavx2; the choice is isa.h's, made once at run time
+ * (VAEGRAPH_ISA=portable selects the portable C kernel, as does calling
+ * vg_sgemm_force_portable(1), for tests). */
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* syscall() under -std=c11 */
 #elif !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* sched_yield() under -std=c11 */
 #endif
 #include "gemm.h"
+#include "isa.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -113,18 +114,15 @@ static _Alignas(64) float g_apack[MAXT][ABUF];
 
 void vg_sgemm_force_portable(int on); /* for tests; not in the public header */
 
-static int g_default_avx2 = -1; /* the CPU has AVX2 and FMA, and VG_GEMM_PORTABLE is not set */
+static int g_default_avx2 = -1; /* isa.h's path is AVX2 or wider */
 static int g_use_avx2 = -1;     /* what vg_sgemm uses */
 
 static void select_kernel(void) {
   if (__atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE) >= 0) return;
   int ok = 0;
 #if VG_X86
-  __builtin_cpu_init();
-  ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  ok = vg_isa_current() >= VG_ISA_AVX2;
 #endif
-  const char *env = getenv("VG_GEMM_PORTABLE");
-  if (env && *env && strcmp(env, "0") != 0) ok = 0;
   __atomic_store_n(&g_default_avx2, ok, __ATOMIC_RELAXED);
   __atomic_store_n(&g_use_avx2, ok, __ATOMIC_RELEASE);
 }

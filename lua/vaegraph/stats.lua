@@ -24,6 +24,25 @@ local function ranks(scores)
   return r
 end
 
+-- Walks the scores from the highest down, a group of tied scores at a
+-- time, calling visit(tp, fp) after each group with the positives and
+-- negatives seen so far.
+local function tied_groups(scores, positive, visit)
+  local idx = {}
+  for i = 1, #scores do idx[i] = i end
+  table.sort(idx, function(a, b) return scores[a] > scores[b] end)
+  local tp, fp, i = 0, 0, 1
+  while i <= #idx do
+    local j = i
+    while j < #idx and scores[idx[j + 1]] == scores[idx[i]] do j = j + 1 end
+    for k = i, j do
+      if positive[idx[k]] == true or positive[idx[k]] == 1 then tp = tp + 1 else fp = fp + 1 end
+    end
+    visit(tp, fp)
+    i = j + 1
+  end
+end
+
 -- The area under the ROC curve: the chance that a random positive example
 -- scores above a random negative one (ties count half), by the rank-sum
 -- (Mann-Whitney) formula. positive[i] is true/false or 1/0. NaN when one
@@ -47,25 +66,15 @@ end
 -- ties resolved by taking each tied group together).
 function stats.average_precision(scores, positive)
   check("stats.average_precision", scores, positive)
-  local idx = {}
-  for i = 1, #scores do idx[i] = i end
-  table.sort(idx, function(a, b) return scores[a] > scores[b] end)
   local total = 0
   for i = 1, #scores do if positive[i] == true or positive[i] == 1 then total = total + 1 end end
   if total == 0 then return 0 / 0 end
-  local tp, seen, ap, i, last_recall = 0, 0, 0, 1, 0
-  while i <= #idx do
-    local j = i
-    while j < #idx and scores[idx[j + 1]] == scores[idx[i]] do j = j + 1 end
-    for k = i, j do
-      seen = seen + 1
-      if positive[idx[k]] == true or positive[idx[k]] == 1 then tp = tp + 1 end
-    end
+  local ap, last_recall = 0, 0
+  tied_groups(scores, positive, function(tp, fp)
     local recall = tp / total
-    ap = ap + (recall - last_recall) * (tp / seen)
+    ap = ap + (recall - last_recall) * (tp / (tp + fp))
     last_recall = recall
-    i = j + 1
-  end
+  end)
   return ap
 end
 
@@ -73,22 +82,13 @@ end
 -- each group of tied scores, from the highest score down.
 function stats.roc(scores, positive)
   check("stats.roc", scores, positive)
-  local idx = {}
-  for i = 1, #scores do idx[i] = i end
-  table.sort(idx, function(a, b) return scores[a] > scores[b] end)
   local npos = 0
   for i = 1, #scores do if positive[i] == true or positive[i] == 1 then npos = npos + 1 end end
   local nneg = #scores - npos
-  local fpr, tpr, tp, fp, i = { 0 }, { 0 }, 0, 0, 1
-  while i <= #idx do
-    local j = i
-    while j < #idx and scores[idx[j + 1]] == scores[idx[i]] do j = j + 1 end
-    for k = i, j do
-      if positive[idx[k]] == true or positive[idx[k]] == 1 then tp = tp + 1 else fp = fp + 1 end
-    end
+  local fpr, tpr = { 0 }, { 0 }
+  tied_groups(scores, positive, function(tp, fp)
     fpr[#fpr + 1], tpr[#tpr + 1] = nneg > 0 and fp / nneg or 0, npos > 0 and tp / npos or 0
-    i = j + 1
-  end
+  end)
   return fpr, tpr
 end
 

@@ -90,13 +90,7 @@ Split.feeds = { features = "the row's features, standardised by the training row
                 label = "the class id, -1 without a label" }
 
 function Split:size() return #self.rows end
-function Split:order(shuffle, seed, epoch)
-  if shuffle then self.ord = lcg.permutation(#self.rows, seed, epoch)
-  else
-    self.ord = {}
-    for i = 1, #self.rows do self.ord[i] = i end
-  end
-end
+function Split:order(shuffle, seed, epoch) self.ord = lcg.order(#self.rows, shuffle, seed, epoch) end
 function Split:labels(first, count)
   local out = {}
   for b = 1, count do out[b] = self.labels_[self.ord[first + b]] end

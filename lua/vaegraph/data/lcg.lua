@@ -26,4 +26,13 @@ function lcg.permutation(n, seed, stream)
   return p
 end
 
+-- An epoch's visiting order of n examples: a permutation for (seed, epoch)
+-- when shuffling, else 1..n (what a Lua data source's split:order keeps).
+function lcg.order(n, shuffle, seed, epoch)
+  if shuffle then return lcg.permutation(n, seed, epoch) end
+  local p = {}
+  for i = 1, n do p[i] = i end
+  return p
+end
+
 return lcg

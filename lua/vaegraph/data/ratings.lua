@@ -120,13 +120,7 @@ Split.feeds = { clicks = "the user's clicks (a test user's fold-in part) as 0/1 
                 heldout = "a test user's held-out clicks as 0/1 over the items (zeros for training users)" }
 
 function Split:size() return #self.input end
-function Split:order(shuffle, seed, epoch)
-  if shuffle then self.ord = lcg.permutation(#self.input, seed, epoch)
-  else
-    self.ord = {}
-    for i = 1, #self.input do self.ord[i] = i end
-  end
-end
+function Split:order(shuffle, seed, epoch) self.ord = lcg.order(#self.input, shuffle, seed, epoch) end
 function Split:labels(first, count)
   local out = {}
   for b = 1, count do out[b] = -1 end

@@ -12,6 +12,7 @@
 local core = require "vaegraph.core"
 local errors = require "vaegraph.errors"
 local stats = require "vaegraph.stats"
+local common = require "vaegraph.pictures.common"
 
 local BINS, EXTREMES = 40, 16
 
@@ -62,9 +63,8 @@ local function draw(o, run)
     return { values = values }
   end
   local img = run.image
-  local scale = math.max(1, math.min(4, math.floor(64 / math.max(img.height, img.width))))
   core.grid_png(run.out .. "/extremes.png", { images(1, 1), images(#idx, -1) }, 8, img.channels, img.height, img.width,
-    run.lo, run.hi, scale)
+    run.lo, run.hi, common.scale(img.height, img.width))
 end
 
 return function(o)

@@ -20,6 +20,9 @@ function pictures.geometry(run, node)
     tostring(node), n, img and string.format(" (%dx%dx%d)", img.channels, img.height, img.width) or "")
 end
 
+-- How much a grid enlarges h x w images: small ones, so they can be seen.
+function pictures.scale(h, w) return math.max(1, math.min(4, math.floor(64 / math.max(h, w)))) end
+
 -- Writes a grid of images taken in order from sources { plan, node, first,
 -- rows }, `cols` a row, all of the first source's geometry.
 function pictures.grid(run, path, sources, cols)
@@ -33,9 +36,7 @@ function pictures.grid(run, path, sources, cols)
     end
     src[i] = { s[1], s[2].id, s[3], s[4] }
   end
-  -- Small images are enlarged so they can be seen.
-  local scale = math.max(1, math.min(4, math.floor(64 / math.max(h, w))))
-  core.grid_png(path, src, cols, c, h, w, run.lo, run.hi, scale)
+  core.grid_png(path, src, cols, c, h, w, run.lo, run.hi, pictures.scale(h, w))
 end
 
 -- Fills the inputs with `count` test examples from position `first` of one

@@ -12,6 +12,7 @@
 local core = require "vaegraph.core"
 local errors = require "vaegraph.errors"
 local graph = require "vaegraph.graph"
+local progress = require "vaegraph.train.progress"
 local likelihood = {}
 
 -- Noise keys: apart from training, evaluation (2^40) and pictures (2^41, 2^42).
@@ -37,11 +38,6 @@ function likelihood.compile(run, spec)
   return { k = k, node = n, plan = run.graph:compile{ name = "log_weight", fetch = { n } } }
 end
 
-local function fmt_time(s)
-  s = math.max(0, math.floor(s + 0.5))
-  return string.format("%d:%02d", math.floor(s / 60), s % 60)
-end
-
 -- Runs the estimate over the test set: returns the mean of -log p(x) (nats
 -- per example) and the per-example list.
 function likelihood.run(run)
@@ -52,8 +48,8 @@ function likelihood.run(run)
   local best, sum = {}, {}
   for i = 1, n do best[i], sum[i] = -math.huge, 0 end
   test:order(false, 0, 0)
-  local tty, quiet = core.isatty(), run.opt.quiet
-  local t0, drawn = core.clock(), 0
+  local t0 = core.clock()
+  local meter = progress.meter(run, string.format("log-likelihood, %d samples each", K))
   local exp, floor = math.exp, math.floor
   for j0 = 0, rows - 1, batch do
     local count = math.min(batch, rows - j0)
@@ -76,17 +72,9 @@ function likelihood.run(run)
         sum[i] = sum[i] + exp(v - b)
       end
     end
-    local now = core.clock()
-    if not quiet and tty and (now - drawn > 0.1 or j0 + count == rows) then
-      drawn = now
-      local done = (j0 + count) / rows
-      io.stdout:write(string.format("\r\27[Klog-likelihood, %d samples each [%s%s] %d/%d examples  ETA %s", K,
-        string.rep("#", floor(24 * done)), string.rep(".", 24 - floor(24 * done)), floor((j0 + count) / K), n,
-        fmt_time((now - t0) * (1 - done) / done)))
-      io.stdout:flush()
-    end
+    meter:show((j0 + count) / rows, "%d/%d examples", floor((j0 + count) / K), n)
   end
-  if not quiet and tty then io.stdout:write("\r\27[K") end
+  meter:clear()
   local nll, total, logk = {}, 0, math.log(K)
   for i = 1, n do
     nll[i] = -(best[i] + math.log(sum[i]) - logk)

@@ -16,6 +16,12 @@ local function fmt_time(s)
   return string.format("%d:%02d", math.floor(s / 60), s % 60)
 end
 
+-- "[#####...]": a fraction done, 24 wide.
+local function bar(done)
+  local filled = math.floor(24 * done)
+  return "[" .. string.rep("#", filled) .. string.rep(".", 24 - filled) .. "]"
+end
+
 -- Running mean losses of the phases, as "name value" pairs.
 local function loss_text(phases, sums, b)
   local parts = {}
@@ -30,10 +36,8 @@ function Bar:update(b, sums, rate, eta)
     local now = core.clock()
     if b < nb and now - self.drawn < 0.1 then return end
     self.drawn = now
-    local width = 24
-    local filled = math.floor(width * b / nb)
-    io.stdout:write(string.format("\r\27[Kepoch %d/%d [%s%s] %d/%d %s  %.0f ex/s  ETA %s", run.epoch, run.epochs,
-      string.rep("#", filled), string.rep(".", width - filled), b, nb, loss_text(run.phases, sums, b), rate, fmt_time(eta)))
+    io.stdout:write(string.format("\r\27[Kepoch %d/%d %s %d/%d %s  %.0f ex/s  ETA %s", run.epoch, run.epochs, bar(b / nb),
+      b, nb, loss_text(run.phases, sums, b), rate, fmt_time(eta)))
     io.stdout:flush()
   elseif b == nb or b - self.last >= math.max(1, math.floor(nb / 4)) then
     self.last = b
@@ -44,6 +48,31 @@ end
 
 function Bar:clear()
   if not self.quiet and self.tty then io.stdout:write("\r\27[K") end
+end
+
+-- A bar for any other long pass (the likelihood's samples): on a terminal
+-- only, and not with --quiet. meter:show(done, fmt, ...) with done in
+-- (0, 1] draws "label [###...] <fmt formatted>  ETA m:ss", formatting
+-- only when it draws; meter:clear() wipes it.
+local Meter = {}
+Meter.__index = Meter
+
+function progress.meter(run, label)
+  return setmetatable({ on = core.isatty() and not run.opt.quiet, label = label, t0 = core.clock(), drawn = 0 }, Meter)
+end
+
+function Meter:show(done, fmt, ...)
+  if not self.on then return end
+  local now = core.clock()
+  if done < 1 and now - self.drawn < 0.1 then return end
+  self.drawn = now
+  io.stdout:write(string.format("\r\27[K%s %s %s  ETA %s", self.label, bar(done), string.format(fmt, ...),
+    fmt_time((now - self.t0) * (1 - done) / done)))
+  io.stdout:flush()
+end
+
+function Meter:clear()
+  if self.on then io.stdout:write("\r\27[K") end
 end
 
 -- A line of results (an epoch's, an evaluation's).
