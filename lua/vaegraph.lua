@@ -118,6 +118,8 @@ function vg.ratings(o) return require("vaegraph.data.ratings").load(o) end
 
 vg.pictures = require "vaegraph.pictures"
 vg.stats = require "vaegraph.stats"
+-- The classifier that judges samples (--quality): judge.lua.
+vg.judge = require "vaegraph.judge"
 
 function vg.train(spec) return require("vaegraph.train").run(vg, spec) end
 

@@ -12,6 +12,7 @@ local evaluate = require "vaegraph.train.evaluate"
 local report = require "vaegraph.train.report"
 local resume = require "vaegraph.train.resume"
 local likelihood = require "vaegraph.train.likelihood"
+local quality = require "vaegraph.train.quality"
 local train = {}
 
 local SPEC_KEYS = { "graph", "data", "feed", "epochs", "phases", "weights", "eval", "derived", "scores", "score_metrics",
@@ -122,6 +123,7 @@ local function make_columns(run, spec)
   for _, p in ipairs(run.phases) do columns[#columns + 1] = p.column end
   for _, n in ipairs(run.eval and run.eval.names or {}) do columns[#columns + 1] = n end
   if run.likelihood then columns[#columns + 1] = "test_nll_is" end
+  for _, n in ipairs(run.quality and run.quality.names or {}) do columns[#columns + 1] = n end
   local function sorted_functions(t, what)
     local list = {}
     for name, f in pairs(t or {}) do
@@ -164,9 +166,11 @@ local function with_likelihood(run, result)
   return result
 end
 
-function train.run(vg, spec)
+-- opts: the run's options; vg.options's when nil (the judge passes its own,
+-- to train in the middle of another run).
+function train.run(vg, spec, opts)
   errors.check_keys("vg.train", spec, SPEC_KEYS)
-  local opt = vg.opts or vg.options{}
+  local opt = opts or vg.opts or vg.options{}
   local g = spec.graph
   if type(g) ~= "table" or not g.core then fail("vg.train needs graph = the graph (vg.graph{...})") end
   if opt.threads then core.threads(opt.threads) end
@@ -175,7 +179,7 @@ function train.run(vg, spec)
     fail("vg.train range must be {low, high} with low < high")
   end
   local run = {
-    vg = vg, graph = g, spec = spec, opt = opt, seed = g.seed, batch = g.batch, script = script_name(),
+    vg = vg, graph = g, spec = spec, opt = opt, seed = g.seed, batch = g.batch, script = opt.script or script_name(),
     epochs = opt.epochs or spec.epochs or 10, lo = range[1], hi = range[2], rows = {}, step = 0, epoch = 0,
   }
   run.phases = compile_phases(vg, g, spec)
@@ -187,6 +191,7 @@ function train.run(vg, spec)
   end
   run.eval = evaluate.compile(run, spec)
   run.likelihood = likelihood.compile(run, spec)
+  run.quality = quality.compile(run, spec)
   run.weights = make_weights(vg, g, spec)
   run.columns = make_columns(run, spec)
   local drawn = pictures.prepare(run, spec.show, spec.pictures)
@@ -236,7 +241,7 @@ function train.run(vg, spec)
   local start = 1
   if opt.resume then start = resume.load(run) end
   if opt.eval_only then
-    local result = with_likelihood(run, evaluate.run(run))
+    local result = quality.run(run, run.quality, with_likelihood(run, evaluate.run(run)))
     report.evaluation(run, result)
     run.test_scores = result and result.scores
     pictures.draw(run, drawn)
@@ -247,6 +252,7 @@ function train.run(vg, spec)
     local row = epoch_.run(run)
     local result = evaluate.run(run)
     if epoch == run.epochs then result = with_likelihood(run, result) end
+    result = quality.run(run, run.quality, result)
     report.epoch(run, row, result)
     run.test_scores = result and result.scores
     pictures.draw(run, drawn)

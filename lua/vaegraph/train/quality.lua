@@ -1,0 +1,146 @@
+-- --quality: how good a model's samples are, after every epoch, as numbers
+-- that agree with its pictures. The decoder draws as many samples as the
+-- test set has images, from the prior (show.z and show.decoded, as
+-- samples.png; show.condition cycles through the classes), and the judge
+-- (judge.lua) looks at both sets:
+--   sample_fd        Fréchet distance between the judge's features of the
+--                    samples and of the test images (FID's formula; lower
+--                    is better, 0 for the same distribution)
+--   sample_classes   entropy in nats of the classes the judge sees in the
+--                    samples: ln 10 = 2.303 when ten appear equally
+--   sample_accuracy  conditional models: how often the judge sees the class
+--                    the sample was asked for
+-- and, for a model with codes (show.code), code_fd: the Fréchet distance in
+-- the latent space between the test images' codes and draws from the prior
+-- (show.prior, else N(0, I)), 0 when the codes take the prior's shape.
+local core = require "vaegraph.core"
+local errors = require "vaegraph.errors"
+local judge_ = require "vaegraph.judge"
+local samples = require "vaegraph.pictures.samples"
+local quality = {}
+
+-- Keys of the sample draws (the same every epoch) and of the prior draws
+-- code_fd compares with.
+quality.KEY = 2 ^ 44
+quality.PRIOR_KEY = 2 ^ 44 + 2 ^ 30
+
+-- Prepared before training: nil without --quality; else the plans and the
+-- metric names (the columns of metrics.csv).
+function quality.compile(run, spec)
+  if not run.opt.quality then return nil end
+  local show = spec.show or {}
+  local q = { names = {}, sampler = samples.decoder(run, show) }
+  if q.sampler then
+    q.names = { "sample_fd", "sample_classes" }
+    if q.sampler.condition then q.names[#q.names + 1] = "sample_accuracy" end
+  end
+  if show.code then
+    q.code = show.code
+    q.code_plan = run.graph:compile{ name = "quality codes", fetch = { show.code } }
+    if show.prior then q.prior, q.prior_plan = show.prior, run.graph:compile{ name = "quality prior", fetch = { show.prior } } end
+    q.names[#q.names + 1] = "code_fd"
+  end
+  if #q.names == 0 then
+    errors.fail("--quality scores samples (show.z and show.decoded) or codes (show.code); this script shows neither")
+  end
+  return q
+end
+
+-- The test images' features, once a run: they do not change.
+local function test_moments(run, j)
+  local m = core.moments(judge_.FEATURES)
+  local test = run.data.test
+  test:order(false, 0, 0)
+  for first = 0, run.ntest - 1, run.batch do
+    local count = math.min(run.batch, run.ntest - first)
+    test:fill("image", j.graph, j.x.id, first, count)
+    j.plan:run(0)
+    m:add(j.plan, j.features.id, count)
+  end
+  return m
+end
+
+-- Fills the latent input's first rows with prior draws for batch b.
+local function draw_prior(run, s, b)
+  local g, shape = run.graph.core, run.graph.core:shape(s.z.id)
+  shape[1] = run.batch
+  g:set_shape(s.z.id, shape)
+  if s.prior then
+    s.prior_plan:run(quality.KEY + b)
+    g:data(s.z.id, s.prior_plan:value(s.prior.id))
+  else
+    g:normal(s.z.id, run.seed, quality.KEY + b)
+  end
+end
+
+local function sample_scores(run, q, metrics)
+  local j, s = q.judge, q.sampler
+  local m = core.moments(judge_.FEATURES)
+  local counts, right, n = {}, 0, run.ntest
+  for c = 0, j.count - 1 do counts[c] = 0 end
+  local scale, shift = 1 / (run.hi - run.lo), -run.lo / (run.hi - run.lo)
+  for b = 0, math.ceil(n / run.batch) - 1 do
+    local first = b * run.batch
+    local count = math.min(run.batch, n - first)
+    draw_prior(run, s, b)
+    local asked = function(r) return (first + r) % j.count end
+    samples.set_condition(run, s, asked)
+    s.plan:run(quality.KEY + b)
+    s.plan:copy(s.decoded.id, j.graph.core, j.x.id, count, scale, shift)
+    j.plan:run(0)
+    m:add(j.plan, j.features.id, count)
+    local seen = j.plan:value(j.classes.id)
+    if type(seen) == "number" then seen = { seen } end
+    for r = 0, count - 1 do
+      local c = seen[r + 1]
+      counts[c] = counts[c] + 1
+      if c == asked(r) then right = right + 1 end
+    end
+  end
+  metrics.sample_fd = core.frechet(m, q.test_features)
+  local h = 0
+  for c = 0, j.count - 1 do
+    if counts[c] > 0 then h = h - counts[c] / n * math.log(counts[c] / n) end
+  end
+  metrics.sample_classes = h
+  if s.condition then metrics.sample_accuracy = right / n end
+end
+
+local function code_fd(run, q)
+  local dim = q.code:per_example()
+  local codes = core.moments(dim)
+  local test = run.data.test
+  test:order(false, 0, 0)
+  for first = 0, run.ntest - 1, run.batch do
+    local count = math.min(run.batch, run.ntest - first)
+    run.fill(test, first, count)
+    q.code_plan:run(quality.KEY)
+    codes:add(q.code_plan, q.code.id, count)
+  end
+  if not q.prior then return core.frechet(codes, "standard_normal") end
+  local prior = core.moments(dim)
+  for b = 0, math.ceil(run.ntest / run.batch) - 1 do
+    q.prior_plan:run(quality.PRIOR_KEY + b)
+    prior:add(q.prior_plan, q.prior.id, math.min(run.batch, run.ntest - b * run.batch))
+  end
+  return core.frechet(codes, prior)
+end
+
+-- The metrics after an epoch, added to `result` (made when nil).
+function quality.run(run, q, result)
+  if not q then return result end
+  result = result or { metrics = {}, columns = {} }
+  local t0 = core.clock()
+  if q.sampler then
+    if not q.judge then
+      q.judge = judge_.load(run.vg, run)
+      q.test_features = test_moments(run, q.judge)
+    end
+    sample_scores(run, q, result.metrics)
+  end
+  if q.code then result.metrics.code_fd = code_fd(run, q) end
+  if not run.opt.quiet then print(string.format("sample scores in %.1f s", core.clock() - t0)) end
+  return result
+end
+
+return quality
