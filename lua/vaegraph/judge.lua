@@ -55,6 +55,10 @@ function judge.experiment(vg, data, opt)
   }
 end
 
+-- The judge must have been trained on images like the run's: the same
+-- test set (the training set may differ, e.g. in which images keep labels).
+local function test_set(fingerprint) return (fingerprint or ""):match("test [^;]*$") or fingerprint end
+
 -- The judge for a run's data, ready to score: { graph, x, features,
 -- classes, plan }, its batch the run's. Trains and caches one when the run
 -- names none and the cache holds none for this data.
@@ -64,7 +68,7 @@ function judge.load(vg, run)
   if not path then
     path = judge.CACHE .. "/checkpoint.safetensors"
     local ok, m = pcall(core.checkpoint_meta, path, { "data", "script" })
-    if not (ok and m.script == "classifier.lua" and m.data == data.fingerprint) then
+    if not (ok and m.script == "classifier.lua" and test_set(m.data) == test_set(data.fingerprint)) then
       if not run.opt.quiet then
         print(string.format("no judge for %s at %s: training one (graphs/classifier.lua's defaults)", data.name, path))
       end
@@ -77,10 +81,11 @@ function judge.load(vg, run)
   local g = vg.graph{ batch = run.batch, seed = 1 }
   local net = judge.network(vg, g, data, 0)
   local classes = vg.argmax(net.logits)
-  local m = core.load(path, g.core, {}, { "data", "script" })
-  if m.data ~= data.fingerprint then
-    errors.fail("the judge %s was trained on data with %s; this run's has %s", path, m.data ~= "" and m.data or "no fingerprint",
-      data.fingerprint)
+  local ok, m = pcall(core.load, path, g.core, {}, { "data", "script" })
+  if not ok then errors.fail("the judge %s cannot be read: %s", path, tostring(m):gsub("^.-" .. path:gsub("%p", "%%%0") .. ": ", "")) end
+  if test_set(m.data) ~= test_set(data.fingerprint) then
+    errors.fail("the judge %s was trained on data whose %s; this run's %s", path, m.data ~= "" and test_set(m.data) or "fingerprint is missing",
+      test_set(data.fingerprint))
   end
   return { graph = g, x = net.x, features = net.features, classes = classes, count = data.classes,
            plan = g:compile{ name = "judge", fetch = { net.features, classes } } }

@@ -238,6 +238,7 @@ function train.run(vg, spec, opts)
     for _, w in ipairs(run.weights) do g.core:set_scalar(w.node, w.sched(step)) end
   end
 
+  quality.prepare(run, run.quality)
   local start = 1
   if opt.resume then start = resume.load(run) end
   if opt.eval_only then

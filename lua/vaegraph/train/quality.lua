@@ -126,18 +126,21 @@ local function code_fd(run, q)
   return core.frechet(codes, prior)
 end
 
+-- Once the run has its data, before training: the judge (trained first
+-- when there is none), so that a wrong one stops the run at once, and the
+-- test images' features.
+function quality.prepare(run, q)
+  if not (q and q.sampler) then return end
+  q.judge = judge_.load(run.vg, run)
+  q.test_features = test_moments(run, q.judge)
+end
+
 -- The metrics after an epoch, added to `result` (made when nil).
 function quality.run(run, q, result)
   if not q then return result end
   result = result or { metrics = {}, columns = {} }
   local t0 = core.clock()
-  if q.sampler then
-    if not q.judge then
-      q.judge = judge_.load(run.vg, run)
-      q.test_features = test_moments(run, q.judge)
-    end
-    sample_scores(run, q, result.metrics)
-  end
+  if q.sampler then sample_scores(run, q, result.metrics) end
   if q.code then result.metrics.code_fd = code_fd(run, q) end
   if not run.opt.quiet then print(string.format("sample scores in %.1f s", core.clock() - t0)) end
   return result
