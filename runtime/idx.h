@@ -20,5 +20,8 @@ typedef struct vg_idx {
  * (in the uncompressed stream) and what was wrong, and leaves *out empty. */
 vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen);
 void vg_idx_free(vg_idx *idx);
+/* Writes idx as an uncompressed IDX file of unsigned bytes (ndim 1..4), to
+ * a temporary file renamed into place: never half-written. */
+vg_status vg_idx_write(const char *path, const vg_idx *idx, char *err, size_t errlen);
 
 #endif

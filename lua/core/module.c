@@ -186,6 +186,6 @@ int luaopen_vaegraph_core(lua_State *L) {
   vg_lua_open_checkpoint(L);
   vg_lua_open_pictures(L);
   vg_lua_open_host(L);
-  vg_lua_open_moments(L);
+  vg_lua_open_quality(L);
   return 1;
 }

@@ -1,6 +1,6 @@
 /* What the files of the vaegraph.core module share. One file per bound
  * class or concern (graph.c, plan.c, optim.c, data.c, text.c, checkpoint.c,
- * pictures.c, host.c, moments.c), each adding its functions to the module table; this
+ * pictures.c, host.c, quality.c), each adding its functions to the module table; this
  * header declares the helpers they all use, and module.c is the one place
  * where a runtime error (a value) becomes a Lua error. */
 #ifndef VG_LUA_MODULE_H
@@ -69,6 +69,6 @@ void vg_lua_open_text(lua_State *L);
 void vg_lua_open_checkpoint(lua_State *L);
 void vg_lua_open_pictures(lua_State *L);
 void vg_lua_open_host(lua_State *L);
-void vg_lua_open_moments(lua_State *L);
+void vg_lua_open_quality(lua_State *L);
 
 #endif

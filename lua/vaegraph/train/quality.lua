@@ -73,37 +73,63 @@ local function draw_prior(run, s, b)
   end
 end
 
+-- Tallies of what the judge saw in a set of samples.
+local function tally(j)
+  local t = { moments = core.moments(judge_.FEATURES), counts = {}, right = 0, n = 0 }
+  for c = 0, j.count - 1 do t.counts[c] = 0 end
+  return t
+end
+
+-- The judge on the `count` images in its input; asked(r), when given, is the
+-- class row r was drawn for.
+local function judge_batch(j, t, count, asked)
+  j.plan:run(0)
+  t.moments:add(j.plan, j.features.id, count)
+  local seen = j.plan:value(j.classes.id)
+  if type(seen) == "number" then seen = { seen } end
+  for r = 0, count - 1 do
+    local c = seen[r + 1]
+    t.counts[c] = t.counts[c] + 1
+    if asked and c == asked(r) then t.right = t.right + 1 end
+  end
+  t.n = t.n + count
+end
+
+-- The scores of a tally against the test images' features.
+local function scores(j, t, test_features, metrics, conditional)
+  metrics.sample_fd = core.frechet(t.moments, test_features)
+  local h = 0
+  for c = 0, j.count - 1 do
+    if t.counts[c] > 0 then h = h - t.counts[c] / t.n * math.log(t.counts[c] / t.n) end
+  end
+  metrics.sample_classes = h
+  if conditional then metrics.sample_accuracy = t.right / t.n end
+  return metrics
+end
+
 local function sample_scores(run, q, metrics)
-  local j, s = q.judge, q.sampler
-  local m = core.moments(judge_.FEATURES)
-  local counts, right, n = {}, 0, run.ntest
-  for c = 0, j.count - 1 do counts[c] = 0 end
+  local j, s, n = q.judge, q.sampler, run.ntest
+  local t = tally(j)
   local scale, shift = 1 / (run.hi - run.lo), -run.lo / (run.hi - run.lo)
+  local shape, bytes = j.x:shape(), nil
+  if run.opt.save_samples then
+    -- IDX holds grey images, [n, height, width].
+    if shape[2] ~= 1 then errors.fail("--save-samples writes IDX files, which hold grey images; these have %d channels", shape[2]) end
+    bytes = core.image_bytes(n, { shape[3], shape[4] })
+  end
   for b = 0, math.ceil(n / run.batch) - 1 do
     local first = b * run.batch
     local count = math.min(run.batch, n - first)
-    draw_prior(run, s, b)
     local asked = function(r) return (first + r) % j.count end
+    draw_prior(run, s, b)
     samples.set_condition(run, s, asked)
     s.plan:run(quality.KEY + b)
     s.plan:copy(s.decoded.id, j.graph.core, j.x.id, count, scale, shift)
-    j.plan:run(0)
-    m:add(j.plan, j.features.id, count)
-    local seen = j.plan:value(j.classes.id)
-    if type(seen) == "number" then seen = { seen } end
-    for r = 0, count - 1 do
-      local c = seen[r + 1]
-      counts[c] = counts[c] + 1
-      if c == asked(r) then right = right + 1 end
-    end
+    if bytes then bytes:add(s.plan, s.decoded.id, count, scale, shift) end
+    judge_batch(j, t, count, asked)
   end
-  metrics.sample_fd = core.frechet(m, q.test_features)
-  local h = 0
-  for c = 0, j.count - 1 do
-    if counts[c] > 0 then h = h - counts[c] / n * math.log(counts[c] / n) end
-  end
-  metrics.sample_classes = h
-  if s.condition then metrics.sample_accuracy = right / n end
+  if bytes then bytes:save(run.out .. "/samples-idx3-ubyte") end
+  scores(j, t, q.test_features, metrics, s.condition)
 end
 
 local function code_fd(run, q)
@@ -133,6 +159,26 @@ function quality.prepare(run, q)
   if not (q and q.sampler) then return end
   q.judge = judge_.load(run.vg, run)
   q.test_features = test_moments(run, q.judge)
+end
+
+-- Scores a set of images made elsewhere (an image set: core.idx_images):
+-- bench/score_samples.lua, for samples another program wrote. `run` needs
+-- vg, data, opt, batch and ntest.
+function quality.score_set(run, set)
+  local j = judge_.load(run.vg, run)
+  local test_features = test_moments(run, j)
+  local info, t = set:info(), tally(j)
+  local shape = j.x:shape()
+  if info.channels ~= shape[2] or info.height ~= shape[3] or info.width ~= shape[4] then
+    errors.fail("the samples are %dx%dx%d images, the judge's %dx%dx%d", info.channels, info.height, info.width, shape[2],
+      shape[3], shape[4])
+  end
+  for first = 0, info.n - 1, run.batch do
+    local count = math.min(run.batch, info.n - first)
+    set:pixels(j.graph.core, j.x.id, first, count, 1 / 255, 0)
+    judge_batch(j, t, count)
+  end
+  return scores(j, t, test_features, {})
 end
 
 -- The metrics after an epoch, added to `result` (made when nil).

@@ -1,13 +1,17 @@
-/* Feature statistics seen from Lua, for sample scores: core.moments(dim)
+/* What sample scores (--quality) need from C. core.moments(dim)
  * sums feature vectors (m:add(plan, node, count) takes a plan's value
  * without a Lua table in between), core.frechet(m1, m2) is the Fréchet
  * distance between the Gaussians they fit (m2 may be "standard_normal",
  * N(0, I)), and p:copy(node, graph, input, count, ...) hands a plan's value to
- * another graph's input (a model's samples to the judge). */
+ * another graph's input (a model's samples to the judge).
+ * core.image_bytes(n, {C, H, W}) keeps n images as bytes (w:add(plan,
+ * node, count, scale, shift) maps values in [0, 1] to 0..255) and
+ * w:save(path) writes them as an IDX file, for other tools to score. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "frechet.h"
+#include "idx.h"
 #include "module.h"
 
 #define VG_MOMENTS_MT "vaegraph.moments"
@@ -135,10 +139,75 @@ static int l_copy(lua_State *L) {
   return 0;
 }
 
-void vg_lua_open_moments(lua_State *L) {
+#define VG_BYTES_MT "vaegraph.image_bytes"
+
+typedef struct image_bytes {
+  vg_idx idx;
+  int64_t filled, width;
+} image_bytes;
+
+static int l_image_bytes(lua_State *L) {
+  const lua_Integer n = vg_checkint(L, 1);
+  const vg_shape s = vg_lua_shape(L, 2);
+  if (n < 1 || n > INT32_MAX || s.nd < 1 || s.nd > 3) return vg_lua_fail(L, "image_bytes: n >= 1 images of 1 to 3 dimensions");
+  image_bytes *w = lua_newuserdata(L, sizeof *w);
+  memset(w, 0, sizeof *w);
+  luaL_getmetatable(L, VG_BYTES_MT);
+  lua_setmetatable(L, -2);
+  w->idx.ndim = s.nd + 1;
+  w->idx.dims[0] = n;
+  w->width = 1;
+  for (int i = 0; i < s.nd; i++) w->idx.dims[i + 1] = s.d[i], w->width *= s.d[i];
+  w->idx.len = (size_t)(n * w->width);
+  if (!(w->idx.data = malloc(w->idx.len))) return vg_lua_fail(L, "image_bytes: out of memory for %lld images", (long long)n);
+  return 1;
+}
+
+static int l_image_bytes_gc(lua_State *L) {
+  image_bytes *w = luaL_checkudata(L, 1, VG_BYTES_MT);
+  free(w->idx.data);
+  w->idx.data = NULL;
+  return 0;
+}
+
+static int l_image_bytes_add(lua_State *L) {
+  image_bytes *w = luaL_checkudata(L, 1, VG_BYTES_MT);
+  vg_graph *g;
+  vg_plan *p = vg_lua_plan(L, 2, &g);
+  const int id = vg_lua_node(L, g, 3);
+  const vg_shape *s = &g->nodes[id].shape;
+  const float *v = vg_plan_value(p, id);
+  if (!v || s->nd < 1 || vg_shape_numel(s) / s->d[0] != w->width)
+    return vg_lua_fail(L, "image_bytes: '%s' is not a kept value whose rows hold %lld values", g->nodes[id].name, (long long)w->width);
+  const lua_Integer count = vg_checkint(L, 4);
+  if (count < 0 || count > s->d[0] || w->filled + count > w->idx.dims[0])
+    return vg_lua_fail(L, "image_bytes: %lld more images do not fit", (long long)count);
+  const double scale = luaL_optnumber(L, 5, 1), shift = luaL_optnumber(L, 6, 0);
+  uint8_t *d = w->idx.data + w->filled * w->width;
+  for (int64_t i = 0; i < count * w->width; i++) {
+    const double b = (v[i] * scale + shift) * 255 + 0.5;
+    d[i] = (uint8_t)(b >= 255 ? 255 : b > 0 ? b : 0);
+  }
+  w->filled += count;
+  return 0;
+}
+
+static int l_image_bytes_save(lua_State *L) {
+  image_bytes *w = luaL_checkudata(L, 1, VG_BYTES_MT);
+  const char *path = luaL_checkstring(L, 2);
+  if (w->filled != w->idx.dims[0])
+    return vg_lua_fail(L, "image_bytes: %lld of %lld images added", (long long)w->filled, (long long)w->idx.dims[0]);
+  char err[1024];
+  if (vg_idx_write(path, &w->idx, err, sizeof err)) return vg_lua_raise(L, err);
+  return 0;
+}
+
+void vg_lua_open_quality(lua_State *L) {
+  static const luaL_Reg bytes_methods[] = {{"add", l_image_bytes_add}, {"save", l_image_bytes_save}, {NULL, NULL}};
+  vg_lua_class(L, VG_BYTES_MT, bytes_methods, l_image_bytes_gc);
   static const luaL_Reg methods[] = {
       {"add", l_moments_add}, {"add_values", l_moments_add_values}, {"count", l_moments_count}, {NULL, NULL}};
-  static const luaL_Reg funcs[] = {{"moments", l_moments}, {"frechet", l_frechet}, {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"moments", l_moments}, {"frechet", l_frechet}, {"image_bytes", l_image_bytes}, {NULL, NULL}};
   vg_lua_class(L, VG_MOMENTS_MT, methods, l_moments_gc);
   vg_lua_setfuncs(L, funcs);
   luaL_getmetatable(L, VG_PLAN_MT);
