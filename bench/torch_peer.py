@@ -26,6 +26,17 @@ def read_idx(path):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd).reshape(dims)
 
 
+def write_samples(model, path, n=10000):
+    """n decoded draws from the prior as an IDX file of bytes, [n, 28, 28],
+    for bench/score_samples.lua to score with vaegraph's judge."""
+    model.eval()
+    with torch.no_grad():
+        x = model.dec(torch.randn(n, model.latent))
+    pixels = (x.reshape(n, 28, 28).clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()
+    with open(path, "wb") as f:
+        f.write(bytes([0, 0, 8, 3]) + struct.pack(">III", n, 28, 28) + pixels.tobytes())
+
+
 def train_epoch(model, opt, nb, batch, loss_of):
     """One training epoch of nb batches: loss_of(i) is batch i's loss.
     Returns the mean loss and the examples per second."""
@@ -153,15 +164,15 @@ class AAE(nn.Module):
     batch, flat, pm1 = 256, True, False
     columns = "reconstruction_loss,discriminator_loss,regularization_loss,test_rec,disc_acc_fake,disc_acc_real"
 
-    def __init__(self, latent=150, h=1000, d=500, lr=1e-4, adv_lr=5e-5):
+    def __init__(self, latent=8, h=1000, d=500, lr=1e-4, adv_lr=5e-5, adv_beta1=0.5):
         super().__init__()
         self.latent = latent
         self.enc = mlp([784, h, h, h, latent])
         self.dec = mlp([latent, h, h, h, 784], nn.Sigmoid())
         self.disc = mlp([latent, d, d, d, d, 1])
         self.opt_rec = torch.optim.Adam(list(self.enc.parameters()) + list(self.dec.parameters()), lr=lr)
-        self.opt_disc = torch.optim.Adam(self.disc.parameters(), lr=adv_lr)
-        self.opt_gen = torch.optim.Adam(self.enc.parameters(), lr=adv_lr)
+        self.opt_disc = torch.optim.Adam(self.disc.parameters(), lr=adv_lr, betas=(adv_beta1, 0.999))
+        self.opt_gen = torch.optim.Adam(self.enc.parameters(), lr=adv_lr, betas=(adv_beta1, 0.999))
 
     def train_step(self, x):
         n = x.shape[0]
@@ -390,6 +401,9 @@ def main():
                          "the last K's goes in the CSV, each K's to stderr with its time")
     ap.add_argument("--labelled-file", help="semisup_vae: the labelled examples, one index a line")
     ap.add_argument("--model-kind", default="m2", help="semisup_vae: m2, head or classifier")
+    ap.add_argument("--latent", type=int, help="aae: the code's size (default: the class's)")
+    ap.add_argument("--adv-beta1", type=float, help="aae: Adam's beta1 in the adversarial phases (default: the class's)")
+    ap.add_argument("--samples", help="aae: after training, write 10,000 samples from the prior here (IDX bytes)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -398,7 +412,8 @@ def main():
         x = lambda stem: torch.from_numpy(read_idx(f"{a.data}/{stem}-images-idx3-ubyte.gz").reshape(-1, 784).astype(np.float32) / 255)
         y = lambda stem: torch.from_numpy(read_idx(f"{a.data}/{stem}-labels-idx1-ubyte.gz").astype(np.int64))
         return run_semisup(a, x("train"), x("t10k"), y("train"), y("t10k"), rng)
-    model = MODELS[a.model]()
+    kw = {k: v for k, v in (("latent", a.latent), ("adv_beta1", a.adv_beta1)) if v is not None}
+    model = MODELS[a.model](**kw)
     shape = (-1, 784) if model.flat else (-1, 1, 28, 28)
     scale, shift = (2 / 255, -1) if model.pm1 else (1 / 255, 0)
 
@@ -407,7 +422,10 @@ def main():
 
     train, test = load("train"), load("t10k")
     if hasattr(model, "train_step"):
-        return run_phases(model, train, test, rng, a)
+        run_phases(model, train, test, rng, a)
+        if a.samples:
+            write_samples(model, a.samples)
+        return
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     b = model.batch
     nb = len(train) // b

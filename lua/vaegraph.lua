@@ -36,7 +36,9 @@ vg.schedule = require "vaegraph.schedule"
 
 -- vg.options{ epochs = 10, batch = 128, latent = 20 }: the script's defaults
 -- (for its own options and the program's flags), overridden from the command
--- line. `--help` prints them and exits.
+-- line. `--help` prints them and exits. Returns the options, and a set of
+-- the names given on the command line (so a script can tell a default from
+-- a choice).
 function vg.options(defaults)
   local ok, opts, given = pcall(cli.parse, arg, defaults)
   if not ok then error((arg and arg[0] or "vaegraph") .. ": " .. tostring(opts), 0) end
@@ -58,7 +60,7 @@ function vg.options(defaults)
   end
   if opts.threads then core.threads(opts.threads) end
   vg.opts = opts
-  return opts
+  return opts, given
 end
 
 -- Optimizers as values a phase names: vg.adam{ lr = 1e-3 }.
