@@ -36,10 +36,13 @@
  * runs serially in a private buffer of the calling thread, split into
  * smaller A and B blocks (same K blocks, so the same bits).
  *
- * The AVX2+FMA code lives in functions with target attributes, so this file
- * builds without -mavx2; the choice is isa.h's, made once at run time
- * (VAEGRAPH_ISA=portable selects the portable C kernel, as does calling
- * vg_sgemm_force_portable(1), for tests). */
+ * With AVX-512 the same packed slivers feed a 12x32 micro-kernel (two A
+ * slivers by two B slivers), whose sums are the AVX2 kernel's, bit for bit.
+ *
+ * The AVX2+FMA and AVX-512 code lives in functions with target attributes,
+ * so this file builds without -mavx2; the choice is isa.h's, made once at
+ * run time (VAEGRAPH_ISA=avx2|portable selects an older path, as does
+ * vg_isa_force, for tests). */
 #if defined(__linux__) && !defined(_DEFAULT_SOURCE)
 #define _DEFAULT_SOURCE /* syscall() under -std=c11 */
 #elif !defined(_POSIX_C_SOURCE)
@@ -112,32 +115,22 @@ static _Alignas(64) float g_apack[MAXT][ABUF];
 /* ---------------------------------------------------------------------------
  * Kernel selection */
 
-void vg_sgemm_force_portable(int on); /* for tests; not in the public header */
-
-static int g_default_avx2 = -1; /* isa.h's path is AVX2 or wider */
-static int g_use_avx2 = -1;     /* what vg_sgemm uses */
-
-static void select_kernel(void) {
-  if (__atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE) >= 0) return;
-  int ok = 0;
+/* The path vg_sgemm takes: isa.h's, read at every call (it is cached
+ * there), so that tests can switch paths with vg_isa_force. */
+static vg_isa kernel_isa(void) {
 #if VG_X86
-  ok = vg_isa_current() >= VG_ISA_AVX2;
+  return vg_isa_current();
+#else
+  return VG_ISA_PORTABLE;
 #endif
-  __atomic_store_n(&g_default_avx2, ok, __ATOMIC_RELAXED);
-  __atomic_store_n(&g_use_avx2, ok, __ATOMIC_RELEASE);
-}
-
-/* on = 1 selects the portable kernel, on = 0 goes back to the default one.
- * Not thread-safe against running vg_sgemm calls. */
-void vg_sgemm_force_portable(int on) {
-  select_kernel();
-  const int dflt = __atomic_load_n(&g_default_avx2, __ATOMIC_RELAXED);
-  __atomic_store_n(&g_use_avx2, on ? 0 : dflt, __ATOMIC_RELEASE);
 }
 
 const char *vg_sgemm_kernel_name(void) {
-  select_kernel();
-  return __atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE) ? "avx2+fma" : "portable";
+  switch (kernel_isa()) {
+    case VG_ISA_AVX512: return "avx512";
+    case VG_ISA_AVX2: return "avx2+fma";
+    default: return "portable";
+  }
 }
 
 /* ---------------------------------------------------------------------------
@@ -151,7 +144,8 @@ typedef struct job {
   ptrdiff_t lda, ldb, ldc;
   int kcn;      /* nominal kc: every K block but possibly the last has this size */
   int mc, nc;   /* block sizes in use */
-  int avx2;
+  int avx2;   /* AVX2 packing and kernels (also under AVX-512) */
+  int avx512; /* the 12x32 AVX-512 kernel */
   int nsplit;   /* 1: split columns among threads, 0: rows */
   float *bbuf[2];
   long long stamp0; /* row split: stamp of the first K step of this call */
@@ -413,6 +407,96 @@ static VG_AVX2 void ukr_avx2(int mr, int nr, int kc, const float *a, const float
     }
   }
 }
+
+/* ---------------------------------------------------------------------------
+ * AVX-512 micro-kernel: 12x32, two packed A slivers (6 rows each) by two
+ * packed B slivers (16 columns each), so the packing stays the AVX2 path's
+ * and only the tile grows: 24 zmm accumulators, two B vectors and one A
+ * broadcast, 24 FMAs to 14 loads a k step. Each element of C is still one
+ * FMA chain over k in order, so this path gives the AVX2 path's bits. */
+
+#define VG_AVX512_INLINE static inline __attribute__((always_inline, target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+#define VG_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+
+/* alpha*acc (+ beta*C) into the columns of mask m of one C row. */
+VG_AVX512_INLINE void store16(float *p, __m512 acc, __m512 va, __m512 vb, int bmode, __mmask16 m) {
+  __m512 r;
+  if (bmode == 0)
+    r = _mm512_mul_ps(va, acc);
+  else if (bmode == 1)
+    r = _mm512_fmadd_ps(va, acc, _mm512_maskz_loadu_ps(m, p));
+  else
+    r = _mm512_fmadd_ps(va, acc, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m, p)));
+  _mm512_mask_storeu_ps(p, m, r);
+}
+
+/* Specialised at compile time on the rows (mr, up to 12: rows 0-5 from a0,
+ * 6-11 from a1) and column vectors (nv: b0, and b1 when 2); nr is the count
+ * of valid columns. */
+VG_AVX512_INLINE void ukr_avx512_body(const int mr, const int nv, int nr, int kc, const float *a0, const float *a1,
+                                      const float *b0p, const float *b1p, float *c, ptrdiff_t ldc, float alpha,
+                                      float beta) {
+  const __m512 z = _mm512_setzero_ps();
+  __m512 c0_0 = z, c0_1 = z, c1_0 = z, c1_1 = z, c2_0 = z, c2_1 = z, c3_0 = z, c3_1 = z;
+  __m512 c4_0 = z, c4_1 = z, c5_0 = z, c5_1 = z, c6_0 = z, c6_1 = z, c7_0 = z, c7_1 = z;
+  __m512 c8_0 = z, c8_1 = z, c9_0 = z, c9_1 = z, c10_0 = z, c10_1 = z, c11_0 = z, c11_1 = z;
+  __m512 b0, b1 = z;
+  for (int i = 0; i < mr; i++) {
+    _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + i * ldc + nr - 1), _MM_HINT_T0);
+  }
+#define VG_ROW(i, src, o)                                     \
+  if (mr > i) {                                               \
+    const __m512 ai = _mm512_set1_ps((src)[o]);               \
+    c##i##_0 = _mm512_fmadd_ps(ai, b0, c##i##_0);             \
+    if (nv > 1) c##i##_1 = _mm512_fmadd_ps(ai, b1, c##i##_1); \
+  }
+#define VG_STEP                                                                                    \
+  b0 = _mm512_load_ps(b0p);                                                                        \
+  if (nv > 1) b1 = _mm512_load_ps(b1p);                                                            \
+  VG_ROW(0, a0, 0) VG_ROW(1, a0, 1) VG_ROW(2, a0, 2) VG_ROW(3, a0, 3) VG_ROW(4, a0, 4) VG_ROW(5, a0, 5) \
+  VG_ROW(6, a1, 0) VG_ROW(7, a1, 1) VG_ROW(8, a1, 2) VG_ROW(9, a1, 3) VG_ROW(10, a1, 4) VG_ROW(11, a1, 5) \
+  a0 += MR;                                                                                        \
+  if (mr > MR) a1 += MR;                                                                           \
+  b0p += NR;                                                                                       \
+  if (nv > 1) b1p += NR;
+  for (int k = 0; k < kc; k++) {
+    VG_STEP
+  }
+#undef VG_STEP
+#undef VG_ROW
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  const int bmode = beta == 0.0f ? 0 : beta == 1.0f ? 1 : 2;
+  const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
+#define VG_STORE(i)                                          \
+  if (mr > i) {                                              \
+    float *ci = c + (i) * ldc;                               \
+    store16(ci, c##i##_0, va, vb, bmode, m0);                \
+    if (nv > 1) store16(ci + 16, c##i##_1, va, vb, bmode, m1); \
+  }
+  VG_STORE(0) VG_STORE(1) VG_STORE(2) VG_STORE(3) VG_STORE(4) VG_STORE(5)
+  VG_STORE(6) VG_STORE(7) VG_STORE(8) VG_STORE(9) VG_STORE(10) VG_STORE(11)
+#undef VG_STORE
+}
+
+#define VG_UKR512(MRV)                                                                     \
+  case MRV:                                                                                \
+    if (nr > NR)                                                                           \
+      ukr_avx512_body(MRV, 2, nr, kc, a0, a1, b0, b1, c, ldc, alpha, beta);                \
+    else                                                                                   \
+      ukr_avx512_body(MRV, 1, nr, kc, a0, a1, b0, b1, c, ldc, alpha, beta);                \
+    break;
+
+static VG_AVX512 void ukr_avx512(int mr, int nr, int kc, const float *a0, const float *a1, const float *b0,
+                                 const float *b1, float *c, ptrdiff_t ldc, float alpha, float beta) {
+  switch (mr) {
+    VG_UKR512(12) VG_UKR512(11) VG_UKR512(10) VG_UKR512(9) VG_UKR512(8) VG_UKR512(7)
+    VG_UKR512(6) VG_UKR512(5) VG_UKR512(4) VG_UKR512(3) VG_UKR512(2)
+    default: ukr_avx512_body(1, nr > NR ? 2 : 1, nr, kc, a0, a1, b0, b1, c, ldc, alpha, beta); break;
+  }
+}
+#undef VG_UKR512
 #endif /* VG_X86 */
 
 /* ---------------------------------------------------------------------------
@@ -449,6 +533,20 @@ static void packB(const job *j, int jc, int s0, int s1, int p0, int kc, float *b
 /* Multiplies a packed A block (rows ic..ic+mc) by B slivers [s0, s1). */
 static void macro_kernel(const job *j, const float *ap, const float *bp, int ic, int mc, int jc,
                          int s0, int s1, int kc, float beta) {
+#if VG_X86
+  if (j->avx512) { /* two slivers and two A slivers a tile */
+    for (int s = s0; s < s1; s += 2) {
+      const int j0 = jc + s * NR, nr = imin(s + 1 < s1 ? 2 * NR : NR, j->N - j0);
+      const float *b0 = bp + (ptrdiff_t)s * KC * NR, *b1 = b0 + (ptrdiff_t)KC * NR;
+      for (int r = 0; r < mc; r += 2 * MR) {
+        const int mr = imin(2 * MR, mc - r);
+        const float *a0 = ap + (ptrdiff_t)r * kc, *a1 = a0 + (ptrdiff_t)MR * kc;
+        ukr_avx512(mr, nr, kc, a0, a1, b0, b1, j->C + (ptrdiff_t)(ic + r) * j->ldc + j0, j->ldc, j->alpha, beta);
+      }
+    }
+    return;
+  }
+#endif
   for (int s = s0; s < s1; s++) {
     int j0 = jc + s * NR, nr = imin(NR, j->N - j0);
     const float *bs = bp + (ptrdiff_t)s * KC * NR;
@@ -657,14 +755,13 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  select_kernel();
-
   job j = {
       .transA = transA != 0, .transB = transB != 0, .M = M, .N = N, .K = K,
       .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
       .lda = lda, .ldb = ldb, .ldc = ldc,
       .mc = MC, .nc = NC,
-      .avx2 = __atomic_load_n(&g_use_avx2, __ATOMIC_ACQUIRE),
+      .avx2 = kernel_isa() >= VG_ISA_AVX2,
+      .avx512 = kernel_isa() >= VG_ISA_AVX512,
   };
   /* Equal K blocks of at most KC; a function of K alone, so the summation
    * order is the same for any thread count. */

@@ -18,7 +18,8 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
 void vg_dgemm(int transA, int transB, int M, int N, int K, double alpha, const double *A, int lda,
               const double *B, int ldb, double beta, double *C, int ldc);
 
-/* Which micro-kernel vg_sgemm picked on this CPU: "avx2+fma" or "portable". */
+/* Which micro-kernel vg_sgemm uses (isa.h's path): "avx512", "avx2+fma" or
+ * "portable". */
 const char *vg_sgemm_kernel_name(void);
 
 #endif

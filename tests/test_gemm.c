@@ -1,7 +1,8 @@
 /* Tests vg_sgemm against the double reference vg_dgemm (run on the same float
  * inputs) over odd shapes, shapes straddling the block sizes, all four
  * transposes, padded leading dimensions, several alpha and beta (beta == 0
- * with NaN-filled C), on the AVX2 path and on the forced portable path; and
+ * with NaN-filled C), on every path the CPU has (AVX-512, AVX2, portable),
+ * the two vector paths bit-identical to each other; and
  * that 1 to 4 threads, and calls from inside a parallel region, give
  * bit-identical results. Prints the first failure; exits non-zero on any. */
 #include <float.h>
@@ -14,9 +15,7 @@
 #endif
 
 #include "gemm.h"
-
-/* Not in the public header: selects the portable micro-kernel (runtime/gemm.c). */
-void vg_sgemm_force_portable(int on);
+#include "isa.h"
 
 static int failures, checks;
 static double worst; /* largest error / allowed error seen on real data */
@@ -247,6 +246,35 @@ static void check_determinism(int quick) {
   set_threads(2);
 }
 
+/* The AVX-512 kernel's tiles (12x32) must give the AVX2 kernel's bits:
+ * shapes with every kind of edge, all four transposes, beta 0, 1 and other. */
+static void check_paths_agree(void) {
+  const int shapes[][3] = {{1, 1, 1}, {5, 17, 3}, {13, 33, 7}, {12, 32, 400}, {37, 53, 29}, {128, 784, 400},
+                           {130, 70, 801}, {256, 1000, 300}};
+  const float betas[] = {0.0f, 1.0f, 0.5f};
+  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+    for (int tr = 0; tr < 4; tr++) {
+      const int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], tA = tr & 1, tB = tr >> 1;
+      float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+      float *C[2] = {malloc(sizeof(float) * M * N), malloc(sizeof(float) * M * N)};
+      for (int i = 0; i < M * K; i++) A[i] = (float)((i * 7919 % 1000) - 500) / 250.0f;
+      for (int i = 0; i < K * N; i++) B[i] = (float)((i * 104729 % 1000) - 500) / 300.0f;
+      for (int b = 0; b < 3; b++) {
+        for (int p = 0; p < 2; p++) {
+          vg_isa_force(p ? VG_ISA_AVX2 : VG_ISA_AVX512);
+          for (int i = 0; i < M * N; i++) C[p][i] = (float)(i % 13) - 6.0f;
+          vg_sgemm(tA, tB, M, N, K, 1.25f, A, tA ? M : K, B, tB ? K : N, betas[b], C[p], N);
+        }
+        checks++;
+        if (memcmp(C[0], C[1], sizeof(float) * M * N) != 0)
+          FAIL("%c%c M=%d N=%d K=%d beta=%g: the AVX-512 and AVX2 kernels differ", tA ? 'T' : 'N', tB ? 'T' : 'N', M, N,
+               K, betas[b]);
+      }
+      free(A), free(B), free(C[0]), free(C[1]);
+    }
+  vg_isa_force(VG_ISA_AVX512);
+}
+
 int main(void) {
   const char *native = vg_sgemm_kernel_name();
   printf("native kernel: %s\n", native);
@@ -255,11 +283,17 @@ int main(void) {
   check_degenerate();
   check_determinism(0);
 
-  vg_sgemm_force_portable(1);
-  if (strcmp(vg_sgemm_kernel_name(), "portable") != 0) FAIL("forcing the portable kernel did not take");
-  run_suite(1);
-  check_determinism(1);
-  vg_sgemm_force_portable(0);
+  /* Every older path this CPU has, each against the reference; the vector
+   * paths (AVX2, AVX-512) sum alike, so they must agree bit for bit. */
+  const vg_isa best = vg_isa_current();
+  for (int isa = (int)best - 1; isa >= (int)VG_ISA_PORTABLE; isa--) {
+    vg_isa_force((vg_isa)isa);
+    printf("kernel: %s\n", vg_sgemm_kernel_name());
+    run_suite(isa == VG_ISA_PORTABLE);
+    check_determinism(isa == VG_ISA_PORTABLE);
+  }
+  if (best >= VG_ISA_AVX512) check_paths_agree();
+  vg_isa_force(best);
   if (strcmp(vg_sgemm_kernel_name(), native) != 0) FAIL("could not return to the %s kernel", native);
 
   if (failures) {
