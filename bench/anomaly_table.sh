@@ -7,6 +7,7 @@
 #   bench/anomaly_table.sh [epochs] [threads]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/openblas_core.sh
 epochs=${1:-10}
 threads=${2:-2}
 out=$(mktemp -d)

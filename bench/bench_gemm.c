@@ -104,7 +104,11 @@ int main(int argc, char **argv) {
   printf("OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s (set both; vaegraph uses %d threads)\n",
          e1 ? e1 : "(unset)", e2 ? e2 : "(unset)", omp_get_max_threads());
 #ifdef OPENBLAS_VERSION
-  printf("vaegraph kernel: %s; reference:%s\n", vg_sgemm_kernel_name(), OPENBLAS_VERSION);
+  /* OpenBLAS picks its kernel by CPU model and may take a new CPU for an
+   * old one; OPENBLAS_CORETYPE (bench/openblas_core.sh) overrides it. */
+  const char *core = getenv("OPENBLAS_CORETYPE");
+  printf("vaegraph kernel: %s; reference:%s, kernel %s (OPENBLAS_CORETYPE=%s)\n", vg_sgemm_kernel_name(),
+         OPENBLAS_VERSION, openblas_get_corename(), core ? core : "unset: its own guess");
 #else
   printf("vaegraph kernel: %s; reference: cblas\n", vg_sgemm_kernel_name());
 #endif

@@ -7,13 +7,15 @@
 # figures after the last epoch.
 # Run it on a quiet machine: figures taken beside a build or tests are void.
 # PyTorch's linear layers go through Debian's OpenBLAS, which takes some
-# CPUs for older ones than they are: set OPENBLAS_CORETYPE (SkylakeX on an
-# AVX-512 Xeon) to give the peer its best kernel; the line below says which.
+# CPUs for older ones than they are: bench/openblas_core.sh sets
+# OPENBLAS_CORETYPE to this CPU's widest kernel (SkylakeX with AVX-512) to
+# give the peer its best; the header says which.
 #   [PAIRS=N] bench/compare.sh MODEL [epochs] [threads] [script options]
 #   MODEL: vae ae conv_vae aae gumbel_vae vq_vae semisup_vae
 #   (semisup_vae: --model m2|head|classifier among the options)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/openblas_core.sh
 model=${1:?usage: [PAIRS=N] bench/compare.sh MODEL [epochs] [threads] [script options]}
 epochs=${2:-10}
 threads=${3:-2}

@@ -8,6 +8,7 @@
 #   [PAIRS=N] bench/compare_multvae.sh [epochs] [threads] [options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/openblas_core.sh
 epochs=${1:-50}
 threads=${2:-2}
 pairs=${PAIRS:-3}

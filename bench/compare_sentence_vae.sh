@@ -9,6 +9,7 @@
 #   [PAIRS=N] bench/compare_sentence_vae.sh [epochs] [threads] [ptb dir] [options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/openblas_core.sh
 epochs=${1:-5}
 threads=${2:-2}
 ptb=${3:-../shared/data/ptb}

@@ -7,6 +7,7 @@
 #   bench/likelihood.sh [epochs] [threads] [K,K,...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/openblas_core.sh
 epochs=${1:-10}
 threads=${2:-2}
 ks=${3:-1,50,5000}
