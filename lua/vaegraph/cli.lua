@@ -9,7 +9,7 @@ cli.flags = {
   { "batch", "integer", nil, "batch size (default: the script's)" },
   { "data", "string", nil, "data folder: MNIST-format IDX files (default Fashion-MNIST), or for sentence scripts train/valid/test .txt files (default fortunes)" },
   { "out", "string", nil, "folder for metrics.csv, images and checkpoints (default: out/<script>)" },
-  { "threads", "integer", nil, "OpenMP threads (default: all cores)" },
+  { "threads", "integer", nil, "OpenMP threads (default: all cores, and one fewer while training finds another process on one: results are the same at any count)" },
   { "seed", "integer", 1, "seed for initialisation, shuffling and noise" },
   { "resume", "string", nil, "checkpoint to continue from" },
   { "eval_only", "boolean", false, "with --resume: evaluate the checkpoint (test metrics, test_scores.csv, pictures), no training" },

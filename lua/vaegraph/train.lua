@@ -13,6 +13,7 @@ local report = require "vaegraph.train.report"
 local resume = require "vaegraph.train.resume"
 local likelihood = require "vaegraph.train.likelihood"
 local quality = require "vaegraph.train.quality"
+local threads = require "vaegraph.train.threads"
 local train = {}
 
 local SPEC_KEYS = { "graph", "data", "feed", "epochs", "phases", "weights", "eval", "derived", "scores", "score_metrics",
@@ -183,6 +184,7 @@ function train.run(vg, spec, opts)
     epochs = opt.epochs or spec.epochs or 10, lo = range[1], hi = range[2], rows = {}, step = 0, epoch = 0,
   }
   run.phases = compile_phases(vg, g, spec)
+  run.threads = threads.new(opt)
   -- What a checkpoint holds of each phase: its name and optimizer state.
   function run.checkpoint_phases()
     local list = {}

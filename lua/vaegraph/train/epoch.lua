@@ -1,7 +1,8 @@
 -- One epoch of training: the batches of this epoch's order (a function of
 -- the seed and the epoch, so a resumed run sees the same ones), each step
 -- running the phases in their declared order, each its own loss, groups and
--- optimizer. Returns the epoch's metrics row so far.
+-- optimizer, at the thread count run.threads (train/threads.lua) chooses.
+-- Returns the epoch's metrics row so far.
 local core = require "vaegraph.core"
 local progress = require "vaegraph.train.progress"
 local epoch = {}
@@ -13,8 +14,11 @@ function epoch.run(run)
   for i = 1, #phases do sums[i] = 0 end
   local bar = progress.new(run)
   local t0 = core.clock()
+  local ctl = run.threads
   for b = 1, run.batches do
     run.step = run.step + 1
+    if ctl then ctl:before(run.step) end
+    local t_step = core.clock()
     run.fill(run.data.train, (b - 1) * batch, batch)
     run.fill_streams(run.step)
     run.set_weights(run.step)
@@ -23,6 +27,7 @@ function epoch.run(run)
       p.optim:step()
       sums[i] = sums[i] + p.plan:value(p.loss.id)
     end
+    if ctl then ctl:after(core.clock() - t_step) end
     local elapsed = core.clock() - t0
     bar:update(b, sums, b * batch / elapsed, elapsed / b * (run.batches - b))
   end
