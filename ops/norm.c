@@ -196,9 +196,11 @@ VG_OP_RECORD(batch_norm) = {
 };
 
 /* ---- dropout ----
- * Training: y = x * mask / (1 - p), mask[i] = (u_i >= p) with u_i uniform
- * from the counter RNG keyed by (seed, step, node name, i); the backward
- * draws the same mask again. Evaluation: y = x. */
+ * Training: y = x * mask / (1 - p), mask[i] = (u_i >= p) with u_i a 32-bit
+ * uniform from the counter RNG keyed by (seed, step, node name): element i
+ * (counted from vg_noise_base) takes word i mod 4 of block i / 4, so one
+ * Philox call serves four elements. The backward draws the same mask again.
+ * Evaluation: y = x. */
 enum { DROPOUT_P };
 
 static vg_status dropout_infer(vg_graph *g, vg_node *n) {
@@ -208,9 +210,28 @@ static vg_status dropout_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-static inline int kept(const vg_kernel *k, uint32_t stream, double p, int64_t i) {
-  return vg_rng_uniform(k->seed, k->step, stream, vg_noise_base(k) + (uint64_t)i) >= p;
-}
+/* Calls f(i, keep) for every element i in [0, n), a block of four
+ * elements' draws at a time; blocks are spread over threads, each element
+ * written by one, so results do not depend on the thread count. */
+#define DROPOUT_EACH(k, n, p, ...)                                                                   \
+  do {                                                                                                \
+    const uint32_t stream_ = vg_rng_stream((k)->node->name);                                          \
+    const uint64_t base_ = vg_noise_base(k);                                                          \
+    const double t_ = (p) * 4294967296.0;                                                             \
+    const uint32_t thr_ = t_ >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)t_;                           \
+    const int64_t b0_ = (int64_t)(base_ >> 2), nb_ = (int64_t)((base_ + (uint64_t)(n) + 3) >> 2) - b0_; \
+    _Pragma("omp parallel for schedule(static) if ((n) >= VG_PAR_MIN)")                                \
+    for (int64_t b_ = 0; b_ < nb_; b_++) {                                                            \
+      uint32_t u_[4];                                                                                 \
+      vg_rng_block((k)->seed, (k)->step, stream_, (uint64_t)(b0_ + b_), u_);                          \
+      for (int w_ = 0; w_ < 4; w_++) {                                                                \
+        const int64_t i = (b0_ + b_) * 4 + w_ - (int64_t)base_;                                       \
+        if (i < 0 || i >= (n)) continue;                                                              \
+        const int keep = u_[w_] >= thr_;                                                              \
+        __VA_ARGS__;                                                                                  \
+      }                                                                                               \
+    }                                                                                                 \
+  } while (0)
 
 static void dropout_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0];
@@ -222,8 +243,7 @@ static void dropout_forward(const vg_kernel *k) {
   }
   const double p = k->a->v[DROPOUT_P];
   const vg_real scale = (vg_real)(1 / (1 - p));
-  const uint32_t stream = vg_rng_stream(k->node->name);
-  VG_FOR(n, y[i] = kept(k, stream, p, i) ? x[i] * scale : 0);
+  DROPOUT_EACH(k, n, p, y[i] = keep ? x[i] * scale : 0);
 }
 
 static void dropout_backward(const vg_kernel *k) {
@@ -237,8 +257,7 @@ static void dropout_backward(const vg_kernel *k) {
   }
   const double p = k->a->v[DROPOUT_P];
   const vg_real scale = (vg_real)(1 / (1 - p));
-  const uint32_t stream = vg_rng_stream(k->node->name);
-  VG_FOR(n, if (kept(k, stream, p, i)) dx[i] += dy[i] * scale);
+  DROPOUT_EACH(k, n, p, if (keep) dx[i] += dy[i] * scale);
 }
 
 VG_OP_RECORD(dropout) = {

@@ -50,6 +50,32 @@ for i = 1, 12 do
 end
 assert(zeros > 0 and zeros < 12, "dropout kept " .. (12 - zeros) .. " of 12")
 
+-- Over many entries dropout keeps 1 - p of them, and the same ones at 1
+-- and 2 threads (each draw feeds four entries: their positions must not
+-- depend on how the loop is split).
+do
+  local h = vg.graph{ batch = 500, seed = 3 }
+  local hx = h:input("hx", { 203 })
+  local hd = vg.dropout(hx, { p = 0.3, name = "wide_drop" })
+  local hp = h:compile{ name = "wide", loss = vg.sum(vg.flatten(hd)), wrt = { hx }, fetch = { hd } }
+  local ones = {}
+  for i = 1, 500 * 203 do ones[i] = 1 end
+  h.core:data(hx.id, ones)
+  local masks = {}
+  for _, t in ipairs{ 1, 2 } do
+    vg.core.threads(t)
+    hp:run(4)
+    masks[t] = hp:value(hd.id)
+  end
+  local kept = 0
+  for i = 1, #ones do
+    assert(masks[1][i] == masks[2][i], "dropout's mask differs at 1 and 2 threads at " .. i)
+    if masks[1][i] ~= 0 then kept = kept + 1 end
+  end
+  local frac = kept / #ones
+  assert(math.abs(frac - 0.7) < 0.005, string.format("dropout kept %.4f of the entries, want 0.7", frac))
+end
+
 -- The statistics group cannot be trained.
 local state = g.groups[2]
 assert(state.name == "net.state", state.name)
