@@ -137,6 +137,9 @@ static const gcase cases[] = {
     {"conv_transpose2d", 3, {"2,2,3,3", "2,2,3,3", "2"}, {ANY, ANY, ANY}, "dilation=2 output_padding=1", 0},
     {"conv_transpose2d", 3, {"8,16,14,14", "16,8,3,3", "8"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", LARGE},
     /* fused activations, on each path: GEMM, direct, 1x1, strided */
+    {"linear", 3, {"4,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=relu", 0},
+    {"linear", 3, {"2,3,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=sigmoid", 0},
+    {"linear", 2, {"4,6", "5,6"}, {ANY, ANY}, "act=tanh", 0},
     {"conv2d", 3, {"2,3,5,7", "4,3,3,3", "4"}, {ANY, ANY, ANY}, "padding=1 act=relu", 0},
     {"conv2d", 3, {"2,3,9,17", "1,3,3,3", "1"}, {ANY, ANY, ANY}, "same=1 act=sigmoid", 0},
     {"conv2d", 3, {"2,3,4,5", "4,3,1,1", "4"}, {ANY, ANY, ANY}, "act=tanh", 0},

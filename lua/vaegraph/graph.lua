@@ -158,8 +158,11 @@ function Node:scale(f) return affine(self, f, 0) end
 
 -- vg.<op>(inputs..., {attrs}) -> node; the attribute `name` names the node,
 -- the others go to the op, whose C record checks them by key.
+local op_functions = {}
 function M.op_function(opname)
-  return function(...)
+  -- One function per op, so that a layer can tell vg.relu when it is given it.
+  if op_functions[opname] then return op_functions[opname] end
+  local f = function(...)
     local args, attrs = { ... }, nil
     if type(args[#args]) == "table" and not is_node(args[#args]) then attrs = table.remove(args) end
     local first = node_of(args[1], opname .. " input 1")
@@ -171,6 +174,8 @@ function M.op_function(opname)
     end
     return first.graph:op(opname, args, attrs, name)
   end
+  op_functions[opname] = f
+  return f
 end
 
 -- Every op of ops/ops.def (inputs and parameters are made by g:input and

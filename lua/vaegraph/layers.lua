@@ -7,6 +7,9 @@ local M = {}
 
 local wrap, node_of, check_keys = graph.wrap, graph.node_of, errors.check_keys
 local relu = graph.op_function("relu")
+-- Activations a linear layer applies itself (ops/act.h), by the function a
+-- script passes (vg.relu): the same values, one pass over memory fewer.
+local FUSED = { [relu] = "relu", [graph.op_function("sigmoid")] = "sigmoid", [graph.op_function("tanh")] = "tanh" }
 
 -- vg.mlp(group, {784, 400, 20}, out_activation) -> callable: linear layers
 -- named <group>.fc1, .fc2, ... with ReLU between them (opts.act to change).
@@ -14,14 +17,16 @@ function M.mlp(group, sizes, out_act, opts)
   opts = opts or {}
   check_keys("vg.mlp", opts, { "act", "prefix" })
   local act = opts.act or relu
-  local layers = {}
+  local layers, after = {}, {}
   for i = 1, #sizes - 1 do
-    layers[i] = M.linear(group, (opts.prefix or group.name) .. ".fc" .. i, sizes[i], sizes[i + 1])
+    local a = i < #sizes - 1 and act or out_act
+    layers[i] = M.linear(group, (opts.prefix or group.name) .. ".fc" .. i, sizes[i], sizes[i + 1], { act = FUSED[a] })
+    after[i] = not FUSED[a] and a or nil
   end
   return function(x)
     for i, layer in ipairs(layers) do
       x = layer(x)
-      if i < #layers then x = act(x) elseif out_act then x = out_act(x) end
+      if after[i] then x = after[i](x) end
     end
     return x
   end
@@ -57,12 +62,15 @@ local function torch_params(group, name, wshape, bias_len, opts)
   return { weight = w, bias = b }
 end
 
--- vg.linear(group, name, in, out [, {bias = false}]) -> layer; layer(x) maps
--- [..., in] to [..., out]. Weight [out, in] as PyTorch's nn.Linear.
+-- vg.linear(group, name, in, out [, {bias = false, act = "none"}]) -> layer;
+-- layer(x) maps [..., in] to [..., out]. Weight [out, in] as PyTorch's
+-- nn.Linear. act ("relu", "sigmoid", "tanh") is applied inside the op, as
+-- conv2d's: the values of vg.relu(layer(x)) with one pass over memory fewer.
 function M.linear(group, name, fan_in, fan_out, opts)
-  check_keys("vg.linear", opts, { "bias" })
+  check_keys("vg.linear", opts, { "bias", "act" })
+  local attrs = opts and opts.act and { act = opts.act } or nil
   return layer(group.graph, name, torch_params(group, name, { fan_out, fan_in }, fan_out, opts), function(l, x, nm)
-    return x.graph:op("linear", { x, l.weight, l.bias }, nil, nm)
+    return x.graph:op("linear", { x, l.weight, l.bias }, attrs, nm)
   end)
 end
 
