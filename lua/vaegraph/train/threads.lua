@@ -4,14 +4,21 @@
 -- waits for the thread the scheduler has put aside, and a step can take
 -- twice as long as on one thread. Results do not depend on the thread count
 -- (every kernel sums in an order of its own), so the count may change at any
--- step: every PERIOD steps the controller times a few steps at the other
--- count and keeps whichever ran faster. On an idle machine that costs the
--- probe's slower steps, about 1% of the time.
+-- step. The controller times a few steps at the other count now and then
+-- and keeps whichever ran faster: PERIOD steps after a start or a move,
+-- twice as long after each probe that changed nothing (up to MAX_PERIOD),
+-- and at once when steps at the current count get clearly slower than they
+-- were (a neighbour arrived). On an idle machine that costs a few slower
+-- steps every few thousand.
 local core = require "vaegraph.core"
 local threads = {}
 
-threads.PERIOD = 200 -- steps between probes
-threads.PROBE = 3    -- timed steps at the other count (after one untimed)
+threads.PERIOD = 200      -- steps between probes, at first and after a move
+threads.MAX_PERIOD = 3200 -- the longest wait between probes
+threads.WINDOW = 16       -- steps whose mean time is "the current speed"
+threads.PROBE = 6         -- timed steps at the other count (after one untimed)
+threads.SLOWER = 1.25     -- current steps this much slower than the best seen: probe now
+threads.BETTER = 0.95     -- the other count must be this much faster to win (timing noise)
 
 local Ctl = {}
 Ctl.__index = Ctl
@@ -21,7 +28,8 @@ function threads.new(opt)
   if opt.threads then return nil end
   local most = core.threads()
   if most < 2 then return nil end
-  return setmetatable({ counts = { most, 1 }, current = 1, recent = {}, probe = nil }, Ctl)
+  return setmetatable({ counts = { most, 1 }, current = 1, recent = {}, best = math.huge, period = threads.PERIOD,
+                        next = threads.PERIOD }, Ctl)
 end
 
 local function mean(t)
@@ -30,35 +38,48 @@ local function mean(t)
   return s / #t
 end
 
--- Before a step: the count it runs at.
+-- Before a step: sets the count it runs at.
 function Ctl:before(step)
-  if not self.probe and step % threads.PERIOD == 0 and #self.recent >= threads.PROBE then
-    self.probe = { times = {}, skip = 1 }
+  if self.probe or #self.recent < threads.WINDOW then return end
+  if step >= self.next or mean(self.recent) > threads.SLOWER * self.best then
+    self.probe = { times = {}, skip = 1, step = step }
     core.threads(self.counts[3 - self.current])
   end
 end
 
--- After a step that took `seconds`.
+-- After the step, which took `seconds`. A probe times PROBE steps at the
+-- other count, then PROBE at this one: a fresh baseline, not one from
+-- before a change.
 function Ctl:after(seconds)
   local p = self.probe
   if not p then
     local r = self.recent
     r[#r + 1] = seconds
-    if #r > threads.PROBE then table.remove(r, 1) end
+    if #r > threads.WINDOW then table.remove(r, 1) end
+    if #r == threads.WINDOW then self.best = math.min(self.best, mean(r)) end
     return
   end
-  if p.skip > 0 then
+  if p.skip > 0 then -- the first step after a change warms threads up
     p.skip = p.skip - 1
     return
   end
   p.times[#p.times + 1] = seconds
   if #p.times < threads.PROBE then return end
-  -- The other count wins when it is clearly faster (5%: timing noise).
-  if mean(p.times) < 0.95 * mean(self.recent) then
-    self.current = 3 - self.current
-    self.recent = p.times
+  if not p.other then
+    p.other, p.times, p.skip = mean(p.times), {}, 1
+    core.threads(self.counts[self.current])
+    return
   end
-  core.threads(self.counts[self.current])
+  local here = mean(p.times)
+  if p.other < threads.BETTER * here then
+    self.current = 3 - self.current
+    self.recent, self.best, self.period = {}, math.huge, threads.PERIOD
+    core.threads(self.counts[self.current])
+  else
+    -- Nothing better: wait longer, and take today's speed as the one to keep.
+    self.recent, self.best, self.period = p.times, here, math.min(2 * self.period, threads.MAX_PERIOD)
+  end
+  self.next = p.step + self.period
   self.probe = nil
 end
 
