@@ -38,10 +38,12 @@ echo "== vaegraph graphs/$model.lua ($("$vaegraph" --version)), $epochs epochs, 
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(detected)}"
 echo "== $pairs pairs, each vaegraph then PyTorch; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
 for ((p = 1; p <= pairs; p++)); do
-  OMP_NUM_THREADS=$threads "$vaegraph" "graphs/$model.lua" --epochs "$epochs" --threads "$threads" --out "$out/vg$p" --quiet "$@"
+  # Peak resident memory of each run (kB), from GNU time.
+  OMP_NUM_THREADS=$threads /usr/bin/time -f %M -o "$out/vg$p.rss" "$vaegraph" "graphs/$model.lua" --epochs "$epochs" \
+    --threads "$threads" --out "$out/vg$p" --quiet "$@"
   cp "$out/vg$p/metrics.csv" "$out/vg$p.csv"
-  OMP_NUM_THREADS=$threads /usr/bin/python3 bench/torch_peer.py "$model" --epochs "$epochs" --threads "$threads" \
-    "${peer[@]}" > "$out/pt$p.csv"
+  OMP_NUM_THREADS=$threads /usr/bin/time -f %M -o "$out/pt$p.rss" /usr/bin/python3 bench/torch_peer.py "$model" \
+    --epochs "$epochs" --threads "$threads" "${peer[@]}" > "$out/pt$p.csv"
   echo "pair $p done"
 done
 /usr/bin/python3 - "$out" "$pairs" "$model" <<'PY'
@@ -64,6 +66,8 @@ for p in range(1, pairs + 1):
     print(f"{model} pair {p}, after {v['epoch']} epochs, vaegraph vs PyTorch: " + "; ".join(figures)
           + f"; examples/s {rate(vg):.0f} vs {rate(pt):.0f} ({ratios[-1]:.2f}x)")
 med = statistics.median
+rss = lambda side: med(int(open(f"{out}/{side}{p}.rss").read().split()[-1]) / 1024 for p in range(1, pairs + 1))
 print(f"{model}: training examples/s, medians of {pairs}: vaegraph {med(vg_rates):.0f}, PyTorch {med(pt_rates):.0f}; "
-      f"median ratio {med(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f})")
+      f"median ratio {med(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f}); "
+      f"peak memory MB {rss('vg'):.0f} vs {rss('pt'):.0f}")
 PY

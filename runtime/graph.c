@@ -8,10 +8,16 @@
 
 #include "rng.h"
 
+static int node_commit(vg_graph *g);
+
 vg_graph *vg_graph_new(uint64_t seed) {
   vg_graph *g = calloc(1, sizeof *g);
   if (!g) return NULL;
   g->seed = seed;
+  g->index_cap = 128;
+  g->index = malloc((size_t)g->index_cap * sizeof *g->index);
+  if (g->index) memset(g->index, 0xff, (size_t)g->index_cap * sizeof *g->index);
+  else g->index_cap = 0;
   return g;
 }
 
@@ -19,6 +25,7 @@ void vg_graph_free(vg_graph *g) {
   if (!g) return;
   for (int i = 0; i < g->n; i++) free(g->nodes[i].data);
   free(g->nodes);
+  free(g->index);
   free(g->groups);
   free(g->params);
   free(g->grads);
@@ -268,7 +275,7 @@ int vg_input(vg_graph *g, const char *name, vg_shape shape) {
   set_bounds(n);
   n->data = data;
   snprintf(n->name, sizeof n->name, "%s", name);
-  return g->n++;
+  return node_commit(g);
 }
 
 int vg_group_new(vg_graph *g, const char *name) {
@@ -316,7 +323,7 @@ int vg_param(vg_graph *g, int group, const char *name, vg_shape shape, vg_init i
   n->group = group;
   n->init = init;
   snprintf(n->name, sizeof n->name, "%s", name);
-  return g->n++;
+  return node_commit(g);
 }
 
 static vg_status infer_node(vg_graph *g, vg_node *n) {
@@ -449,7 +456,7 @@ int vg_node_add_attrs(vg_graph *g, vg_op_id op, const char *name, int nin, const
   snprintf(n->name, sizeof n->name, "%s", name);
   if (infer_with_bounds(g, n)) return -1; /* the slot is reused by the next push */
   if (check_shape(g, rec->name, name, &n->bound)) return -1;
-  return g->n++;
+  return node_commit(g);
 }
 
 int vg_node_add(vg_graph *g, vg_op_id op, const char *name, int nin, const int *in, const char *attrs) {
@@ -488,10 +495,52 @@ vg_status vg_node_connect(vg_graph *g, int node, int slot, int src) {
   return st;
 }
 
+static uint32_t name_hash(const char *s) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
 int vg_node_find(const vg_graph *g, const char *name) {
-  for (int i = 0; i < g->n; i++)
-    if (strcmp(g->nodes[i].name, name) == 0) return i;
-  return -1;
+  if (!g->index) {
+    for (int i = 0; i < g->n; i++)
+      if (strcmp(g->nodes[i].name, name) == 0) return i;
+    return -1;
+  }
+  const uint32_t mask = (uint32_t)g->index_cap - 1;
+  for (uint32_t h = name_hash(name) & mask;; h = (h + 1) & mask) {
+    const int id = g->index[h];
+    if (id < 0) return -1;
+    if (strcmp(g->nodes[id].name, name) == 0) return id;
+  }
+}
+
+static void index_put(int *index, int cap, const vg_graph *g, int id) {
+  const uint32_t mask = (uint32_t)cap - 1;
+  uint32_t h = name_hash(g->nodes[id].name) & mask;
+  while (index[h] >= 0) h = (h + 1) & mask;
+  index[h] = id;
+}
+
+/* Makes the node being built (nodes[n]) part of the graph: indexed by name,
+ * the index doubled when it is half full (or dropped, if that fails: names
+ * are then found by a scan). Returns its id. */
+static int node_commit(vg_graph *g) {
+  const int id = g->n++;
+  if (g->index && 2 * g->n > g->index_cap) {
+    const int cap = 2 * g->index_cap;
+    int *index = malloc((size_t)cap * sizeof *index);
+    free(g->index);
+    g->index = index;
+    g->index_cap = index ? cap : 0;
+    if (index) {
+      memset(index, 0xff, (size_t)cap * sizeof *index);
+      for (int i = 0; i < g->n; i++) index_put(index, cap, g, i);
+      return id;
+    }
+  }
+  if (g->index) index_put(g->index, g->index_cap, g, id);
+  return id;
 }
 
 int vg_group_find(const vg_graph *g, const char *name) {

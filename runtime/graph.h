@@ -70,6 +70,10 @@ typedef struct vg_graph {
   int frozen;
   uint64_t seed;
   uint64_t shape_gen; /* bumped when an input's run-time shape changes */
+  /* node ids by name: open addressing, index_cap a power of two at least
+   * twice n, -1 for empty (NULL when it could not be allocated: lookups
+   * then scan the nodes) */
+  int *index, index_cap;
   char where[VG_WHERE_MAX];
   char err[1024];
 } vg_graph;

@@ -29,6 +29,10 @@ typedef struct compiler {
   int nbufs;
   float **gradp;            /* gradient pointer per node */
   float **savedp;
+  /* per node, from its consumers in this plan (NEVER: none): the last step
+   * that reads its value, and the first and last backward steps that add to
+   * its gradient */
+  int *last_read, *grad_first, *grad_last;
 } compiler;
 
 static size_t round_up(size_t n) { return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
@@ -186,13 +190,15 @@ static int cmp_size_desc(const void *a, const void *b) {
 }
 
 /* Greedy offset assignment, largest first: each buffer takes the lowest
- * offset that clears every placed buffer alive at an overlapping time. */
+ * offset that clears every placed buffer alive at an overlapping time.
+ * Placed buffers are kept in order of offset, so one sweep over them finds
+ * the first gap that fits: O(n) per buffer, O(n^2) simple steps in all
+ * (rescanning after every move, as this once did, was cubic). */
 static vg_status place_buffers(compiler *c, size_t *total) {
   buf **by = malloc((size_t)c->nbufs * sizeof *by);
-  buf **placed = malloc((size_t)c->nbufs * sizeof *placed);
+  buf **placed = malloc((size_t)c->nbufs * sizeof *placed); /* by offset */
   if ((!by || !placed) && c->nbufs) {
-    free(by);
-    free(placed);
+    free(by), free(placed);
     return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: out of memory");
   }
   for (int i = 0; i < c->nbufs; i++) by[i] = &c->bufs[i];
@@ -202,23 +208,22 @@ static vg_status place_buffers(compiler *c, size_t *total) {
   for (int i = 0; i < c->nbufs; i++) {
     buf *b = by[i];
     size_t off = 0;
-    for (int moved = 1; moved;) {
-      moved = 0;
-      for (int j = 0; j < nplaced; j++) {
-        buf *q = placed[j];
-        if (q->end < b->start || b->end < q->start) continue;
-        if (off < q->off + q->len && q->off < off + b->len) {
-          off = q->off + q->len;
-          moved = 1;
-        }
-      }
+    int at = 0; /* where b goes in `placed` */
+    for (int j = 0; j < nplaced; j++) {
+      const buf *q = placed[j];
+      if (q->off >= off + b->len) break; /* b fits below q, and below every later one */
+      if (q->off <= off) at = j + 1;
+      if (q->end < b->start || b->end < q->start) continue;
+      if (q->off + q->len > off) off = q->off + q->len, at = j + 1;
     }
+    while (at < nplaced && placed[at]->off <= off) at++;
+    memmove(placed + at + 1, placed + at, (size_t)(nplaced - at) * sizeof *placed);
+    placed[at] = b;
+    nplaced++;
     b->off = off;
-    placed[nplaced++] = b;
     if (off + b->len > top) top = off + b->len;
   }
-  free(by);
-  free(placed);
+  free(by), free(placed);
   *total = top;
   return VG_OK;
 }
@@ -229,23 +234,39 @@ static vg_status place_buffers(compiler *c, size_t *total) {
 static void add_grad_buf(compiler *c, int v, int keep) {
   const vg_graph *g = c->g;
   int start = c->bwd[v] ? c->tb[v] : NEVER, end = start;
-  for (int j = 0; j < c->norder; j++) {
-    int u = c->order[j];
-    if (!c->bwd[u]) continue;
-    for (int k = 0; k < g->nodes[u].nin; k++)
-      if (g->nodes[u].in[k] == v) {
-        if (start == NEVER || c->tb[u] < start) start = c->tb[u];
-        if (c->tb[u] > end) end = c->tb[u];
-      }
+  if (c->grad_first[v] != NEVER) {
+    if (start == NEVER || c->grad_first[v] < start) start = c->grad_first[v];
+    if (c->grad_last[v] > end) end = c->grad_last[v];
   }
   if (start == NEVER) return; /* nothing writes it */
   add_buf(c, v, 2, (size_t)vg_shape_numel(&g->nodes[v].bound), start, keep ? c->p->nsteps - 1 : end);
+}
+
+/* Each node's readers, in one pass over the plan's nodes and their inputs:
+ * consumers' forwards read its value, and so do consumers' backwards unless
+ * they skip x; consumers' backwards add to its gradient. */
+static void find_readers(compiler *c) {
+  const vg_graph *g = c->g;
+  for (int v = 0; v < g->n; v++) c->last_read[v] = c->grad_first[v] = c->grad_last[v] = NEVER;
+  for (int j = 0; j < c->norder; j++) {
+    const int u = c->order[j];
+    const vg_node *un = &g->nodes[u];
+    for (int k = 0; k < un->nin; k++) {
+      const int v = un->in[k];
+      if (c->tf[u] > c->last_read[v]) c->last_read[v] = c->tf[u];
+      if (!c->bwd[u]) continue;
+      if (!(un->flags & VG_OPF_BWD_NO_X) && c->tb[u] > c->last_read[v]) c->last_read[v] = c->tb[u];
+      if (c->grad_first[v] == NEVER || c->tb[u] < c->grad_first[v]) c->grad_first[v] = c->tb[u];
+      if (c->tb[u] > c->grad_last[v]) c->grad_last[v] = c->tb[u];
+    }
+  }
 }
 
 static vg_status plan_memory(compiler *c) {
   vg_graph *g = c->g;
   vg_plan *p = c->p;
   int last = p->nsteps - 1;
+  find_readers(c);
   for (int i = 0; i < c->norder; i++) {
     int v = c->order[i];
     const vg_node *nd = &g->nodes[v];
@@ -260,15 +281,7 @@ static vg_status plan_memory(compiler *c) {
      * backward unless that skips y, consumers' backwards unless they skip x. */
     int end = c->tf[v];
     if (c->bwd[v] && !(nd->flags & VG_OPF_BWD_NO_Y)) end = c->tb[v];
-    for (int j = 0; j < c->norder; j++) {
-      int u = c->order[j];
-      const vg_node *un = &g->nodes[u];
-      for (int k = 0; k < un->nin; k++)
-        if (un->in[k] == v) {
-          if (c->tf[u] > end) end = c->tf[u];
-          if (c->bwd[u] && !(un->flags & VG_OPF_BWD_NO_X) && c->tb[u] > end) end = c->tb[u];
-        }
-    }
+    if (c->last_read[v] > end) end = c->last_read[v];
     if (p->keep[v]) end = last;
     add_buf(c, v, 0, (size_t)vg_shape_numel(&nd->bound), c->tf[v], end);
     if (nd->saved_bound) add_buf(c, v, 1, nd->saved_bound, c->tf[v], c->bwd[v] ? c->tb[v] : c->tf[v]);
@@ -299,17 +312,24 @@ static vg_status plan_memory(compiler *c) {
     else c->gradp[b->node] = ptr;
   }
   for (int i = 0; i < c->spec->nwrt; i++) p->grad[c->spec->wrt[i]] = c->gradp[c->spec->wrt[i]];
+  /* Gradient buffers bucketed by their first step (a counting sort, so
+   * buffers keep their order within a step). */
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].nfill = 0;
+  for (int i = 0; i < c->nbufs; i++)
+    if (c->bufs[i].kind == 2) p->steps[c->bufs[i].start].nfill++;
   for (int s = 0; s < p->nsteps; s++) {
     p->steps[s].fill_first = p->nfills;
-    for (int i = 0; i < c->nbufs; i++) {
-      buf *b = &c->bufs[i];
-      if (b->kind != 2 || b->start != s) continue;
-      vg_fill *f = &p->fills[p->nfills++];
-      f->p = p->arena + b->off;
-      f->node = b->node;
-      f->v = b->node == p->loss ? 1.0f : 0.0f;
-    }
-    p->steps[s].nfill = p->nfills - p->steps[s].fill_first;
+    p->nfills += p->steps[s].nfill;
+    p->steps[s].nfill = 0;
+  }
+  for (int i = 0; i < c->nbufs; i++) {
+    const buf *b = &c->bufs[i];
+    if (b->kind != 2) continue;
+    vg_step *st = &p->steps[b->start];
+    vg_fill *f = &p->fills[st->fill_first + st->nfill++];
+    f->p = p->arena + b->off;
+    f->node = b->node;
+    f->v = b->node == p->loss ? 1.0f : 0.0f;
   }
   return VG_OK;
 }
@@ -419,6 +439,9 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   c.bufs = malloc((size_t)3 * n * sizeof *c.bufs);
   c.gradp = calloc((size_t)n, sizeof *c.gradp);
   c.savedp = calloc((size_t)n, sizeof *c.savedp);
+  c.last_read = malloc((size_t)n * sizeof *c.last_read);
+  c.grad_first = malloc((size_t)n * sizeof *c.grad_first);
+  c.grad_last = malloc((size_t)n * sizeof *c.grad_last);
   int *roots = malloc((size_t)(spec->nfetch + 1) * sizeof *roots);
   if (p) {
     p->val = calloc((size_t)n, sizeof *p->val);
@@ -428,6 +451,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
     p->fwd_nodes = malloc((size_t)n * sizeof *p->fwd_nodes);
   }
   if (!p || !c.order || !c.need || !c.grad || !c.bwd || !c.tf || !c.tb || !c.bufs || !c.gradp || !c.savedp || !roots ||
+      !c.last_read || !c.grad_first || !c.grad_last ||
       !p->val || !p->keep || !p->grad || !p->steps || !p->fwd_nodes) {
     st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(spec));
     goto done;
@@ -498,6 +522,7 @@ done:
   free(c.bufs);
   free(c.gradp);
   free(c.savedp);
+  free(c.last_read), free(c.grad_first), free(c.grad_last);
   free(roots);
   if (st) {
     vg_plan_free(p);

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Every compared model beside its PyTorch peer (bench/compare.sh: vaegraph,
+# PyTorch, vaegraph, PyTorch, ... PAIRS times, default 3; the peer on this
+# CPU's widest OpenBLAS kernel), then one table: median training rates and
+# their ratio, the test figure of each side, peak resident memory, and
+# vaegraph's rate against its FLOP-bound limit (training GFLOP per example
+# from --plan, against bench_gemm's 1024^3 GFLOP/s on this CPU). Writes
+# bench/results.md and puts the table into README.md between its markers.
+# Run on a quiet machine: hours for the full list. MODELS="vae aae" limits it.
+#   [PAIRS=N] [MODELS="..."] bench/all.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/openblas_core.sh
+vaegraph=${VAEGRAPH:-build/vaegraph}
+models=${MODELS:-vae ae conv_vae aae gumbel_vae vq_vae semisup_vae}
+# Epochs per model: those of the issues that compared them.
+declare -A EPOCHS=([vae]=10 [ae]=3 [conv_vae]=3 [aae]=10 [gumbel_vae]=5 [vq_vae]=5 [semisup_vae]=5)
+export PAIRS=${PAIRS:-3}
+log=$(mktemp)
+trap 'rm -f "$log" "$log.plan"' EXIT
+
+peak=$(OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 build/bench_gemm 50 3 | awk '$1 == "square" { print $5 }')
+echo "== bench_gemm 1024^3: vaegraph $peak GFLOP/s; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
+rows=""
+for m in $models; do
+  e=${EPOCHS[$m]:-5}
+  bench/compare.sh "$m" "$e" 2 | tee -a "$log"
+  "$vaegraph" --plan "graphs/$m.lua" > "$log.plan"
+  rows+=$(python3 - "$m" "$e" "$peak" "$log" <<'PY'
+import re, sys
+m, e, peak, log = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+# Training GFLOP per example: the phases' plans (not the evaluation's) over the batch.
+gflop_step, name, batch = 0.0, None, None
+for line in open(log + ".plan"):
+    if line.startswith("plan '"):
+        name = line.split("'")[1]
+    elif "GFLOP per step" in line and name != "eval":
+        gflop_step += float(line.split()[0])
+    elif batch is None and re.match(r"\s+0\s", line):
+        batch = int(re.search(r"\[(\d+)", line).group(1))
+lines = [l for l in open(log) if l.startswith(m + ":") or l.startswith(m + " pair")]
+summary = [l for l in lines if l.startswith(m + ":")][-1]
+rates = re.search(r"vaegraph (\d+), PyTorch (\d+); median ratio ([\d.]+)x \(range ([\d.]+)-([\d.]+)\); peak memory MB (\d+) vs (\d+)", summary)
+vg, pt, ratio, lo, hi, mv, mp = rates.groups()
+figure = re.search(r"vs PyTorch: ([^;]*)", [l for l in lines if " pair " in l][-1])
+limit = peak / (gflop_step / batch)  # examples/s if every FLOP ran at bench_gemm's peak
+print(f"| `{m}.lua` | {e} | {figure.group(1) if figure else ''} | {int(vg):,} vs {int(pt):,} | **{ratio}x** ({lo}-{hi}) "
+      f"| {100 * int(vg) / limit:.0f}% of {limit:,.0f} | {mv} vs {mp} MB |")
+PY
+)$'\n'
+done
+table="| model | epochs | test figure, vaegraph vs PyTorch (last pair) | training examples/s, medians | ratio (range) | vaegraph against its FLOP-bound limit | peak memory |
+| --- | --- | --- | --- | --- | --- | --- |
+$rows"
+{ echo "Measured $(date -u +%Y-%m-%d) on $(lscpu | sed -n 's/^Model name: *//p'), 2 threads, $PAIRS pairs; PyTorch with OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-its own guess}; bench_gemm 1024^3: $peak GFLOP/s."; echo; printf '%s' "$table"; } > bench/results.md
+python3 - <<'PY'
+import re
+readme, table = open("README.md").read(), open("bench/results.md").read()
+start, end = "<!-- bench/all.sh -->", "<!-- /bench/all.sh -->"
+if start in readme:
+    readme = re.sub(re.escape(start) + ".*?" + re.escape(end), start + "\n" + table + end, readme, flags=re.S)
+    open("README.md", "w").write(readme)
+    print("README.md: table replaced")
+else:
+    print("README.md has no " + start + " marker; the table is in bench/results.md")
+PY
+cat bench/results.md
