@@ -257,8 +257,13 @@ static void check_paths_agree(void) {
       const int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], tA = tr & 1, tB = tr >> 1;
       float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
       float *C[2] = {malloc(sizeof(float) * M * N), malloc(sizeof(float) * M * N)};
-      for (int i = 0; i < M * K; i++) A[i] = (float)((i * 7919 % 1000) - 500) / 250.0f;
-      for (int i = 0; i < K * N; i++) B[i] = (float)((i * 104729 % 1000) - 500) / 300.0f;
+      if (!A || !B || !C[0] || !C[1]) {
+        FAIL("out of memory");
+        free(A), free(B), free(C[0]), free(C[1]);
+        return;
+      }
+      for (int i = 0; i < M * K; i++) A[i] = (float)((int)((long long)i * 7919 % 1000) - 500) / 250.0f;
+      for (int i = 0; i < K * N; i++) B[i] = (float)((int)((long long)i * 104729 % 1000) - 500) / 300.0f;
       for (int b = 0; b < 3; b++) {
         for (int p = 0; p < 2; p++) {
           vg_isa_force(p ? VG_ISA_AVX2 : VG_ISA_AVX512);
