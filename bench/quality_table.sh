@@ -2,7 +2,7 @@
 # README's table of sample quality: every image model that draws samples,
 # trained with its defaults and --quality, then the last epoch's sample_fd,
 # sample_classes (and sample_accuracy, code_fd where the model has them).
-# The judge is out/classifier's (trained first when missing).
+# The judge is out/judge's (trained first when missing).
 #   bench/quality_table.sh [SCRIPT ...]     (default: all seven)
 set -eu
 cd "$(dirname "$0")/.."

@@ -4,10 +4,11 @@
 -- dropout 0.5 and the class logits; cross-entropy, Adam. About 92% on
 -- Fashion-MNIST's test set after 10 epochs.
 --
--- Its checkpoint, out/classifier/checkpoint.safetensors, is the judge the
--- other scripts use by default (or --judge FILE): they compare the 128
--- features of their samples with those of the test images (sample_fd,
--- FID's formula) and count the classes it sees in them (sample_classes).
+-- The judge the other scripts use (--quality) is this script's full
+-- default run, kept in out/judge/ (made there when missing), or --judge
+-- FILE: they compare the 128 features of their samples with those of the
+-- test images (sample_fd, FID's formula) and count the classes it sees in
+-- them (sample_classes).
 -- The network is vg.judge.network, so that the judge and this script
 -- cannot drift apart.
 local vg = require "vaegraph"

@@ -217,16 +217,16 @@ static vg_status dropout_infer(vg_graph *g, vg_node *n) {
   do {                                                                                                \
     const uint32_t stream_ = vg_rng_stream((k)->node->name);                                          \
     const uint64_t base_ = vg_noise_base(k);                                                          \
-    const double t_ = (p) * 4294967296.0;                                                             \
+    const double t_ = ceil((p) * 4294967296.0); /* keep when u >= p 2^32 */                          \
     const uint32_t thr_ = t_ >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)t_;                           \
-    const int64_t b0_ = (int64_t)(base_ >> 2), nb_ = (int64_t)((base_ + (uint64_t)(n) + 3) >> 2) - b0_; \
-    _Pragma("omp parallel for schedule(static) if ((n) >= VG_PAR_MIN)")                                \
+    const int64_t n_ = (n), b0_ = (int64_t)(base_ >> 2), nb_ = (int64_t)((base_ + (uint64_t)n_ + 3) >> 2) - b0_; \
+    _Pragma("omp parallel for schedule(static) if (n_ >= VG_PAR_MIN)")                                \
     for (int64_t b_ = 0; b_ < nb_; b_++) {                                                            \
       uint32_t u_[4];                                                                                 \
       vg_rng_block((k)->seed, (k)->step, stream_, (uint64_t)(b0_ + b_), u_);                          \
       for (int w_ = 0; w_ < 4; w_++) {                                                                \
         const int64_t i = (b0_ + b_) * 4 + w_ - (int64_t)base_;                                       \
-        if (i < 0 || i >= (n)) continue;                                                              \
+        if (i < 0 || i >= n_) continue;                                                               \
         const int keep = u_[w_] >= thr_;                                                              \
         __VA_ARGS__;                                                                                  \
       }                                                                                               \

@@ -755,13 +755,14 @@ void vg_sgemm(int transA, int transB, int M, int N, int K, float alpha, const fl
     scale_c(M, N, beta, C, ldc);
     return;
   }
+  const vg_isa isa = kernel_isa();
   job j = {
       .transA = transA != 0, .transB = transB != 0, .M = M, .N = N, .K = K,
       .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
       .lda = lda, .ldb = ldb, .ldc = ldc,
       .mc = MC, .nc = NC,
-      .avx2 = kernel_isa() >= VG_ISA_AVX2,
-      .avx512 = kernel_isa() >= VG_ISA_AVX512,
+      .avx2 = isa >= VG_ISA_AVX2,
+      .avx512 = isa >= VG_ISA_AVX512,
   };
   /* Equal K blocks of at most KC; a function of K alone, so the summation
    * order is the same for any thread count. */

@@ -105,6 +105,10 @@ vg_status vg_idx_write(const char *path, const vg_idx *idx, char *err, size_t er
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
     return vg_file_error(err, errlen, VG_ERR_ARG, path, "path too long");
+  if (idx->ndim < 1 || idx->ndim > 4) return vg_file_error(err, errlen, VG_ERR_ARG, path, "IDX holds 1 to 4 dimensions, not %d", idx->ndim);
+  for (int i = 0; i < idx->ndim; i++)
+    if (idx->dims[i] < 0 || idx->dims[i] > (int64_t)UINT32_MAX)
+      return vg_file_error(err, errlen, VG_ERR_ARG, path, "dimension %d (%lld) does not fit IDX's 32 bits", i, (long long)idx->dims[i]);
   FILE *f = fopen(tmp, "wb");
   if (!f) return vg_file_error(err, errlen, VG_ERR_IO, path, "cannot create %s: %s", tmp, strerror(errno));
   uint8_t head[4 + 4 * 4] = {0, 0, 0x08, (uint8_t)idx->ndim};

@@ -119,6 +119,7 @@ static int l_copy(lua_State *L) {
   if (!v) return vg_lua_fail(L, "copy: '%s' is not a value this plan keeps (fetch it)", src->name);
   if (dst->op != VG_OP_INPUT) return vg_lua_fail(L, "copy: '%s' is not an input", dst->name);
   if (src->shape.nd < 1) return vg_lua_fail(L, "copy: '%s' has no rows", src->name);
+  if (dst->bound.nd < 1 || dst->bound.d[0] < 1) return vg_lua_fail(L, "copy: '%s' has no rows", dst->name);
   const int64_t rows = src->shape.d[0], width = vg_shape_numel(&src->shape) / (rows ? rows : 1);
   vg_shape shape = dst->bound;
   const int64_t dst_width = vg_shape_numel(&shape) / shape.d[0];
@@ -158,6 +159,8 @@ static int l_image_bytes(lua_State *L) {
   w->idx.dims[0] = n;
   w->width = 1;
   for (int i = 0; i < s.nd; i++) w->idx.dims[i + 1] = s.d[i], w->width *= s.d[i];
+  if (w->width > INT32_MAX || n > (lua_Integer)(SIZE_MAX / (size_t)w->width))
+    return vg_lua_fail(L, "image_bytes: %lld images of %lld values are too many", (long long)n, (long long)w->width);
   w->idx.len = (size_t)(n * w->width);
   if (!(w->idx.data = malloc(w->idx.len))) return vg_lua_fail(L, "image_bytes: out of memory for %lld images", (long long)n);
   return 1;

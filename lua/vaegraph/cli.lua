@@ -15,7 +15,7 @@ cli.flags = {
   { "eval_only", "boolean", false, "with --resume: evaluate the checkpoint (test metrics, test_scores.csv, pictures), no training" },
   { "eval_ll", "integer", nil, "K: after the last epoch (or with --eval-only), the importance-sampled -log p(x) of every test example from K posterior samples (test_nll_is)" },
   { "quality", "boolean", false, "after every epoch, score samples and codes: sample_fd, sample_classes (sample_accuracy when conditional) by the judge, and code_fd against the prior" },
-  { "judge", "string", nil, "with --quality: the classifier checkpoint that judges samples (default: out/classifier/checkpoint.safetensors, trained there once when missing)" },
+  { "judge", "string", nil, "with --quality: the classifier checkpoint that judges samples (default: out/judge/checkpoint.safetensors, trained there once when missing)" },
   { "save_samples", "boolean", false, "with --quality: also write the samples it scores as <out>/samples-idx3-ubyte (for other tools)" },
   { "limit", "integer", nil, "use at most this many training and test examples per epoch (quick runs)" },
   { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },

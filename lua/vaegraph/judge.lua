@@ -6,14 +6,16 @@
 -- Gaussians, and the spread of the classes it sees in them.
 --
 -- The judge's checkpoint is made once: `--judge FILE` names one, else
--- out/classifier/checkpoint.safetensors is used when it was trained on the
--- same data, and trained there (a few minutes) when not.
+-- out/judge/checkpoint.safetensors is used when it is graphs/classifier.lua's
+-- full default run on data with the same test set, and trained there (a
+-- few minutes) when not. (A folder of its own: a quick classifier.lua run
+-- into out/classifier must not become the judge.)
 local core = require "vaegraph.core"
 local errors = require "vaegraph.errors"
 local judge = {}
 
 judge.FEATURES = 128
-judge.CACHE = "out/classifier"
+judge.CACHE = "out/judge"
 judge.DEFAULTS = { epochs = 10, batch = 128, lr = 1e-3, dropout = 0.5 }
 
 -- The network, in graph g, for images of data.shape {C, H, W} and
@@ -30,7 +32,7 @@ function judge.network(vg, g, data, dropout)
   local x = g:input("x", { C, H, W })
   local v = vg.maxpool2d(vg.conv2d(grp, "classifier.conv1", C, 32, 3, { padding = 1, act = "relu" })(x))
   v = vg.maxpool2d(vg.conv2d(grp, "classifier.conv2", 32, 64, 3, { padding = 1, act = "relu" })(v))
-  local features = vg.relu(vg.linear(grp, "classifier.fc1", 64 * (H / 4) * (W / 4), judge.FEATURES)(vg.flatten(v)))
+  local features = vg.relu(vg.linear(grp, "classifier.fc1", 4 * H * W, judge.FEATURES)(vg.flatten(v)))
   local logits = vg.linear(grp, "classifier.fc2", judge.FEATURES, data.classes)(vg.dropout(features, { p = dropout }))
   return { x = x, features = features, logits = logits, group = grp }
 end
@@ -57,7 +59,7 @@ end
 
 -- The judge must have been trained on images like the run's: the same
 -- test set (the training set may differ, e.g. in which images keep labels).
-local function test_set(fingerprint) return (fingerprint or ""):match("test [^;]*$") or fingerprint end
+local function test_set(fingerprint) return (fingerprint or ""):match("test [^;]*$") or fingerprint or "" end
 
 -- The judge for a run's data, ready to score: { graph, x, features,
 -- classes, plan }, its batch the run's. Trains and caches one when the run
@@ -67,15 +69,23 @@ function judge.load(vg, run)
   if data.kind ~= "images" then errors.fail("--quality judges images; this script's data are %s", tostring(data.kind)) end
   if not path then
     path = judge.CACHE .. "/checkpoint.safetensors"
-    local ok, m = pcall(core.checkpoint_meta, path, { "data", "script" })
-    if not (ok and m.script == "classifier.lua" and test_set(m.data) == test_set(data.fingerprint)) then
+    local ok, m = pcall(core.checkpoint_meta, path, { "data", "script", "epoch", "limit" })
+    if not (ok and m.script == "classifier.lua" and test_set(m.data) == test_set(data.fingerprint) and
+            tonumber(m.epoch) == judge.DEFAULTS.epochs and m.limit == "") then
+      local full = vg.images{ dir = run.opt.data }
+      if test_set(full.fingerprint) ~= test_set(data.fingerprint) then
+        errors.fail("--quality: this script's test set is not that of the files in %s, on which a judge would be trained; give one with --judge FILE",
+          tostring(run.opt.data or "the default folder"))
+      end
       if not run.opt.quiet then
         print(string.format("no judge for %s at %s: training one (graphs/classifier.lua's defaults)", data.name, path))
       end
-      local opt = { out = judge.CACHE, seed = 1, quiet = run.opt.quiet, script = "classifier.lua" }
+      -- The run's own thread count (--threads), and back to it afterwards.
+      local opt = { out = judge.CACHE, seed = 1, quiet = run.opt.quiet, script = "classifier.lua", threads = run.opt.threads }
       for k, v in pairs(judge.DEFAULTS) do opt[k] = v end
-      local full = vg.images{ dir = run.opt.data }
+      local threads = core.threads()
       require("vaegraph.train").run(vg, judge.experiment(vg, full, opt), opt)
+      core.threads(threads)
     end
   end
   local g = vg.graph{ batch = run.batch, seed = 1 }

@@ -31,6 +31,7 @@ function epoch.run(run)
     local elapsed = core.clock() - t0
     bar:update(b, sums, b * batch / elapsed, elapsed / b * (run.batches - b))
   end
+  if ctl then ctl:pause() end
   local row = { epoch = run.epoch, examples_per_s = run.batches * batch / (core.clock() - t0) }
   for i, p in ipairs(phases) do row[p.column] = sums[i] / run.batches end
   for _, w in ipairs(run.weights) do row[w.name] = w.sched(run.step) end

@@ -43,6 +43,7 @@ function quality.compile(run, spec)
   if #q.names == 0 then
     errors.fail("--quality scores samples (show.z and show.decoded) or codes (show.code); this script shows neither")
   end
+  if run.opt.save_samples and not q.sampler then errors.fail("--save-samples: this script draws no samples") end
   return q
 end
 
@@ -112,11 +113,7 @@ local function sample_scores(run, q, metrics)
   local t = tally(j)
   local scale, shift = 1 / (run.hi - run.lo), -run.lo / (run.hi - run.lo)
   local shape, bytes = j.x:shape(), nil
-  if run.opt.save_samples then
-    -- IDX holds grey images, [n, height, width].
-    if shape[2] ~= 1 then errors.fail("--save-samples writes IDX files, which hold grey images; these have %d channels", shape[2]) end
-    bytes = core.image_bytes(n, { shape[3], shape[4] })
-  end
+  if run.opt.save_samples then bytes = core.image_bytes(n, { shape[3], shape[4] }) end
   for b = 0, math.ceil(n / run.batch) - 1 do
     local first = b * run.batch
     local count = math.min(run.batch, n - first)
@@ -156,7 +153,15 @@ end
 -- when there is none), so that a wrong one stops the run at once, and the
 -- test images' features.
 function quality.prepare(run, q)
-  if not (q and q.sampler) then return end
+  if not q then
+    if run.opt.save_samples or run.opt.judge then errors.fail("--save-samples and --judge go with --quality") end
+    return
+  end
+  -- IDX holds grey images, [n, height, width].
+  if run.opt.save_samples and run.image and run.image.channels ~= 1 then
+    errors.fail("--save-samples writes IDX files, which hold grey images; these have %d channels", run.image.channels)
+  end
+  if not q.sampler then return end
   q.judge = judge_.load(run.vg, run)
   q.test_features = test_moments(run, q.judge)
 end

@@ -28,7 +28,7 @@ function threads.new(opt)
   if opt.threads then return nil end
   local most = core.threads()
   if most < 2 then return nil end
-  return setmetatable({ counts = { most, 1 }, current = 1, recent = {}, best = math.huge, period = threads.PERIOD,
+  return setmetatable({ counts = { most, most - 1 }, current = 1, recent = {}, best = math.huge, period = threads.PERIOD,
                         next = threads.PERIOD }, Ctl)
 end
 
@@ -81,6 +81,13 @@ function Ctl:after(seconds)
   end
   self.next = p.step + self.period
   self.probe = nil
+end
+
+-- Ends a probe under way and sets the count in use: before evaluation,
+-- pictures and the end of a run, which should not run at a probe's count.
+function Ctl:pause()
+  self.probe = nil
+  core.threads(self.counts[self.current])
 end
 
 -- The count in use now.
