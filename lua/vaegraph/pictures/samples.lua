@@ -38,18 +38,28 @@ function samples.decode_grid(run, s, path, cols, count)
   common.grid(run, path, { { s.plan, s.decoded, 0, count } }, cols)
 end
 
+-- Fills the latent input, a whole batch of rows, with draws from the prior
+-- keyed by `key`: the g:prior node's (show.prior), else N(0, I).
+function samples.draw_prior(run, s, key)
+  local g = run.graph.core
+  local shape = g:shape(s.z.id)
+  shape[1] = run.batch
+  g:set_shape(s.z.id, shape)
+  if s.prior then
+    s.prior_plan:run(key)
+    g:data(s.z.id, s.prior_plan:value(s.prior.id))
+  else
+    g:normal(s.z.id, run.seed, key)
+  end
+end
+
 function samples.prepare(run, show) return samples.decoder(run, show) end
 
 function samples.draw(run, s)
   local g, batch = run.graph, run.batch
   local per_row = math.min(8, batch)
   local rows = s.condition and g.core:shape(s.condition)[2] or 8
-  if s.prior then
-    s.prior_plan:run(common.PRIOR_KEY)
-    g.core:data(s.z.id, s.prior_plan:value(s.prior.id))
-  else
-    g.core:normal(s.z.id, run.seed, common.PRIOR_KEY)
-  end
+  samples.draw_prior(run, s, common.PRIOR_KEY)
   samples.set_condition(run, s, function(r) return math.floor(r / per_row) end)
   samples.decode_grid(run, s, run.out .. "/samples.png", per_row, math.min(batch, rows * per_row))
 end

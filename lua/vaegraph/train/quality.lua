@@ -61,19 +61,6 @@ local function test_moments(run, j)
   return m
 end
 
--- Fills the latent input's first rows with prior draws for batch b.
-local function draw_prior(run, s, b)
-  local g, shape = run.graph.core, run.graph.core:shape(s.z.id)
-  shape[1] = run.batch
-  g:set_shape(s.z.id, shape)
-  if s.prior then
-    s.prior_plan:run(quality.KEY + b)
-    g:data(s.z.id, s.prior_plan:value(s.prior.id))
-  else
-    g:normal(s.z.id, run.seed, quality.KEY + b)
-  end
-end
-
 -- Tallies of what the judge saw in a set of samples.
 local function tally(j)
   local t = { moments = core.moments(judge_.FEATURES), counts = {}, right = 0, n = 0 }
@@ -118,7 +105,7 @@ local function sample_scores(run, q, metrics)
     local first = b * run.batch
     local count = math.min(run.batch, n - first)
     local asked = function(r) return (first + r) % j.count end
-    draw_prior(run, s, b)
+    samples.draw_prior(run, s, quality.KEY + b)
     samples.set_condition(run, s, asked)
     s.plan:run(quality.KEY + b)
     s.plan:copy(s.decoded.id, j.graph.core, j.x.id, count, scale, shift)
