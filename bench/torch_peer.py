@@ -4,6 +4,12 @@ order source, batch, optimizer, epochs and thread count. Prints a CSV row per
 epoch with the columns vaegraph's metrics.csv uses, for bench/compare.sh.
 
   torch_peer.py vae|ae|conv_vae|aae|gumbel_vae|vq_vae [--epochs N] [--threads N] [--data DIR]
+                [--init CKPT] [--save FILE]
+
+--init starts from a vaegraph checkpoint's parameters (with --epochs 0 it
+only evaluates them); --save writes the parameters after training under
+vaegraph's names, for `vaegraph SCRIPT --init FILE`. Each model's `names`
+maps the script's layer names to its own (bench/torch_weights.py).
 """
 import argparse
 import gzip
@@ -16,6 +22,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import torch_weights
 
 
 def read_idx(path):
@@ -58,6 +66,8 @@ def kl_normal(mu, logvar):
 class VAE(nn.Module):
     """graphs/vae.lua"""
     batch, flat, pm1 = 128, True, False
+    names = {"encoder.fc1": "fc1", "encoder.mu": "mu", "encoder.logvar": "logvar", "decoder.fc1": "fc3",
+             "decoder.fc2": "fc4"}
 
     def __init__(self):
         super().__init__()
@@ -103,6 +113,7 @@ def nll_is(model, test, k, batch=128, chunk=100):
 class AE(nn.Module):
     """graphs/ae.lua"""
     batch, flat, pm1 = 256, False, False
+    names = {**{f"encoder.conv{i}": f"e{i}" for i in (1, 2, 3)}, **{f"decoder.conv{i}": f"d{i}" for i in (1, 2, 3, 4)}}
 
     def __init__(self):
         super().__init__()
@@ -125,6 +136,8 @@ class AE(nn.Module):
 class ConvVAE(nn.Module):
     """graphs/conv_vae.lua"""
     batch, flat, pm1 = 128, False, True
+    names = {**{f"encoder.conv{i}": f"c{i}" for i in (1, 2, 3)}, **{f"decoder.up{i}": f"u{i}" for i in (1, 2, 3)},
+             "encoder.mu": "mu", "encoder.logvar": "logvar", "decoder.fc": "fc"}
 
     def __init__(self, latent=8, beta=1.0):
         super().__init__()
@@ -234,6 +247,8 @@ class VQVAE(nn.Module):
     """graphs/vq_vae.lua: a 7x7 grid of 16-d vectors, 64 codes."""
     batch, flat, pm1 = 128, False, False
     columns = ["test_rec", "test_codebook", "test_commitment", "test_perplexity"]
+    names = {"encoder.conv1": "c1", "encoder.conv2": "c2", "codebook": "codebook", "decoder.up1": "u1",
+             "decoder.up2": "u2"}
 
     def __init__(self, k=64, d=16, h=16, beta=0.25):
         super().__init__()
@@ -404,6 +419,9 @@ def main():
     ap.add_argument("--latent", type=int, help="aae: the code's size (default: the class's)")
     ap.add_argument("--adv-beta1", type=float, help="aae: Adam's beta1 in the adversarial phases (default: the class's)")
     ap.add_argument("--samples", help="aae: after training, write 10,000 samples from the prior here (IDX bytes)")
+    ap.add_argument("--limit", type=int, help="use only the first N training and test examples, as vaegraph's --limit")
+    ap.add_argument("--init", help="start from this vaegraph checkpoint's parameters (--epochs 0: only evaluate them)")
+    ap.add_argument("--save", help="after training, write the parameters under vaegraph's names (for vaegraph --init)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -414,13 +432,17 @@ def main():
         return run_semisup(a, x("train"), x("t10k"), y("train"), y("t10k"), rng)
     kw = {k: v for k, v in (("latent", a.latent), ("adv_beta1", a.adv_beta1)) if v is not None}
     model = MODELS[a.model](**kw)
+    if (a.init or a.save) and not hasattr(model, "names"):
+        sys.exit(f"torch_peer.py: {a.model} has no map to vaegraph's parameter names yet (--init, --save)")
+    if a.init:
+        torch_weights.load(model, a.init, model.names)
     shape = (-1, 784) if model.flat else (-1, 1, 28, 28)
     scale, shift = (2 / 255, -1) if model.pm1 else (1 / 255, 0)
 
     def load(stem):
         return torch.from_numpy(read_idx(f"{a.data}/{stem}-images-idx3-ubyte.gz").reshape(shape).astype(np.float32) * scale + shift)
 
-    train, test = load("train"), load("t10k")
+    train, test = load("train")[:a.limit], load("t10k")[:a.limit]
     if hasattr(model, "train_step"):
         run_phases(model, train, test, rng, a)
         if a.samples:
@@ -433,9 +455,11 @@ def main():
     ll = a.eval_ll and hasattr(model, "log_weights")
     print("epoch,train_loss,test_loss," + ",".join(columns) + ",examples_per_s" + (",test_nll_is,is_seconds" if ll else ""),
           flush=True)
-    for epoch in range(1, a.epochs + 1):
-        order = torch.from_numpy(rng.permutation(len(train)))
-        mean_loss, rate = train_epoch(model, opt, nb, b, lambda i: model.losses(train[order[i * b:(i + 1) * b]])[0])
+    for epoch in range(0 if a.epochs == 0 else 1, a.epochs + 1):
+        mean_loss, rate = float("nan"), float("nan")
+        if epoch > 0:
+            order = torch.from_numpy(rng.permutation(len(train)))
+            mean_loss, rate = train_epoch(model, opt, nb, b, lambda i: model.losses(train[order[i * b:(i + 1) * b]])[0])
         model.eval()
         # Every test example, the last batch smaller, as vaegraph evaluates.
         sums = np.zeros(len(columns) + 1)
@@ -457,6 +481,8 @@ def main():
         elif ll:
             extra = ",,"
         print(f"{epoch},{mean_loss:.6g},{cells},{rate:.6g}{extra}", flush=True)
+    if a.save:
+        torch_weights.save(model, a.save, model.names)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ function vg.options(defaults)
     end
     opts.seed = seed
   end
-  if opts.eval_only and not opts.resume then errors.fail("--eval-only evaluates a checkpoint: give it with --resume FILE") end
+  if opts.eval_only and not (opts.resume or opts.init) then
+    errors.fail("--eval-only evaluates given parameters: name them with --resume CKPT or --init FILE")
+  end
   if opts.help then
     print(cli.help(arg and arg[0], defaults))
     os.exit(0)

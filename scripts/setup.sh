@@ -16,6 +16,7 @@ pkgs=(
   libopenblas-dev            # GEMM benchmark reference only
   dataset-fashion-mnist      # default image data set
   fortunes                   # default sentences (graphs/sentence_vae.lua)
+  python3-torch python3-numpy  # the PyTorch peer (bench/) and the weights test
 )
 if [ "${VG_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive

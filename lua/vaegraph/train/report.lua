@@ -89,7 +89,7 @@ function report.evaluation(run, result)
   local row = {}
   for k, v in pairs(result and result.metrics or {}) do row[k] = v end
   for _, d in ipairs(run.derived) do row[d.name] = d.f(row) end
-  progress.line(run, string.format("evaluation of %s (epoch %d)  %s", run.opt.resume, run.epoch,
+  progress.line(run, string.format("evaluation of %s (epoch %d)  %s", run.opt.resume or run.opt.init, run.epoch,
     metric_text(run.columns, row, 1)))
   write_scores(run, result)
 end

@@ -1,0 +1,57 @@
+#!/bin/sh
+# Weights both ways between vaegraph and its PyTorch peer (bench/torch_peer.py):
+# a vaegraph checkpoint evaluated by the peer, and the peer's weights given to
+# `vaegraph --init`, each give the other's test loss to 1e-4 relative. The
+# models here evaluate deterministically (no sampled code), so the two test
+# losses are the same number. Skipped (exit 77) when torch is missing.
+#   torch_roundtrip.sh VAEGRAPH SOURCE_DIR MNIST_DIR OUT_DIR MODEL...
+set -eu
+vg=$1 src=$2 mnist=$3 out=$4
+shift 4
+py=/usr/bin/python3
+if ! "$py" -c "import torch" 2>/dev/null; then
+  echo "skipped: $py cannot import torch (Debian package python3-torch)"
+  exit 77
+fi
+rm -rf "$out"
+mkdir -p "$out/data"
+# 512 training and 256 test images, cut from the MNIST test set.
+"$py" - "$mnist" "$out/data" <<'EOF'
+import gzip, sys
+src, dst = sys.argv[1], sys.argv[2]
+for stem, lo, n in (("train", 0, 512), ("t10k", 512, 256)):
+    for kind, hdr, size in (("images-idx3", 16, 784), ("labels-idx1", 8, 1)):
+        b = gzip.open(f"{src}/t10k-{kind}-ubyte.gz").read()
+        head = bytearray(b[:hdr])
+        head[4:8] = n.to_bytes(4, "big")
+        with gzip.open(f"{dst}/{stem}-{kind}-ubyte.gz", "wb") as f:
+            f.write(bytes(head) + b[hdr + lo * size:hdr + (lo + n) * size])
+EOF
+# |a - b| <= 1e-4 |b|, or exit naming the direction.
+close() {
+  awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(d <= 1e-4 * m) }' ||
+    { echo "$3: $1 against $2"; exit 1; }
+}
+for model in "$@"; do
+  o=$out/$model
+  mkdir -p "$o"
+  # vaegraph -> PyTorch
+  "$vg" "$src/graphs/$model.lua" --data "$out/data" --epochs 2 --quiet --out "$o/vg"
+  ours=$(tail -1 "$o/vg/metrics.csv" | cut -d, -f3)
+  theirs=$("$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 0 \
+    --init "$o/vg/checkpoint.safetensors" | tail -1 | cut -d, -f3)
+  close "$theirs" "$ours" "$model: PyTorch's test loss of vaegraph's checkpoint"
+  # PyTorch -> vaegraph
+  theirs=$("$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 1 \
+    --save "$o/torch.safetensors" | tail -1 | cut -d, -f3)
+  ours=$("$vg" "$src/graphs/$model.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --out "$o/init" |
+    sed -n 's/.*test_loss \([^ ]*\).*/\1/p')
+  close "$ours" "$theirs" "$model: vaegraph's test loss of PyTorch's weights"
+  echo "$model: both ways agree (last: $ours, $theirs)"
+done
+# A file for another model is refused by name, and changes nothing.
+if "$vg" "$src/graphs/vae.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --out "$out/wrong" 2>"$out/err"; then
+  echo "another model's weights were accepted"; exit 1
+fi
+grep -q "torch.safetensors: no tensor 'encoder.fc1.weight'" "$out/err" || { cat "$out/err"; exit 1; }
+echo "ok: weights move both ways"
