@@ -3,7 +3,10 @@
 # a vaegraph checkpoint evaluated by the peer, and the peer's weights given to
 # `vaegraph --init`, each give the other's test loss to 1e-4 relative. The
 # models here evaluate deterministically (no sampled code), so the two test
-# losses are the same number. Skipped (exit 77) when torch is missing.
+# losses are the same number. Then both train from the same weights on a
+# training set of one batch (so each epoch is one step on the same examples,
+# whatever the order): the losses agree step by step, which pins forward,
+# backward and Adam together. Skipped (exit 77) when torch is missing.
 #   torch_roundtrip.sh VAEGRAPH SOURCE_DIR MNIST_DIR OUT_DIR MODEL...
 set -eu
 vg=$1 src=$2 mnist=$3 out=$4
@@ -14,12 +17,13 @@ if ! "$py" -c "import torch" 2>/dev/null; then
   exit 77
 fi
 rm -rf "$out"
-mkdir -p "$out/data"
-# 512 training and 256 test images, cut from the MNIST test set.
-"$py" - "$mnist" "$out/data" <<'EOF'
+mkdir -p "$out/data" "$out/one_batch"
+# N training and 256 test images, cut from the MNIST test set.
+make_data() {
+  "$py" - "$mnist" "$1" "$2" <<'EOF'
 import gzip, sys
-src, dst = sys.argv[1], sys.argv[2]
-for stem, lo, n in (("train", 0, 512), ("t10k", 512, 256)):
+src, dst, ntrain = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for stem, lo, n in (("train", 0, ntrain), ("t10k", 512, 256)):
     for kind, hdr, size in (("images-idx3", 16, 784), ("labels-idx1", 8, 1)):
         b = gzip.open(f"{src}/t10k-{kind}-ubyte.gz").read()
         head = bytearray(b[:hdr])
@@ -27,6 +31,9 @@ for stem, lo, n in (("train", 0, 512), ("t10k", 512, 256)):
         with gzip.open(f"{dst}/{stem}-{kind}-ubyte.gz", "wb") as f:
             f.write(bytes(head) + b[hdr + lo * size:hdr + (lo + n) * size])
 EOF
+}
+make_data "$out/data" 512
+make_data "$out/one_batch" 128
 # |a - b| <= 1e-4 |b|, or exit naming the direction.
 close() {
   awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(d <= 1e-4 * m) }' ||
@@ -49,8 +56,21 @@ for model in "$@"; do
   close "$ours" "$theirs" "$model: vaegraph's test loss of PyTorch's weights"
   echo "$model: both ways agree (last: $ours, $theirs)"
 done
+# Training side by side from PyTorch's weights, 8 steps on one batch of 128.
+o=$out/steps
+mkdir -p "$o"
+"$py" "$src/bench/torch_peer.py" vq_vae --data "$out/one_batch" --threads 1 --epochs 0 --save "$o/init.safetensors" >/dev/null
+"$py" "$src/bench/torch_peer.py" vq_vae --data "$out/one_batch" --threads 1 --epochs 8 --init "$o/init.safetensors" >"$o/torch.csv"
+"$vg" "$src/graphs/vq_vae.lua" --data "$out/one_batch" --epochs 8 --init "$o/init.safetensors" --quiet --out "$o/vg"
+for step in 1 2 3 4 5 6 7 8; do
+  for col in 2 3; do
+    close "$(sed -n "$((step + 1))p" "$o/vg/metrics.csv" | cut -d, -f$col)" \
+      "$(sed -n "$((step + 1))p" "$o/torch.csv" | cut -d, -f$col)" "vq_vae step $step, column $col"
+  done
+done
+echo "vq_vae: 8 steps from the same weights give PyTorch's train and test losses"
 # A file for another model is refused by name, and changes nothing.
-if "$vg" "$src/graphs/vae.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --out "$out/wrong" 2>"$out/err"; then
+if "$vg" "$src/graphs/vae.lua" --data "$out/data" --init "$out/vq_vae/torch.safetensors" --eval-only --out "$out/wrong" 2>"$out/err"; then
   echo "another model's weights were accepted"; exit 1
 fi
 grep -q "torch.safetensors: no tensor 'encoder.fc1.weight'" "$out/err" || { cat "$out/err"; exit 1; }
