@@ -221,16 +221,20 @@ static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, i
 
 /* dst [C, Hp, Wp] = src [C, H, W] placed at (top, left), zero elsewhere
  * (top and left may be negative: rows and columns cut off). One memset per
- * plane, then one copy per row: the rows are short, so calls count. */
+ * plane, then each row by an inline loop: the rows are a few dozen values,
+ * less than a library call costs. */
 static void pad_planes(const vg_real *src, int C, int H, int W, int top, int left, int Hp, int Wp, vg_real *dst) {
   int lo = left > 0 ? left : 0, hi = left + W < Wp ? left + W : Wp;
   int r0 = top > 0 ? top : 0, r1 = top + H < Hp ? top + H : Hp;
   memset(dst, 0, (size_t)C * Hp * Wp * sizeof *dst);
   if (hi <= lo) return;
   for (int c = 0; c < C; c++)
-    for (int r = r0; r < r1; r++)
-      memcpy(dst + ((int64_t)c * Hp + r) * Wp + lo, src + ((int64_t)c * H + r - top) * W + (lo - left),
-             (size_t)(hi - lo) * sizeof *dst);
+    for (int r = r0; r < r1; r++) {
+      vg_real *d = dst + ((int64_t)c * Hp + r) * Wp + lo;
+      const vg_real *s = src + ((int64_t)c * H + r - top) * W + (lo - left);
+#pragma omp simd
+      for (int i = 0; i < hi - lo; i++) d[i] = s[i];
+    }
 }
 
 /* A group of nb images goes through the kernels at once, stacked: each
@@ -330,23 +334,35 @@ static int64_t grid_len(const geom *g, const dgeom *q, int nb) {
   return ((int64_t)(nb - 1) * q->Hs + g->OH - 1) * q->Ws + g->OW;
 }
 
-/* out [nb, cout, OH, OW] (+)= the convolution of img [nb, C, H, W] by w. */
+/* out [nb, cout, OH, OW] += the convolution of img [nb, C, H, W] by w, or
+ * (add = 0) out = act(that + bias), bias optional: the epilogue runs on each
+ * output plane while it is in cache, and its rows (a few dozen values) are
+ * moved by inline loops, since a library call per row costs more than the
+ * row. */
 static void direct_fwd(const geom *g, const dgeom *q, int nb, int cout, const int64_t *off, const vg_real *w,
-                       const vg_real *img, vg_real *out, int add, vg_real *t) {
+                       const vg_real *img, vg_real *out, int add, const vg_real *bias, int act, vg_real *t) {
   const int64_t Q = grid_len(g, q, nb);
   phase_pad(g, q, nb, img, t + q->xph, t + q->pad);
   VG_SFX(vg_dconv_fwd)(cout, g->C, g->kh * g->kw, off, w, t + q->xph, (int64_t)q->nb * q->Hs * q->Ws, (int)Q,
                        t + q->grid, q->Q);
+  const int OW = g->OW;
   for (int m = 0; m < nb; m++)
-    for (int o = 0; o < cout; o++)
+    for (int o = 0; o < cout; o++) {
+      vg_real *plane = out + ((int64_t)m * cout + o) * g->OH * OW;
+      const vg_real bv = bias ? bias[o] : 0;
       for (int r = 0; r < g->OH; r++) {
         const vg_real *src = t + q->grid + (int64_t)o * q->Q + ((int64_t)m * q->Hs + r) * q->Ws;
-        vg_real *d = out + (((int64_t)m * cout + o) * g->OH + r) * g->OW;
+        vg_real *d = plane + (int64_t)r * OW;
         if (add)
-          for (int c = 0; c < g->OW; c++) d[c] += src[c];
+          for (int c = 0; c < OW; c++) d[c] += src[c];
+        else if (bias)
+          for (int c = 0; c < OW; c++) d[c] = src[c] + bv;
         else
-          memcpy(d, src, (size_t)g->OW * sizeof *d);
+#pragma omp simd
+          for (int c = 0; c < OW; c++) d[c] = src[c];
       }
+      if (!add) vg_act_apply(act, plane, (int64_t)g->OH * OW);
+    }
 }
 
 /* part [cout, C, kh*kw] (+)= the correlation of dy [nb, cout, OH, OW] with
@@ -358,9 +374,12 @@ static void direct_dw(const geom *g, const dgeom *q, int nb, int cout, const int
   for (int o = 0; o < cout; o++) memset(dyf + (int64_t)o * q->Q, 0, (size_t)Q * sizeof *dyf);
   for (int m = 0; m < nb; m++)
     for (int o = 0; o < cout; o++)
-      for (int r = 0; r < g->OH; r++)
-        memcpy(dyf + (int64_t)o * q->Q + ((int64_t)m * q->Hs + r) * q->Ws,
-               dy + (((int64_t)m * cout + o) * g->OH + r) * g->OW, (size_t)g->OW * sizeof *dyf);
+      for (int r = 0; r < g->OH; r++) {
+        vg_real *d = dyf + (int64_t)o * q->Q + ((int64_t)m * q->Hs + r) * q->Ws;
+        const vg_real *src = dy + (((int64_t)m * cout + o) * g->OH + r) * g->OW;
+#pragma omp simd
+        for (int c = 0; c < g->OW; c++) d[c] = src[c];
+      }
   phase_pad(g, q, nb, img, t + q->xph, t + q->pad);
   VG_SFX(vg_dconv_dw)(cout, g->C, g->kh * g->kw, off, dyf, q->Q, t + q->xph, (int64_t)q->nb * q->Hs * q->Ws, (int)Q,
                       part, first);
@@ -588,11 +607,11 @@ static void conv2d_forward(const vg_kernel *k) {
     const vg_real *xb = x + (int64_t)b * g.C * HW;
     vg_real *yb = y + (int64_t)b * Cout * S, *cols = (vg_real *)xb;
     if (direct) {
-      direct_fwd(&g, &q, m, Cout, off, w, xb, yb, 0, vg_thread_scratch(k));
-    } else {
-      if (!ident) im2col(&g, xb, cols = vg_thread_scratch(k));
-      vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
+      direct_fwd(&g, &q, m, Cout, off, w, xb, yb, 0, bias, act, vg_thread_scratch(k));
+      continue;
     }
+    if (!ident) im2col(&g, xb, cols = vg_thread_scratch(k));
+    vg_gemm_real(0, 0, Cout, S, K, 1, w, K, cols, S, 0, yb, S);
     if (bias)
       for (int o = 0; o < m * Cout; o++) {
         const vg_real bv = bias[o % Cout];
@@ -800,7 +819,7 @@ static void convt_backward(const vg_kernel *k) {
         /* the transpose's weight gradient is conv2d's with x and dy swapped;
          * its input gradient is conv2d's forward */
         if (dw) direct_dw(&g, &q, m, Cin, off, x + (int64_t)b * Cin * S, dyb, wpart + (int64_t)c * Cin * K, b == b0, tmp);
-        if (dx) direct_fwd(&g, &q, m, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, 1, tmp);
+        if (dx) direct_fwd(&g, &q, m, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, 1, NULL, 0, tmp);
         continue;
       }
       const vg_real *cols = dyb;

@@ -283,7 +283,9 @@ static void upsample_forward(const vg_kernel *k) {
       if (!bilinear) {
         /* Each input row once, copied to the s - 1 rows below it. */
         if (oh % s) {
-          memcpy(row, row - OW, (size_t)OW * sizeof *row);
+          const vg_real *above = row - OW;
+#pragma omp simd
+          for (int w = 0; w < OW; w++) row[w] = above[w]; /* inline: rows are short */
           continue;
         }
         const vg_real *src = in + (int64_t)(oh / s) * W;
