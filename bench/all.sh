@@ -6,15 +6,18 @@
 # vaegraph's rate against its FLOP-bound limit (training GFLOP per example
 # from --plan, against bench_gemm's 1024^3 GFLOP/s on this CPU). Writes
 # bench/results.md and puts the table into README.md between its markers.
-# Run on a quiet machine: hours for the full list. MODELS="vae aae" limits it.
+# Run on a quiet machine: hours for the full list. MODELS="vae aae" limits it;
+# the table keeps the other models' rows from the last run that measured
+# them, each row dated.
 #   [PAIRS=N] [MODELS="..."] bench/all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/openblas_core.sh
 vaegraph=${VAEGRAPH:-build/vaegraph}
-models=${MODELS:-vae ae conv_vae aae gumbel_vae vq_vae semisup_vae}
+all_models="vae cvae ae conv_vae aae gumbel_vae vq_vae semisup_vae"
+models=${MODELS:-$all_models}
 # Epochs per model: those of the issues that compared them.
-declare -A EPOCHS=([vae]=10 [ae]=3 [conv_vae]=3 [aae]=10 [gumbel_vae]=5 [vq_vae]=5 [semisup_vae]=5)
+declare -A EPOCHS=([vae]=10 [cvae]=10 [ae]=3 [conv_vae]=3 [aae]=10 [gumbel_vae]=5 [vq_vae]=5 [semisup_vae]=5)
 export PAIRS=${PAIRS:-3}
 log=$(mktemp)
 trap 'rm -f "$log" "$log.plan"' EXIT
@@ -45,14 +48,31 @@ vg, pt, ratio, lo, hi, mv, mp = rates.groups()
 figure = re.search(r"vs PyTorch: ([^;]*)", [l for l in lines if " pair " in l][-1])
 limit = peak / (gflop_step / batch)  # examples/s if every FLOP ran at bench_gemm's peak
 print(f"| `{m}.lua` | {e} | {figure.group(1) if figure else ''} | {int(vg):,} vs {int(pt):,} | **{ratio}x** ({lo}-{hi}) "
-      f"| {100 * int(vg) / limit:.0f}% of {limit:,.0f} | {mv} vs {mp} MB |")
+      f"| {100 * int(vg) / limit:.0f}% of {limit:,.0f} | {mv} vs {mp} MB | {__import__('datetime').date.today()} |")
 PY
 )$'\n'
 done
-table="| model | epochs | test figure, vaegraph vs PyTorch (last pair) | training examples/s, medians | ratio (range) | vaegraph against its FLOP-bound limit | peak memory |
-| --- | --- | --- | --- | --- | --- | --- |
-$rows"
-{ echo "Measured $(date -u +%Y-%m-%d) on $(lscpu | sed -n 's/^Model name: *//p'), 2 threads, $PAIRS pairs; PyTorch with OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-its own guess}; bench_gemm 1024^3: $peak GFLOP/s."; echo; printf '%s' "$table"; } > bench/results.md
+# This run's rows replace those of the same models; the others stay.
+rows=$(python3 - "$all_models" "$rows" <<'PY'
+import os, re, sys
+order, new = sys.argv[1].split(), sys.argv[2]
+key = lambda line: (re.match(r"\| `(\w+)\.lua`", line) or [None, None])[1]
+kept = {}
+if os.path.exists("bench/results.md"):
+    for line in open("bench/results.md"):
+        if key(line):
+            kept[key(line)] = line.rstrip("\n")
+for line in new.splitlines():
+    if key(line):
+        kept[key(line)] = line
+print("\n".join(kept[m] for m in order if m in kept))
+PY
+)
+table="| model | epochs | test figure, vaegraph vs PyTorch (last pair) | training examples/s, medians | ratio (range) | vaegraph against its FLOP-bound limit | peak memory | measured |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+$rows
+"
+{ echo "On $(lscpu | sed -n 's/^Model name: *//p') at 2 threads, $PAIRS interleaved pairs per model (rows dated: each from the last run that measured it); PyTorch with OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-its own guess}; bench_gemm 1024^3: $peak GFLOP/s (this run)."; echo; printf '%s' "$table"; } > bench/results.md
 python3 - <<'PY'
 import re
 readme, table = open("README.md").read(), open("bench/results.md").read()

@@ -3,7 +3,7 @@
 order source, batch, optimizer, epochs and thread count. Prints a CSV row per
 epoch with the columns vaegraph's metrics.csv uses, for bench/compare.sh.
 
-  torch_peer.py vae|ae|conv_vae|aae|gumbel_vae|vq_vae [--epochs N] [--threads N] [--data DIR]
+  torch_peer.py vae|cvae|ae|conv_vae|aae|gumbel_vae|vq_vae [--epochs N] [--threads N] [--data DIR]
                 [--init CKPT] [--save FILE]
 
 --init starts from a vaegraph checkpoint's parameters (with --epochs 0 it
@@ -108,6 +108,29 @@ def nll_is(model, test, k, batch=128, chunk=100):
             lw = torch.cat([model.log_weights(x, min(chunk, k - s)) for s in range(0, k, chunk)])
             total += -(torch.logsumexp(lw, 0) - math.log(k)).sum().item()
     return total / len(test)
+
+
+class CVAE(nn.Module):
+    """graphs/cvae.lua: the one-hot label joins the encoder's and the
+    decoder's inputs."""
+    batch, flat, pm1, labels = 128, True, False, True
+    names = {"encoder.fc1": "fc1", "encoder.mu": "mu", "encoder.logvar": "logvar", "decoder.fc1": "dec.0",
+             "decoder.fc2": "dec.2"}
+
+    def __init__(self, k=10):
+        super().__init__()
+        self.fc1, self.mu, self.logvar = nn.Linear(784 + k, 400), nn.Linear(400, 20), nn.Linear(400, 20)
+        self.dec = mlp([20 + k, 400, 784], nn.Sigmoid())
+
+    def losses(self, x, y):
+        h = F.relu(self.fc1(torch.cat([x, y], 1)))
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        xhat = self.dec(torch.cat([z, y], 1))
+        n = x.shape[0]
+        rec = F.binary_cross_entropy(xhat, x, reduction="sum") / n
+        kl = kl_normal(mu, logvar) / n
+        return rec + kl, rec, kl
 
 
 class AE(nn.Module):
@@ -379,7 +402,7 @@ def run_semisup(a, train, test, ytrain, ytest, rng):
         print(f"{epoch},{mean_loss:.6g}," + ",".join(f"{v:.6g}" for v in vals) + f",{rate:.6g}", flush=True)
 
 
-MODELS = {"vae": VAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "gumbel_vae": GumbelVAE, "vq_vae": VQVAE, "semisup_vae": SemisupVAE}
+MODELS = {"vae": VAE, "cvae": CVAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "gumbel_vae": GumbelVAE, "vq_vae": VQVAE, "semisup_vae": SemisupVAE}
 
 
 def run_phases(model, train, test, rng, a):
@@ -443,14 +466,24 @@ def main():
         return torch.from_numpy(read_idx(f"{a.data}/{stem}-images-idx3-ubyte.gz").reshape(shape).astype(np.float32) * scale + shift)
 
     train, test = load("train")[:a.limit], load("t10k")[:a.limit]
+    # Each batch is the model's arguments: the images, and for conditional
+    # models their one-hot labels.
+    if getattr(model, "labels", False):
+        onehot = lambda stem: F.one_hot(torch.from_numpy(read_idx(f"{a.data}/{stem}-labels-idx1-ubyte.gz").astype(np.int64)),
+                                        10).float()
+        train, test = (train, onehot("train")[:a.limit]), (test, onehot("t10k")[:a.limit])
+    else:
+        train, test = (train,), (test,)
+    ntrain, ntest = len(train[0]), len(test[0])
+    pick = lambda split, idx: [t[idx] for t in split]
     if hasattr(model, "train_step"):
-        run_phases(model, train, test, rng, a)
+        run_phases(model, train[0], test[0], rng, a)
         if a.samples:
             write_samples(model, a.samples)
         return
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     b = model.batch
-    nb = len(train) // b
+    nb = ntrain // b
     columns = getattr(model, "columns", ["test_rec", "test_kl"])
     ll = a.eval_ll and hasattr(model, "log_weights")
     print("epoch,train_loss,test_loss," + ",".join(columns) + ",examples_per_s" + (",test_nll_is,is_seconds" if ll else ""),
@@ -458,22 +491,22 @@ def main():
     for epoch in range(0 if a.epochs == 0 else 1, a.epochs + 1):
         mean_loss, rate = float("nan"), float("nan")
         if epoch > 0:
-            order = torch.from_numpy(rng.permutation(len(train)))
-            mean_loss, rate = train_epoch(model, opt, nb, b, lambda i: model.losses(train[order[i * b:(i + 1) * b]])[0])
+            order = torch.from_numpy(rng.permutation(ntrain))
+            mean_loss, rate = train_epoch(model, opt, nb, b, lambda i: model.losses(*pick(train, order[i * b:(i + 1) * b]))[0])
         model.eval()
         # Every test example, the last batch smaller, as vaegraph evaluates.
         sums = np.zeros(len(columns) + 1)
         with torch.no_grad():
-            for i in range(0, len(test), b):
-                part = test[i:i + b]
-                sums += [v.item() * len(part) for v in model.losses(part)]
-        sums /= len(test)
+            for i in range(0, ntest, b):
+                part = pick(test, slice(i, i + b))
+                sums += [v.item() * len(part[0]) for v in model.losses(*part)]
+        sums /= ntest
         cells = ",".join(f"{v:.6g}" for v in sums)
         extra = ""
         if ll and epoch == a.epochs:
             for k in a.eval_ll:
                 t1 = time.perf_counter()
-                v = nll_is(model, test, k)
+                v = nll_is(model, test[0], k)
                 seconds = time.perf_counter() - t1
                 print(f"importance-sampled -log p(x), {k} samples per example: {v:.4f} nats per example ({seconds:.1f} s)",
                       file=sys.stderr, flush=True)
