@@ -92,6 +92,7 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;
   p->runs++;
+  p->shared->last = p;
   if ((st = run_forward(p, step, 0))) return st;
   if (p->loss < 0) return VG_OK;
   const float loss = p->val[p->loss][0];

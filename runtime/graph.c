@@ -29,7 +29,33 @@ void vg_graph_free(vg_graph *g) {
   free(g->groups);
   free(g->params);
   free(g->grads);
+  vg_arena_release(g->arena);
   free(g);
+}
+
+vg_arena *vg_arena_acquire(vg_graph *g, size_t len) {
+  if (!g->arena || g->arena->len < len) {
+    vg_arena *a = calloc(1, sizeof *a);
+    /* 64-byte aligned, and never a zero-byte allocation. */
+    size_t bytes = ((len ? len : 1) * sizeof(float) + 63) / 64 * 64;
+    if (!a || !(a->data = aligned_alloc(64, bytes))) {
+      free(a);
+      return NULL;
+    }
+    memset(a->data, 0, bytes);
+    a->len = len;
+    a->refs = 1; /* the graph's */
+    vg_arena_release(g->arena);
+    g->arena = a;
+  }
+  g->arena->refs++;
+  return g->arena;
+}
+
+void vg_arena_release(vg_arena *a) {
+  if (!a || --a->refs > 0) return;
+  free(a->data);
+  free(a);
 }
 
 const char *vg_graph_error(const vg_graph *g) { return g->err; }

@@ -58,6 +58,17 @@ typedef struct vg_group {
   size_t off, len; /* range in the parameter arena, once frozen */
 } vg_group;
 
+/* The memory for activations and their gradients that a graph's plans
+ * share: plans run one at a time, so one arena as large as the largest
+ * plan's serves them all. Each plan holds a reference; `last` is the plan
+ * that ran in it most recently, whose values alone are still there. */
+typedef struct vg_arena {
+  float *data;
+  size_t len; /* floats */
+  int refs;
+  const void *last;
+} vg_arena;
+
 typedef struct vg_graph {
   vg_node *nodes;
   int n, cap;
@@ -74,12 +85,19 @@ typedef struct vg_graph {
    * twice n, -1 for empty (NULL when it could not be allocated: lookups
    * then scan the nodes) */
   int *index, index_cap;
+  vg_arena *arena; /* the plans' shared arena: the largest so far (NULL before the first plan) */
   char where[VG_WHERE_MAX];
   char err[1024];
 } vg_graph;
 
 vg_graph *vg_graph_new(uint64_t seed);
 void vg_graph_free(vg_graph *g);
+
+/* A reference to an arena of at least len floats: the graph's, or when that
+ * is smaller a new one, zeroed, that becomes the graph's (plans holding the
+ * old one keep it). NULL when out of memory. */
+vg_arena *vg_arena_acquire(vg_graph *g, size_t len);
+void vg_arena_release(vg_arena *a);
 const char *vg_graph_error(const vg_graph *g);
 /* Script position recorded in nodes created from now on (NULL clears it). */
 void vg_graph_set_where(vg_graph *g, const char *where);

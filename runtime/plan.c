@@ -292,11 +292,10 @@ static vg_status plan_memory(compiler *c) {
   if (st) return st;
   size_t naive = 0;
   for (int i = 0; i < c->nbufs; i++) naive += c->bufs[i].len;
-  p->arena = total ? aligned_alloc(64, total * sizeof(float)) : NULL;
-  if (total && !p->arena)
+  if (!(p->shared = vg_arena_acquire(g, total)))
     return vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': cannot allocate %zu bytes of activations",
                          phase_name(c->spec), total * sizeof(float));
-  if (total) memset(p->arena, 0, total * sizeof(float));
+  p->arena = p->shared->data;
   p->stats.arena_bytes = total * sizeof(float);
   p->stats.naive_bytes = naive * sizeof(float);
 
@@ -541,21 +540,33 @@ void vg_plan_free(vg_plan *p) {
   free(p->val);
   free(p->grad);
   free(p->keep);
-  free(p->arena);
+  if (p->shared && p->shared->last == p) p->shared->last = NULL;
+  vg_arena_release(p->shared);
   free(p->scratch);
   free(p->seconds);
   free(p);
 }
 
-vg_plan_stats vg_plan_get_stats(const vg_plan *p) { return p->stats; }
+vg_plan_stats vg_plan_get_stats(const vg_plan *p) {
+  vg_plan_stats s = p->stats;
+  s.shared_bytes = p->shared->len * sizeof(float);
+  return s;
+}
+
+const char *vg_plan_overwritten(const vg_plan *p) {
+  if (!p->runs || p->shared->last == p) return NULL;
+  const vg_plan *other = p->shared->last;
+  return other ? other->name : "(a plan since freed)";
+}
 
 const float *vg_plan_value(const vg_plan *p, int node) {
-  if (node < 0 || node >= p->g->n || !p->keep[node]) return NULL;
+  if (node < 0 || node >= p->g->n || !p->keep[node] || vg_plan_overwritten(p)) return NULL;
   return p->val[node];
 }
 
 const float *vg_plan_grad(const vg_plan *p, int node) {
   if (node < 0 || node >= p->g->n || p->loss < 0) return NULL;
+  if (vg_plan_overwritten(p) && p->g->nodes[node].op != VG_OP_PARAM) return NULL;
   const vg_node *n = &p->g->nodes[node];
   if (n->op == VG_OP_PARAM)
     for (int k = 0; k < p->nparam_clear; k++) {

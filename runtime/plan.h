@@ -42,6 +42,11 @@ void vg_plan_set_example(vg_plan *p, int64_t first);
 /* After a run: a node's value if the plan kept it (the loss, fetched nodes,
  * inputs and parameters), else NULL. */
 const float *vg_plan_value(const vg_plan *p, int node);
+/* The plans of one graph share one activation arena (graph.h), so a plan's
+ * values last until another plan of the graph runs: then this names that
+ * plan, and vg_plan_value and vg_plan_grad (but for parameters) give NULL.
+ * NULL while this plan's values are current, or before it has run. */
+const char *vg_plan_overwritten(const vg_plan *p);
 /* After a run with a loss: d loss / d node for a parameter of an updated
  * group or a node in spec.wrt, else NULL. */
 const float *vg_plan_grad(const vg_plan *p, int node);
@@ -54,6 +59,7 @@ typedef struct vg_plan_stats {
   int nodes_forward, nodes_backward;
   size_t arena_bytes;   /* planned: activations, saved buffers, gradients */
   size_t naive_bytes;   /* what one buffer each would take */
+  size_t shared_bytes;  /* the arena it lies in, shared with the graph's other plans */
   size_t scratch_bytes; /* kernels' scratch, shared by all steps */
   double flops;         /* multiply-adds x2 of forward+backward (estimate) */
 } vg_plan_stats;

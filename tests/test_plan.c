@@ -63,6 +63,44 @@ static void memory_reuse(void) {
   vg_graph_free(g);
 }
 
+/* Two plans of one graph share one arena, as large as the larger: after
+ * the other runs, the first's values are refused, not silently stale, and
+ * running it again gives them back, the same. */
+static void shared_arena(void) {
+  vg_graph *g = vg_graph_new(6);
+  int64_t d[2] = {32, 64};
+  int x = vg_input(g, "x", vg_shape_of(2, d));
+  int grp = vg_group_new(g, "net");
+  int h = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){linear(g, grp, "fc1", x, 64, 64)}, NULL);
+  int out = linear(g, grp, "fc2", h, 64, 64);
+  int loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &out, NULL);
+  vg_plan *train, *eval;
+  vg_plan_spec ts = {.name = "train", .loss = loss, .update = &grp, .nupdate = 1};
+  vg_plan_spec es = {.name = "eval", .loss = -1, .fetch = &h, .nfetch = 1};
+  CHECK(vg_plan_compile(g, &ts, &train) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_compile(g, &es, &eval) == VG_OK, "%s", vg_graph_error(g));
+  vg_plan_stats a = vg_plan_get_stats(train), b = vg_plan_get_stats(eval);
+  CHECK(b.arena_bytes < a.arena_bytes && a.shared_bytes == a.arena_bytes && b.shared_bytes == a.shared_bytes,
+        "eval (%zu bytes) does not lie in train's arena (%zu; shared %zu and %zu)", b.arena_bytes, a.arena_bytes,
+        a.shared_bytes, b.shared_bytes);
+  for (int i = 0; i < 32 * 64; i++) vg_input_data(g, x)[i] = (float)sin(i * 0.3);
+  CHECK(vg_plan_overwritten(train) == NULL, "a plan that has not run is called overwritten");
+  CHECK(vg_plan_run(train, 1) == VG_OK, "%s", vg_graph_error(g));
+  const float first = vg_plan_value(train, loss)[0];
+  CHECK(vg_plan_run(eval, 1) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_value(eval, h) != NULL, "eval's own value is not readable");
+  CHECK(vg_plan_value(train, loss) == NULL, "train's loss is readable after eval ran in its memory");
+  CHECK(vg_plan_overwritten(train) && !strcmp(vg_plan_overwritten(train), "eval"), "overwritten by '%s', not eval",
+        vg_plan_overwritten(train) ? vg_plan_overwritten(train) : "(none)");
+  vg_plan_free(eval);
+  CHECK(vg_plan_overwritten(train) != NULL, "freeing the plan that ran last made train's values current");
+  /* The parameters moved only by gradient, which no optimizer applied. */
+  CHECK(vg_plan_run(train, 1) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_value(train, loss) && vg_plan_value(train, loss)[0] == first, "train's loss changed after eval ran");
+  vg_plan_free(train);
+  vg_graph_free(g);
+}
+
 /* z feeds two branches whose losses add: d loss / d w must be the sum of
  * both paths' gradients. Checked against central differences in float. */
 static void shared_node(void) {
@@ -137,6 +175,7 @@ static void first_bad_node(void) {
 int main(void) {
   memory_reuse();
   shared_node();
+  shared_arena();
   first_bad_node();
   CHECK_DONE();
 }

@@ -65,7 +65,7 @@ static int l_grid_png(lua_State *L) {
     const int node = vg_lua_node(L, g, -3);
     const lua_Integer first = vg_checkint(L, -2), rows = vg_checkint(L, -1);
     const vg_shape *sh = &g->nodes[node].shape;
-    const float *v = vg_plan_value(p, node);
+    const float *v = vg_lua_value(L, p, g, node);
     if (!v) return vg_lua_fail(L, "grid: plan does not keep '%s'", g->nodes[node].name);
     if (sh->nd < 1 || vg_shape_numel(sh) / sh->d[0] != per || first < 0 || rows < 0 || first > sh->d[0] ||
         rows > sh->d[0] - first)

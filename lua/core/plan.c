@@ -27,6 +27,14 @@ vg_plan *vg_lua_plan(lua_State *L, int i, vg_graph **g) {
   return lp->p;
 }
 
+const float *vg_lua_value(lua_State *L, const vg_plan *p, const vg_graph *g, int id) {
+  const char *other = vg_plan_overwritten(p);
+  if (other)
+    vg_lua_fail(L, "plan '%s': '%s' was overwritten when plan '%s' ran after it (a graph's plans share their memory: "
+                "read a plan's values before running another)", vg_plan_name(p), g->nodes[id].name, other);
+  return vg_plan_value(p, id);
+}
+
 /* g:compile{name =, loss =, update = {groups}, fetch = {nodes}, wrt = {nodes}}:
  * `wrt` lists nodes whose gradients p:grad reads after a run. */
 static int l_compile(lua_State *L) {
@@ -86,7 +94,7 @@ static int l_value(lua_State *L) {
   vg_graph *g;
   vg_plan *p = vg_lua_plan(L, 1, &g);
   int id = vg_lua_node(L, g, 2);
-  const float *v = vg_plan_value(p, id);
+  const float *v = vg_lua_value(L, p, g, id);
   if (!v) lua_pushnil(L);
   else vg_lua_push_floats(L, v, (size_t)vg_shape_numel(&g->nodes[id].shape), 1);
   return 1;
@@ -99,6 +107,7 @@ static int l_grad(lua_State *L) {
   vg_plan *p = vg_lua_plan(L, 1, &g);
   int id = vg_lua_node(L, g, 2);
   const float *d = vg_plan_grad(p, id);
+  if (!d && g->nodes[id].op != VG_OP_PARAM) vg_lua_value(L, p, g, id); /* raises if overwritten */
   if (!d)
     return vg_lua_fail(L, "plan '%s' keeps no gradient of '%s': compile it with wrt = {node}, or update its group",
                        vg_plan_name(p), g->nodes[id].name);
@@ -115,7 +124,7 @@ static int l_pick(lua_State *L) {
   int id = vg_lua_node(L, g, 2);
   const double temp = luaL_checknumber(L, 3);
   const uint64_t seed = (uint64_t)vg_checkint(L, 4), step = (uint64_t)vg_checkint(L, 5);
-  const float *v = vg_plan_value(p, id);
+  const float *v = vg_lua_value(L, p, g, id);
   const vg_shape *s = &g->nodes[id].shape;
   if (!v || s->nd < 1) return vg_lua_fail(L, "'%s' is not a value this plan keeps (fetch it)", g->nodes[id].name);
   if (!(temp >= 0)) return luaL_argerror(L, 3, "temperature must be >= 0");

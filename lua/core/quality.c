@@ -52,7 +52,7 @@ static int l_moments_add(lua_State *L) {
   vg_plan *p = vg_lua_plan(L, 2, &g);
   const int id = vg_lua_node(L, g, 3);
   const vg_shape *s = &g->nodes[id].shape;
-  const float *v = vg_plan_value(p, id);
+  const float *v = vg_lua_value(L, p, g, id);
   if (!v) return vg_lua_fail(L, "moments: '%s' is not a value this plan keeps (fetch it)", g->nodes[id].name);
   if (s->nd < 1 || s->d[0] < 1 || vg_shape_numel(s) / s->d[0] != m->dim)
     return vg_lua_fail(L, "moments: a row of '%s' must hold %d values", g->nodes[id].name, m->dim);
@@ -115,7 +115,7 @@ static int l_copy(lua_State *L) {
   vg_graph *to = vg_lua_graph(L, 3);
   const int in = vg_lua_node(L, to, 4);
   const vg_node *src = &g->nodes[id], *dst = &to->nodes[in];
-  const float *v = vg_plan_value(p, id);
+  const float *v = vg_lua_value(L, p, g, id);
   if (!v) return vg_lua_fail(L, "copy: '%s' is not a value this plan keeps (fetch it)", src->name);
   if (dst->op != VG_OP_INPUT) return vg_lua_fail(L, "copy: '%s' is not an input", dst->name);
   if (src->shape.nd < 1) return vg_lua_fail(L, "copy: '%s' has no rows", src->name);
@@ -179,7 +179,7 @@ static int l_image_bytes_add(lua_State *L) {
   vg_plan *p = vg_lua_plan(L, 2, &g);
   const int id = vg_lua_node(L, g, 3);
   const vg_shape *s = &g->nodes[id].shape;
-  const float *v = vg_plan_value(p, id);
+  const float *v = vg_lua_value(L, p, g, id);
   if (!v || s->nd < 1 || vg_shape_numel(s) / s->d[0] != w->width)
     return vg_lua_fail(L, "image_bytes: '%s' is not a kept value whose rows hold %lld values", g->nodes[id].name, (long long)w->width);
   const lua_Integer count = vg_checkint(L, 4);
