@@ -22,9 +22,10 @@ echo "== vaegraph graphs/sentence_vae.lua ($("$vaegraph" --version)), $epochs ep
 echo "== PyTorch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(detected)}"
 echo "== $pairs pairs, each vaegraph then PyTorch; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
 for ((p = 1; p <= pairs; p++)); do
-  OMP_NUM_THREADS=$threads "$vaegraph" graphs/sentence_vae.lua --data "$ptb" --min-count 1 --epochs "$epochs" \
+  # Peak resident memory of each run (kB), from GNU time.
+  OMP_NUM_THREADS=$threads /usr/bin/time -f %M -o "$out/vg$p.rss" "$vaegraph" graphs/sentence_vae.lua --data "$ptb" --min-count 1 --epochs "$epochs" \
     --threads "$threads" --out "$out/vg$p" --quiet "$@" 2>/dev/null
-  OMP_NUM_THREADS=$threads /usr/bin/python3 bench/torch_sentence_vae.py --train "$ptb/ptb.valid.txt" \
+  OMP_NUM_THREADS=$threads /usr/bin/time -f %M -o "$out/pt$p.rss" /usr/bin/python3 bench/torch_sentence_vae.py --train "$ptb/ptb.valid.txt" \
     --test "$ptb/ptb.test.txt" --epochs "$epochs" --threads "$threads" "$@" > "$out/pt$p.csv" 2>/dev/null
   echo "pair $p done"
 done
@@ -44,6 +45,8 @@ for p in range(1, pairs + 1):
     print(f"sentence_vae pair {p}, after {v['epoch']} epochs, vaegraph vs PyTorch: " + "; ".join(figures)
           + f"; sentences/s {rv:.1f} vs {rp:.1f} ({rv / rp:.2f}x)")
 med = statistics.median
-print(f"sentence_vae: training sentences/s, medians of {pairs}: vaegraph {med(vr):.1f}, PyTorch {med(pr):.1f}; "
-      f"median ratio {med(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f})")
+rss = lambda side: med(int(open(f"{out}/{side}{p}.rss").read().split()[-1]) / 1024 for p in range(1, pairs + 1))
+print(f"sentence_vae: training sentences/s, medians of {pairs}: vaegraph {med(vr):.0f}, PyTorch {med(pr):.0f}; "
+      f"median ratio {med(ratios):.2f}x (range {min(ratios):.2f}-{max(ratios):.2f}); "
+      f"peak memory MB {rss('vg'):.0f} vs {rss('pt'):.0f}")
 PY
