@@ -1,5 +1,5 @@
-"""vaegraph checkpoints and PyTorch modules, both ways, with only torch and
-the standard library.
+"""vaegraph checkpoints and PyTorch modules, both ways, with only torch (and
+the numpy it depends on) and the standard library.
 
 A vaegraph checkpoint is a safetensors file: an 8-byte little-endian header
 length, a JSON header naming each tensor's dtype, shape and byte range, then
@@ -44,7 +44,7 @@ def read(path):
         count = 1
         for d in t["shape"]:
             count *= d
-        if hi - lo != count * size or base + hi > len(data):
+        if lo < 0 or hi - lo != count * size or base + hi > len(data):
             raise ValueError(f"{path}: tensor '{name}' claims bytes {lo}..{hi} for shape {t['shape']}")
         buf = bytearray(data[base + lo:base + hi])
         out[name] = torch.frombuffer(buf, dtype=dtype).reshape(t["shape"]) if count else torch.zeros(t["shape"], dtype=dtype)

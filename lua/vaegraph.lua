@@ -42,6 +42,7 @@ vg.schedule = require "vaegraph.schedule"
 function vg.options(defaults)
   local ok, opts, given = pcall(cli.parse, arg, defaults)
   if not ok then error((arg and arg[0] or "vaegraph") .. ": " .. tostring(opts), 0) end
+  if opts.resume and opts.init then errors.fail("--init and --resume both set the parameters: give one") end
   if opts.resume then
     -- Every random draw is keyed by the seed: a resumed run must use the
     -- checkpoint's, and the graph is built with it, so read it now.

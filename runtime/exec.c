@@ -111,6 +111,7 @@ vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;
   vg_graph *g = p->g;
+  p->shared->last = p; /* it runs the plan again */
   if ((st = run_forward(p, step, 1))) return st;
   if (p->loss < 0) return VG_OK;
   for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);

@@ -35,6 +35,7 @@ void vg_graph_free(vg_graph *g) {
 
 vg_arena *vg_arena_acquire(vg_graph *g, size_t len) {
   if (!g->arena || g->arena->len < len) {
+    if (len > (SIZE_MAX - 64) / sizeof(float)) return NULL;
     vg_arena *a = calloc(1, sizeof *a);
     /* 64-byte aligned, and never a zero-byte allocation. */
     size_t bytes = ((len ? len : 1) * sizeof(float) + 63) / 64 * 64;

@@ -61,7 +61,9 @@ typedef struct vg_group {
 /* The memory for activations and their gradients that a graph's plans
  * share: plans run one at a time, so one arena as large as the largest
  * plan's serves them all. Each plan holds a reference; `last` is the plan
- * that ran in it most recently, whose values alone are still there. */
+ * that ran in it most recently, whose values alone are still there. A plan
+ * compiled before a larger one keeps the smaller arena it got, so compile
+ * the largest first (the trainer compiles the training phases first). */
 typedef struct vg_arena {
   float *data;
   size_t len; /* floats */

@@ -553,20 +553,21 @@ vg_plan_stats vg_plan_get_stats(const vg_plan *p) {
   return s;
 }
 
-const char *vg_plan_overwritten(const vg_plan *p) {
-  if (!p->runs || p->shared->last == p) return NULL;
-  const vg_plan *other = p->shared->last;
-  return other ? other->name : "(a plan since freed)";
+/* Whether v lies in the arena but holds no value of this plan's: it has
+ * not run, or another plan ran in the arena since. Outside the arena
+ * (inputs, parameters, their gradients) values stay readable. */
+static int stale(const vg_plan *p, const float *v) {
+  if (!v || v < p->arena || v >= p->arena + p->shared->len) return 0;
+  return !p->runs || p->shared->last != p;
 }
 
-const float *vg_plan_value(const vg_plan *p, int node) {
-  if (node < 0 || node >= p->g->n || !p->keep[node] || vg_plan_overwritten(p)) return NULL;
+static const float *raw_value(const vg_plan *p, int node) {
+  if (node < 0 || node >= p->g->n || !p->keep[node]) return NULL;
   return p->val[node];
 }
 
-const float *vg_plan_grad(const vg_plan *p, int node) {
+static const float *raw_grad(const vg_plan *p, int node) {
   if (node < 0 || node >= p->g->n || p->loss < 0) return NULL;
-  if (vg_plan_overwritten(p) && p->g->nodes[node].op != VG_OP_PARAM) return NULL;
   const vg_node *n = &p->g->nodes[node];
   if (n->op == VG_OP_PARAM)
     for (int k = 0; k < p->nparam_clear; k++) {
@@ -574,6 +575,25 @@ const float *vg_plan_grad(const vg_plan *p, int node) {
       if (f->p <= p->g->grads + n->off && p->g->grads + n->off < f->p + f->n) return p->g->grads + n->off;
     }
   return p->grad[node];
+}
+
+const char *vg_plan_unreadable(const vg_plan *p, int node, int grad, char *why, size_t n) {
+  if (!stale(p, grad ? raw_grad(p, node) : raw_value(p, node))) return NULL;
+  const vg_plan *last = p->shared->last;
+  if (!p->runs) snprintf(why, n, "plan '%s' has not run yet", p->name);
+  else snprintf(why, n, "plan '%s' ran after plan '%s' in the memory a graph's plans share",
+                last ? last->name : "(since freed)", p->name);
+  return why;
+}
+
+const float *vg_plan_value(const vg_plan *p, int node) {
+  const float *v = raw_value(p, node);
+  return stale(p, v) ? NULL : v;
+}
+
+const float *vg_plan_grad(const vg_plan *p, int node) {
+  const float *d = raw_grad(p, node);
+  return stale(p, d) ? NULL : d;
 }
 
 const char *vg_plan_name(const vg_plan *p) { return p->name; }

@@ -43,10 +43,13 @@ void vg_plan_set_example(vg_plan *p, int64_t first);
  * inputs and parameters), else NULL. */
 const float *vg_plan_value(const vg_plan *p, int node);
 /* The plans of one graph share one activation arena (graph.h), so a plan's
- * values last until another plan of the graph runs: then this names that
- * plan, and vg_plan_value and vg_plan_grad (but for parameters) give NULL.
- * NULL while this plan's values are current, or before it has run. */
-const char *vg_plan_overwritten(const vg_plan *p);
+ * values and gradients there last until another plan of the graph runs;
+ * vg_plan_value and vg_plan_grad then give NULL, as before the plan's first
+ * run. This says why into `why` and returns it (naming the plan that ran
+ * since), or NULL when the value (grad = 0) or gradient (grad = 1) of node
+ * is readable or not the plan's to give. Inputs, parameters and parameter
+ * gradients live outside the arena and stay readable. */
+const char *vg_plan_unreadable(const vg_plan *p, int node, int grad, char *why, size_t n);
 /* After a run with a loss: d loss / d node for a parameter of an updated
  * group or a node in spec.wrt, else NULL. */
 const float *vg_plan_grad(const vg_plan *p, int node);

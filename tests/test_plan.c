@@ -84,20 +84,49 @@ static void shared_arena(void) {
         "eval (%zu bytes) does not lie in train's arena (%zu; shared %zu and %zu)", b.arena_bytes, a.arena_bytes,
         a.shared_bytes, b.shared_bytes);
   for (int i = 0; i < 32 * 64; i++) vg_input_data(g, x)[i] = (float)sin(i * 0.3);
-  CHECK(vg_plan_overwritten(train) == NULL, "a plan that has not run is called overwritten");
+  char why[256];
+  CHECK(vg_plan_value(train, loss) == NULL && vg_plan_unreadable(train, loss, 0, why, sizeof why) &&
+            strstr(why, "has not run"), "a plan that has not run gives a value");
   CHECK(vg_plan_run(train, 1) == VG_OK, "%s", vg_graph_error(g));
   const float first = vg_plan_value(train, loss)[0];
   CHECK(vg_plan_run(eval, 1) == VG_OK, "%s", vg_graph_error(g));
   CHECK(vg_plan_value(eval, h) != NULL, "eval's own value is not readable");
   CHECK(vg_plan_value(train, loss) == NULL, "train's loss is readable after eval ran in its memory");
-  CHECK(vg_plan_overwritten(train) && !strcmp(vg_plan_overwritten(train), "eval"), "overwritten by '%s', not eval",
-        vg_plan_overwritten(train) ? vg_plan_overwritten(train) : "(none)");
+  CHECK(vg_plan_unreadable(train, loss, 0, why, sizeof why) && strstr(why, "plan 'eval' ran after plan 'train'"),
+        "the reason names neither plan: %s", why);
+  /* Parameter gradients live outside the arena: still train's. */
+  const int w1 = vg_node_find(g, "fc1.weight");
+  CHECK(vg_plan_grad(train, w1) != NULL && !vg_plan_unreadable(train, w1, 1, why, sizeof why),
+        "a parameter's gradient was refused");
   vg_plan_free(eval);
-  CHECK(vg_plan_overwritten(train) != NULL, "freeing the plan that ran last made train's values current");
+  CHECK(vg_plan_value(train, loss) == NULL, "freeing the plan that ran last made train's values current");
+  /* A plan compiled before a larger one keeps its own arena; both run. */
+  vg_plan *small;
+  vg_plan_spec ss = {.name = "small", .loss = -1, .fetch = &h, .nfetch = 1};
+  CHECK(vg_plan_compile(g, &ss, &small) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_run(small, 1) == VG_OK && vg_plan_value(small, h) != NULL, "the small plan did not run");
   /* The parameters moved only by gradient, which no optimizer applied. */
   CHECK(vg_plan_run(train, 1) == VG_OK, "%s", vg_graph_error(g));
   CHECK(vg_plan_value(train, loss) && vg_plan_value(train, loss)[0] == first, "train's loss changed after eval ran");
   vg_plan_free(train);
+  vg_plan_free(small);
+  vg_graph_free(g);
+  /* Small first, then large: the large plan gets a new arena, the small
+   * one keeps its old one, and each runs and reads its own values. */
+  g = vg_graph_new(6);
+  x = vg_input(g, "x", vg_shape_of(2, d));
+  grp = vg_group_new(g, "net");
+  h = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){linear(g, grp, "fc1", x, 64, 64)}, NULL);
+  out = linear(g, grp, "fc2", h, 64, 64);
+  loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &out, NULL);
+  for (int i = 0; i < 32 * 64; i++) vg_input_data(g, x)[i] = (float)sin(i * 0.3);
+  CHECK(vg_plan_compile(g, &es, &eval) == VG_OK && vg_plan_compile(g, &ts, &train) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_get_stats(eval).shared_bytes < vg_plan_get_stats(train).shared_bytes, "eval grew into train's arena");
+  CHECK(vg_plan_run(eval, 1) == VG_OK && vg_plan_run(train, 1) == VG_OK, "%s", vg_graph_error(g));
+  CHECK(vg_plan_value(train, loss) && vg_plan_value(train, loss)[0] == first, "train's loss differs compiled second");
+  CHECK(vg_plan_value(eval, h) != NULL, "eval, alone in its arena, was refused");
+  vg_plan_free(train);
+  vg_plan_free(eval);
   vg_graph_free(g);
 }
 

@@ -36,25 +36,26 @@ make_data "$out/data" 512
 make_data "$out/one_batch" 128
 # |a - b| <= 1e-4 |b|, or exit naming the direction.
 close() {
+  [ -n "$1" ] && [ -n "$2" ] || { echo "$3: a number is missing ('$1', '$2')"; exit 1; }
   awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(d <= 1e-4 * m) }' ||
     { echo "$3: $1 against $2"; exit 1; }
 }
+# The test loss (third column, after epoch and train_loss) of a CSV's last row.
+test_loss() { tail -1 "$1" | cut -d, -f3; }
 for model in "$@"; do
   o=$out/$model
   mkdir -p "$o"
   # vaegraph -> PyTorch
   "$vg" "$src/graphs/$model.lua" --data "$out/data" --epochs 2 --quiet --out "$o/vg"
-  ours=$(tail -1 "$o/vg/metrics.csv" | cut -d, -f3)
-  theirs=$("$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 0 \
-    --init "$o/vg/checkpoint.safetensors" | tail -1 | cut -d, -f3)
-  close "$theirs" "$ours" "$model: PyTorch's test loss of vaegraph's checkpoint"
+  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 0 \
+    --init "$o/vg/checkpoint.safetensors" >"$o/torch_eval.csv"
+  close "$(test_loss "$o/torch_eval.csv")" "$(test_loss "$o/vg/metrics.csv")" "$model: PyTorch's test loss of vaegraph's checkpoint"
   # PyTorch -> vaegraph
-  theirs=$("$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 1 \
-    --save "$o/torch.safetensors" | tail -1 | cut -d, -f3)
-  ours=$("$vg" "$src/graphs/$model.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --out "$o/init" |
-    sed -n 's/.*test_loss \([^ ]*\).*/\1/p')
-  close "$ours" "$theirs" "$model: vaegraph's test loss of PyTorch's weights"
-  echo "$model: both ways agree (last: $ours, $theirs)"
+  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 1 \
+    --save "$o/torch.safetensors" >"$o/torch_train.csv"
+  "$vg" "$src/graphs/$model.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --quiet --out "$o/init"
+  close "$(test_loss "$o/init/evaluation.csv")" "$(test_loss "$o/torch_train.csv")" "$model: vaegraph's test loss of PyTorch's weights"
+  echo "$model: both ways agree ($(test_loss "$o/init/evaluation.csv"), $(test_loss "$o/torch_train.csv"))"
 done
 # Training side by side from PyTorch's weights, 8 steps on one batch of 128.
 o=$out/steps

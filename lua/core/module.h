@@ -47,8 +47,8 @@ int *vg_lua_ids(lua_State *L, int i, int limit, const char *what, int *count);
 /* A plan argument and the graph it was compiled from. */
 vg_plan *vg_lua_plan(lua_State *L, int i, vg_graph **g);
 /* The value of node id from p's last run, or NULL when p does not keep it;
- * raises an error naming both plans when another plan of the graph has run
- * since (they share their memory). */
+ * raises an error saying why when p has not run, or another plan of the
+ * graph ran since (they share their memory). */
 const float *vg_lua_value(lua_State *L, const vg_plan *p, const vg_graph *g, int id);
 struct vg_optim;
 struct vg_optim *vg_lua_optim(lua_State *L, int i);

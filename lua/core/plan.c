@@ -27,11 +27,17 @@ vg_plan *vg_lua_plan(lua_State *L, int i, vg_graph **g) {
   return lp->p;
 }
 
+/* Raises unless the value (grad 0) or gradient (grad 1) of node id is
+ * readable or simply not kept. */
+static void check_readable(lua_State *L, const vg_plan *p, const vg_graph *g, int id, int grad) {
+  char why[256];
+  if (vg_plan_unreadable(p, id, grad, why, sizeof why))
+    vg_lua_fail(L, "plan '%s': no %s of '%s' to read: %s (read a plan's values before running another)",
+                vg_plan_name(p), grad ? "gradient" : "value", g->nodes[id].name, why);
+}
+
 const float *vg_lua_value(lua_State *L, const vg_plan *p, const vg_graph *g, int id) {
-  const char *other = vg_plan_overwritten(p);
-  if (other)
-    vg_lua_fail(L, "plan '%s': '%s' was overwritten when plan '%s' ran after it (a graph's plans share their memory: "
-                "read a plan's values before running another)", vg_plan_name(p), g->nodes[id].name, other);
+  check_readable(L, p, g, id, 0);
   return vg_plan_value(p, id);
 }
 
@@ -106,8 +112,8 @@ static int l_grad(lua_State *L) {
   vg_graph *g;
   vg_plan *p = vg_lua_plan(L, 1, &g);
   int id = vg_lua_node(L, g, 2);
+  check_readable(L, p, g, id, 1);
   const float *d = vg_plan_grad(p, id);
-  if (!d && g->nodes[id].op != VG_OP_PARAM) vg_lua_value(L, p, g, id); /* raises if overwritten */
   if (!d)
     return vg_lua_fail(L, "plan '%s' keeps no gradient of '%s': compile it with wrt = {node}, or update its group",
                        vg_plan_name(p), g->nodes[id].name);

@@ -242,10 +242,8 @@ function train.run(vg, spec, opts)
 
   quality.prepare(run, run.quality)
   local start = 1
-  if opt.resume and opt.init then fail("--init and --resume both set the parameters: give one") end
   if opt.resume then start = resume.load(run) end
-  -- Parameters only: no phase's optimizer state, no metadata checked.
-  if opt.init then core.load(opt.init, g.core, {}, {}) end
+  if opt.init then resume.init(run) end
   if opt.eval_only then
     local result = quality.run(run, run.quality, with_likelihood(run, evaluate.run(run)))
     report.evaluation(run, result)

@@ -109,6 +109,17 @@ pp:run(1)
 local c = pp:value(real.id)
 assert(not same(a, b) and same(a, c), "prior draws are keyed by step")
 
+-- The phases share one arena: after another phase runs, the prior's values
+-- are gone, and reading them says so, naming both plans.
+p_rec.plan:run(3)
+local ok3, err3 = pcall(pp.value, pp, real.id)
+assert(not ok3 and tostring(err3):find("plan 'reconstruction' ran after plan 'prior'", 1, true), tostring(err3))
+pp:run(1)
+assert(same(pp:value(real.id), a), "the prior's values after running it again")
+local fresh = g:compile{ name = "fresh", fetch = { real } }
+local ok4, err4 = pcall(fresh.value, fresh, real.id)
+assert(not ok4 and tostring(err4):find("has not run yet", 1, true), tostring(err4))
+
 -- The discriminator is an MLP ending in one logit.
 local ok2, err2 = pcall(vg.discriminator, disc, { 2, 3 })
 assert(not ok2 and tostring(err2):find("one logit", 1, true), tostring(err2))

@@ -84,11 +84,13 @@ function report.epoch(run, row, result)
   write_scores(run, result)
 end
 
--- --eval-only: the checkpoint's test results, printed, and its scores.
+-- --eval-only: the test results of the given parameters, printed and
+-- written as evaluation.csv (metrics.csv's columns, one row), and the scores.
 function report.evaluation(run, result)
-  local row = {}
+  local row = { epoch = run.epoch }
   for k, v in pairs(result and result.metrics or {}) do row[k] = v end
   for _, d in ipairs(run.derived) do row[d.name] = d.f(row) end
+  report.write_csv(run.out .. "/evaluation.csv", run.columns, { row })
   progress.line(run, string.format("evaluation of %s (epoch %d)  %s", run.opt.resume or run.opt.init, run.epoch,
     metric_text(run.columns, row, 1)))
   write_scores(run, result)

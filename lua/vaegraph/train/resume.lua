@@ -41,4 +41,19 @@ function resume.load(run)
   return run.epoch + 1
 end
 
+-- --init: parameters only, by name, from a checkpoint or from weights
+-- written elsewhere (bench/torch_weights.py); the optimizer starts afresh.
+-- A file that says which data it was trained on must name this run's, as
+-- for --resume: same-shaped embeddings of another vocabulary would load.
+function resume.init(run)
+  local path = run.opt.init
+  local m = core.checkpoint_meta(path, { "data" })
+  local fingerprint = run.data.fingerprint or ""
+  if m.data and m.data ~= "" and m.data ~= fingerprint then
+    errors.fail("%s was trained on data with %s; this run's has %s", path, m.data,
+      fingerprint ~= "" and fingerprint or "no fingerprint")
+  end
+  core.load(path, run.graph.core, {}, {})
+end
+
 return resume
