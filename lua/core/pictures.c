@@ -92,39 +92,109 @@ static const char **string_list(lua_State *L, int i, int *n) {
   return s;
 }
 
+/* core.rows(dim): rows of dim floats gathered in C from plans' values
+ * (r:add(plan, node, count) takes node's first count rows), for plots of a
+ * whole test set's codes without a Lua number per value; r:count() is how
+ * many it holds. */
+#define VG_ROWS_MT "vaegraph.rows"
+
+typedef struct rows {
+  float *v;
+  int64_t n, cap; /* rows */
+  int dim;
+} rows;
+
+static int l_rows(lua_State *L) {
+  const lua_Integer dim = vg_checkint(L, 1);
+  if (dim < 1 || dim > 4096) return vg_lua_fail(L, "rows: dimension %lld is outside 1..4096", (long long)dim);
+  rows *r = lua_newuserdata(L, sizeof *r);
+  memset(r, 0, sizeof *r);
+  r->dim = (int)dim;
+  luaL_getmetatable(L, VG_ROWS_MT);
+  lua_setmetatable(L, -2);
+  return 1;
+}
+
+static int l_rows_gc(lua_State *L) {
+  rows *r = luaL_checkudata(L, 1, VG_ROWS_MT);
+  free(r->v);
+  r->v = NULL;
+  return 0;
+}
+
+static int l_rows_count(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)((rows *)luaL_checkudata(L, 1, VG_ROWS_MT))->n);
+  return 1;
+}
+
+static int l_rows_add(lua_State *L) {
+  rows *r = luaL_checkudata(L, 1, VG_ROWS_MT);
+  vg_graph *g;
+  vg_plan *p = vg_lua_plan(L, 2, &g);
+  const int id = vg_lua_node(L, g, 3);
+  const vg_shape *s = &g->nodes[id].shape;
+  const float *v = vg_lua_value(L, p, g, id);
+  if (!v) return vg_lua_fail(L, "rows: '%s' is not a value this plan keeps (fetch it)", g->nodes[id].name);
+  const int64_t have = s->nd < 1 ? 1 : s->d[0], width = vg_shape_numel(s) / (have ? have : 1);
+  const lua_Integer count = vg_checkint(L, 4);
+  if (width != r->dim) return vg_lua_fail(L, "rows: a row of '%s' holds %lld values, not %d", g->nodes[id].name, (long long)width, r->dim);
+  if (count < 0 || count > have) return vg_lua_fail(L, "rows: count %lld is outside 0..%lld", (long long)count, (long long)have);
+  if (r->n + count > r->cap) {
+    int64_t cap = r->cap ? r->cap : 1024;
+    while (cap < r->n + count) cap *= 2;
+    float *nv = realloc(r->v, (size_t)cap * (size_t)r->dim * sizeof *nv);
+    if (!nv) return vg_lua_fail(L, "rows: out of memory for %lld rows of %d values", (long long)cap, r->dim);
+    r->v = nv, r->cap = cap;
+  }
+  memcpy(r->v + r->n * r->dim, v, (size_t)count * (size_t)r->dim * sizeof *v);
+  r->n += count;
+  return 0;
+}
+
+/* Points at index i: a flat list of numbers, or a core.rows of dim values
+ * each; copied into dst when it is given. Returns their count. */
+static int points(lua_State *L, int i, int dim, float *dst) {
+  if (lua_isnil(L, i)) return 0;
+  rows *r = luaL_testudata(L, i, VG_ROWS_MT);
+  if (r) {
+    if (r->dim != dim) return vg_lua_fail(L, "scatter_png: rows of %d values, plot of %d", r->dim, dim);
+    if (dst && r->n) memcpy(dst, r->v, (size_t)r->n * (size_t)dim * sizeof *dst);
+    return (int)r->n;
+  }
+  luaL_checktype(L, i, LUA_TTABLE);
+  const int n = (int)vg_rawlen(L, i) / dim;
+  /* Only numbers are read here: lua_tonumber raises nothing. */
+  for (int k = 0; dst && k < n * dim; k++) {
+    lua_rawgeti(L, i, k + 1);
+    dst[k] = (float)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  return n;
+}
+
 /* core.scatter_png(path, codes, dim, labels or nil, background or nil, size,
  * title, names or nil): codes and background are flat lists of n*dim
- * numbers, projected together by one PCA when dim > 2, so both share the
- * plot's axes; names label the classes in the legend. Returns the number of
- * non-finite points skipped. */
+ * numbers or core.rows of dim, projected together by one PCA when dim > 2,
+ * so both share the plot's axes; names label the classes in the legend.
+ * Returns the number of non-finite points skipped. */
 static int l_scatter_png(lua_State *L) {
   lua_settop(L, 8); /* scratch arrays go above the arguments */
   const char *path = luaL_checkstring(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
   int dim = (int)vg_checkint(L, 3);
   if (dim < 1 || dim > 4096) return luaL_argerror(L, 3, "dimension must be 1 to 4096");
   if (!lua_isnil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
-  if (!lua_isnil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
   int size = (int)luaL_optinteger(L, 6, 600);
   const char *title = luaL_optstring(L, 7, NULL);
   if (!lua_isnil(L, 8)) luaL_checktype(L, 8, LUA_TTABLE);
-  int n = (int)vg_rawlen(L, 2) / dim, nbg = lua_istable(L, 5) ? (int)vg_rawlen(L, 5) / dim : 0;
+  if (lua_isnil(L, 2)) return luaL_argerror(L, 2, "codes: a list of numbers or core.rows");
+  int n = points(L, 2, dim, NULL), nbg = points(L, 5, dim, NULL);
   int nlab = lua_istable(L, 4) ? (int)vg_rawlen(L, 4) : 0, nnames;
   const char **names = string_list(L, 8, &nnames);
   size_t pts = (size_t)(n + nbg) ? (size_t)(n + nbg) : 1;
   float *all = lua_newuserdata(L, pts * (size_t)dim * sizeof *all), *xy = lua_newuserdata(L, pts * 2 * sizeof *xy);
   int *labels = lua_newuserdata(L, pts * sizeof *labels);
-  /* Only numbers are read from here on: lua_tonumber raises nothing. */
-  for (int k = 0; k < n * dim; k++) {
-    lua_rawgeti(L, 2, k + 1);
-    all[k] = (float)lua_tonumber(L, -1);
-    lua_pop(L, 1);
-  }
-  for (int k = 0; k < nbg * dim; k++) {
-    lua_rawgeti(L, 5, k + 1);
-    all[(size_t)n * dim + (size_t)k] = (float)lua_tonumber(L, -1);
-    lua_pop(L, 1);
-  }
+  points(L, 2, dim, all);
+  points(L, 5, dim, all + (size_t)n * dim);
   for (int i = 0; i < n; i++) {
     labels[i] = -1;
     if (i < nlab) {
@@ -238,6 +308,9 @@ static int l_png_read(lua_State *L) {
 
 void vg_lua_open_pictures(lua_State *L) {
   static const luaL_Reg funcs[] = {{"grid_png", l_grid_png}, {"scatter_png", l_scatter_png}, {"lines_png", l_lines_png},
-                                   {"png_write", l_png_write}, {"png_read", l_png_read},   {NULL, NULL}};
+                                   {"png_write", l_png_write}, {"png_read", l_png_read},   {"rows", l_rows},
+                                   {NULL, NULL}};
   vg_lua_setfuncs(L, funcs);
+  static const luaL_Reg rows_methods[] = {{"add", l_rows_add}, {"count", l_rows_count}, {NULL, NULL}};
+  vg_lua_class(L, VG_ROWS_MT, rows_methods, l_rows_gc);
 }

@@ -15,25 +15,24 @@ end
 local function draw(run, s)
   local batch, test = run.batch, run.data.test
   local dim = s.code:per_example()
-  local codes, labels = {}, {}
+  -- The codes stay in C: a whole test set of 300-d codes as Lua numbers
+  -- would take tens of MB.
+  local codes, labels = core.rows(dim), {}
   test:order(false, 0, 0)
   for first = 0, run.ntest - 1, batch do
     local count = math.min(batch, run.ntest - first)
     run.fill(test, first, count)
     s.plan:run(common.SHOW_KEY + run.epoch)
-    local c = s.plan:value(s.code.id)
-    if type(c) == "number" then c = { c } end
-    for i = 1, count * dim do codes[#codes + 1] = c[i] end
+    codes:add(s.plan, s.code.id, count)
     for _, l in ipairs(test:labels(first, count)) do labels[#labels + 1] = l end
   end
   -- Prior draws behind the codes (as many as a tenth of the test set).
   local background
   if s.prior then
-    background = {}
+    background = core.rows(dim)
     for b = 1, math.max(1, math.floor(#labels / batch / 10)) do
       s.prior_plan:run(common.PRIOR_KEY + b)
-      local p = s.prior_plan:value(s.prior.id)
-      for i = 1, #p do background[#background + 1] = p[i] end
+      background:add(s.prior_plan, s.prior.id, batch)
     end
   end
   local title = string.format("latent %s, epoch %d%s%s", s.prior and "codes" or "means", run.epoch,
