@@ -16,8 +16,9 @@ static void fill(const vg_graph *g, const vg_fill *f) {
   for (size_t i = 0; i < n; i++) f->p[i] = f->v;
 }
 
-/* Before a run: the thread count the scratch was sized for, and node shapes
- * that follow the inputs' current ones. */
+/* Before a run: the thread count the scratch was sized for, node shapes
+ * that follow the inputs' current ones, and the shared arena marked as this
+ * plan's from now on. */
 static vg_status prepare(vg_plan *p) {
   if (p->shape_gen != p->g->shape_gen) {
     vg_status st = vg_graph_reinfer(p->g, p->fwd_nodes, p->nforward);
@@ -28,6 +29,7 @@ static vg_status prepare(vg_plan *p) {
   if (t > p->threads)
     return vg_graph_fail(p->g, VG_ERR_ARG, "run '%s': compiled for %d threads, now %d; compile after setting the thread count",
                          p->name, p->threads, t);
+  p->shared->last = p;
   return VG_OK;
 }
 
@@ -92,7 +94,6 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;
   p->runs++;
-  p->shared->last = p;
   if ((st = run_forward(p, step, 0))) return st;
   if (p->loss < 0) return VG_OK;
   const float loss = p->val[p->loss][0];
@@ -111,7 +112,6 @@ vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;
   vg_graph *g = p->g;
-  p->shared->last = p; /* it runs the plan again */
   if ((st = run_forward(p, step, 1))) return st;
   if (p->loss < 0) return VG_OK;
   for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);

@@ -295,7 +295,6 @@ static vg_status plan_memory(compiler *c) {
   if (!(p->shared = vg_arena_acquire(g, total)))
     return vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': cannot allocate %zu bytes of activations",
                          phase_name(c->spec), total * sizeof(float));
-  p->arena = p->shared->data;
   p->stats.arena_bytes = total * sizeof(float);
   p->stats.naive_bytes = naive * sizeof(float);
 
@@ -305,7 +304,7 @@ static vg_status plan_memory(compiler *c) {
   if (!p->fills) return vg_graph_fail(g, VG_ERR_NOMEM, "compile: out of memory");
   for (int i = 0; i < c->nbufs; i++) {
     buf *b = &c->bufs[i];
-    float *ptr = p->arena + b->off;
+    float *ptr = p->shared->data + b->off;
     if (b->kind == 0) p->val[b->node] = ptr;
     else if (b->kind == 1) c->savedp[b->node] = ptr;
     else c->gradp[b->node] = ptr;
@@ -326,7 +325,7 @@ static vg_status plan_memory(compiler *c) {
     if (b->kind != 2) continue;
     vg_step *st = &p->steps[b->start];
     vg_fill *f = &p->fills[st->fill_first + st->nfill++];
-    f->p = p->arena + b->off;
+    f->p = p->shared->data + b->off;
     f->node = b->node;
     f->v = b->node == p->loss ? 1.0f : 0.0f;
   }
@@ -557,7 +556,7 @@ vg_plan_stats vg_plan_get_stats(const vg_plan *p) {
  * not run, or another plan ran in the arena since. Outside the arena
  * (inputs, parameters, their gradients) values stay readable. */
 static int stale(const vg_plan *p, const float *v) {
-  if (!v || v < p->arena || v >= p->arena + p->shared->len) return 0;
+  if (!v || v < p->shared->data || v >= p->shared->data + p->shared->len) return 0;
   return !p->runs || p->shared->last != p;
 }
 

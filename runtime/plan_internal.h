@@ -35,7 +35,7 @@ struct vg_plan {
   float **grad;    /* per node id: its gradient when readable after a run */
   unsigned char *keep; /* per node id: value readable after a run */
   vg_arena *shared; /* the graph's plans' arena, which this plan's buffers lie in */
-  float *arena, *scratch; /* arena = shared->data */
+  float *scratch;
   int threads;     /* scratch is sized for this many */
   vg_plan_stats stats;
   uint64_t shape_gen; /* the graph's shape generation its nodes were inferred at */

@@ -50,6 +50,11 @@ vg_plan *vg_lua_plan(lua_State *L, int i, vg_graph **g);
  * raises an error saying why when p has not run, or another plan of the
  * graph ran since (they share their memory). */
 const float *vg_lua_value(lua_State *L, const vg_plan *p, const vg_graph *g, int id);
+/* Arguments i, i+1, i+2 = plan, node, count (absent: all rows): the first
+ * count rows of node's kept value, each of `width` values; raises an error
+ * prefixed with `what` otherwise. *count gets the count, and *name (if not
+ * NULL) the node's name. */
+const float *vg_lua_rows(lua_State *L, int i, int64_t width, const char *what, int64_t *count, const char **name);
 struct vg_optim;
 struct vg_optim *vg_lua_optim(lua_State *L, int i);
 /* Pushes a copy of n floats as a Lua list (a number when scalar is set and

@@ -129,16 +129,8 @@ static int l_rows_count(lua_State *L) {
 
 static int l_rows_add(lua_State *L) {
   rows *r = luaL_checkudata(L, 1, VG_ROWS_MT);
-  vg_graph *g;
-  vg_plan *p = vg_lua_plan(L, 2, &g);
-  const int id = vg_lua_node(L, g, 3);
-  const vg_shape *s = &g->nodes[id].shape;
-  const float *v = vg_lua_value(L, p, g, id);
-  if (!v) return vg_lua_fail(L, "rows: '%s' is not a value this plan keeps (fetch it)", g->nodes[id].name);
-  const int64_t have = s->nd < 1 ? 1 : s->d[0], width = vg_shape_numel(s) / (have ? have : 1);
-  const lua_Integer count = vg_checkint(L, 4);
-  if (width != r->dim) return vg_lua_fail(L, "rows: a row of '%s' holds %lld values, not %d", g->nodes[id].name, (long long)width, r->dim);
-  if (count < 0 || count > have) return vg_lua_fail(L, "rows: count %lld is outside 0..%lld", (long long)count, (long long)have);
+  int64_t count;
+  const float *v = vg_lua_rows(L, 2, r->dim, "rows", &count, NULL);
   if (r->n + count > r->cap) {
     int64_t cap = r->cap ? r->cap : 1024;
     while (cap < r->n + count) cap *= 2;

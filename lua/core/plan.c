@@ -41,6 +41,23 @@ const float *vg_lua_value(lua_State *L, const vg_plan *p, const vg_graph *g, int
   return vg_plan_value(p, id);
 }
 
+const float *vg_lua_rows(lua_State *L, int i, int64_t width, const char *what, int64_t *count, const char **name) {
+  vg_graph *g;
+  vg_plan *p = vg_lua_plan(L, i, &g);
+  const int id = vg_lua_node(L, g, i + 1);
+  const vg_node *n = &g->nodes[id];
+  const float *v = vg_lua_value(L, p, g, id);
+  if (!v) vg_lua_fail(L, "%s: '%s' is not a value this plan keeps (fetch it)", what, n->name);
+  const int64_t rows = n->shape.nd < 1 ? 0 : n->shape.d[0];
+  if (rows < 1 || vg_shape_numel(&n->shape) / rows != width)
+    vg_lua_fail(L, "%s: a row of '%s' must hold %lld values", what, n->name, (long long)width);
+  const lua_Integer c = luaL_optinteger(L, i + 2, (lua_Integer)rows);
+  if (c < 0 || c > rows) vg_lua_fail(L, "%s: count %lld is outside 0..%lld", what, (long long)c, (long long)rows);
+  *count = (int64_t)c;
+  if (name) *name = n->name;
+  return v;
+}
+
 /* g:compile{name =, loss =, update = {groups}, fetch = {nodes}, wrt = {nodes}}:
  * `wrt` lists nodes whose gradients p:grad reads after a run. */
 static int l_compile(lua_State *L) {

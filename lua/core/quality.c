@@ -48,17 +48,10 @@ static int add_checked(lua_State *L, vg_moments *m, const float *x, int64_t rows
  * must be [rows, dim]. */
 static int l_moments_add(lua_State *L) {
   vg_moments *m = check_moments(L, 1);
-  vg_graph *g;
-  vg_plan *p = vg_lua_plan(L, 2, &g);
-  const int id = vg_lua_node(L, g, 3);
-  const vg_shape *s = &g->nodes[id].shape;
-  const float *v = vg_lua_value(L, p, g, id);
-  if (!v) return vg_lua_fail(L, "moments: '%s' is not a value this plan keeps (fetch it)", g->nodes[id].name);
-  if (s->nd < 1 || s->d[0] < 1 || vg_shape_numel(s) / s->d[0] != m->dim)
-    return vg_lua_fail(L, "moments: a row of '%s' must hold %d values", g->nodes[id].name, m->dim);
-  const lua_Integer count = luaL_optinteger(L, 4, (lua_Integer)s->d[0]);
-  if (count < 0 || count > s->d[0]) return vg_lua_fail(L, "moments: count %lld is outside 0..%lld", (long long)count, (long long)s->d[0]);
-  return add_checked(L, m, v, (int64_t)count, g->nodes[id].name);
+  int64_t count;
+  const char *name;
+  const float *v = vg_lua_rows(L, 2, m->dim, "moments", &count, &name);
+  return add_checked(L, m, v, count, name);
 }
 
 /* m:add_values({v1, v2, ...}): rows of dim values, flat. */
@@ -175,15 +168,10 @@ static int l_image_bytes_gc(lua_State *L) {
 
 static int l_image_bytes_add(lua_State *L) {
   image_bytes *w = luaL_checkudata(L, 1, VG_BYTES_MT);
-  vg_graph *g;
-  vg_plan *p = vg_lua_plan(L, 2, &g);
-  const int id = vg_lua_node(L, g, 3);
-  const vg_shape *s = &g->nodes[id].shape;
-  const float *v = vg_lua_value(L, p, g, id);
-  if (!v || s->nd < 1 || vg_shape_numel(s) / s->d[0] != w->width)
-    return vg_lua_fail(L, "image_bytes: '%s' is not a kept value whose rows hold %lld values", g->nodes[id].name, (long long)w->width);
-  const lua_Integer count = vg_checkint(L, 4);
-  if (count < 0 || count > s->d[0] || w->filled + count > w->idx.dims[0])
+  vg_checkint(L, 4); /* the count is not optional here */
+  int64_t count;
+  const float *v = vg_lua_rows(L, 2, w->width, "image_bytes", &count, NULL);
+  if (w->filled + count > w->idx.dims[0])
     return vg_lua_fail(L, "image_bytes: %lld more images do not fit", (long long)count);
   const double scale = luaL_optnumber(L, 5, 1), shift = luaL_optnumber(L, 6, 0);
   uint8_t *d = w->idx.data + w->filled * w->width;

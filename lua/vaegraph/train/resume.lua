@@ -9,16 +9,22 @@ local report = require "vaegraph.train.report"
 local resume = {}
 
 -- Returns the first epoch still to run.
+-- A file that names the data it was trained on must name this run's:
+-- weights of the same shapes may still mean other things (an embedding row
+-- is a word only under the vocabulary it was trained with).
+local function check_data(run, path, recorded)
+  local fingerprint = run.data.fingerprint or ""
+  if recorded and recorded ~= "" and recorded ~= fingerprint then
+    errors.fail("%s was trained on data with %s; this run's has %s", path, recorded,
+      fingerprint ~= "" and fingerprint or "no fingerprint")
+  end
+end
+
 function resume.load(run)
   local opt, path = run.opt, run.opt.resume
   local m = core.load(path, run.graph.core, run.checkpoint_phases(),
     { "script", "epoch", "step", "seed", "batch", "limit", "data" })
-  -- Weights of the same shapes may still mean other things: an embedding
-  -- row is a word only under the vocabulary it was trained with.
-  local fingerprint = run.data.fingerprint or ""
-  if m.data ~= "" and m.data ~= fingerprint then
-    errors.fail("%s was trained on data with %s; this run's has %s", path, m.data, fingerprint ~= "" and fingerprint or "no fingerprint")
-  end
+  check_data(run, path, m.data)
   -- A different batch or limit would change the steps an epoch has.
   if tonumber(m.batch) ~= run.batch or (m.limit ~= "" and tonumber(m.limit) or nil) ~= opt.limit then
     errors.fail("%s was trained with batch %s and limit %s; this run has batch %d and limit %s", path, m.batch,
@@ -43,16 +49,9 @@ end
 
 -- --init: parameters only, by name, from a checkpoint or from weights
 -- written elsewhere (bench/torch_weights.py); the optimizer starts afresh.
--- A file that says which data it was trained on must name this run's, as
--- for --resume: same-shaped embeddings of another vocabulary would load.
 function resume.init(run)
   local path = run.opt.init
-  local m = core.checkpoint_meta(path, { "data" })
-  local fingerprint = run.data.fingerprint or ""
-  if m.data and m.data ~= "" and m.data ~= fingerprint then
-    errors.fail("%s was trained on data with %s; this run's has %s", path, m.data,
-      fingerprint ~= "" and fingerprint or "no fingerprint")
-  end
+  check_data(run, path, core.checkpoint_meta(path, { "data" }).data)
   core.load(path, run.graph.core, {}, {})
 end
 
