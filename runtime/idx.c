@@ -22,6 +22,25 @@ static size_t read_full(gzFile f, void *buf, size_t n) {
   return got;
 }
 
+/* A read that falls short is a corrupt or cut gzip stream before it is a
+ * short file: zlib knows which. at: the uncompressed offset reached. */
+static vg_status gzip_failure(gzFile f, const char *path, long long at, char *err, size_t errlen) {
+  int zerr;
+  const char *zmsg = gzerror(f, &zerr);
+  if (zerr == Z_OK || zerr == Z_STREAM_END) return VG_OK;
+  const long long packed = (long long)gzoffset(f);
+  const size_t plen = strlen(path); /* zlib's message repeats the path */
+  if (zmsg && strncmp(zmsg, path, plen) == 0 && strncmp(zmsg + plen, ": ", 2) == 0) zmsg += plen + 2;
+  if (zerr == Z_BUF_ERROR)
+    return vg_file_error(err, errlen, VG_ERR_FORMAT, path,
+                         "the gzip stream is cut short after %lld compressed bytes (%lld uncompressed): a truncated "
+                         "download or copy?",
+                         packed, at);
+  return vg_file_error(err, errlen, VG_ERR_FORMAT, path,
+                       "corrupt gzip stream near compressed byte %lld (uncompressed byte %lld): %s", packed, at,
+                       zmsg && *zmsg ? zmsg : "zlib error");
+}
+
 vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   gzFile f = gzopen(path, "rb");
@@ -30,6 +49,7 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   uint8_t head[4];
   size_t got = read_full(f, head, 4);
   if (got < 4) {
+    if ((st = gzip_failure(f, path, (long long)got, err, errlen))) goto done;
     st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends inside the 4-byte header (%lld bytes)",
               (long long)got, (long long)got);
     goto done;
@@ -44,7 +64,9 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   out->ndim = head[3];
   for (int i = 0; i < out->ndim; i++) {
     uint8_t d[4];
-    if (read_full(f, d, 4) < 4) {
+    const size_t dgot = read_full(f, d, 4);
+    if (dgot < 4) {
+      if ((st = gzip_failure(f, path, 4 + 4LL * i + (long long)dgot, err, errlen))) goto done;
       st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends inside dimension %d of %d", 4 + 4LL * i, i + 1,
                 out->ndim);
       goto done;
@@ -74,6 +96,7 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
   out->len = total;
   got = read_full(f, out->data, total);
   if (got < total) {
+    if ((st = gzip_failure(f, path, head_len + (long long)got, err, errlen))) goto done;
     st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends after %zu of the %zu data bytes its header promises (%s)",
               head_len + (long long)got, got, total, dims);
     goto done;
@@ -85,11 +108,7 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
               head_len + (long long)total, total);
     goto done;
   }
-  int zerr;
-  const char *zmsg = gzerror(f, &zerr);
-  if (zerr != Z_OK && zerr != Z_STREAM_END) {
-    st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "corrupt compressed data: %s", zmsg);
-  }
+  st = gzip_failure(f, path, head_len + (long long)total, err, errlen);
 done:
   gzclose(f);
   if (st) vg_idx_free(out);

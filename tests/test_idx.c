@@ -45,6 +45,36 @@ static void expect_error(const char *name, const char *want_tail) {
   CHECK(idx.data == NULL, "%s: data left behind", name);
 }
 
+/* The same, for messages whose numbers depend on zlib's buffering: the
+ * message must start with want_head and hold want_part. */
+static void expect_error_like(const char *name, const char *want_head, const char *want_part) {
+  char p[512], err[1024], want[1024];
+  path_of(p, sizeof p, name);
+  snprintf(want, sizeof want, "%s: %s", p, want_head);
+  vg_idx idx;
+  CHECK(vg_idx_load(p, &idx, err, sizeof err) != VG_OK, "%s loaded", name);
+  CHECK(strncmp(err, want, strlen(want)) == 0 && strstr(err, want_part), "\n  got  %s\n  want %s...%s", err, want,
+        want_part);
+  CHECK(idx.data == NULL, "%s: data left behind", name);
+}
+
+/* A gzip stream of a 200x20x20 image file whose pixels do not repeat, so
+ * that the deflate stream is long; returns its compressed length. */
+static size_t big_gzip(uint8_t *out, size_t cap) {
+  static uint8_t raw[16 + 200 * 20 * 20];
+  const uint8_t head[] = {0, 0, 8, 3, 0, 0, 0, 200, 0, 0, 0, 20, 0, 0, 0, 20};
+  memcpy(raw, head, sizeof head);
+  uint32_t x = 12345;
+  for (size_t i = 16; i < sizeof raw; i++) x = x * 1103515245u + 12345u, raw[i] = (uint8_t)(x >> 24);
+  write_gz("big.gz", raw, sizeof raw);
+  char p[512];
+  path_of(p, sizeof p, "big.gz");
+  FILE *f = fopen(p, "rb");
+  size_t n = fread(out, 1, cap, f);
+  fclose(f);
+  return n;
+}
+
 int main(int argc, char **argv) {
   dir = argc > 1 ? argv[1] : ".";
   uint8_t buf[64];
@@ -83,6 +113,20 @@ int main(int argc, char **argv) {
   write_raw("huge", bad, n);
   expect_error("huge", "byte 4: dimensions 4278190083x2x2 claim more than 4 GiB of data");
   expect_error("missing", "cannot open: No such file or directory");
+
+  /* Damaged gzip streams are named as such, not as short files. */
+  static uint8_t gz[200 * 20 * 20 * 2];
+  const size_t gzn = big_gzip(gz, sizeof gz);
+  CHECK(gzn > 40000, "big.gz is %zu bytes", gzn);
+  write_raw("cut.gz", gz, gzn / 2);
+  expect_error_like("cut.gz", "the gzip stream is cut short after ", "a truncated download or copy?");
+  for (size_t i = 2000; i < 2064; i++) gz[i] ^= 0x5A;
+  write_raw("corrupt.gz", gz, gzn);
+  expect_error_like("corrupt.gz", "corrupt gzip stream near compressed byte ", "): ");
+  for (size_t i = 2000; i < 2064; i++) gz[i] ^= 0x5A;
+  for (size_t i = 10; i < 40; i++) gz[i] ^= 0x5A; /* damage before the IDX header is out */
+  write_raw("corrupt_head.gz", gz, gzn);
+  expect_error_like("corrupt_head.gz", "corrupt gzip stream near compressed byte ", "(uncompressed byte 0): ");
 
   /* The real MNIST test set, where the checkout has it beside the repo. */
   const char *mnist = getenv("VG_MNIST_DIR");

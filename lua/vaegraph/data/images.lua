@@ -105,6 +105,40 @@ local function whole(what, key, v)
   return v
 end
 
+-- A label file is trusted for its class count only as far as it is
+-- consistent: a label beyond the named classes is a wrong file, never a new
+-- class; without names, ids no example carries (10..199 when one label
+-- reads 200) are worth a warning, unless the `classes` option made them.
+local function check_labels(what, name, sets, classes, names, filtered)
+  local seen = {}
+  for _, side in ipairs{ "training", "test" } do
+    local set = sets[side]
+    local n = set:info().n
+    local labels = n > 0 and set:labels(0, n) or {}
+    for i = 1, n do
+      local l = labels[i]
+      if names and l >= #names then
+        errors.fail("%s: %s: %s example %d has label %d, but the data set has %d classes (0..%d: %s)", what, name, side,
+          i, l, #names, #names - 1, table.concat(names, ", "))
+      end
+      if l >= 0 then seen[l] = true end
+    end
+  end
+  if names or filtered or classes < 2 then return end
+  local missing = {}
+  for c = 0, classes - 1 do
+    if not seen[c] then
+      if #missing == 0 or missing[#missing].last < c - 1 then missing[#missing + 1] = { first = c, last = c } end
+      missing[#missing].last = c
+    end
+  end
+  if #missing == 0 then return end
+  local parts = {}
+  for _, m in ipairs(missing) do parts[#parts + 1] = m.first == m.last and tostring(m.first) or (m.first .. ".." .. m.last) end
+  io.stderr:write(string.format("warning: %s: %s: labels run 0..%d but no example has class %s: is a label file wrong?\n",
+    what, name, classes - 1, table.concat(parts, ", ")))
+end
+
 -- images.source(what, name, train_set, test_set, o, names) -> a source
 -- called `name` (its folder): the options applied (classes, then limit,
 -- then labelled, which keeps the labels of `labelled` training examples per
@@ -126,6 +160,7 @@ function images.source(what, name, train, test, o, names)
       si.channels, si.height, si.width)
   end
   local classes = math.max(ti.classes, si.classes, names and #names or 0)
+  check_labels(what, name, { training = train, test = test }, classes, names, o.classes)
   return {
     kind = "images", name = name, train = split(train), test = split(test),
     channels = ti.channels, height = ti.height, width = ti.width,
