@@ -19,7 +19,30 @@ static void fill(const vg_graph *g, const vg_fill *f) {
 /* Before a run: the thread count the scratch was sized for, node shapes
  * that follow the inputs' current ones, and the shared arena marked as this
  * plan's from now on. */
+/* An input that nothing ever wrote holds zeros: a loss weight without a
+ * schedule, a feed misspelt. Refuse to run on it instead. */
+static vg_status check_inputs_fed(vg_plan *p) {
+  const vg_graph *g = p->g;
+  for (int i = 0; i < p->nforward; i++) {
+    const vg_node *n = &g->nodes[p->fwd_nodes[i]];
+    for (int k = 0; k < n->nin; k++) {
+      const vg_node *in = &g->nodes[n->in[k]];
+      if (in->op == VG_OP_INPUT && !in->fed)
+        return vg_fail_at(p->g, VG_ERR_ARG, in->where,
+                          "run '%s': input '%s' (read by '%s') was never set; give it a value before the run (a data "
+                          "feed, or a schedule for a loss weight)",
+                          p->name, in->name, n->name);
+    }
+  }
+  p->inputs_fed = 1;
+  return VG_OK;
+}
+
 static vg_status prepare(vg_plan *p) {
+  if (!p->inputs_fed) {
+    vg_status st = check_inputs_fed(p);
+    if (st) return st;
+  }
   if (p->shape_gen != p->g->shape_gen) {
     vg_status st = vg_graph_reinfer(p->g, p->fwd_nodes, p->nforward);
     if (st) return st;

@@ -586,6 +586,12 @@ float *vg_input_data(vg_graph *g, int node) {
   return g->nodes[node].data;
 }
 
+float *vg_input_fill(vg_graph *g, int node) {
+  float *d = vg_input_data(g, node);
+  if (d) g->nodes[node].fed = 1;
+  return d;
+}
+
 /* ---- parameter layout and initialisation ---- */
 
 /* Fans as PyTorch computes them: weight [out, in, k...]. */

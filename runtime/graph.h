@@ -51,6 +51,7 @@ typedef struct vg_node {
   size_t off; /* into the parameter arena, once the graph is frozen */
   /* inputs */
   float *data;
+  unsigned char fed; /* written through vg_input_fill since it was made */
 } vg_node;
 
 typedef struct vg_group {
@@ -147,7 +148,11 @@ vg_status vg_graph_reinfer(vg_graph *g, const int *nodes, int n);
 int vg_node_find(const vg_graph *g, const char *name);
 int vg_group_find(const vg_graph *g, const char *name);
 float *vg_param_data(vg_graph *g, int node);
+/* An input's values: vg_input_data to read them, vg_input_fill to write
+ * them (which marks the input fed: a plan refuses to run on an input that
+ * nothing ever set, rather than read zeros). NULL if node is not an input. */
 float *vg_input_data(vg_graph *g, int node);
+float *vg_input_fill(vg_graph *g, int node);
 
 /* Internal: set the graph's error message and return st. */
 vg_status vg_graph_fail(vg_graph *g, vg_status st, const char *fmt, ...)

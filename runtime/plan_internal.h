@@ -41,6 +41,7 @@ struct vg_plan {
   uint64_t shape_gen; /* the graph's shape generation its nodes were inferred at */
   double *seconds; /* per step, when VAEGRAPH_PROFILE is set; else NULL */
   long runs;
+  int inputs_fed; /* every input the plan reads was set once: no need to look again */
 };
 
 #endif

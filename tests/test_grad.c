@@ -658,7 +658,7 @@ static void check_word_dropout(void) {
   int x = vg_input(g, "ids", vg_shape_of(1, (int64_t[]){N}));
   int y = vg_node_add(g, VG_OP_WORD_DROPOUT, "wd", 1, &x, "p=0.3 unk=3");
   CHECK(y >= 0, "%s", vg_graph_error(g));
-  float *ids = vg_input_data(g, x);
+  float *ids = vg_input_fill(g, x);
   for (int i = 0; i < N; i++) ids[i] = (float)(i % 10);
   vg_kernel_f32 k;
   memset(&k, 0, sizeof k);

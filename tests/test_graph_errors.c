@@ -220,7 +220,7 @@ static void bad_index_values(void) {
   vg_plan_spec es = {.name = "encode", .loss = -1, .fetch = &h, .nfetch = 1};
   CHECK(vg_plan_compile(g, &ts, &train) == VG_OK && vg_plan_compile(g, &es, &encode) == VG_OK, "%s", vg_graph_error(g));
   if (!train || !encode) return;
-  float *ids = vg_input_data(g, tok), *t = vg_input_data(g, tgt), *l = vg_input_data(g, len);
+  float *ids = vg_input_fill(g, tok), *t = vg_input_fill(g, tgt), *l = vg_input_fill(g, len);
   const float good_ids[B * T] = {1, 4, 2, 1, 3, 0}, good_t[B] = {4, 0}, good_l[B] = {2, 2};
   struct {
     int which, at;

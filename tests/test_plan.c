@@ -50,7 +50,7 @@ static void memory_reuse(void) {
   vg_plan_stats st = vg_plan_get_stats(p);
   printf("  deep mlp: arena %zu bytes, %zu without reuse\n", st.arena_bytes, st.naive_bytes);
   CHECK(st.arena_bytes * 2 < st.naive_bytes, "arena %zu is not well below %zu", st.arena_bytes, st.naive_bytes);
-  for (int i = 0; i < 64 * 128; i++) vg_input_data(g, x)[i] = (float)sin(i * 0.1);
+  for (int i = 0; i < 64 * 128; i++) vg_input_fill(g, x)[i] = (float)sin(i * 0.1);
   CHECK(vg_plan_run(p, 0) == VG_OK, "%s", vg_graph_error(g)); /* warm up OpenMP's pool */
   counting = 1;
   for (int step = 1; step < 4; step++) CHECK(vg_plan_run(p, (uint64_t)step) == VG_OK, "%s", vg_graph_error(g));
@@ -83,7 +83,7 @@ static void shared_arena(void) {
   CHECK(b.arena_bytes < a.arena_bytes && a.shared_bytes == a.arena_bytes && b.shared_bytes == a.shared_bytes,
         "eval (%zu bytes) does not lie in train's arena (%zu; shared %zu and %zu)", b.arena_bytes, a.arena_bytes,
         a.shared_bytes, b.shared_bytes);
-  for (int i = 0; i < 32 * 64; i++) vg_input_data(g, x)[i] = (float)sin(i * 0.3);
+  for (int i = 0; i < 32 * 64; i++) vg_input_fill(g, x)[i] = (float)sin(i * 0.3);
   char why[256];
   CHECK(vg_plan_value(train, loss) == NULL && vg_plan_unreadable(train, loss, 0, why, sizeof why) &&
             strstr(why, "has not run"), "a plan that has not run gives a value");
@@ -119,7 +119,7 @@ static void shared_arena(void) {
   h = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){linear(g, grp, "fc1", x, 64, 64)}, NULL);
   out = linear(g, grp, "fc2", h, 64, 64);
   loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &out, NULL);
-  for (int i = 0; i < 32 * 64; i++) vg_input_data(g, x)[i] = (float)sin(i * 0.3);
+  for (int i = 0; i < 32 * 64; i++) vg_input_fill(g, x)[i] = (float)sin(i * 0.3);
   CHECK(vg_plan_compile(g, &es, &eval) == VG_OK && vg_plan_compile(g, &ts, &train) == VG_OK, "%s", vg_graph_error(g));
   CHECK(vg_plan_get_stats(eval).shared_bytes < vg_plan_get_stats(train).shared_bytes, "eval grew into train's arena");
   CHECK(vg_plan_run(eval, 1) == VG_OK && vg_plan_run(train, 1) == VG_OK, "%s", vg_graph_error(g));
@@ -147,7 +147,7 @@ static void shared_node(void) {
   vg_plan *p;
   vg_plan_spec s = {.name = "shared", .loss = loss, .update = &grp, .nupdate = 1};
   CHECK(vg_plan_compile(g, &s, &p) == VG_OK, "%s", vg_graph_error(g));
-  for (int i = 0; i < 30; i++) vg_input_data(g, x)[i] = (float)cos(i);
+  for (int i = 0; i < 30; i++) vg_input_fill(g, x)[i] = (float)cos(i);
   vg_plan_run(p, 0);
   float *w = vg_param_data(g, vg_node_find(g, "enc.weight"));
   float *dw = g->grads + g->nodes[vg_node_find(g, "enc.weight")].off;
@@ -188,7 +188,7 @@ static void first_bad_node(void) {
   vg_plan *p;
   vg_plan_spec s = {.name = "reconstruct", .loss = loss, .update = &grp, .nupdate = 1};
   CHECK(vg_plan_compile(g, &s, &p) == VG_OK, "%s", vg_graph_error(g));
-  float *xv = vg_input_data(g, x);
+  float *xv = vg_input_fill(g, x);
   xv[0] = 1, xv[1] = 2, xv[2] = -1, xv[3] = 3;
   CHECK(vg_plan_run(p, 17) == VG_ERR_NUMERIC, "NaN loss not reported");
   CHECK(strcmp(vg_graph_error(g), "model.lua:8: run 'reconstruct', step 17: loss 'loss' is nan") == 0 ||

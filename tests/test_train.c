@@ -61,7 +61,7 @@ static void mlp_learns(void) {
   vg_optim_new(g, &c, &grp, NULL, 1, &o);
   double first = 0, last = 0;
   for (int s = 0; s < 1500; s++) {
-    circle_batch(vg_input_data(g, x), vg_input_data(g, y), B, (uint64_t)s);
+    circle_batch(vg_input_fill(g, x), vg_input_fill(g, y), B, (uint64_t)s);
     CHECK(vg_plan_run(p, (uint64_t)s) == VG_OK, "%s", vg_graph_error(g));
     vg_optim_step(o);
     double l = vg_plan_value(p, loss)[0];
@@ -105,7 +105,7 @@ static void vae_losses(int threads, uint64_t seed, double *losses, int steps) {
   vg_optim *o;
   vg_optim_conf c = vg_optim_defaults(VG_OPTIM_ADAM);
   vg_optim_new(g, &c, groups, NULL, 2, &o);
-  float *xv = vg_input_data(g, x);
+  float *xv = vg_input_fill(g, x);
   for (int s = 0; s < steps; s++) {
     /* Images: a random bar pattern, so there is something to learn. */
     for (int i = 0; i < B; i++) {

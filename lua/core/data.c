@@ -229,7 +229,7 @@ static float *input_rows(lua_State *L, vg_graph *g, int node, int64_t per, int64
   vg_shape s = n->bound;
   s.d[0] = count;
   if (vg_input_set_shape(g, node, s)) vg_lua_raise_graph(L, g);
-  return n->data;
+  return vg_input_fill(g, node);
 }
 
 /* s:pixels(graph, node, first, count, scale, shift) */

@@ -180,6 +180,7 @@ static int l_data(lua_State *L) {
   luaL_checktype(L, 3, LUA_TTABLE);
   if ((int64_t)vg_rawlen(L, 3) != len)
     return vg_lua_fail(L, "'%s' holds %lld values, got %lld", n->name, (long long)len, (long long)vg_rawlen(L, 3));
+  if (n->op == VG_OP_INPUT) vg_input_fill(g, id);
   for (int64_t i = 0; i < len; i++) {
     lua_rawgeti(L, 3, (int)i + 1);
     d[i] = (float)lua_tonumber(L, -1);
@@ -192,9 +193,10 @@ static int l_data(lua_State *L) {
  * step without building a table. */
 static int l_set_scalar(lua_State *L) {
   vg_graph *g = vg_lua_graph(L, 1);
-  const vg_node *n = &g->nodes[vg_lua_node(L, g, 2)];
+  const int id = vg_lua_node(L, g, 2);
+  const vg_node *n = &g->nodes[id];
   if (n->op != VG_OP_INPUT || vg_shape_numel(&n->shape) != 1) return vg_lua_fail(L, "'%s' is not a scalar input", n->name);
-  n->data[0] = (float)luaL_checknumber(L, 3);
+  vg_input_fill(g, id)[0] = (float)luaL_checknumber(L, 3);
   return 0;
 }
 
@@ -230,7 +232,7 @@ static int l_set_rows(lua_State *L) {
     return vg_lua_fail(L, "set_rows: '%s' is not a [batch, %lld] input", g->nodes[id].name, (long long)width);
   shape.d[0] = count, shape.d[1] = width;
   if (vg_input_set_shape(g, id, shape)) return vg_lua_raise_graph(L, g);
-  float *d = vg_input_data(g, id);
+  float *d = vg_input_fill(g, id);
   memset(d, 0, (size_t)(count * width) * sizeof *d);
   for (int64_t r = 0; r < count; r++) {
     lua_rawgeti(L, 4, (int)r + 1);
@@ -253,7 +255,7 @@ static int l_set_rows(lua_State *L) {
 static int l_fill_normal(lua_State *L) {
   vg_graph *g = vg_lua_graph(L, 1);
   int node = vg_lua_node(L, g, 2);
-  float *d = vg_input_data(g, node);
+  float *d = vg_input_fill(g, node);
   if (!d) return vg_lua_fail(L, "'%s' is not an input", g->nodes[node].name);
   uint64_t seed = (uint64_t)vg_checkint(L, 3), step = (uint64_t)vg_checkint(L, 4);
   uint32_t stream = vg_rng_stream(g->nodes[node].name);

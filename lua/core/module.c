@@ -105,6 +105,16 @@ vg_graph *vg_lua_graph(lua_State *L, int i) {
 }
 
 int vg_lua_node(lua_State *L, vg_graph *g, int i) {
+  /* A node from the Lua library is a table with its id; C takes either. */
+  if (lua_type(L, i) == LUA_TTABLE) {
+    lua_getfield(L, i, "id");
+    const int ok = lua_isnumber(L, -1);
+    const lua_Integer id = ok ? lua_tointeger(L, -1) : -1;
+    lua_pop(L, 1);
+    if (!ok) luaL_argerror(L, i, "a node or a node id, got a table without an id");
+    if (id < 0 || id >= g->n) luaL_argerror(L, i, "not a node of this graph");
+    return (int)id;
+  }
   lua_Integer id = vg_checkint(L, i);
   if (id < 0 || id >= g->n) luaL_argerror(L, i, "not a node of this graph");
   return (int)id;

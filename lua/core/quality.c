@@ -128,7 +128,7 @@ static int l_copy(lua_State *L) {
   shape.d[0] = (int64_t)count;
   if (vg_input_set_shape(to, in, shape)) return vg_lua_raise_graph(L, to);
   const float scale = (float)luaL_optnumber(L, 6, 1), shift = (float)luaL_optnumber(L, 7, 0);
-  float *d = vg_input_data(to, in);
+  float *d = vg_input_fill(to, in);
   for (int64_t i = 0; i < count * width; i++) d[i] = v[i] * scale + shift;
   return 0;
 }

@@ -148,7 +148,7 @@ static float *batch_input(lua_State *L, vg_graph *g, int arg, int nd, int count,
     snprintf(msg, sizeof msg, "%s (a batch of %d sentences, the longest %d tokens with <eos>)", vg_graph_error(g), count, T);
     vg_lua_raise(L, msg);
   }
-  return n->data;
+  return vg_input_fill(g, node);
 }
 
 /* t:fill(graph, input, target, lengths, first, count) -> padded length:

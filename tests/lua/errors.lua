@@ -49,4 +49,16 @@ expect_here(function() local n = vg.reparm(x, x) return n end, "errors.lua:48: v
 expect_here(function() local o = vg.adam{ learning_rate = 1 } return o end,
   "errors.lua:49: vg.adam: unknown option 'learning_rate' (valid: lr, momentum, nesterov, beta1, beta2, alpha, eps, weight_decay)")
 expect_here(function() local s = vg.schedule.linear{ step = 3 } return s end, "errors.lua:51: schedule.linear: unknown option 'step'")
+-- An input that nothing set is refused, named where it was declared,
+-- instead of being read as zeros (a loss weight without a schedule).
+local g2 = vg.graph{ batch = 2 }
+local u = g2:input("u", { 3 })
+local beta = g2:scalar("beta")
+local weighted = vg.mean(u * u) * beta
+local p2 = g2:compile{ name = "train", loss = weighted }
+g2.core:data(u.id, { 1, 2, 3, 4, 5, 6 })
+expect(function() p2:run(1) end, "errors.lua:56: run 'train': input 'beta' (read by 'mul_")
+g2.core:set_scalar(beta.id, 0.5)
+p2:run(1)
+assert(math.abs(p2:value(weighted) - 0.5 * 91 / 6) < 1e-5, "the weighted loss once beta is set")
 print("ok")
