@@ -1,4 +1,5 @@
 /* The vaegraph program: runs a model script with the vaegraph Lua module. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,10 @@ int main(int argc, char **argv) {
            vg_isa_name(vg_isa_current()), vg_isa_name(vg_isa_cpu()));
     return 0;
   }
+  /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
+   * the writers report with the file's name and keep the previous file,
+   * rather than the default SIGXFSZ ending the process mid-write. */
+  signal(SIGXFSZ, SIG_IGN);
   lua_State *L = luaL_newstate();
   if (!L) {
     fprintf(stderr, "vaegraph: cannot create a Lua state (out of memory)\n");

@@ -1,5 +1,7 @@
 #include "idx.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -121,30 +123,21 @@ void vg_idx_free(vg_idx *idx) {
 }
 
 vg_status vg_idx_write(const char *path, const vg_idx *idx, char *err, size_t errlen) {
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-    return vg_file_error(err, errlen, VG_ERR_ARG, path, "path too long");
   if (idx->ndim < 1 || idx->ndim > 4) return vg_file_error(err, errlen, VG_ERR_ARG, path, "IDX holds 1 to 4 dimensions, not %d", idx->ndim);
   for (int i = 0; i < idx->ndim; i++)
     if (idx->dims[i] < 0 || idx->dims[i] > (int64_t)UINT32_MAX)
       return vg_file_error(err, errlen, VG_ERR_ARG, path, "dimension %d (%lld) does not fit IDX's 32 bits", i, (long long)idx->dims[i]);
-  FILE *f = fopen(tmp, "wb");
-  if (!f) return vg_file_error(err, errlen, VG_ERR_IO, path, "cannot create %s: %s", tmp, strerror(errno));
+  vg_atomic w;
+  vg_status st = vg_atomic_open(&w, path, err, errlen);
+  if (st) return st;
   uint8_t head[4 + 4 * 4] = {0, 0, 0x08, (uint8_t)idx->ndim};
   for (int i = 0; i < idx->ndim; i++) {
     const uint32_t d = (uint32_t)idx->dims[i];
     head[4 + 4 * i] = (uint8_t)(d >> 24), head[5 + 4 * i] = (uint8_t)(d >> 16);
     head[6 + 4 * i] = (uint8_t)(d >> 8), head[7 + 4 * i] = (uint8_t)d;
   }
-  const size_t hlen = 4 + 4 * (size_t)idx->ndim;
-  const int ok = fwrite(head, 1, hlen, f) == hlen && fwrite(idx->data, 1, idx->len, f) == idx->len && fflush(f) == 0;
-  if (fclose(f) != 0 || !ok) {
-    remove(tmp);
-    return vg_file_error(err, errlen, VG_ERR_IO, path, "cannot write %s: %s", tmp, strerror(errno));
-  }
-  if (rename(tmp, path) != 0) {
-    remove(tmp);
-    return vg_file_error(err, errlen, VG_ERR_IO, path, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-  }
-  return VG_OK;
+  /* A short write shows in the commit. */
+  if (fwrite(head, 1, 4 + 4 * (size_t)idx->ndim, w.f) == 4 + 4 * (size_t)idx->ndim && idx->len)
+    (void)fwrite(idx->data, 1, idx->len, w.f);
+  return vg_atomic_commit(&w, err, errlen);
 }

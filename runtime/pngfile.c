@@ -6,6 +6,8 @@
 
 #include "pngfile.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <png.h>
 #include <setjmp.h>
@@ -74,41 +76,16 @@ vg_status vg_png_write(const char *path, int width, int height, int channels, co
     return vg_file_error(err, errlen, VG_ERR_ARG, path, "a %dx%d image is too large (over 1 GiB)", width, height);
   if (!pixels) return vg_file_error(err, errlen, VG_ERR_ARG, path, "no pixels given");
 
-  size_t len = strlen(path);
-  char *tmp = malloc(len + sizeof ".tmp");
-  if (!tmp) return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
-  memcpy(tmp, path, len);
-  memcpy(tmp + len, ".tmp", sizeof ".tmp");
-
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    vg_status st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot create %s: %s", tmp, strerror(errno));
-    free(tmp);
+  vg_atomic w;
+  vg_status st = vg_atomic_open(&w, path, err, errlen);
+  if (st) return st;
+  png_ctx ctx = {VG_ERR_IO, ""};
+  if (encode_png(w.f, width, height, channels, pixels, &ctx)) {
+    st = vg_file_error(err, errlen, ctx.st, path, "writing %s: %s", w.tmp, ctx.msg);
+    vg_atomic_abort(&w);
     return st;
   }
-  png_ctx ctx = {VG_ERR_IO, ""};
-  int bad = encode_png(f, width, height, channels, pixels, &ctx);
-  /* The data must be on disk before the rename, or a crash could leave the
-   * final name pointing at an empty file. EINVAL: a file system that cannot
-   * sync, where there is nothing better to do. */
-  if (!bad && (fflush(f) != 0 || (fsync(fileno(f)) != 0 && errno != EINVAL))) {
-    bad = -1;
-    snprintf(ctx.msg, sizeof ctx.msg, "%s", strerror(errno));
-  }
-  if (fclose(f) != 0 && !bad) {
-    bad = -1;
-    snprintf(ctx.msg, sizeof ctx.msg, "%s", strerror(errno));
-  }
-  vg_status st = VG_OK;
-  if (bad) {
-    st = vg_file_error(err, errlen, ctx.st, path, "writing %s: %s", tmp, ctx.msg);
-    remove(tmp);
-  } else if (rename(tmp, path) != 0) {
-    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    remove(tmp);
-  }
-  free(tmp);
-  return st;
+  return vg_atomic_commit(&w, err, errlen);
 }
 
 /* Decodes f (whose 8 signature bytes were already read and checked) into a

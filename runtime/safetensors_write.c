@@ -5,6 +5,8 @@
 #endif
 #include "safetensors_internal.h"
 
+#include "atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -74,24 +76,6 @@ static void sb_ull(sbuf *s, ull v) {
 }
 
 static int write_all(FILE *f, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, f) == n; }
-
-/* Makes the rename durable; a failure here cannot undo it, so it is ignored. */
-static void sync_dir(const char *path) {
-  size_t n = strlen(path);
-  char *dir = malloc(n + 2);
-  if (!dir) return;
-  memcpy(dir, path, n + 1);
-  char *slash = strrchr(dir, '/');
-  if (!slash) strcpy(dir, ".");
-  else if (slash == dir) dir[1] = 0;
-  else *slash = 0;
-  int fd = open(dir, O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    (void)fsync(fd);
-    close(fd);
-  }
-  free(dir);
-}
 
 /* Checks every argument; fills bytes[i] with each tensor's data size. */
 static vg_status check_write_args(const char *path, const vg_st_tensor *t, int n, const char *const *meta, int nmeta,
@@ -210,50 +194,17 @@ vg_status vg_st_write(const char *path, const vg_st_tensor *t, int n, const char
     return vg_file_error(err, errlen, VG_ERR_ARG, path, "the header would be %zu bytes, over the %llu that readers accept", h.len,
                 VG_ST_MAX_HEADER);
   }
-  size_t plen = strlen(path);
-  char *tmp = h.oom ? NULL : malloc(plen + 5);
-  if (!tmp) {
-    free(h.b);
-    free(bytes);
-    return vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
+  vg_atomic w;
+  if (h.oom) {
+    st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory");
+  } else if (!(st = vg_atomic_open(&w, path, err, errlen))) {
+    unsigned char prefix[8];
+    for (int k = 0; k < 8; k++) prefix[k] = (unsigned char)((ull)h.len >> (8 * k));
+    /* A short write shows in the commit. */
+    int ok = write_all(w.f, prefix, 8) && write_all(w.f, h.b, h.len);
+    for (int i = 0; ok && i < n; i++) ok = write_all(w.f, t[i].data, (size_t)bytes[i]);
+    st = vg_atomic_commit(&w, err, errlen);
   }
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp", 5);
-
-  unsigned char prefix[8];
-  for (int k = 0; k < 8; k++) prefix[k] = (unsigned char)((ull)h.len >> (8 * k));
-  FILE *f = fopen(tmp, "wb");
-  if (!f) {
-    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot create %s: %s", tmp, strerror(errno));
-    goto done; /* nothing to remove */
-  }
-  int ok = write_all(f, prefix, 8) && write_all(f, h.b, h.len);
-  for (int i = 0; ok && i < n; i++) ok = write_all(f, t[i].data, (size_t)bytes[i]);
-  if (!ok || fflush(f) != 0) {
-    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot write %s: %s", tmp, strerror(errno));
-    goto cleanup;
-  }
-  if (fsync(fileno(f)) != 0) {
-    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot sync %s: %s", tmp, strerror(errno));
-    goto cleanup;
-  }
-  FILE *closing = f;
-  f = NULL;
-  if (fclose(closing) != 0) {
-    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot close %s: %s", tmp, strerror(errno));
-    goto cleanup;
-  }
-  if (rename(tmp, path) != 0) {
-    st = vg_file_error(err, errlen, VG_ERR_IO, path, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    goto cleanup;
-  }
-  sync_dir(path);
-  goto done;
-cleanup:
-  if (f) fclose(f);
-  remove(tmp);
-done:
-  free(tmp);
   free(h.b);
   free(bytes);
   return st;

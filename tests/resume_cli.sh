@@ -12,6 +12,11 @@ common="--data $data --limit 1024 --quiet $*"
 "$vg" "$script" $common --epochs 1 --seed 7 --out "$out/resumed"
 "$vg" "$script" $common --epochs 2 --out "$out/resumed" --resume "$out/resumed/checkpoint.safetensors"
 cmp "$out/straight/checkpoint.safetensors" "$out/resumed/checkpoint.safetensors" || { echo "resumed run differs"; exit 1; }
+# A run that already did its epochs says so rather than "resumed" and nothing.
+if "$vg" "$script" $common --epochs 2 --out "$out/resumed" --resume "$out/resumed/checkpoint.safetensors" 2>"$out/err"; then
+  echo "resuming a finished run succeeded"; exit 1
+fi
+grep -q "checkpoint.safetensors has trained 2 epochs already, and this run asks for 2: nothing to do (give --epochs N, N > 2, to train further, or --eval-only to evaluate it)" "$out/err" || { cat "$out/err"; exit 1; }
 if "$vg" "$script" $common --epochs 3 --seed 8 --out "$out/other" --resume "$out/resumed/checkpoint.safetensors" 2>"$out/err"; then
   echo "a different seed was accepted"; exit 1
 fi

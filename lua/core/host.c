@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "module.h"
 
 static int l_threads(lua_State *L) {
@@ -60,8 +61,41 @@ static int l_kind(lua_State *L) {
   return 1;
 }
 
+/* core.writable(dir) -> true, or false and the system's reason: whether
+ * files can be made in dir (a read-only folder or file system fails here,
+ * before a run trains for an hour and then cannot save). */
+static int l_writable(lua_State *L) {
+  if (access(luaL_checkstring(L, 1), W_OK | X_OK) == 0) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushboolean(L, 0);
+  lua_pushstring(L, strerror(errno));
+  return 2;
+}
+
+/* core.write_file(path, text): written whole or not at all (atomic_file.h). */
+static int l_write_file(lua_State *L) {
+  size_t n;
+  const char *path = luaL_checkstring(L, 1), *text = luaL_checklstring(L, 2, &n);
+  char err[1024];
+  if (vg_atomic_write(path, text, n, err, sizeof err)) return vg_lua_raise(L, err);
+  return 0;
+}
+
+/* core.clean_tmp(dir) -> how many *.tmp files an interrupted run left in
+ * dir were removed, and their names. */
+static int l_clean_tmp(lua_State *L) {
+  char names[512];
+  const int n = vg_atomic_clean(luaL_checkstring(L, 1), names, sizeof names);
+  lua_pushinteger(L, n < 0 ? 0 : n);
+  lua_pushstring(L, n > 0 ? names : "");
+  return 2;
+}
+
 void vg_lua_open_host(lua_State *L) {
-  static const luaL_Reg funcs[] = {{"threads", l_threads}, {"clock", l_clock}, {"isatty", l_isatty},
-                                   {"mkdir", l_mkdir},     {"kind", l_kind},   {NULL, NULL}};
+  static const luaL_Reg funcs[] = {{"threads", l_threads},       {"clock", l_clock},        {"isatty", l_isatty},
+                                   {"mkdir", l_mkdir},           {"kind", l_kind},          {"write_file", l_write_file},
+                                   {"clean_tmp", l_clean_tmp},   {"writable", l_writable},  {NULL, NULL}};
   vg_lua_setfuncs(L, funcs);
 }

@@ -12,22 +12,8 @@ function files.exists(path)
   return f ~= nil
 end
 
--- Writes text to path.tmp, then renames it over path. Errors name the file.
-function files.write_atomic(path, text)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "w")
-  if not f then error(err, 0) end
-  local ok = f:write(text)
-  local closed, cerr = f:close()
-  if not ok or not closed then
-    os.remove(tmp)
-    error(string.format("%s: cannot write%s", tmp, cerr and (": " .. cerr) or ""), 0)
-  end
-  local renamed, rerr = os.rename(tmp, path)
-  if not renamed then
-    os.remove(tmp)
-    error(rerr, 0)
-  end
-end
+-- Writes text to path.tmp, syncs it and renames it over path (C's
+-- atomic_file.h). Errors name the file and the system's reason.
+function files.write_atomic(path, text) core.write_file(path, text) end
 
 return files

@@ -209,6 +209,15 @@ function train.run(vg, spec, opts)
   run.image = data.kind == "images" and { channels = data.channels, height = data.height, width = data.width } or nil
   run.out = opt.out or ("out/" .. run.script:gsub("%.lua$", ""))
   core.mkdir(run.out)
+  local writable, why = core.writable(run.out)
+  if not writable then fail("cannot write into the output folder %s (%s); give another with --out", run.out, why) end
+  -- Every output is written to NAME.tmp and renamed; a .tmp still there is
+  -- an interrupted write of an earlier run, whose NAME is intact.
+  local stale, names = core.clean_tmp(run.out)
+  if stale > 0 then
+    io.stderr:write(string.format("note: removed %d temporary file%s an interrupted run left in %s: %s\n", stale,
+      stale == 1 and "" or "s", run.out, names))
+  end
   local limit = opt.limit or math.huge
   run.ntrain = math.min(data.train:size(), limit)
   run.ntest = math.min(data.test:size(), limit)
