@@ -80,6 +80,11 @@ local r = vg.core.rows(5000)
 EOF
 expect "rows.lua:2: rows: dimension 5000 is outside 1..4096" rows.lua
 
+# Options out of range: the program's are named, a script's size names the
+# layer's parameter at the script's line.
+expect "option --threads wants a whole number from 1 to 1024, got 0" "$src/graphs/vae.lua" --data data --threads 0
+expect "vae.lua:21: parameter 'encoder.mu.weight': size 1 of its shape is 0" "$src/graphs/vae.lua" --data data --latent 0
+
 # Resuming a run that did all its epochs says there is nothing to do.
 "$vg" "$src/graphs/vae.lua" --data data --out done --epochs 1 --quiet --hidden 16 --latent 2
 expect "done/checkpoint.safetensors has trained 1 epochs already, and this run asks for 1: nothing to do" \

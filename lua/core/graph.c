@@ -44,7 +44,9 @@ static int l_graph_gc(lua_State *L) {
 static int l_input(lua_State *L) {
   vg_graph *g = vg_lua_graph(L, 1);
   const char *name = luaL_checkstring(L, 2);
-  vg_shape s = vg_lua_shape(L, 3);
+  char what[VG_NAME_MAX + 16];
+  snprintf(what, sizeof what, "input '%s'", name);
+  vg_shape s = vg_lua_shape(L, 3, what);
   set_where(L, g);
   return push_id(L, g, vg_input(g, name, s));
 }
@@ -66,7 +68,9 @@ static int l_param(lua_State *L) {
   vg_graph *g = vg_lua_graph(L, 1);
   lua_Integer group = vg_checkint(L, 2);
   const char *name = luaL_checkstring(L, 3);
-  vg_shape s = vg_lua_shape(L, 4);
+  char what[VG_NAME_MAX + 16];
+  snprintf(what, sizeof what, "parameter '%s'", name);
+  vg_shape s = vg_lua_shape(L, 4, what);
   vg_init init = {(vg_init_kind)luaL_checkoption(L, 5, "zeros", init_names), luaL_optnumber(L, 6, 0),
                   luaL_optnumber(L, 7, 0)};
   if (group < 0 || group >= g->ngroups) return luaL_argerror(L, 2, "not a group of this graph");
@@ -205,7 +209,7 @@ static int l_set_scalar(lua_State *L) {
 static int l_set_shape(lua_State *L) {
   vg_graph *g = vg_lua_graph(L, 1);
   int id = vg_lua_node(L, g, 2);
-  if (vg_input_set_shape(g, id, vg_lua_shape(L, 3))) return vg_lua_raise_graph(L, g);
+  if (vg_input_set_shape(g, id, vg_lua_shape(L, 3, g->nodes[id].name))) return vg_lua_raise_graph(L, g);
   return 0;
 }
 

@@ -120,16 +120,19 @@ int vg_lua_node(lua_State *L, vg_graph *g, int i) {
   return (int)id;
 }
 
-vg_shape vg_lua_shape(lua_State *L, int i) {
-  luaL_checktype(L, i, LUA_TTABLE);
+vg_shape vg_lua_shape(lua_State *L, int i, const char *what) {
+  if (lua_type(L, i) != LUA_TTABLE) vg_lua_fail(L, "%s: a shape is a list of sizes, got %s", what, luaL_typename(L, i));
   vg_shape s = vg_shape_scalar();
   int n = (int)vg_rawlen(L, i);
-  if (n > VG_MAX_DIMS) vg_lua_fail(L, "a shape has at most %d dimensions, got %d", VG_MAX_DIMS, n);
+  if (n > VG_MAX_DIMS) vg_lua_fail(L, "%s: a shape has at most %d dimensions, got %d", what, VG_MAX_DIMS, n);
   for (int k = 1; k <= n; k++) {
     lua_rawgeti(L, i, k);
     lua_Number v = lua_tonumber(L, -1);
-    if (!lua_isnumber(L, -1) || v != floor(v) || v < 1 || v > 2147483647.0)
-      luaL_argerror(L, i, "a shape is a list of positive integers");
+    if (!lua_isnumber(L, -1) || v != floor(v) || v < 1 || v > 2147483647.0) {
+      /* A size of 0 or less is most often a script option (--latent 0). */
+      const char *got = lua_isnumber(L, -1) ? lua_tostring(L, -1) : luaL_typename(L, -1);
+      vg_lua_fail(L, "%s: size %d of its shape is %s; sizes are whole numbers from 1 to 2^31 - 1", what, k, got);
+    }
     s.d[s.nd++] = (int64_t)v;
     lua_pop(L, 1);
   }

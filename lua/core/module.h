@@ -38,7 +38,9 @@ int vg_lua_raise_graph(lua_State *L, vg_graph *g);
 
 vg_graph *vg_lua_graph(lua_State *L, int i);
 int vg_lua_node(lua_State *L, vg_graph *g, int i);
-vg_shape vg_lua_shape(lua_State *L, int i);
+/* The shape list at stack index i; errors name `what` (the input or
+ * parameter) and the size that is wrong, at the script's line. */
+vg_shape vg_lua_shape(lua_State *L, int i, const char *what);
 void vg_lua_push_shape(lua_State *L, const vg_shape *s);
 /* A list of integer ids in [0, limit) at index i (absent or nil: none):
  * an array that lives as long as the userdata it pushes on the stack, so

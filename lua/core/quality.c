@@ -142,7 +142,7 @@ typedef struct image_bytes {
 
 static int l_image_bytes(lua_State *L) {
   const lua_Integer n = vg_checkint(L, 1);
-  const vg_shape s = vg_lua_shape(L, 2);
+  const vg_shape s = vg_lua_shape(L, 2, "image_bytes");
   if (n < 1 || n > INT32_MAX || s.nd < 1 || s.nd > 3) return vg_lua_fail(L, "image_bytes: n >= 1 images of 1 to 3 dimensions");
   image_bytes *w = lua_newuserdata(L, sizeof *w);
   memset(w, 0, sizeof *w);

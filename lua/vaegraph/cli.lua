@@ -3,22 +3,23 @@
 local cli = {}
 
 -- The program's flags, their defaults (nil: the script's or the trainer's
--- choice) and what they mean; `vaegraph SCRIPT --help` prints them.
+-- choice), what they mean (`vaegraph SCRIPT --help` prints it) and, for
+-- some whole numbers, the range they must lie in.
 cli.flags = {
-  { "epochs", "integer", nil, "training epochs (default: the script's)" },
-  { "batch", "integer", nil, "batch size (default: the script's)" },
+  { "epochs", "integer", nil, "training epochs (default: the script's)", { 1, 1e9 } },
+  { "batch", "integer", nil, "batch size (default: the script's)", { 1, 2 ^ 24 } },
   { "data", "string", nil, "data folder: MNIST-format IDX files (default Fashion-MNIST), or for sentence scripts train/valid/test .txt files (default fortunes)" },
   { "out", "string", nil, "folder for metrics.csv, images and checkpoints (default: out/<script>)" },
-  { "threads", "integer", nil, "OpenMP threads (default: all cores, and one fewer while training finds another process on one: results are the same at any count)" },
+  { "threads", "integer", nil, "OpenMP threads (default: all cores, and one fewer while training finds another process on one: results are the same at any count)", { 1, 1024 } },
   { "seed", "integer", 1, "seed for initialisation, shuffling and noise" },
   { "resume", "string", nil, "checkpoint to continue from" },
   { "init", "string", nil, "start from the parameters in this safetensors file, each by name (a checkpoint, or PyTorch weights from bench/torch_weights.py); the optimizer starts afresh" },
   { "eval_only", "boolean", false, "with --resume or --init: evaluate those parameters (test metrics, test_scores.csv, pictures), no training" },
-  { "eval_ll", "integer", nil, "K: after the last epoch (or with --eval-only), the importance-sampled -log p(x) of every test example from K posterior samples (test_nll_is)" },
+  { "eval_ll", "integer", nil, "K: after the last epoch (or with --eval-only), the importance-sampled -log p(x) of every test example from K posterior samples (test_nll_is)", { 1, 2 ^ 31 } },
   { "quality", "boolean", false, "after every epoch, score samples and codes: sample_fd, sample_classes (sample_accuracy when conditional) by the judge, and code_fd against the prior" },
   { "judge", "string", nil, "with --quality: the classifier checkpoint that judges samples (default: out/judge/checkpoint.safetensors, trained there once when missing)" },
   { "save_samples", "boolean", false, "with --quality: also write the samples it scores as <out>/samples-idx3-ubyte (for other tools)" },
-  { "limit", "integer", nil, "use at most this many training and test examples per epoch (quick runs)" },
+  { "limit", "integer", nil, "use at most this many training and test examples per epoch (quick runs)", { 1, 2 ^ 53 } },
   { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },
   { "quiet", "boolean", false, "no progress output, only errors" },
   { "help", "boolean", false, "print the options and stop" },
@@ -28,11 +29,14 @@ function cli.flag(name)
   for _, f in ipairs(cli.flags) do if f[1] == name then return f end end
 end
 
-local function convert(kind, key, text)
+local function convert(kind, key, text, range)
   if kind == "integer" then
     local v = tonumber(text)
-    if not v or v ~= math.floor(v) or v < 0 or v > 2 ^ 53 then
+    if not v or v ~= math.floor(v) or (not range and (v < 0 or v > 2 ^ 53)) then
       error(string.format("option --%s wants a whole number, got '%s'", key, tostring(text)), 0)
+    end
+    if range and (v < range[1] or v > range[2]) then
+      error(string.format("option --%s wants a whole number from %d to %.0f, got %s", key, range[1], range[2], text), 0)
     end
     return v
   elseif kind == "number" then
@@ -50,9 +54,9 @@ end
 -- Parses argv (the global `arg`) against the program's flags and the script's
 -- options; returns a table of every option's value.
 function cli.parse(argv, script_defaults)
-  local kinds, out, order, given = {}, {}, {}, {}
+  local kinds, ranges, out, order, given = {}, {}, {}, {}, {}
   for _, f in ipairs(cli.flags) do
-    kinds[f[1]] = f[2]
+    kinds[f[1]], ranges[f[1]] = f[2], f[5]
     out[f[1]] = f[3]
     order[#order + 1] = f[1]
   end
@@ -85,7 +89,7 @@ function cli.parse(argv, script_defaults)
       value = argv[i]
       if value == nil then error(string.format("option --%s needs a value", key), 0) end
     end
-    out[key] = convert(kind, key, value)
+    out[key] = convert(kind, key, value, ranges[key])
     given[key] = true
     i = i + 1
   end
