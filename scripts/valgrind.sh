@@ -15,7 +15,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get ins
 isa=${VG_VALGRIND_ISA:-portable}
 logs=$build/valgrind
 mkdir -p "$logs"
-# name, working directory, command and environment of each test_* test, one per line.
+# name|working directory|environment (- for none)|command of each test_* test.
 tests=$(cd "$build" && ctest --show-only=json-v1 | python3 -c '
 import json, os, re, sys
 for t in json.load(sys.stdin)["tests"]:
@@ -24,11 +24,12 @@ for t in json.load(sys.stdin)["tests"]:
         continue
     props = {p["name"]: p["value"] for p in t.get("properties", [])}
     env = props.get("ENVIRONMENT", [])
-    print("\t".join([t["name"], props.get("WORKING_DIRECTORY", "."), " ".join(env), " ".join(cmd)]))
+    print("|".join([t["name"], props.get("WORKING_DIRECTORY", "."), " ".join(env) or "-", " ".join(cmd)]))
 ' "$filter")
 failed=0
 total=0
-while IFS=$'\t' read -r name dir env cmd; do
+while IFS='|' read -r name dir env cmd; do
+  [ "$env" = - ] && env=""
   total=$((total + 1))
   log=$logs/$name.log
   start=$(date +%s)
