@@ -90,13 +90,23 @@ vg_status vg_idx_load(const char *path, vg_idx *out, char *err, size_t errlen) {
     total *= (size_t)out->dims[i];
   }
   long long head_len = 4 + 4LL * out->ndim;
-  out->data = malloc(total);
-  if (!out->data) {
-    st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for %zu bytes", total);
-    goto done;
+  /* The header's size is a claim: memory grows with the bytes that really
+   * come (doubling from 1 MiB), so a lying header in a short file costs
+   * nothing, whether the file is raw or a gzip stream of unknown length. */
+  got = 0;
+  for (size_t cap = 0; got < total && got == cap;) {
+    size_t want = cap ? 2 * cap : (size_t)1 << 20;
+    if (want > total) want = total;
+    uint8_t *grown = realloc(out->data, want);
+    if (!grown) {
+      st = vg_file_error(err, errlen, VG_ERR_NOMEM, path, "out of memory for %zu bytes", want);
+      goto done;
+    }
+    out->data = grown;
+    got += read_full(f, out->data + cap, want - cap);
+    cap = want;
   }
   out->len = total;
-  got = read_full(f, out->data, total);
   if (got < total) {
     if ((st = gzip_failure(f, path, head_len + (long long)got, err, errlen))) goto done;
     st = vg_file_error(err, errlen, VG_ERR_FORMAT, path, "byte %lld: file ends after %zu of the %zu data bytes its header promises (%s)",

@@ -113,6 +113,10 @@ int main(int argc, char **argv) {
   write_raw("huge", bad, n);
   expect_error("huge", "byte 4: dimensions 4278190083x2x2 claim more than 4 GiB of data");
   expect_error("missing", "cannot open: No such file or directory");
+  memcpy(bad, buf, n);
+  bad[4] = 0x3B, bad[5] = 0x9A, bad[6] = 0xCA, bad[7] = 0; /* 1000000000x2x2 in 28 bytes: a fuzzer's OOM */
+  write_raw("lying_size", bad, n);
+  expect_error("lying_size", "byte 28: file ends after 12 of the 4000000000 data bytes its header promises (1000000000x2x2)");
 
   /* Damaged gzip streams are named as such, not as short files. */
   static uint8_t gz[200 * 20 * 20 * 2];
