@@ -14,6 +14,10 @@ local csv = {}
 
 local fail = errors.fail
 
+-- Class ids run 0..MAX_CLASS (the image sets' limit too): a label past it is
+-- a wrong column, not a million classes.
+csv.MAX_CLASS = 1048575
+
 local function split_line(line)
   local cells = {}
   for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c:match("^%s*(.-)%s*$") end
@@ -59,12 +63,12 @@ local function read(path, label_col)
           local v = tonumber(c)
           if i == at_label then
             if c ~= "" then
-              if not v or v % 1 ~= 0 or v < 0 then
+              if not v or v % 1 ~= 0 or v < 0 or v > csv.MAX_CLASS then
                 f:close()
-                fail("%s:%d: label '%s' in column '%s' is not a class id (a whole number >= 0, or empty for none)", path,
-                  lineno, c, label_col)
+                fail("%s:%d: label '%s' in column '%s' is not a class id (a whole number from 0 to %d, or empty for none)",
+                  path, lineno, c, label_col, csv.MAX_CLASS)
               end
-              label = v
+              label = math.floor(v) -- 5.0 and 0x5 are the class 5
             end
           else
             if not v or v ~= v or v == math.huge or v == -math.huge then
@@ -81,7 +85,7 @@ local function read(path, label_col)
   f:close()
   if not header then fail("%s: empty; a CSV file starts with a header line naming its columns", path) end
   if #rows == 0 then fail("%s: a header but no rows", path) end
-  return { names = names, rows = rows, labels = labels }
+  return { names = names, rows = rows, labels = labels, lines = lines, path = path }
 end
 
 local Split = {}
@@ -127,12 +131,12 @@ end
 local function keep_classes(t, keep, what)
   local want = {}
   for _, c in ipairs(keep) do want[c] = true end
-  local rows, labels = {}, {}
+  local rows, labels, lines = {}, {}, {}
   for i, l in ipairs(t.labels) do
-    if want[l] then rows[#rows + 1], labels[#labels + 1] = t.rows[i], l end
+    if want[l] then rows[#rows + 1], labels[#labels + 1], lines[#lines + 1] = t.rows[i], l, t.lines[i] end
   end
   if #rows == 0 then fail("vg.csv: no %s rows of classes %s", what, table.concat(keep, ", ")) end
-  t.rows, t.labels = rows, labels
+  t.rows, t.labels, t.lines = rows, labels, lines
 end
 
 local OPTIONS = { "file", "train", "test", "label", "every", "classes", "limit" }
@@ -147,14 +151,14 @@ function csv.load(o)
     local all = read(o.file, o.label)
     local every = o.every or 5
     if every < 2 or every % 1 ~= 0 then fail("vg.csv: every must be a whole number >= 2, got %s", tostring(every)) end
-    train = { names = all.names, rows = {}, labels = {} }
-    test = { names = all.names, rows = {}, labels = {} }
+    train = { names = all.names, rows = {}, labels = {}, lines = {}, path = o.file }
+    test = { names = all.names, rows = {}, labels = {}, lines = {}, path = o.file }
     local seen = {}
     for i, row in ipairs(all.rows) do
       local l = all.labels[i]
       seen[l] = (seen[l] or 0) + 1
       local t = seen[l] % every == 0 and test or train
-      t.rows[#t.rows + 1], t.labels[#t.labels + 1] = row, l
+      t.rows[#t.rows + 1], t.labels[#t.labels + 1], t.lines[#t.lines + 1] = row, l, all.lines[i]
     end
     if #test.rows == 0 then fail("%s: every %d-th row of each class gives no test rows", o.file, every) end
   else
@@ -181,16 +185,36 @@ function csv.load(o)
     end
   end
   -- The training rows' statistics standardise both splits.
+  -- Sums run over values divided by the column's largest magnitude, so that
+  -- features near the double range (1e308) give finite statistics.
   local D, n = #train.names, #train.rows
   local mean, sd = {}, {}
   for j = 1, D do
+    local scale = 0
+    for i = 1, n do scale = math.max(scale, math.abs(train.rows[i][j])) end
+    if scale == 0 then scale = 1 end
     local s = 0
-    for i = 1, n do s = s + train.rows[i][j] end
-    mean[j] = s / n
+    for i = 1, n do s = s + train.rows[i][j] / scale end
+    local m = s / n
     local v = 0
-    for i = 1, n do v = v + (train.rows[i][j] - mean[j]) ^ 2 end
-    sd[j] = math.sqrt(v / n)
-    if sd[j] < 1e-12 then sd[j] = 1 end -- a constant column stays centred
+    for i = 1, n do v = v + (train.rows[i][j] / scale - m) ^ 2 end
+    local d = math.sqrt(v / n)
+    mean[j], sd[j] = m * scale, d * scale
+    if d < 1e-12 then sd[j] = 1 end -- a constant column stays centred
+  end
+  -- What the graph is fed, (x - mean) / sd as floats, must be finite: a
+  -- value far outside the training rows' spread is named, not fed as inf.
+  local FLOAT_MAX = 3.4028234663852886e38
+  for _, t in ipairs{ train, test } do
+    for i, row in ipairs(t.rows) do
+      for j = 1, D do
+        local z = (row[j] - mean[j]) / sd[j]
+        if not (z > -FLOAT_MAX and z < FLOAT_MAX) then
+          fail("%s:%d: column '%s' is %s, %s standard deviations from the training rows' mean %s: beyond a float",
+            t.path, t.lines[i], train.names[j], tostring(row[j]), tostring(z), tostring(mean[j]))
+        end
+      end
+    end
   end
   local top = -1
   for _, t in ipairs{ train, test } do for _, l in ipairs(t.labels) do if l > top then top = l end end end
