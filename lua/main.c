@@ -7,7 +7,7 @@
 #include "core/compat.h"
 #include "isa.h"
 
-int luaopen_vaegraph_core(lua_State *L);
+void vg_lua_preload_core(lua_State *L); /* lua/core/module.h */
 
 static const char usage[] =
     "usage: vaegraph SCRIPT.lua [options]     train the model the script declares\n"
@@ -62,12 +62,9 @@ int main(int argc, char **argv) {
   luaL_openlibs(L);
   /* require "vaegraph" finds lua/vaegraph.lua (the source tree's first, so a
    * build runs what is checked out), and vaegraph.core is linked in. */
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_vaegraph_core);
-  lua_setfield(L, -2, "vaegraph.core");
-  lua_pop(L, 1);
+  vg_lua_preload_core(L);
   const char *dir = getenv("VAEGRAPH_LUA_DIR");
+  lua_getglobal(L, "package");
   lua_getfield(L, -1, "path");
   lua_pushfstring(L, "%s/?.lua;%s/?.lua;%s/?.lua;%s", dir ? dir : VG_SOURCE_LUA_DIR, VG_SOURCE_LUA_DIR, VG_LUA_DIR,
                   lua_tostring(L, -1));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* What went wrong inside libpng: set by the error callback (or by us just
@@ -113,6 +114,18 @@ static int decode_png(FILE *f, int *width, int *height, int *channels, uint8_t *
   png_set_sig_bytes(png, 8);
   png_read_info(png, info);
   int depth = png_get_bit_depth(png, info), type = png_get_color_type(png, info);
+  /* The header's size is a claim, checked before memory is reserved for it:
+   * deflate expands a byte to at most 1032, so a file of n bytes holds at
+   * most ~1032 n bytes of filtered rows (a 110-byte file claimed 32768^2). */
+  struct stat fs;
+  const double raw = (double)png_get_image_height(png, info) * ((double)png_get_rowbytes(png, info) + 1);
+  if (fstat(fileno(f), &fs) == 0 && S_ISREG(fs.st_mode) && raw > 1100.0 * (double)fs.st_size) {
+    snprintf(ctx->msg, sizeof ctx->msg, "the header's %lux%lu image needs %.0f bytes of rows, more than %lld bytes of "
+             "compressed data can hold (a damaged header?)", (unsigned long)png_get_image_width(png, info),
+             (unsigned long)png_get_image_height(png, info), raw, (long long)fs.st_size);
+    ctx->st = VG_ERR_FORMAT;
+    png_longjmp(png, 1);
+  }
   /* Users' photos come with 16 bits and alpha channels: both are reduced to
    * what the models see, 8-bit gray or RGB. The alpha is dropped, not
    * composited onto a background: the stored colours are what the image

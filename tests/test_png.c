@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "check.h"
 #include "pixels.h"
@@ -122,6 +123,25 @@ static void test_png_errors(void) {
   CHECK(st == VG_ERR_FORMAT && back == NULL, "read a truncated PNG: status %d (%s)", st, err);
   CHECK_CONTAINS(err, p);
   CHECK_CONTAINS(err, "truncated");
+
+  /* A header claiming 32768x32768 in a small file: refused before any
+   * memory is reserved for the claim (a fuzzer's find). */
+  uint8_t lying[sizeof bytes];
+  memcpy(lying, bytes, got);
+  const uint8_t side[4] = {0, 0, 0x80, 0};
+  memcpy(lying + 16, side, 4), memcpy(lying + 20, side, 4);
+  const uLong crc = crc32(crc32(0L, Z_NULL, 0), lying + 12, 17); /* "IHDR" and its 13 bytes */
+  for (int k = 0; k < 4; k++) lying[29 + k] = (uint8_t)(crc >> (24 - 8 * k));
+  path_of(p, sizeof p, "lying_size.png");
+  f = fopen(p, "wb");
+  fwrite(lying, 1, got, f);
+  fclose(f);
+  err[0] = 0;
+  back = (uint8_t *)1;
+  st = vg_png_read(p, &w, &h, &ch, &back, err, sizeof err);
+  CHECK(st == VG_ERR_FORMAT && back == NULL, "read a PNG whose header lies: status %d (%s)", st, err);
+  CHECK_CONTAINS(err, "the header's 32768x32768 image needs");
+  CHECK_CONTAINS(err, "compressed data can hold (a damaged header?)");
 
   /* Cut just before IEND: the pixels are all there, but the file is not a
    * whole PNG and reading it must say so. */

@@ -202,3 +202,11 @@ int luaopen_vaegraph_core(lua_State *L) {
   vg_lua_open_quality(L);
   return 1;
 }
+
+void vg_lua_preload_core(lua_State *L) {
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, luaopen_vaegraph_core);
+  lua_setfield(L, -2, "vaegraph.core");
+  lua_pop(L, 2);
+}

@@ -27,6 +27,10 @@ void vg_lua_where(lua_State *L, char *buf, size_t len);
  * unless it already names a script line. */
 int vg_lua_raise(lua_State *L, const char *msg);
 /* The same with a formatted message (printf's formats, unlike luaL_error). */
+/* Makes require "vaegraph.core" load this module, linked into the program
+ * (the vaegraph host, the fuzz targets) rather than found as a .so. */
+int luaopen_vaegraph_core(lua_State *L);
+void vg_lua_preload_core(lua_State *L);
 int vg_lua_fail(lua_State *L, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

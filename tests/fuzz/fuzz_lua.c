@@ -33,7 +33,7 @@
 #error "VG_FUZZ_DRIVER must name the driver script (tests/fuzz/CMakeLists.txt sets it)"
 #endif
 
-int luaopen_vaegraph_core(lua_State *L);
+void vg_lua_preload_core(lua_State *L); /* lua/core/module.h */
 
 #define EDGES (1u << 16)
 __attribute__((section("__libfuzzer_extra_counters"), used)) static uint8_t edges[EDGES];
@@ -107,11 +107,8 @@ static void open_state(void) {
   if (!L) die("cannot create a Lua state");
   luaL_openlibs(L);
   /* As lua/main.c: vaegraph.core linked in, the source tree's lua/ first. */
+  vg_lua_preload_core(L);
   lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_vaegraph_core);
-  lua_setfield(L, -2, "vaegraph.core");
-  lua_pop(L, 1);
   lua_pushstring(L, VG_SOURCE_DIR "/lua/?.lua;" VG_SOURCE_DIR "/tests/fuzz/?.lua");
   lua_setfield(L, -2, "path");
   lua_pop(L, 1);
