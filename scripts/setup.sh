@@ -17,6 +17,8 @@ pkgs=(
   dataset-fashion-mnist      # default image data set
   fortunes                   # default sentences (graphs/sentence_vae.lua)
   python3-torch python3-numpy  # the PyTorch peer (bench/) and the weights test
+  clang libomp-dev           # libFuzzer targets (tests/fuzz/, bench/fuzz.sh)
+  valgrind                   # scripts/valgrind.sh
 )
 if [ "${VG_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The test command: configure, build and run ctest three ways —
 # Lua 5.4 (Release), LuaJIT (Release), and AddressSanitizer +
-# UndefinedBehaviorSanitizer (Lua 5.4, Debug). Any failure fails the script.
-#   scripts/test.sh              # all three
-#   scripts/test.sh lua54        # one of: lua54 luajit asan
+# UndefinedBehaviorSanitizer (Lua 5.4, Debug) — then fuzz every reader of
+# outside bytes for VG_FUZZ_SECONDS (default 20) each with libFuzzer (clang,
+# ASan + UBSan), after replaying its seeds and past findings. Any failure
+# fails the script.
+#   scripts/test.sh              # all four
+#   scripts/test.sh lua54        # one of: lua54 luajit asan fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(lua54 luajit asan)
+[ ${#configs[@]} -gt 0 ] || configs=(lua54 luajit asan fuzz)
 
 run() {
   local name=$1 dir=$2
@@ -29,7 +32,11 @@ for c in "${configs[@]}"; do
       # Leak checks stay on; UBSan stops at the first report.
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run "ASan+UBSan" build-tests/asan -DCMAKE_BUILD_TYPE=Debug -DVG_LUA=lua5.4 -DVG_SANITIZE=ON -DVG_BENCH=OFF ;;
-    *) echo "unknown configuration '$c' (lua54, luajit, asan)" >&2; exit 2 ;;
+    fuzz)
+      echo "=== libFuzzer: build, replay seeds and regressions, ${VG_FUZZ_SECONDS:-20} s per target"
+      VG_FUZZ_BUILD=build-tests/fuzz VG_FUZZ_JOBS=$jobs bench/fuzz.sh "${VG_FUZZ_SECONDS:-20}"
+      (cd build-tests/fuzz && ctest -R '^fuzz\.' --output-on-failure -j1) ;;
+    *) echo "unknown configuration '$c' (lua54, luajit, asan, fuzz)" >&2; exit 2 ;;
   esac
 done
 echo "=== all configurations passed: ${configs[*]}"
