@@ -19,6 +19,7 @@ pkgs=(
   python3-torch python3-numpy  # the PyTorch peer (bench/) and the weights test
   clang libomp-dev           # libFuzzer targets (tests/fuzz/, bench/fuzz.sh)
   valgrind                   # scripts/valgrind.sh
+  luarocks                   # the rockspec's test (luarocks make)
 )
 if [ "${VG_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
