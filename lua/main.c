@@ -12,6 +12,7 @@ void vg_lua_preload_core(lua_State *L); /* lua/core/module.h */
 static const char usage[] =
     "usage: vaegraph SCRIPT.lua [options]     train the model the script declares\n"
     "       vaegraph --plan SCRIPT.lua        print its compiled graph and memory plan\n"
+    "       vaegraph --dot SCRIPT.lua         the same as a Graphviz DOT graph\n"
     "       vaegraph SCRIPT.lua --help        the script's options and their defaults\n"
     "       vaegraph --help | --version\n"
     "\n"

@@ -70,6 +70,13 @@ vg_plan_stats vg_plan_get_stats(const vg_plan *p);
 
 /* Prints the plan: a line per node with its shape and buffer, then totals. */
 void vg_plan_print(const vg_plan *p, void *file);
+/* The plans (of one graph) as one Graphviz DOT digraph (file: a FILE *), a
+ * cluster each: forward steps with their op, shape and memory slot (byte
+ * offset in the activation arena), backward steps (dashed, red) with the
+ * slot of the gradient they read and edges to the inputs they send
+ * gradients to, and the inputs and parameters read, parameters clustered
+ * and coloured by group. */
+void vg_plans_dot(const vg_plan *const *plans, int n, void *file);
 
 /* With VAEGRAPH_PROFILE set when the plan was compiled, every step is timed;
  * this prints the `top` steps by time per run. */

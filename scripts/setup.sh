@@ -20,6 +20,7 @@ pkgs=(
   clang libomp-dev           # libFuzzer targets (tests/fuzz/, bench/fuzz.sh)
   valgrind                   # scripts/valgrind.sh
   luarocks                   # the rockspec's test (luarocks make)
+  graphviz                   # renders vaegraph --dot in its test
 )
 if [ "${VG_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -179,6 +179,24 @@ static int l_print(lua_State *L) {
   return 0;
 }
 
+/* p:dot(q, ...): p and the other plans of its graph as one Graphviz DOT
+ * graph on standard output (vaegraph --dot). */
+static int l_dot(lua_State *L) {
+  const int n = lua_gettop(L);
+  const vg_plan *plans[64];
+  if (n > 64) return vg_lua_fail(L, "dot: at most 64 plans, got %d", n);
+  vg_graph *g0 = NULL;
+  for (int i = 1; i <= n; i++) {
+    vg_graph *g;
+    plans[i - 1] = vg_lua_plan(L, i, &g);
+    if (g0 && g != g0) return vg_lua_fail(L, "dot: plan %d is of another graph", i);
+    g0 = g;
+  }
+  vg_plans_dot(plans, n, stdout);
+  fflush(stdout);
+  return 0;
+}
+
 static int l_profile(lua_State *L) {
   vg_plan_print_profile(check_plan(L, 1)->p, stderr, (int)luaL_optinteger(L, 2, 15));
   return 0;
@@ -186,7 +204,8 @@ static int l_profile(lua_State *L) {
 
 void vg_lua_open_plan(lua_State *L) {
   static const luaL_Reg methods[] = {{"run", l_run},     {"value", l_value}, {"grad", l_grad},       {"pick", l_pick},
-                                     {"stats", l_stats}, {"print", l_print}, {"profile", l_profile}, {NULL, NULL}};
+                                     {"stats", l_stats}, {"print", l_print}, {"profile", l_profile}, {"dot", l_dot},
+                                     {NULL, NULL}};
   vg_lua_class(L, VG_PLAN_MT, methods, l_plan_gc);
   /* Compiling is a graph's method. */
   luaL_getmetatable(L, VG_GRAPH_MT);

@@ -21,6 +21,7 @@ cli.flags = {
   { "save_samples", "boolean", false, "with --quality: also write the samples it scores as <out>/samples-idx3-ubyte (for other tools)" },
   { "limit", "integer", nil, "use at most this many training and test examples per epoch (quick runs)", { 1, 2 ^ 53 } },
   { "plan", "boolean", false, "print the compiled graph and planned memory, then stop" },
+  { "dot", "boolean", false, "write the compiled graph as Graphviz DOT to standard output, then stop: each phase's forward and backward steps, shapes, parameter groups, memory slots (vaegraph --dot x.lua | dot -Tsvg > x.svg)" },
   { "quiet", "boolean", false, "no progress output, only errors" },
   { "help", "boolean", false, "print the options and stop" },
 }

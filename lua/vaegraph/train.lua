@@ -197,6 +197,14 @@ function train.run(vg, spec, opts)
   run.weights = make_weights(vg, g, spec)
   run.columns = make_columns(run, spec)
   local drawn = pictures.prepare(run, spec.show, spec.pictures)
+  if opt.dot then
+    local plans = {}
+    for i, p in ipairs(run.phases) do plans[i] = p.plan end
+    if run.eval then plans[#plans + 1] = run.eval.plan end
+    local unpack_ = table.unpack or unpack -- LuaJIT has the global
+    plans[1]:dot(unpack_(plans, 2))
+    return
+  end
   if opt.plan then
     for _, p in ipairs(run.phases) do p.plan:print() end
     if run.eval then run.eval.plan:print() end
