@@ -8,6 +8,7 @@
 #include "isa.h"
 
 void vg_lua_preload_core(lua_State *L); /* lua/core/module.h */
+void vg_lua_dist_abort(void);
 
 static const char usage[] =
     "usage: vaegraph SCRIPT.lua [options]     train the model the script declares\n"
@@ -94,7 +95,11 @@ int main(int argc, char **argv) {
   lua_pushcfunction(L, traceback);
   int status = luaL_loadfile(L, argv[script]);
   if (status == 0) status = lua_pcall(L, 0, 0, 1);
-  if (status != 0) fprintf(stderr, "vaegraph: %s\n", lua_tostring(L, -1));
+  if (status != 0) {
+    fprintf(stderr, "vaegraph: %s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    vg_lua_dist_abort();
+  }
   lua_close(L);
   return status == 0 ? 0 : 1;
 }

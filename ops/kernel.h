@@ -81,9 +81,11 @@ static inline vg_real *vg_thread_scratch(const vg_kernel *k) {
  * base 0 in training (the step keys the draws), and in evaluation the
  * batch's first example times the values per example, so each test example
  * draws the same noise whatever batch it falls in and whenever it is
- * evaluated. */
+ * evaluated; under mpirun a rank's rows draw what one process would. Values
+ * per example count every row an example owns: an output of K rows per
+ * example (repeat_interleave) keys by examples, not rows. */
 static inline uint64_t vg_noise_base(const vg_kernel *k) {
-  const int64_t rows = k->ys->nd ? k->ys->d[0] : 1;
+  const int64_t rows = k->examples > 0 ? k->examples : k->ys->nd ? k->ys->d[0] : 1;
   return rows > 0 ? (uint64_t)(k->example0 * (vg_numel(k->ys) / rows)) : 0;
 }
 

@@ -116,6 +116,15 @@ static vg_status prior_infer(vg_graph *g, vg_node *n) {
   if (!(a->v[PR_SD] >= 0 && a->v[PR_RADIAL_SD] >= 0 && a->v[PR_TANGENT_SD] >= 0))
     return vg_op_fail(g, n, VG_ERR_ARG, "standard deviations must be >= 0");
   n->shape = *d;
+  /* With an input, as many rows as it has at run time: a partial batch, or
+   * one rank's share of a batch under mpirun, draws its own rows only. */
+  if (n->nin == 1) {
+    const vg_shape *like = vg_in_shape(g, n, 0);
+    if (like->nd < 1 || like->d[0] > d->d[0])
+      return vg_op_fail(g, n, VG_ERR_ARG, "its input gives the batch (rows), at most %lld, got %s", (long long)d->d[0],
+                        like->nd ? "more" : "a scalar");
+    n->shape.d[0] = like->d[0];
+  }
   return VG_OK;
 }
 
@@ -157,10 +166,10 @@ static void prior_forward(const vg_kernel *k) {
   });
 }
 
-VG_OP_RECORD(prior) = {.name = "prior", .doc = "(no inputs) → `[batch, latent]` draws from a prior, new every step: gaussian, (2-D) 10 gaussians on a circle, or one-hot groups of `categories` (made by `g:prior`)",
+VG_OP_RECORD(prior) = {.name = "prior", .doc = "[x (its rows: the batch)] → `[batch, latent]` draws from a prior, new every step: gaussian, (2-D) 10 gaussians on a circle, or one-hot groups of `categories` (made by `g:prior`); no gradient to x",
                        .nin_min = 0,
-                       .nin_max = 0,
-                       .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                       .nin_max = 1,
+                       .flags = VG_OPF_RANDOM | VG_OPF_NO_GRAD | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
                        .attrs = {[PR_DIMS] = {"dims", VG_ATTR_DIMS, 0, NULL},
                                  [PR_KIND] = {"kind", VG_ATTR_ENUM, PRIOR_GAUSSIAN, "gaussian|mixture|categorical"},
                                  [PR_SD] = {"sd", VG_ATTR_NUM, 1, NULL},

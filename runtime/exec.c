@@ -113,6 +113,10 @@ void vg_plan_set_example(vg_plan *p, int64_t first) {
   for (int s = 0; s < p->nsteps; s++) p->steps[s].k.example0 = first;
 }
 
+void vg_plan_set_examples(vg_plan *p, int64_t count) {
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].k.examples = count;
+}
+
 vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;

@@ -89,6 +89,9 @@ enum {
     int64_t example0; /* the batch's first example's place in its data    */ \
                       /* set, in evaluation: random ops key their noise   */ \
                       /* by example (vg_noise_base); 0 in training        */ \
+                      /* (one rank's first row under mpirun)              */ \
+    int64_t examples; /* the examples the batch holds; 0: as many as the  */ \
+                      /* output has rows                                  */ \
   } vg_kernel##S;                                                           \
   typedef struct vg_op##S {                                                 \
     const char *name;                                                       \

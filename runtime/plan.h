@@ -38,6 +38,10 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step);
  * then key their noise by example, so a test example's noise does not
  * depend on its batch (vg_noise_base). 0, the start, in training. */
 void vg_plan_set_example(vg_plan *p, int64_t first);
+/* How many examples the next runs' batch holds (0: as many as each random
+ * op's output has rows), for ops whose rows are not examples (K rows per
+ * example): their noise is keyed by example too. */
+void vg_plan_set_examples(vg_plan *p, int64_t count);
 
 /* After a run: a node's value if the plan kept it (the loss, fetched nodes,
  * inputs and parameters), else NULL. */

@@ -21,6 +21,7 @@ pkgs=(
   valgrind                   # scripts/valgrind.sh
   luarocks                   # the rockspec's test (luarocks make)
   graphviz                   # renders vaegraph --dot in its test
+  libopenmpi-dev openmpi-bin # mpirun -np N vaegraph: data-parallel training
 )
 if [ "${VG_SKIP_APT:-0}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive

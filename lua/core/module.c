@@ -200,6 +200,7 @@ int luaopen_vaegraph_core(lua_State *L) {
   vg_lua_open_pictures(L);
   vg_lua_open_host(L);
   vg_lua_open_quality(L);
+  vg_lua_open_dist(L);
   return 1;
 }
 

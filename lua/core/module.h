@@ -85,5 +85,8 @@ void vg_lua_open_checkpoint(lua_State *L);
 void vg_lua_open_pictures(lua_State *L);
 void vg_lua_open_host(lua_State *L);
 void vg_lua_open_quality(lua_State *L);
+void vg_lua_open_dist(lua_State *L);
+/* After a failed run under mpirun: ends every rank (dist.c). */
+void vg_lua_dist_abort(void);
 
 #endif

@@ -95,16 +95,20 @@ static int l_plan_gc(lua_State *L) {
   return 0;
 }
 
-/* p:run(step [, first]): a NaN or infinity is located (first bad node) and
- * raised. `first`, the batch's first example in its data set, keys random
- * ops' noise by example (evaluation); 0 by default. */
+/* p:run(step [, first [, count]]): a NaN or infinity is located (first bad
+ * node) and raised. `first`, the batch's first example in its data set (or
+ * in the global batch, for one rank's share), keys random ops' noise by
+ * example; 0 by default. `count`: the examples in the batch (0, the
+ * default: each random op's rows). */
 static int l_run(lua_State *L) {
   vg_graph *g;
   vg_plan *p = vg_lua_plan(L, 1, &g);
   lua_Integer step = vg_checkint(L, 2);
-  const lua_Integer first = luaL_optinteger(L, 3, 0);
+  const lua_Integer first = luaL_optinteger(L, 3, 0), count = luaL_optinteger(L, 4, 0);
   if (first < 0) return luaL_argerror(L, 3, "the first example's place is >= 0");
+  if (count < 0) return luaL_argerror(L, 4, "the example count is >= 0");
   vg_plan_set_example(p, (int64_t)first);
+  vg_plan_set_examples(p, (int64_t)count);
   vg_status st = vg_plan_run(p, (uint64_t)step);
   if (st == VG_ERR_NUMERIC) vg_plan_check_finite(p, (uint64_t)step);
   if (st) return vg_lua_raise_graph(L, g);

@@ -40,7 +40,9 @@ function Graph:input(name, shape)
   if type(shape) ~= "table" then errors.fail("g:input('%s', shape): the shape is a list of sizes, got %s", tostring(name), type(shape)) end
   local full = { self.batch }
   for i, d in ipairs(shape) do full[i + 1] = d end
-  return wrap(self, self.core:input(name, full))
+  local node = wrap(self, self.core:input(name, full))
+  self.first_input = self.first_input or node
+  return node
 end
 
 -- g:scalar(name) -> an input of shape [] (a loss weight set each step).
@@ -98,11 +100,15 @@ end
 -- random node). kind "mixture" (2-D): 10 gaussians around a circle; its
 -- options components, radius, radial_sd, tangent_sd; the gaussian's sd.
 function Graph:prior(latent, opts)
-  local attrs, name = { dims = { self.batch, latent } }, nil
+  local attrs, name, like = { dims = { self.batch, latent } }, nil, nil
   for k, v in pairs(opts or {}) do
-    if k == "name" then name = v else attrs[k] = v end
+    if k == "name" then name = v elseif k == "like" then like = v else attrs[k] = v end
   end
-  return self:op("prior", {}, attrs, name)
+  -- As many rows as the batch has at run time: those of `like`, or of the
+  -- graph's first input (the data), so that a partial batch or one rank's
+  -- share under mpirun draws its own rows.
+  like = like or self.first_input
+  return self:op("prior", like and { like } or {}, attrs, name)
 end
 
 --- Nodes ------------------------------------------------------------------

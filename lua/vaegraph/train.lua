@@ -47,7 +47,7 @@ local function compile_phases(vg, g, spec)
     local groups = {}
     for j, gr in ipairs(p.update) do groups[j] = gr.id end
     phases[i] = {
-      name = name, loss = p.loss, column = #spec.phases == 1 and "train_loss" or (name .. "_loss"),
+      name = name, loss = p.loss, column = #spec.phases == 1 and "train_loss" or (name .. "_loss"), groups = groups,
       plan = g:compile{ name = name, loss = p.loss, update = p.update },
       optim = core.optim(g.core, optim.kind, optim.conf, groups),
     }
@@ -174,6 +174,13 @@ function train.run(vg, spec, opts)
   local opt = opts or vg.opts or vg.options{}
   local g = spec.graph
   if type(g) ~= "table" or not g.core then fail("vg.train needs graph = the graph (vg.graph{...})") end
+  -- Under mpirun each rank trains on its share of every global batch; the
+  -- ranks on one machine split its cores unless --threads says otherwise.
+  local rank, ranks = core.dist()
+  if ranks > 1 and not opt.threads then
+    local here = tonumber(os.getenv("OMPI_COMM_WORLD_LOCAL_SIZE") or "") or ranks
+    core.threads(math.max(1, math.floor(core.threads() / here)))
+  end
   if opt.threads then core.threads(opt.threads) end
   local range = spec.range or { 0, 1 }
   if type(range[1]) ~= "number" or type(range[2]) ~= "number" or not (range[1] < range[2]) then
@@ -183,8 +190,15 @@ function train.run(vg, spec, opts)
     vg = vg, graph = g, spec = spec, opt = opt, seed = g.seed, batch = g.batch, script = opt.script or script_name(),
     epochs = opt.epochs or spec.epochs or 10, lo = range[1], hi = range[2], rows = {}, step = 0, epoch = 0,
   }
+  run.rank, run.ranks = rank, ranks
+  if run.batch < ranks then fail("a batch of %d cannot be split over %d ranks", run.batch, ranks) end
+  -- This rank's rows of a batch of `count`: the first, and how many.
+  function run.share(count)
+    local lo, hi = math.floor(rank * count / ranks), math.floor((rank + 1) * count / ranks)
+    return lo, hi - lo
+  end
   run.phases = compile_phases(vg, g, spec)
-  run.threads = threads.new(opt)
+  run.threads = ranks == 1 and threads.new(opt) or nil -- ranks share the cores: a fixed count each
   -- What a checkpoint holds of each phase: its name and optimizer state.
   function run.checkpoint_phases()
     local list = {}
@@ -221,7 +235,8 @@ function train.run(vg, spec, opts)
   if not writable then fail("cannot write into the output folder %s (%s); give another with --out", run.out, why) end
   -- Every output is written to NAME.tmp and renamed; a .tmp still there is
   -- an interrupted write of an earlier run, whose NAME is intact.
-  local stale, names = core.clean_tmp(run.out)
+  local stale, names = 0, ""
+  if rank == 0 then stale, names = core.clean_tmp(run.out) end
   if stale > 0 then
     io.stderr:write(string.format("note: removed %d temporary file%s an interrupted run left in %s: %s\n", stale,
       stale == 1 and "" or "s", run.out, names))
@@ -250,7 +265,8 @@ function train.run(vg, spec, opts)
         st.split:order(true, run.seed, STREAM_KEY + cycle)
         st.cycle = cycle
       end
-      for _, f in ipairs(st.feeds) do st.split:fill(f.kind, g, f.node, b * run.batch, run.batch) end
+      local lo, n = run.share(run.batch)
+      for _, f in ipairs(st.feeds) do st.split:fill(f.kind, g, f.node, b * run.batch + lo, n) end
     end
   end
   function run.set_weights(step)
@@ -261,23 +277,32 @@ function train.run(vg, spec, opts)
   local start = 1
   if opt.resume then start = resume.load(run) end
   if opt.init then resume.init(run) end
+  -- Evaluation is split over the ranks; what is written (metrics, scores,
+  -- pictures, checkpoints) and what feeds only it (the likelihood, the
+  -- quality scores) is rank 0's.
+  local writer = rank == 0
   if opt.eval_only then
-    local result = quality.run(run, run.quality, with_likelihood(run, evaluate.run(run)))
-    report.evaluation(run, result)
-    run.test_scores = result and result.scores
-    pictures.draw(run, drawn)
+    local result = evaluate.run(run)
+    if writer then
+      result = quality.run(run, run.quality, with_likelihood(run, result))
+      report.evaluation(run, result)
+      run.test_scores = result and result.scores
+      pictures.draw(run, drawn)
+    end
     return run
   end
   for epoch = start, run.epochs do
     run.epoch = epoch
     local row = epoch_.run(run)
     local result = evaluate.run(run)
-    if epoch == run.epochs then result = with_likelihood(run, result) end
-    result = quality.run(run, run.quality, result)
-    report.epoch(run, row, result)
-    run.test_scores = result and result.scores
-    pictures.draw(run, drawn)
-    if spec.report then spec.report(run) end
+    if writer then
+      if epoch == run.epochs then result = with_likelihood(run, result) end
+      result = quality.run(run, run.quality, result)
+      report.epoch(run, row, result)
+      run.test_scores = result and result.scores
+      pictures.draw(run, drawn)
+      if spec.report then spec.report(run) end
+    end
   end
   if os.getenv("VAEGRAPH_PROFILE") then
     for _, p in ipairs(run.phases) do p.plan:profile() end

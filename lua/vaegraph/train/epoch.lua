@@ -15,15 +15,23 @@ function epoch.run(run)
   local bar = progress.new(run)
   local t0 = core.clock()
   local ctl = run.threads
+  -- Under mpirun this rank takes rows lo .. lo + n - 1 of each batch, its
+  -- noise keyed by those rows' places in the batch (as one process draws
+  -- it), and its gradients, weighted by its share, are summed over the
+  -- ranks before each optimizer step: a phase's loss is a mean over the
+  -- batch, so the weighted sum is the whole batch's gradient.
+  local lo, n = run.share(batch)
+  local share = n / batch
   for b = 1, run.batches do
     run.step = run.step + 1
     if ctl then ctl:before(run.step) end
     local t_step = core.clock()
-    run.fill(run.data.train, (b - 1) * batch, batch)
+    run.fill(run.data.train, (b - 1) * batch + lo, n)
     run.fill_streams(run.step)
     run.set_weights(run.step)
     for i, p in ipairs(phases) do
-      p.plan:run(run.step)
+      p.plan:run(run.step, lo, n)
+      if run.ranks > 1 then core.dist_grads(g.core, p.groups, share) end
       p.optim:step()
       sums[i] = sums[i] + p.plan:value(p.loss.id)
     end
@@ -32,6 +40,10 @@ function epoch.run(run)
     bar:update(b, sums, b * batch / elapsed, elapsed / b * (run.batches - b))
   end
   if ctl then ctl:pause() end
+  if run.ranks > 1 then
+    for i = 1, #sums do sums[i] = sums[i] * share end
+    sums = core.dist_sum(sums)
+  end
   local row = { epoch = run.epoch, examples_per_s = run.batches * batch / (core.clock() - t0) }
   for i, p in ipairs(phases) do row[p.column] = sums[i] / run.batches end
   for _, w in ipairs(run.weights) do row[w.name] = w.sched(run.step) end

@@ -3,6 +3,7 @@
 -- `scores`, nodes of shape [batch] or [batch, k] whose values are kept per
 -- example, in the test set's order, for test_scores.csv and the metrics a
 -- script computes from them (score_metrics).
+local core = require "vaegraph.core"
 local errors = require "vaegraph.errors"
 local graph = require "vaegraph.graph"
 local evaluate = {}
@@ -78,34 +79,43 @@ function evaluate.run(run)
   local scores = { index = {}, label = {} }
   for _, c in ipairs(cols) do scores[c] = {} end
   local nt = math.ceil(run.ntest / batch)
+  -- Under mpirun rank r evaluates batches r + 1, r + 1 + ranks, ...; the
+  -- other ranks' scores are zeros until the sums over the ranks fill them.
+  local split = run.ranks and run.ranks > 1
+  if split and #e.scores > 0 then
+    for _, c in ipairs(cols) do
+      local list = scores[c]
+      for i = 1, run.ntest do list[i] = 0 end
+    end
+  end
   for b = 1, nt do
     local first = (b - 1) * batch
     local count = math.min(batch, run.ntest - first)
-    run.fill(test, first, count)
-    run.set_weights(run.step)
-    -- Evaluation noise is keyed apart from training steps, and by example:
-    -- a test example draws the same noise every epoch, whatever its batch.
-    e.plan:run(evaluate.KEY, first)
-    -- Weighted by examples: the per-example mean over the whole set.
-    for i, n in ipairs(e.nodes) do sums[i] = sums[i] + e.plan:value(n.id) * count end
-    seen = seen + count
     if #e.scores > 0 then
       local labels = test:labels(first, count)
-      for r = 1, count do
-        scores.index[#scores.index + 1] = first + r - 1
-        scores.label[#scores.label + 1] = labels[r]
-      end
+      for r = 1, count do scores.index[first + r], scores.label[first + r] = first + r - 1, labels[r] end
+    end
+    if not split or (b - 1) % run.ranks == run.rank then
+      run.fill(test, first, count)
+      run.set_weights(run.step)
+      -- Evaluation noise is keyed apart from training steps, and by example:
+      -- a test example draws the same noise every epoch, whatever its batch.
+      e.plan:run(evaluate.KEY, first, count)
+      -- Weighted by examples: the per-example mean over the whole set.
+      for i, n in ipairs(e.nodes) do sums[i] = sums[i] + e.plan:value(n.id) * count end
       for _, s in ipairs(e.scores) do
         local v = e.plan:value(s.node.id)
         if type(v) == "number" then v = { v } end
         for r = 1, count do
-          for j, col in ipairs(s.columns) do
-            local list = scores[col]
-            list[#list + 1] = v[(r - 1) * s.width + j]
-          end
+          for j, col in ipairs(s.columns) do scores[col][first + r] = v[(r - 1) * s.width + j] end
         end
       end
     end
+    seen = seen + count
+  end
+  if split then
+    sums = core.dist_sum(sums)
+    for _, c in ipairs(cols) do scores[c] = core.dist_sum(scores[c]) end
   end
   local metrics = {}
   for i, name in ipairs(e.names) do

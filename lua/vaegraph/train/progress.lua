@@ -8,7 +8,7 @@ local Bar = {}
 Bar.__index = Bar
 
 function progress.new(run)
-  return setmetatable({ run = run, tty = core.isatty(), quiet = run.opt.quiet, last = 0, drawn = 0 }, Bar)
+  return setmetatable({ run = run, tty = core.isatty(), quiet = run.opt.quiet or (run.rank or 0) ~= 0, last = 0, drawn = 0 }, Bar)
 end
 
 local function fmt_time(s)
