@@ -200,6 +200,12 @@ class AAE(nn.Module):
     batch, flat, pm1 = 256, True, False
     columns = "reconstruction_loss,discriminator_loss,regularization_loss,test_rec,disc_acc_fake,disc_acc_real"
 
+    # vaegraph's layer names -> this module's (bench/torch_weights.py): mlp()
+    # puts each Linear at every other index of its Sequential.
+    names = {**{f"encoder.fc{i}": f"enc.{2 * (i - 1)}" for i in range(1, 5)},
+             **{f"decoder.fc{i}": f"dec.{2 * (i - 1)}" for i in range(1, 5)},
+             **{f"discriminator.fc{i}": f"disc.{2 * (i - 1)}" for i in range(1, 6)}}
+
     def __init__(self, latent=8, h=1000, d=500, lr=1e-4, adv_lr=5e-5, adv_beta1=0.5):
         super().__init__()
         self.latent = latent
@@ -408,21 +414,28 @@ MODELS = {"vae": VAE, "cvae": CVAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "
 def run_phases(model, train, test, rng, a):
     """Models that step themselves (several phases, each its own optimizer)."""
     b = model.batch
-    nb, nt = len(train) // b, len(test) // b
+    nb = len(train) // b
     print(f"epoch,{model.columns},examples_per_s", flush=True)
-    for epoch in range(1, a.epochs + 1):
-        order = torch.from_numpy(rng.permutation(len(train)))
-        model.train()
-        sums, t0 = 0, time.perf_counter()
-        for i in range(nb):
-            sums = sums + model.train_step(train[order[i * b:(i + 1) * b]])
-        rate = nb * b / (time.perf_counter() - t0)
+    # --epochs 0: only evaluate (the training columns blank), as for --init.
+    for epoch in range(0 if a.epochs == 0 else 1, a.epochs + 1):
+        sums, rate = np.full(3, np.nan), float("nan")
+        if epoch > 0:
+            order = torch.from_numpy(rng.permutation(len(train)))
+            model.train()
+            sums, t0 = 0, time.perf_counter()
+            for i in range(nb):
+                sums = sums + model.train_step(train[order[i * b:(i + 1) * b]])
+            sums = sums / nb
+            rate = nb * b / (time.perf_counter() - t0)
         model.eval()
+        # Every test example, the last batch smaller, weighted by its size,
+        # as vaegraph evaluates.
         ev = 0
         with torch.no_grad():
-            for i in range(nt):
-                ev = ev + model.evaluate(test[i * b:(i + 1) * b])
-        cells = [f"{v:.6g}" for v in list(sums / nb) + list(ev / nt)]
+            for i in range(0, len(test), b):
+                part = test[i:i + b]
+                ev = ev + model.evaluate(part) * len(part)
+        cells = [f"{v:.6g}" for v in list(sums) + list(ev / len(test))]
         print(f"{epoch},{','.join(cells)},{rate:.6g}", flush=True)
 
 
@@ -480,6 +493,8 @@ def main():
         run_phases(model, train[0], test[0], rng, a)
         if a.samples:
             write_samples(model, a.samples)
+        if a.save:
+            torch_weights.save(model, a.save, model.names)
         return
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     b = model.batch

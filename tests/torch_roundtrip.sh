@@ -40,8 +40,12 @@ close() {
   awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(d <= 1e-4 * m) }' ||
     { echo "$3: $1 against $2"; exit 1; }
 }
-# The test loss (third column, after epoch and train_loss) of a CSV's last row.
-test_loss() { tail -1 "$1" | cut -d, -f3; }
+# The test loss of a CSV's last row: the column test_loss, or test_rec for
+# models without one (the AAE).
+test_loss() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "test_loss") c = i; if ($i == "test_rec" && !r) r = i } }
+    { last = $0 } END { if (!c) c = r; split(last, v, ","); print v[c] }' "$1"
+}
 for model in "$@"; do
   o=$out/$model
   mkdir -p "$o"
