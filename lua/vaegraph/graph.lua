@@ -111,7 +111,20 @@ function Graph:prior(latent, opts)
   return self:op("prior", like and { like } or {}, attrs, name)
 end
 
---- Nodes ------------------------------------------------------------------
+--- g:run_prior(plan, key): runs a plan of g:prior nodes for a whole batch of
+-- draws; a prior draws as many rows as the graph's first input has, so that
+-- input is set to a whole batch first (its values do not matter here).
+function Graph:run_prior(plan, key)
+  local like = self.first_input
+  if like then
+    local shape = self.core:shape(like.id)
+    shape[1] = self.batch
+    self.core:set_shape(like.id, shape)
+  end
+  plan:run(key)
+end
+
+-- Nodes ------------------------------------------------------------------
 
 function Node:shape() return self.graph.core:shape(self.id) end
 function Node:name() return self.graph.core:name(self.id) end

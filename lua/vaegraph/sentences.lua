@@ -99,7 +99,7 @@ function sentences.report(o)
     g.core:set_shape(r.z.id, { samples, r.latent })
     local flat
     if r.prior then
-      r.prior:run(key)
+      g:run_prior(r.prior, key)
       local draws = as_table(r.prior:value(o.prior.id))
       flat = {}
       for i = 1, samples * r.latent do flat[i] = draws[i] end

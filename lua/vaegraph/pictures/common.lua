@@ -42,18 +42,8 @@ end
 -- Fills the inputs with `count` test examples from position `first` of one
 -- fixed shuffle of the test set: the same examples every epoch, and from
 -- every class even when the files are sorted by class (a folder of images).
--- Runs a plan of a g:prior node for a whole batch of draws, keyed by key:
--- the prior draws as many rows as the graph's first input has (Graph:prior),
--- so that input is set to a whole batch first.
-function pictures.run_prior(run, plan, key)
-  local like = run.graph.first_input
-  if like then
-    local shape = run.graph.core:shape(like.id)
-    shape[1] = run.batch
-    run.graph.core:set_shape(like.id, shape)
-  end
-  plan:run(key)
-end
+-- A plan of a g:prior node run for a whole batch of draws (Graph:run_prior).
+function pictures.run_prior(run, plan, key) run.graph:run_prior(plan, key) end
 
 function pictures.fill_test(run, first, count)
   run.data.test:order(true, 0, pictures.SHOW_KEY)
