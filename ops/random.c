@@ -169,7 +169,8 @@ static void prior_forward(const vg_kernel *k) {
 VG_OP_RECORD(prior) = {.name = "prior", .doc = "[x (its rows: the batch)] → `[batch, latent]` draws from a prior, new every step: gaussian, (2-D) 10 gaussians on a circle, or one-hot groups of `categories` (made by `g:prior`); no gradient to x",
                        .nin_min = 0,
                        .nin_max = 1,
-                       .flags = VG_OPF_RANDOM | VG_OPF_NO_GRAD | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                       .flags = VG_OPF_RANDOM | VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                       .nograd = 1, /* x gives the rows only */
                        .attrs = {[PR_DIMS] = {"dims", VG_ATTR_DIMS, 0, NULL},
                                  [PR_KIND] = {"kind", VG_ATTR_ENUM, PRIOR_GAUSSIAN, "gaussian|mixture|categorical"},
                                  [PR_SD] = {"sd", VG_ATTR_NUM, 1, NULL},

@@ -61,4 +61,14 @@ expect(function() p2:run(1) end, "errors.lua:56: run 'train': input 'beta' (read
 g2.core:set_scalar(beta.id, 0.5)
 p2:run(1)
 assert(math.abs(p2:value(weighted) - 0.5 * 91 / 6) < 1e-5, "the weighted loss once beta is set")
+-- A prior draws as many rows as the batch has now (its graph's first
+-- input): a partial batch, or one rank's share under mpirun.
+local g3 = vg.graph{ batch = 8 }
+local x3 = g3:input("x", { 2 })
+local z3 = g3:prior(2, { name = "pz" })
+local p3 = g3:compile{ name = "draw", fetch = { z3 } }
+g3.core:set_shape(x3.id, { 3, 2 })
+g3.core:data(x3.id, { 1, 2, 3, 4, 5, 6 })
+p3:run(1)
+assert(#p3:value(z3) == 6 and table.concat(z3:shape(), ",") == "3,2", "prior rows follow the batch: " .. #p3:value(z3))
 print("ok")
