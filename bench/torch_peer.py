@@ -59,6 +59,17 @@ def train_epoch(model, opt, nb, batch, loss_of):
     return total / nb, nb * batch / (time.perf_counter() - t0)
 
 
+# --eval-mean: evaluation at z = mu, as vaegraph's --eval-mean, so that the
+# test loss of shared weights is one number in both.
+EVAL_MEAN = False
+
+
+def reparam(model, mu, logvar):
+    if EVAL_MEAN and not model.training:
+        return mu
+    return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+
+
 def kl_normal(mu, logvar):
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
@@ -77,7 +88,7 @@ class VAE(nn.Module):
     def losses(self, x):
         h = F.relu(self.fc1(x))
         mu, logvar = self.mu(h), self.logvar(h)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = reparam(self, mu, logvar)
         xhat = torch.sigmoid(self.fc4(F.relu(self.fc3(z))))
         n = x.shape[0]
         rec = F.binary_cross_entropy(xhat, x, reduction="sum") / n
@@ -125,7 +136,7 @@ class CVAE(nn.Module):
     def losses(self, x, y):
         h = F.relu(self.fc1(torch.cat([x, y], 1)))
         mu, logvar = self.mu(h), self.logvar(h)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = reparam(self, mu, logvar)
         xhat = self.dec(torch.cat([z, y], 1))
         n = x.shape[0]
         rec = F.binary_cross_entropy(xhat, x, reduction="sum") / n
@@ -175,7 +186,7 @@ class ConvVAE(nn.Module):
     def losses(self, x):
         h = F.relu(self.c3(F.relu(self.c2(F.relu(self.c1(x)))))).flatten(1)
         mu, logvar = self.mu(h), self.logvar(h)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = reparam(self, mu, logvar)
         v = F.relu(self.fc(z)).view(-1, 8, 4, 4)
         xhat = torch.tanh(self.u3(F.relu(self.u2(F.relu(self.u1(v))))))
         n = x.shape[0]
@@ -327,7 +338,7 @@ class SemisupVAE(nn.Module):
     def elbo_terms(self, x, y=None):
         h = self.body(x if y is None else torch.cat([x, y], 1))
         mu, logvar = self.mu(h), self.logvar(h)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = reparam(self, mu, logvar)
         xhat = self.dec(z if y is None else torch.cat([z, y], 1))
         rec = F.binary_cross_entropy(xhat, x, reduction="none").sum(1)
         kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)
@@ -458,7 +469,10 @@ def main():
     ap.add_argument("--limit", type=int, help="use only the first N training and test examples, as vaegraph's --limit")
     ap.add_argument("--init", help="start from this vaegraph checkpoint's parameters (--epochs 0: only evaluate them)")
     ap.add_argument("--save", help="after training, write the parameters under vaegraph's names (for vaegraph --init)")
+    ap.add_argument("--eval-mean", action="store_true", help="evaluate at z = mu (vaegraph's --eval-mean)")
     a = ap.parse_args()
+    global EVAL_MEAN
+    EVAL_MEAN = a.eval_mean
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)

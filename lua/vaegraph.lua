@@ -19,7 +19,11 @@ local vg = { core = core, op = {}, opts = false }
 
 --- Graphs, ops, layers ----------------------------------------------------
 
-function vg.graph(opts) return graph.new(opts, vg.opts and vg.opts.seed) end
+function vg.graph(opts)
+  local g = graph.new(opts, vg.opts and vg.opts.seed)
+  g.eval_mean = vg.opts and vg.opts.eval_mean
+  return g
+end
 
 for name, f in pairs(layers) do vg[name] = f end
 for name, f in pairs(require "vaegraph.densities") do vg[name] = f end

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Weights both ways between vaegraph and its PyTorch peer (bench/torch_peer.py):
 # a vaegraph checkpoint evaluated by the peer, and the peer's weights given to
-# `vaegraph --init`, each give the other's test loss to 1e-4 relative. The
-# models here evaluate deterministically (no sampled code), so the two test
-# losses are the same number. Then both train from the same weights on a
+# `vaegraph --init`, each give the other's test loss to 1e-4 relative. Both
+# evaluate at z = mu (--eval-mean), so the two test losses are the same
+# number for the VAEs too. Then both train from the same weights on a
 # training set of one batch (so each epoch is one step on the same examples,
 # whatever the order): the losses agree step by step, which pins forward,
 # backward and Adam together. Skipped (exit 77) when torch is missing.
@@ -50,14 +50,17 @@ for model in "$@"; do
   o=$out/$model
   mkdir -p "$o"
   # vaegraph -> PyTorch
-  "$vg" "$src/graphs/$model.lua" --data "$out/data" --epochs 2 --quiet --out "$o/vg"
-  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 0 \
+  # --eval-mean: a VAE evaluates at z = mu on both sides, so its test loss
+  # is one number (a no-op for models that sample nothing).
+  "$vg" "$src/graphs/$model.lua" --data "$out/data" --epochs 2 --quiet --out "$o/vg" --eval-mean
+  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 0 --eval-mean \
     --init "$o/vg/checkpoint.safetensors" >"$o/torch_eval.csv"
   close "$(test_loss "$o/torch_eval.csv")" "$(test_loss "$o/vg/metrics.csv")" "$model: PyTorch's test loss of vaegraph's checkpoint"
   # PyTorch -> vaegraph
-  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 1 \
+  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 1 --eval-mean \
     --save "$o/torch.safetensors" >"$o/torch_train.csv"
-  "$vg" "$src/graphs/$model.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --quiet --out "$o/init"
+  "$vg" "$src/graphs/$model.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --eval-mean --quiet \
+    --out "$o/init"
   close "$(test_loss "$o/init/evaluation.csv")" "$(test_loss "$o/torch_train.csv")" "$model: vaegraph's test loss of PyTorch's weights"
   echo "$model: both ways agree ($(test_loss "$o/init/evaluation.csv"), $(test_loss "$o/torch_train.csv"))"
 done

@@ -73,6 +73,14 @@ function Graph:param(group, name, shape, init, a, b)
 end
 
 function Graph:op(opname, inputs, attrs, name)
+  -- --eval-mean: every reparam evaluates at its mean (z = mu) unless the
+  -- script chose, so test metrics are deterministic (compared with another
+  -- framework's, say).
+  if opname == "reparam" and self.eval_mean and not (attrs and attrs.eval) then
+    local a = { eval = "mean" }
+    for k, v in pairs(attrs or {}) do a[k] = v end
+    attrs = a
+  end
   local ids = {}
   for i, v in ipairs(inputs) do
     ids[i] = node_of(v, opname .. " input " .. i).id
