@@ -13,6 +13,8 @@
 
 static int g_rank = 0, g_size = 1, g_init = 0;
 
+static void finalize(void) { MPI_Finalize(); }
+
 /* Launched by mpirun (Open MPI or a PMI launcher): initialise MPI once. A
  * plain `vaegraph x.lua` does not, so it starts as fast as without MPI. */
 static void dist_init(void) {
@@ -24,7 +26,7 @@ static void dist_init(void) {
   if (!already && MPI_Init(NULL, NULL) != MPI_SUCCESS) return;
   MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &g_size);
-  atexit((void (*)(void))MPI_Finalize);
+  atexit(finalize);
 }
 
 /* x[0..n) summed over the ranks, in place, the same bits on every rank: a
