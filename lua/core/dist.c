@@ -35,8 +35,8 @@ static void dist_init(void) {
  * whatever the rank count. */
 static int ring_sum_float(float *x, size_t n, float *tmp) {
   const int N = g_size, r = g_rank, right = (r + 1) % N, left = (r + N - 1) % N;
-  size_t *lo = malloc(((size_t)N + 1) * sizeof *lo);
-  if (!lo) return -1;
+  static size_t *lo; /* chunk bounds, kept for the run: the rank count is fixed */
+  if (!lo && !(lo = malloc(((size_t)N + 1) * sizeof *lo))) return -1;
   for (int c = 0; c <= N; c++) lo[c] = n * (size_t)c / (size_t)N;
   int bad = 0;
   for (int k = 0; k < N - 1; k++) {
@@ -54,7 +54,6 @@ static int ring_sum_float(float *x, size_t n, float *tmp) {
                      (int)(lo[recv + 1] - lo[recv]), MPI_FLOAT, left, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS)
       bad = -1;
   }
-  free(lo);
   return bad;
 }
 #else
@@ -88,11 +87,17 @@ static int l_dist_grads(lua_State *L) {
     float *x = g->grads + g->groups[grp].off;
     const size_t len = g->groups[grp].len;
     for (size_t i = 0; i < len; i++) x[i] *= w;
-    float *tmp = malloc((len / (size_t)g_size + 1) * sizeof *tmp);
-    if (!tmp) return vg_lua_fail(L, "dist_grads: out of memory for %zu values", len);
-    const int bad = ring_sum_float(x, len, tmp);
-    free(tmp);
-    if (bad) return vg_lua_fail(L, "dist_grads: MPI failed summing group '%s'", g->groups[grp].name);
+    /* One receive buffer for the run, grown to the largest chunk: no
+     * allocation in the training step once it fits. */
+    static float *tmp;
+    static size_t cap;
+    const size_t need = len / (size_t)g_size + 1;
+    if (need > cap) {
+      float *grown = realloc(tmp, need * sizeof *tmp);
+      if (!grown) return vg_lua_fail(L, "dist_grads: out of memory for %zu values", len);
+      tmp = grown, cap = need;
+    }
+    if (ring_sum_float(x, len, tmp)) return vg_lua_fail(L, "dist_grads: MPI failed summing group '%s'", g->groups[grp].name);
   }
 #else
   (void)g, (void)w;

@@ -73,7 +73,7 @@ function evaluate.run(run)
   if not e then return nil end
   local test, batch, g = run.data.test, run.batch, run.graph
   test:order(false, 0, 0)
-  local sums, seen = {}, 0
+  local sums = {}
   for i = 1, #e.nodes do sums[i] = 0 end
   local cols = evaluate.score_columns(e)
   local scores = { index = {}, label = {} }
@@ -111,7 +111,6 @@ function evaluate.run(run)
         end
       end
     end
-    seen = seen + count
   end
   if split then
     sums = core.dist_sum(sums)
@@ -119,7 +118,7 @@ function evaluate.run(run)
   end
   local metrics = {}
   for i, name in ipairs(e.names) do
-    local v = sums[i] / seen
+    local v = sums[i] / run.ntest
     -- Evaluation plans have no loss to check: a NaN would reach metrics.csv.
     if v ~= v or v == math.huge or v == -math.huge then
       errors.fail("epoch %d: test metric '%s' is %s; nothing written for this epoch", run.epoch, name, tostring(v))
