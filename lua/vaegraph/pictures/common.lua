@@ -42,9 +42,6 @@ end
 -- Fills the inputs with `count` test examples from position `first` of one
 -- fixed shuffle of the test set: the same examples every epoch, and from
 -- every class even when the files are sorted by class (a folder of images).
--- A plan of a g:prior node run for a whole batch of draws (Graph:run_prior).
-function pictures.run_prior(run, plan, key) run.graph:run_prior(plan, key) end
-
 function pictures.fill_test(run, first, count)
   run.data.test:order(true, 0, pictures.SHOW_KEY)
   run.fill(run.data.test, first, count)

@@ -31,7 +31,7 @@ local function draw(run, s)
   if s.prior then
     background = core.rows(dim)
     for b = 1, math.max(1, math.floor(#labels / batch / 10)) do
-      common.run_prior(run, s.prior_plan, common.PRIOR_KEY + b)
+      run.graph:run_prior(s.prior_plan, common.PRIOR_KEY + b)
       background:add(s.prior_plan, s.prior.id, batch)
     end
   end

@@ -46,7 +46,7 @@ function samples.draw_prior(run, s, key)
   shape[1] = run.batch
   g:set_shape(s.z.id, shape)
   if s.prior then
-    common.run_prior(run, s.prior_plan, key)
+    run.graph:run_prior(s.prior_plan, key)
     g:data(s.z.id, s.prior_plan:value(s.prior.id))
   else
     g:normal(s.z.id, run.seed, key)

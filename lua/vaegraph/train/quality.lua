@@ -16,7 +16,6 @@
 local core = require "vaegraph.core"
 local errors = require "vaegraph.errors"
 local judge_ = require "vaegraph.judge"
-local common = require "vaegraph.pictures.common"
 local samples = require "vaegraph.pictures.samples"
 local quality = {}
 
@@ -131,7 +130,7 @@ local function code_fd(run, q)
   if not q.prior then return core.frechet(codes, "standard_normal") end
   local prior = core.moments(dim)
   for b = 0, math.ceil(run.ntest / run.batch) - 1 do
-    common.run_prior(run, q.prior_plan, quality.PRIOR_KEY + b)
+    run.graph:run_prior(q.prior_plan, quality.PRIOR_KEY + b)
     prior:add(q.prior_plan, q.prior.id, math.min(run.batch, run.ntest - b * run.batch))
   end
   return core.frechet(codes, prior)
