@@ -1,7 +1,7 @@
 /* Benchmark: vg_sgemm against OpenBLAS cblas_sgemm on the VAE's shapes and
  * on 1024^3, same transposes, sizes and beta.
  *
- *   OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 ./bench_gemm [min_ms] [rounds]
+ *   OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 ./bench_gemm [min_ms] [rounds] [only]
  *
  * vaegraph uses omp_get_max_threads() threads. Each measurement repeats the
  * product until at least min_ms (default 50) have passed and reports the mean
@@ -10,7 +10,8 @@
  * filters out noise from other work on the machine. Before each measurement the product runs
  * untimed for 200 ms, so the spinning worker threads of the other library
  * have gone to sleep and the cores are up to speed. The whole run takes about
- * half a minute.
+ * half a minute. `only` keeps the shapes whose layer name contains it
+ * ("aae"), for many rounds of a few shapes while tuning.
  *
  * Every shape is also checked against OpenBLAS; a wrong result makes the exit
  * status non-zero. A low speed ratio does not: the goal (ratio >= 0.8) is
@@ -99,6 +100,7 @@ int main(int argc, char **argv) {
   int rounds = argc > 2 ? atoi(argv[2]) : 5;
   if (min_s <= 0) min_s = 0.05;
   if (rounds < 1) rounds = 1;
+  const char *only = argc > 3 ? argv[3] : "";
 
   const char *e1 = getenv("OMP_NUM_THREADS"), *e2 = getenv("OPENBLAS_NUM_THREADS");
   printf("OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s (set both; vaegraph uses %d threads)\n",
@@ -160,7 +162,7 @@ int main(int argc, char **argv) {
   for (int si = 0; si < NSHAPES; si++) best[si][0] = best[si][1] = INFINITY;
   for (int r = 0; r < rounds; r++)
     for (int si = 0; si < NSHAPES; si++)
-      for (int lib = 0; lib < 2; lib++) {
+      for (int lib = 0; lib < 2 && strstr(shapes[si].what, only); lib++) {
         const problem *p = lib ? &po[si] : &pv[si];
         /* Both libgomp and OpenBLAS keep their workers spinning for about
          * 100 ms after a call, and the cores take a while to come back to
@@ -177,6 +179,7 @@ int main(int argc, char **argv) {
   double min_ratio = INFINITY;
   for (int si = 0; si < NSHAPES; si++) {
     const shape *s = &shapes[si];
+    if (!strstr(s->what, only)) continue;
     /* Both results are within about K eps of the exact one. */
     const int ok = maxerr[si] <= 2.0 * (s->K + 2) * FLT_EPSILON;
     if (!ok) failed = 1;
@@ -187,8 +190,9 @@ int main(int argc, char **argv) {
     snprintf(dims, sizeof dims, "%dx%dx%d", s->M, s->K, s->N);
     printf("%-6s %-16s %-5s %5.1f %10.1f %10.1f %7.3f %10.2e%s\n", s->what, dims, tr, (double)s->beta, gv, go,
            ratio, maxerr[si], ok ? "" : "  WRONG");
-    free((void *)pv[si].A), free((void *)pv[si].B), free(pv[si].C), free(po[si].C);
   }
+  for (int si = 0; si < NSHAPES; si++)
+    free((void *)pv[si].A), free((void *)pv[si].B), free(pv[si].C), free(po[si].C);
   printf("minimum ratio: %.3f\n", min_ratio);
   if (failed) {
     printf("FAILED: vaegraph's result differs from OpenBLAS beyond tolerance\n");

@@ -32,10 +32,16 @@ static inline float vg_exp(float x) {
   const int is_nan = x != x, over = x >= hi, under = x <= lo;
   float c = x > lo ? x : lo; /* a NaN becomes lo here, and is returned below */
   c = c < hi ? c : hi;
-  const float t = c * 1.44269504088896341f;
-  const float half = t >= 0 ? 0.5f : -0.5f;
-  const int32_t n = (int32_t)(t + half);
-  const float r = (c - (float)n * 0.693359375f) + (float)n * 2.12194440e-4f;
+  /* n = round(c / ln 2) by adding 1.5 * 2^23, which leaves n in the low
+   * mantissa bits: no float-int conversions, whose rounding calls GCC
+   * will not if-convert (so would not vectorise) at AVX2 and up. */
+  union {
+    float f;
+    int32_t i;
+  } k = {c * 1.44269504088896341f + 12582912.0f};
+  const int32_t n = k.i - 0x4B400000;
+  const float fn = k.f - 12582912.0f;
+  const float r = (c - fn * 0.693359375f) + fn * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;

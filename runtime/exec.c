@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "isa.h"
 #include "plan_internal.h"
 
 static void fill(const vg_graph *g, const vg_fill *f) {
@@ -56,8 +57,24 @@ static vg_status prepare(vg_plan *p) {
   return VG_OK;
 }
 
+#ifdef VG_HAVE_ISA_OPS
+extern const vg_op_f32 *const vg_ops_f32_avx2[VG_OP_COUNT];
+extern const vg_op_f32 *const vg_ops_f32_avx512[VG_OP_COUNT];
+#endif
+
+const vg_op_f32 *const *vg_ops_f32_kernels(void) {
+#ifdef VG_HAVE_ISA_OPS
+  switch (vg_isa_current()) {
+  case VG_ISA_AVX512: return vg_ops_f32_avx512;
+  case VG_ISA_AVX2: return vg_ops_f32_avx2;
+  default: break;
+  }
+#endif
+  return vg_ops_f32;
+}
+
 static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
-  const vg_op_f32 *op = vg_ops_f32[p->g->nodes[s->node].op];
+  const vg_op_f32 *op = vg_ops_f32_kernels()[p->g->nodes[s->node].op];
   const double t0 = p->seconds ? omp_get_wtime() : 0;
   for (int i = 0; i < s->nfill; i++) fill(p->g, &p->fills[s->fill_first + i]);
   s->k.step = step;

@@ -120,6 +120,14 @@ VG_DECLARE_OP_TYPES(double, _f64)
 extern const vg_op_f32 *const vg_ops_f32[VG_OP_COUNT];
 extern const vg_op_f64 *const vg_ops_f64[VG_OP_COUNT];
 
+/* The float op files are compiled three times on x86-64: portable
+ * (vg_ops_f32), and with AVX2+FMA and AVX-512 enabled for the whole file
+ * (VG_OPS_AVX2, VG_OPS_AVX512), so that every elementwise, loss and
+ * epilogue loop vectorises at the width isa.h chose without each op
+ * writing intrinsics. vg_ops_f32 stays the one for names, attributes and
+ * shape inference; the executor takes forward and backward from this. */
+const vg_op_f32 *const *vg_ops_f32_kernels(void);
+
 #ifdef VG_REAL_DOUBLE
 typedef double vg_real;
 typedef vg_kernel_f64 vg_kernel;
@@ -130,7 +138,13 @@ typedef vg_op_f64 vg_op;
 typedef float vg_real;
 typedef vg_kernel_f32 vg_kernel;
 typedef vg_op_f32 vg_op;
+#if defined(VG_OPS_AVX512)
+#define VG_SFX(x) x##_f32_avx512
+#elif defined(VG_OPS_AVX2)
+#define VG_SFX(x) x##_f32_avx2
+#else
 #define VG_SFX(x) x##_f32
+#endif
 #define vg_gemm_real vg_sgemm
 #endif
 

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "graph.h"
+#include "isa.h"
 #include "op.h"
 #include "plan.h"
 #include "rng.h"
@@ -373,13 +374,17 @@ static void check_gradients(const gcase *c, const vg_graph *g, const vg_node *n,
   printf("  %-14s %-32s grad rel err %.1e\n", c->op, c->attrs, worst);
 }
 
-/* Float kernels against double ones on the same inputs. */
-static void check_float(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+/* Float kernels against double ones on the same inputs, on the path
+ * isa.h chose (for_each_path runs every one). */
+static void check_float_path(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
   const vg_op_f64 *op64 = vg_ops_f64[n->op];
-  const vg_op_f32 *op32 = vg_ops_f32[n->op];
+  const vg_op_f32 *op32 = vg_ops_f32_kernels()[n->op];
   vg_kernel_f64 k64 = kernel64(g, n, id, b);
   vg_kernel_f32 k32 = kernel32(g, n, id, b);
-  for (int in = 0; in < n->nin; in++) memset(b->dx[in], 0, (size_t)b->nx[in] * sizeof(double));
+  for (int in = 0; in < n->nin; in++) {
+    memset(b->dx[in], 0, (size_t)b->nx[in] * sizeof(double));
+    memset(b->dxf[in], 0, (size_t)b->nx[in] * sizeof(float));
+  }
   op64->forward(&k64), op32->forward(&k32);
   if (op64->backward) op64->backward(&k64), op32->backward(&k32);
   double worst = 0;
@@ -388,12 +393,13 @@ static void check_float(const gcase *c, const vg_graph *g, const vg_node *n, int
   for (int in = 0; in < n->nin && op64->backward; in++)
     for (int64_t i = 0; i < b->nx[in]; i++)
       worst = max_nan(worst, fabs(b->dx[in][i] - b->dxf[in][i]) / fmax(fabs(b->dx[in][i]), 1));
-  CHECK(worst <= 2e-4, "%s [%s]: float kernels differ from double by %.2e", c->op, c->attrs, worst);
+  CHECK(worst <= 2e-4, "%s [%s]: float kernels (%s) differ from double by %.2e", c->op, c->attrs,
+        vg_isa_name(vg_isa_current()), worst);
 }
 
 /* Float forward and backward at 1 and 2 threads must match bit for bit. */
-static void check_threads(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
-  const vg_op_f32 *op = vg_ops_f32[n->op];
+static void check_threads_path(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_op_f32 *op = vg_ops_f32_kernels()[n->op];
   float *y1 = alloc0((size_t)b->ny * sizeof(float)), *dx1[VG_MAX_IN];
   for (int t = 1; t <= 2; t++) {
     omp_set_num_threads(t);
@@ -409,15 +415,34 @@ static void check_threads(const gcase *c, const vg_graph *g, const vg_node *n, i
       }
     }
   }
-  CHECK(memcmp(y1, b->yf, (size_t)b->ny * sizeof(float)) == 0, "%s [%s]: output differs at 1 and 2 threads", c->op,
-        c->attrs);
+  const char *path = vg_isa_name(vg_isa_current());
+  CHECK(memcmp(y1, b->yf, (size_t)b->ny * sizeof(float)) == 0, "%s [%s]: output differs at 1 and 2 threads (%s)",
+        c->op, c->attrs, path);
   for (int in = 0; in < n->nin; in++) {
     CHECK(memcmp(dx1[in], b->dxf[in], (size_t)b->nx[in] * sizeof(float)) == 0,
-          "%s [%s]: gradient of input %d differs at 1 and 2 threads", c->op, c->attrs, in + 1);
+          "%s [%s]: gradient of input %d differs at 1 and 2 threads (%s)", c->op, c->attrs, in + 1, path);
     free(dx1[in]);
   }
   free(y1);
-  printf("  %-14s %-32s 1 vs 2 threads identical\n", c->op, c->attrs);
+  printf("  %-14s %-32s 1 vs 2 threads identical (%s)\n", c->op, c->attrs, path);
+}
+
+/* Each float check on every kernel path this CPU runs (the op files are
+ * compiled once per path: runtime/op.h), then back to the best. */
+typedef void (*float_check)(const gcase *, const vg_graph *, const vg_node *, int, bufs *);
+static void for_each_path(float_check check, const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_isa best = vg_isa_cpu();
+  for (int isa = VG_ISA_PORTABLE; isa <= (int)best; isa++) {
+    vg_isa_force((vg_isa)isa);
+    check(c, g, n, id, b);
+  }
+  vg_isa_force(best);
+}
+static void check_float(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  for_each_path(check_float_path, c, g, n, id, b);
+}
+static void check_threads(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  for_each_path(check_threads_path, c, g, n, id, b);
 }
 
 /* An op without a backward (stop_gradient, argmax, the noise ops) must
