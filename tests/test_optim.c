@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "graph.h"
+#include "isa.h"
 #include "optim.h"
 
 enum { N = 37, STEPS = 6 };
@@ -112,26 +113,33 @@ static void check_resume(vg_optim_conf c, const char *label) {
   CHECK(memcmp(final[0], final[1], sizeof final[0]) == 0, "%s: resumed run differs", label);
 }
 
+/* Every rule on every kernel path this CPU runs (optim.c compiles the
+ * update loops once per path). */
 int main(void) {
-  vg_optim_conf sgd = vg_optim_defaults(VG_OPTIM_SGD);
-  check_rule(sgd, "sgd");
-  sgd.momentum = 0.9, sgd.weight_decay = 1e-3;
-  check_rule(sgd, "sgd momentum wd");
-  sgd.nesterov = 1;
-  check_rule(sgd, "sgd nesterov");
-  check_resume(sgd, "sgd nesterov");
-  vg_optim_conf adam = vg_optim_defaults(VG_OPTIM_ADAM);
-  check_rule(adam, "adam");
-  adam.weight_decay = 1e-2;
-  check_rule(adam, "adam wd");
-  check_resume(adam, "adam");
-  vg_optim_conf adamw = vg_optim_defaults(VG_OPTIM_ADAMW);
-  check_rule(adamw, "adamw");
-  check_resume(adamw, "adamw");
-  vg_optim_conf rms = vg_optim_defaults(VG_OPTIM_RMSPROP);
-  check_rule(rms, "rmsprop");
-  rms.momentum = 0.5;
-  check_rule(rms, "rmsprop momentum");
-  check_resume(rms, "rmsprop momentum");
+  const vg_isa best = vg_isa_cpu();
+  for (int isa = VG_ISA_PORTABLE; isa <= (int)best; isa++) {
+    vg_isa_force((vg_isa)isa);
+    vg_optim_conf sgd = vg_optim_defaults(VG_OPTIM_SGD);
+    check_rule(sgd, "sgd");
+    sgd.momentum = 0.9, sgd.weight_decay = 1e-3;
+    check_rule(sgd, "sgd momentum wd");
+    sgd.nesterov = 1;
+    check_rule(sgd, "sgd nesterov");
+    check_resume(sgd, "sgd nesterov");
+    vg_optim_conf adam = vg_optim_defaults(VG_OPTIM_ADAM);
+    check_rule(adam, "adam");
+    adam.weight_decay = 1e-2;
+    check_rule(adam, "adam wd");
+    check_resume(adam, "adam");
+    vg_optim_conf adamw = vg_optim_defaults(VG_OPTIM_ADAMW);
+    check_rule(adamw, "adamw");
+    check_resume(adamw, "adamw");
+    vg_optim_conf rms = vg_optim_defaults(VG_OPTIM_RMSPROP);
+    check_rule(rms, "rmsprop");
+    rms.momentum = 0.5;
+    check_rule(rms, "rmsprop momentum");
+    check_resume(rms, "rmsprop momentum");
+  }
+  vg_isa_force(best);
   CHECK_DONE();
 }
