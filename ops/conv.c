@@ -582,9 +582,13 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-/* Work (multiply-adds) below which a call stays on one thread. */
+/* Threads for a call of this much work (multiply-adds): one below
+ * VG_PAR_MIN, else the count in use now (training may lower it while a
+ * neighbour takes a core: train/threads.lua), at most the plan's, which
+ * sized the per-thread scratch. */
 static int nthreads(const vg_kernel *k, double work) {
-  return work >= VG_PAR_MIN && k->threads > 1 ? k->threads : 1;
+  const int now = omp_get_max_threads(), t = now < k->threads ? now : k->threads;
+  return work >= VG_PAR_MIN && t > 1 ? t : 1;
 }
 
 /* Per image b, on the thread that owns it:

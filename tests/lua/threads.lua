@@ -45,4 +45,11 @@ assert(on(2), "a 3% difference moved the count")
 -- memory-hungry neighbour) start probes, which change nothing.
 for _ = 1, 3 do steps(threads.WINDOW, function(n) return n == 2 and 3.0 or 5.7 end); steps(100, idle) end
 assert(on(2), "slow outliers moved the count")
+-- A neighbour already there when training starts: found within the first
+-- probe, a dozen steps in (an AAE step can take half a second).
+core.threads(2)
+ctl, step = threads.new{}, 0
+local first = threads.FIRST + 2 * (threads.PROBE + 1)
+steps(first, busy)
+assert(on(1), "busy from the start: 1 thread within " .. first .. " steps")
 print("ok")

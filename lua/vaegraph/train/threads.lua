@@ -5,7 +5,10 @@
 -- twice as long as on one thread. Results do not depend on the thread count
 -- (every kernel sums in an order of its own), so the count may change at any
 -- step. The controller times a few steps at the other count now and then
--- and keeps whichever ran faster: PERIOD steps after a start or a move,
+-- and keeps whichever ran faster: first after FIRST steps (a neighbour
+-- already there when training starts then costs about a dozen slow steps,
+-- which matters when a step takes half a second), then PERIOD steps after
+-- a move,
 -- twice as long after each probe that changed nothing (up to MAX_PERIOD),
 -- and at once when steps at the current count get clearly slower than they
 -- were (a neighbour arrived). On an idle machine that costs a few slower
@@ -13,10 +16,11 @@
 local core = require "vaegraph.core"
 local threads = {}
 
-threads.PERIOD = 200      -- steps between probes, at first and after a move
+threads.FIRST = 4         -- steps before the first probe
+threads.PERIOD = 200      -- steps between probes after a move
 threads.MAX_PERIOD = 3200 -- the longest wait between probes
 threads.WINDOW = 16       -- steps whose mean time is "the current speed"
-threads.PROBE = 6         -- timed steps at the other count (after one untimed)
+threads.PROBE = 4         -- timed steps at the other count (after one untimed)
 threads.SLOWER = 1.25     -- current steps this much slower than the best seen: probe now
 threads.BETTER = 0.95     -- the other count must be this much faster to win (timing noise)
 
@@ -29,7 +33,7 @@ function threads.new(opt)
   local most = core.threads()
   if most < 2 then return nil end
   return setmetatable({ counts = { most, most - 1 }, current = 1, recent = {}, best = math.huge, period = threads.PERIOD,
-                        next = threads.PERIOD }, Ctl)
+                        next = 0, probed = false }, Ctl)
 end
 
 local function mean(t)
@@ -40,11 +44,15 @@ end
 
 -- Before a step: sets the count it runs at.
 function Ctl:before(step)
-  if self.probe or #self.recent < threads.WINDOW then return end
-  if step >= self.next or mean(self.recent) > threads.SLOWER * self.best then
-    self.probe = { times = {}, skip = 1, step = step }
-    core.threads(self.counts[3 - self.current])
+  if self.probe then return end
+  if not self.probed then -- the first probe, FIRST steps into the run
+    if #self.recent < threads.FIRST then return end
+  elseif #self.recent < threads.WINDOW or (step < self.next and mean(self.recent) <= threads.SLOWER * self.best) then
+    return
   end
+  self.probed = true
+  self.probe = { times = {}, skip = 1, step = step }
+  core.threads(self.counts[3 - self.current])
 end
 
 -- After the step, which took `seconds`. A probe times PROBE steps at the
