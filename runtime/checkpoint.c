@@ -117,6 +117,7 @@ vg_status vg_checkpoint_load(const char *path, vg_graph *g, const vg_phase_state
       }
   }
   if (!st) {
+    g->writes++;
     for (int i = 0; i < g->n; i++) {
       const vg_node *nd = &g->nodes[i];
       if (nd->op == VG_OP_PARAM)

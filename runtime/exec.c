@@ -104,13 +104,46 @@ static vg_status bad_value(vg_plan *p, const vg_step *s, uint64_t step, const ch
                        vg_op_name(n->op), n->name, p->name, (unsigned long long)step, msg);
 }
 
+/* What a memo's values were computed from: the step and batch (random ops'
+ * keys), the kernel path, every write to inputs and parameters, and the
+ * optimizer steps on the groups they depend on. */
+static void memo_stamp(const vg_plan *p, vg_memo *m, uint64_t step) {
+  const vg_graph *g = p->g;
+  m->valid = 1;
+  m->step = step;
+  m->example0 = p->nsteps ? p->steps[0].k.example0 : 0;
+  m->examples = p->nsteps ? p->steps[0].k.examples : 0;
+  m->isa = (int)vg_isa_current();
+  m->writes = g->writes;
+  m->shape_gen = g->shape_gen;
+  for (int i = 0; i < m->ngroups; i++) m->group_steps[i] = g->groups[m->groups[i]].steps;
+  m->serial++;
+}
+
+static int memo_fresh(const vg_plan *p, const vg_memo *m, uint64_t step) {
+  const vg_graph *g = p->g;
+  if (!m->valid || m->step != step || m->isa != (int)vg_isa_current() || m->writes != g->writes ||
+      m->shape_gen != g->shape_gen || !p->nsteps || m->example0 != p->steps[0].k.example0 ||
+      m->examples != p->steps[0].k.examples)
+    return 0;
+  for (int i = 0; i < m->ngroups; i++)
+    if (m->group_steps[i] != g->groups[m->groups[i]].steps) return 0;
+  return 1;
+}
+
 /* Once an op has set its output's size from the data, each node after it
  * is inferred again just before it runs, when all its inputs are final.
- * Other plans see a new shape generation. */
+ * Other plans see a new shape generation. Steps whose values the plan
+ * before computed from the same things are skipped (vg_plan_spec.after). */
 static vg_status run_forward(vg_plan *p, uint64_t step, int check_finite) {
   int resized = 0;
+  const int reuse = p->memo_in && memo_fresh(p, p->memo_in, step);
+  /* Values about to be overwritten are nobody's until the run ends. */
+  if (p->memo_in && !reuse) p->memo_in->valid = 0;
+  if (p->memo_out) p->memo_out->valid = 0;
   for (int s = 0; s < p->nforward; s++) {
     vg_step *sp = &p->steps[s];
+    if (reuse && sp->reused) continue;
     if (resized) {
       vg_status st = vg_graph_reinfer(p->g, &p->fwd_nodes[s], 1);
       if (st) return st;
@@ -123,6 +156,14 @@ static vg_status run_forward(vg_plan *p, uint64_t step, int check_finite) {
     if (check_finite && !all_finite(sp->k.y, (size_t)vg_shape_numel(sp->k.ys))) return bad_node(p, sp, step, "output");
   }
   if (resized) p->shape_gen = ++p->g->shape_gen;
+  if (p->memo_in) {
+    if (!reuse) memo_stamp(p, p->memo_in, step);
+    p->memo_in_seen = p->memo_in->serial;
+  }
+  if (p->memo_out) {
+    memo_stamp(p, p->memo_out, step);
+    p->memo_out_seen = p->memo_out->serial;
+  }
   return VG_OK;
 }
 

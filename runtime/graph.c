@@ -390,6 +390,7 @@ vg_status vg_input_repeat_rows(vg_graph *g, int node, int64_t rows, int64_t time
                          n->name, (long long)rows, (long long)have, (long long)times, (long long)offset,
                          (long long)n->bound.d[0]);
   const int64_t width = vg_shape_numel(&n->shape) / have;
+  g->writes++;
   /* Row r becomes old row (offset + r) / times - first <= r: copied from
    * the last row back, no source is overwritten before it is read. */
   for (int64_t r = rows - 1; r >= 0; r--) {
@@ -578,6 +579,7 @@ int vg_group_find(const vg_graph *g, const char *name) {
 
 float *vg_param_data(vg_graph *g, int node) {
   if (node < 0 || node >= g->n || g->nodes[node].op != VG_OP_PARAM || !g->frozen) return NULL;
+  g->writes++;
   return g->params + g->nodes[node].off;
 }
 
@@ -588,7 +590,7 @@ float *vg_input_data(vg_graph *g, int node) {
 
 float *vg_input_fill(vg_graph *g, int node) {
   float *d = vg_input_data(g, node);
-  if (d) g->nodes[node].fed = 1;
+  if (d) g->nodes[node].fed = 1, g->writes++;
   return d;
 }
 

@@ -57,6 +57,7 @@ typedef struct vg_node {
 typedef struct vg_group {
   char name[VG_NAME_MAX];
   size_t off, len; /* range in the parameter arena, once frozen */
+  uint64_t steps;  /* optimizer steps taken on it (other writes: vg_graph.writes) */
 } vg_group;
 
 /* The memory for activations and their gradients that a graph's plans
@@ -84,6 +85,10 @@ typedef struct vg_graph {
   int frozen;
   uint64_t seed;
   uint64_t shape_gen; /* bumped when an input's run-time shape changes */
+  /* Bumped whenever inputs or parameters may be written other than by an
+   * optimizer step (vg_input_fill, vg_param_data, a checkpoint loaded): a
+   * plan reusing another's values (plan.h, `after`) looks at it. */
+  uint64_t writes;
   /* node ids by name: open addressing, index_cap a power of two at least
    * twice n, -1 for empty (NULL when it could not be allocated: lookups
    * then scan the nodes) */

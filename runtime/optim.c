@@ -113,7 +113,8 @@ static void step_group(const vg_optim_conf *c, entry *e, float *p, const float *
 void vg_optim_step(vg_optim *o) {
   o->t++;
   for (int i = 0; i < o->n; i++) {
-    const vg_group *gr = &o->g->groups[o->e[i].group];
+    vg_group *gr = &o->g->groups[o->e[i].group];
+    gr->steps++;
     step_group(&o->c, &o->e[i], o->g->params + gr->off, o->g->grads + gr->off, (int64_t)gr->len, o->t);
   }
 }

@@ -33,6 +33,7 @@ typedef struct compiler {
    * that reads its value, and the first and last backward steps that add to
    * its gradient */
   int *last_read, *grad_first, *grad_last;
+  unsigned char *reused;    /* node's value is shared with spec->after (vg_memo) */
 } compiler;
 
 static size_t round_up(size_t n) { return (n + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS; }
@@ -283,7 +284,7 @@ static vg_status plan_memory(compiler *c) {
     if (c->bwd[v] && !(nd->flags & VG_OPF_BWD_NO_Y)) end = c->tb[v];
     if (c->last_read[v] > end) end = c->last_read[v];
     if (p->keep[v]) end = last;
-    add_buf(c, v, 0, (size_t)vg_shape_numel(&nd->bound), c->tf[v], end);
+    if (!c->reused[v]) add_buf(c, v, 0, (size_t)vg_shape_numel(&nd->bound), c->tf[v], end);
     if (nd->saved_bound) add_buf(c, v, 1, nd->saved_bound, c->tf[v], c->bwd[v] ? c->tb[v] : c->tf[v]);
     if (c->grad[v]) add_grad_buf(c, v, keep_grad);
   }
@@ -366,7 +367,7 @@ static void build_kernels(compiler *c) {
     const vg_node *nd = &g->nodes[p->steps[s].node];
     const vg_op_f32 *op = vg_ops_f32[nd->op];
     double f = op->flops ? op->flops(g, nd) : (double)vg_shape_numel(&nd->shape);
-    p->stats.flops += p->steps[s].backward ? 2 * f : f;
+    if (!p->steps[s].reused) p->stats.flops += p->steps[s].backward ? 2 * f : f;
   }
 }
 
@@ -417,6 +418,101 @@ static vg_status check_spec(vg_graph *g, const vg_plan_spec *s) {
   return VG_OK;
 }
 
+static void memo_release(vg_memo *m) {
+  if (!m || --m->refs > 0) return;
+  free(m->data);
+  free(m->nodes);
+  free(m->groups);
+  free(m->group_steps);
+  free(m);
+}
+
+/* Whether `after` computes node v in its forward pass from nothing it
+ * updates, as this plan would: same mode, no saved buffer (this plan's
+ * backward would need one `after` may not have filled), no data-dependent
+ * shape, and not a value `after` itself takes from the plan before it. */
+static int shareable(const compiler *c, const vg_plan *after, const unsigned char *moved, int v) {
+  const vg_node *nd = &c->g->nodes[v];
+  return c->need[v] && !is_source(nd) && !moved[v] && after->val[v] && !vg_memo_holds(after->memo_in, after->val[v]) &&
+         !nd->saved_bound && !(nd->flags & VG_OPF_DATA_SHAPE);
+}
+
+/* The values this plan shares with spec->after (vg_plan_spec.after): they
+ * move to one buffer outside the arena that both plans read and write
+ * (after's steps are re-pointed), and this plan's steps computing them are
+ * marked `reused`. */
+static vg_status share_with_after(compiler *c) {
+  vg_graph *g = c->g;
+  vg_plan *p = c->p, *after = c->spec->after;
+  const int n = g->n;
+  if (!after || after->g != g || after->memo_out || after->training != p->training) return VG_OK;
+  /* moved[v]: v depends on a parameter `after` updates (forward sweep in
+   * this plan's topological order). */
+  unsigned char *moved = calloc((size_t)n, 1), *up = calloc((size_t)n, 1);
+  vg_memo *m = calloc(1, sizeof *m);
+  vg_status st = VG_OK;
+  if (!moved || !up || !m) goto nomem;
+  int count = 0;
+  for (int i = 0; i < c->norder; i++) {
+    const int v = c->order[i];
+    const vg_node *nd = &g->nodes[v];
+    if (nd->op == VG_OP_PARAM) moved[v] = after->updates[nd->group];
+    for (int k = 0; k < nd->nin && !moved[v]; k++) moved[v] = moved[nd->in[k]];
+    if (shareable(c, after, moved, v)) c->reused[v] = 1, count++;
+  }
+  if (!count) goto done;
+  /* The parameter groups the shared values depend on (sweeping back). */
+  for (int v = 0; v < n; v++) up[v] = c->reused[v];
+  for (int i = c->norder - 1; i >= 0; i--) {
+    const vg_node *nd = &g->nodes[c->order[i]];
+    if (up[c->order[i]])
+      for (int k = 0; k < nd->nin; k++) up[nd->in[k]] = 1;
+  }
+  size_t len = 0;
+  for (int v = 0; v < n; v++) len += c->reused[v] ? round_up((size_t)vg_shape_numel(&g->nodes[v].bound)) : 0;
+  m->nodes = malloc((size_t)count * sizeof *m->nodes);
+  m->groups = malloc((size_t)(g->ngroups ? g->ngroups : 1) * sizeof *m->groups);
+  m->group_steps = calloc((size_t)(g->ngroups ? g->ngroups : 1), sizeof *m->group_steps);
+  m->data = aligned_alloc(64, len * sizeof(float));
+  if (!m->nodes || !m->groups || !m->group_steps || !m->data) goto nomem;
+  m->len = len;
+  for (int grp = 0; grp < g->ngroups; grp++) {
+    int uses = 0;
+    for (int v = 0; v < n && !uses; v++) uses = up[v] && g->nodes[v].op == VG_OP_PARAM && g->nodes[v].group == grp;
+    if (uses) m->groups[m->ngroups++] = grp;
+  }
+  size_t off = 0;
+  for (int v = 0; v < n; v++) {
+    if (!c->reused[v]) continue;
+    float *x = m->data + off;
+    off += round_up((size_t)vg_shape_numel(&g->nodes[v].bound));
+    m->nodes[m->n++] = v;
+    p->val[v] = x;
+    /* `after` now writes v there, and its steps read it there. */
+    after->val[v] = x;
+    for (int s = 0; s < after->nsteps; s++) {
+      vg_kernel_f32 *k = &after->steps[s].k;
+      if (after->steps[s].node == v) k->y = x;
+      for (int i = 0; i < k->nin; i++)
+        if (after->g->nodes[after->steps[s].node].in[i] == v) k->x[i] = x;
+    }
+  }
+  m->refs = 2;
+  after->memo_out = m, p->memo_in = m;
+  m = NULL;
+  p->stats.nodes_reused = count;
+  goto done;
+nomem:
+  st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(c->spec));
+done:
+  if (m) {
+    m->refs = 1;
+    memo_release(m);
+  }
+  free(moved), free(up);
+  return st;
+}
+
 vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) {
   *out = NULL;
   vg_status st = check_spec(g, spec);
@@ -440,6 +536,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   c.last_read = malloc((size_t)n * sizeof *c.last_read);
   c.grad_first = malloc((size_t)n * sizeof *c.grad_first);
   c.grad_last = malloc((size_t)n * sizeof *c.grad_last);
+  c.reused = calloc((size_t)n, 1);
   int *roots = malloc((size_t)(spec->nfetch + 1) * sizeof *roots);
   if (p) {
     p->val = calloc((size_t)n, sizeof *p->val);
@@ -447,16 +544,19 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
     p->grad = calloc((size_t)n, sizeof *p->grad);
     p->steps = malloc((size_t)2 * n * sizeof *p->steps);
     p->fwd_nodes = malloc((size_t)n * sizeof *p->fwd_nodes);
+    p->updates = calloc((size_t)(g->ngroups ? g->ngroups : 1), 1);
   }
   if (!p || !c.order || !c.need || !c.grad || !c.bwd || !c.tf || !c.tb || !c.bufs || !c.gradp || !c.savedp || !roots ||
-      !c.last_read || !c.grad_first || !c.grad_last ||
-      !p->val || !p->keep || !p->grad || !p->steps || !p->fwd_nodes) {
+      !c.last_read || !c.grad_first || !c.grad_last || !c.reused ||
+      !p->val || !p->keep || !p->grad || !p->steps || !p->fwd_nodes || !p->updates) {
     st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(spec));
     goto done;
   }
   p->g = g;
   p->loss = spec->loss;
   p->threads = omp_get_max_threads();
+  p->training = spec->loss >= 0 && !spec->eval;
+  for (int i = 0; i < spec->nupdate; i++) p->updates[spec->update[i]] = 1;
   p->shape_gen = g->shape_gen - 1; /* the first run infers shapes afresh */
   snprintf(p->name, sizeof p->name, "%s", phase_name(spec));
 
@@ -466,6 +566,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   if ((st = order_nodes(&c, roots, nroots))) goto done;
   for (int i = 0; i < nroots; i++) p->keep[roots[i]] = 1;
   if (spec->loss >= 0 && (st = derive_backward(&c))) goto done;
+  if ((st = share_with_after(&c))) goto done;
 
   for (int v = 0; v < n; v++) c.tf[v] = c.tb[v] = NEVER;
   for (int i = 0; i < c.norder; i++) {
@@ -476,7 +577,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
     if (is_source(nd)) continue;
     c.tf[v] = p->nsteps;
     p->fwd_nodes[p->nsteps] = v;
-    p->steps[p->nsteps++] = (vg_step){.node = v, .backward = 0};
+    p->steps[p->nsteps++] = (vg_step){.node = v, .backward = 0, .reused = c.reused[v]};
   }
   p->nforward = p->nsteps;
   for (int i = c.norder - 1; i >= 0; i--) {
@@ -521,6 +622,7 @@ done:
   free(c.gradp);
   free(c.savedp);
   free(c.last_read), free(c.grad_first), free(c.grad_last);
+  free(c.reused);
   free(roots);
   if (st) {
     vg_plan_free(p);
@@ -539,6 +641,9 @@ void vg_plan_free(vg_plan *p) {
   free(p->val);
   free(p->grad);
   free(p->keep);
+  free(p->updates);
+  memo_release(p->memo_in);
+  memo_release(p->memo_out);
   if (p->shared && p->shared->last == p) p->shared->last = NULL;
   vg_arena_release(p->shared);
   free(p->scratch);
@@ -556,6 +661,8 @@ vg_plan_stats vg_plan_get_stats(const vg_plan *p) {
  * not run, or another plan ran in the arena since. Outside the arena
  * (inputs, parameters, their gradients) values stay readable. */
 static int stale(const vg_plan *p, const float *v) {
+  if (vg_memo_holds(p->memo_in, v)) return !p->runs || p->memo_in_seen != p->memo_in->serial;
+  if (vg_memo_holds(p->memo_out, v)) return !p->runs || p->memo_out_seen != p->memo_out->serial;
   if (!v || v < p->shared->data || v >= p->shared->data + p->shared->len) return 0;
   return !p->runs || p->shared->last != p;
 }
@@ -627,12 +734,15 @@ void vg_plan_print(const vg_plan *p, void *file) {
   FILE *f = file;
   const vg_graph *g = p->g;
   fprintf(f, "plan '%s': %d forward, %d backward steps\n", p->name, p->stats.nodes_forward, p->stats.nodes_backward);
+  if (p->memo_in)
+    fprintf(f, "  %d forward steps (marked =) reuse the values of the plan before, when it ran just before at the "
+               "same step and batch\n", p->stats.nodes_reused);
   fprintf(f, "  %-4s %-28s %-16s %-20s %s\n", "step", "node", "op", "shape", "created at");
   for (int s = 0; s < p->nforward; s++) {
     const vg_node *nd = &g->nodes[p->steps[s].node];
     char b[VG_SHAPE_STRLEN];
-    fprintf(f, "  %-4d %-28s %-16s %-20s %s\n", s, nd->name, vg_op_name(nd->op), vg_shape_str(&nd->shape, b, sizeof b),
-            nd->where);
+    fprintf(f, "  %-3d%c %-28s %-16s %-20s %s\n", s, p->steps[s].reused ? '=' : ' ', nd->name, vg_op_name(nd->op),
+            vg_shape_str(&nd->shape, b, sizeof b), nd->where);
   }
   /* The parameters this plan reads, and which of them it updates. */
   size_t total = 0, trained = 0;

@@ -26,6 +26,16 @@ typedef struct vg_plan_spec {
   /* Plans with a loss run in training mode, forward-only plans in
    * evaluation mode; eval = 1 forces evaluation mode with a loss too. */
   int eval;
+  /* The plan that runs just before this one in each training step (the
+   * previous phase), or NULL. Forward values both compute that depend on
+   * no parameter `after` updates (the AAE's encoder, between its
+   * discriminator and regularization phases) are then computed once: both
+   * plans keep them in one buffer outside the arena, and this plan skips
+   * their forward steps when `after` ran last at the same step and batch
+   * with nothing written since but other groups' optimizer steps; else it
+   * computes them itself. Either way the results are the same bits.
+   * Compiling changes `after` (where it writes those values). */
+  vg_plan *after;
 } vg_plan_spec;
 
 vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out);
@@ -64,11 +74,12 @@ vg_status vg_plan_check_finite(vg_plan *p, uint64_t step);
 
 typedef struct vg_plan_stats {
   int nodes_forward, nodes_backward;
+  int nodes_reused;     /* forward steps skipped when `after` ran just before */
   size_t arena_bytes;   /* planned: activations, saved buffers, gradients */
   size_t naive_bytes;   /* what one buffer each would take */
   size_t shared_bytes;  /* the arena it lies in, shared with the graph's other plans */
   size_t scratch_bytes; /* kernels' scratch, shared by all steps */
-  double flops;         /* multiply-adds x2 of forward+backward (estimate) */
+  double flops;         /* multiply-adds x2 of forward+backward (estimate), without reused steps */
 } vg_plan_stats;
 vg_plan_stats vg_plan_get_stats(const vg_plan *p);
 

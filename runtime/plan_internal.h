@@ -15,9 +15,31 @@ typedef struct vg_fill {
 typedef struct vg_step {
   int node;
   int backward;
+  int reused; /* a forward step whose value the plan before may have computed (vg_memo) */
   int fill_first, nfill; /* buffers to fill before the kernel runs */
   vg_kernel_f32 k;
 } vg_step;
+
+/* Values two consecutive plans share (vg_plan_spec.after): the nodes, one
+ * buffer outside the arena holding their values, and a stamp of what they
+ * were computed from, so the second plan knows whether to recompute them. */
+typedef struct vg_memo {
+  int refs;
+  float *data;
+  size_t len;
+  int *nodes, n;
+  int *groups, ngroups;      /* parameter groups the values depend on */
+  /* the stamp: valid once written, then the run that wrote it */
+  int valid, isa, training;
+  uint64_t step, writes, shape_gen;
+  int64_t example0, examples;
+  uint64_t *group_steps;     /* per groups[i] */
+  uint64_t serial;           /* bumped at each write */
+} vg_memo;
+
+static inline int vg_memo_holds(const vg_memo *m, const float *x) {
+  return m && x && x >= m->data && x < m->data + m->len;
+}
 
 struct vg_plan {
   vg_graph *g;
@@ -42,6 +64,13 @@ struct vg_plan {
   double *seconds; /* per step, when VAEGRAPH_PROFILE is set; else NULL */
   long runs;
   int inputs_fed; /* every input the plan reads was set once: no need to look again */
+  int training;
+  /* memo_in: values shared with the plan before (spec.after), which this
+   * plan reuses; memo_out: values it writes for the plan after. *_seen: the
+   * memo's serial at this plan's last run (its values are this plan's). */
+  vg_memo *memo_in, *memo_out;
+  uint64_t memo_in_seen, memo_out_seen;
+  unsigned char *updates; /* per group: this plan's optimizer steps it */
 };
 
 #endif

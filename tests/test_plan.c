@@ -1,11 +1,13 @@
 /* The compiled plan: memory reuse, no allocation while running, fetched
- * values, a node feeding two consumers, and finding the first bad node. */
+ * values, a node feeding two consumers, values reused from the plan run
+ * before, and finding the first bad node. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "graph.h"
+#include "optim.h"
 #include "plan.h"
 
 /* Linked with --wrap for these: count calls from the runtime's code. */
@@ -201,8 +203,123 @@ static void first_bad_node(void) {
   vg_graph_free(g);
 }
 
+/* The AAE's last two phases in small: "disc" updates the discriminator
+ * from codes of an encoder it does not update (through stop_gradient);
+ * "gen" updates the encoder through the discriminator. */
+typedef struct aae {
+  vg_graph *g;
+  int x, code, enc, disc, wenc, gl;
+  vg_plan *dp, *gp;
+  vg_optim *dopt, *gopt;
+} aae;
+
+static void aae_build(aae *a, int reuse) {
+  vg_graph *g = a->g = vg_graph_new(11);
+  int64_t d[2] = {16, 12}, dw[2] = {1, 4};
+  a->x = vg_input(g, "x", vg_shape_of(2, d));
+  a->enc = vg_group_new(g, "encoder");
+  a->disc = vg_group_new(g, "discriminator");
+  int h = vg_node_add(g, VG_OP_RELU, NULL, 1, (int[]){linear(g, a->enc, "e1", a->x, 12, 10)}, NULL);
+  h = vg_node_add(g, VG_OP_DROPOUT, "drop", 1, &h, "p=0.25");
+  a->code = linear(g, a->enc, "e2", h, 10, 4);
+  a->wenc = vg_node_find(g, "e1.weight");
+  int w = vg_param(g, a->disc, "d.weight", vg_shape_of(2, dw), (vg_init){VG_INIT_XAVIER_UNIFORM, 1, 0});
+  int sg = vg_node_add(g, VG_OP_STOP_GRADIENT, NULL, 1, &a->code, NULL);
+  int fake = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){vg_node_add(g, VG_OP_LINEAR, "d_fake", 2, (int[]){sg, w}, NULL)}, NULL);
+  int dl = vg_node_add(g, VG_OP_MEAN, "disc_loss", 1, &fake, NULL);
+  int gen = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){vg_node_add(g, VG_OP_LINEAR, "d_gen", 2, (int[]){a->code, w}, NULL)}, NULL);
+  int gl = a->gl = vg_node_add(g, VG_OP_MEAN, "gen_loss", 1, &gen, NULL);
+  vg_plan_spec ds = {.name = "disc", .loss = dl, .update = &a->disc, .nupdate = 1, .fetch = &a->code, .nfetch = 1};
+  CHECK(vg_plan_compile(g, &ds, &a->dp) == VG_OK, "%s", vg_graph_error(g));
+  vg_plan_spec gs = {.name = "gen", .loss = gl, .update = &a->enc, .nupdate = 1, .after = reuse ? a->dp : NULL};
+  CHECK(vg_plan_compile(g, &gs, &a->gp) == VG_OK, "%s", vg_graph_error(g));
+  vg_optim_conf conf = vg_optim_defaults(VG_OPTIM_ADAM);
+  CHECK(vg_optim_new(g, &conf, &a->disc, NULL, 1, &a->dopt) == VG_OK && vg_optim_new(g, &conf, &a->enc, NULL, 1, &a->gopt) == VG_OK,
+        "%s", vg_graph_error(g));
+}
+
+static void aae_fill(aae *a, int step) {
+  float *x = vg_input_fill(a->g, a->x);
+  for (int i = 0; i < 16 * 12; i++) x[i] = (float)sin(0.37 * i + step);
+}
+
+static float aae_loss(aae *a) { return vg_plan_value(a->gp, a->gl)[0]; }
+
+static void aae_free(aae *a) {
+  vg_optim_free(a->dopt), vg_optim_free(a->gopt);
+  vg_plan_free(a->gp), vg_plan_free(a->dp);
+  vg_graph_free(a->g);
+}
+
+/* "gen" reuses the encoder's values "disc" computed: the same bits as
+ * computing them again, recomputed whenever anything they depend on was
+ * written since (inputs, encoder parameters, another step), and really
+ * skipped otherwise, the discriminator's own update in between included. */
+static void reuse_after(void) {
+  aae a, b;
+  aae_build(&a, 1);
+  aae_build(&b, 0);
+  CHECK(vg_plan_get_stats(a.gp).nodes_reused == 4 && vg_plan_get_stats(b.gp).nodes_reused == 0,
+        "gen reuses %d forward steps, not the encoder's 4", vg_plan_get_stats(a.gp).nodes_reused);
+  CHECK(vg_plan_get_stats(a.gp).flops < vg_plan_get_stats(b.gp).flops, "reused steps still counted in the FLOPs");
+  for (int step = 1; step <= 6; step++) {
+    aae *both[2] = {&a, &b};
+    for (int k = 0; k < 2; k++) {
+      aae *m = both[k];
+      aae_fill(m, step);
+      CHECK(vg_plan_run(m->dp, (uint64_t)step) == VG_OK, "%s", vg_graph_error(m->g));
+      vg_optim_step(m->dopt);
+      CHECK(vg_plan_run(m->gp, (uint64_t)step) == VG_OK, "%s", vg_graph_error(m->g));
+      vg_optim_step(m->gopt);
+    }
+    CHECK(aae_loss(&a) == aae_loss(&b), "step %d: gen loss %.9g reusing, %.9g not", step, aae_loss(&a), aae_loss(&b));
+  }
+  CHECK(memcmp(a.g->params, b.g->params, a.g->nparams * sizeof(float)) == 0, "parameters differ after 6 steps");
+
+  /* White box: scribble on the shared code after "disc" ran, to see
+   * whether "gen" read it or computed its own. */
+#define SCRIBBLE() ((float *)vg_plan_value(a.dp, a.code))[0] += 1.0f
+  CHECK(vg_plan_run(a.dp, 10) == VG_OK && vg_plan_run(a.gp, 10) == VG_OK, "%s", vg_graph_error(a.g));
+  const float ref = aae_loss(&a);
+  CHECK(vg_plan_run(a.dp, 10) == VG_OK, "%s", vg_graph_error(a.g));
+  SCRIBBLE();
+  CHECK(vg_plan_run(a.gp, 10) == VG_OK && aae_loss(&a) != ref, "gen did not reuse disc's code");
+  CHECK(vg_plan_value(a.dp, a.code) != NULL, "disc's code unreadable though gen only read it");
+  const char *what[] = {"an input written", "an encoder parameter written", "another step"};
+  for (int t = 0; t < 3; t++) {
+    CHECK(vg_plan_run(a.dp, 10) == VG_OK, "%s", vg_graph_error(a.g));
+    SCRIBBLE();
+    uint64_t step = 10;
+    if (t == 0) aae_fill(&a, 6); /* the same values: a write is a write */
+    if (t == 1) vg_param_data(a.g, a.wenc)[0] += 0.0f;
+    if (t == 2) step = 11;
+    CHECK(vg_plan_run(a.gp, step) == VG_OK, "%s", vg_graph_error(a.g));
+    CHECK(t == 2 || aae_loss(&a) == ref, "%s: gen reused stale codes (%.9g, not %.9g)", what[t], aae_loss(&a), ref);
+    CHECK(vg_plan_value(a.dp, a.code) == NULL, "%s: disc's code readable after gen rewrote it", what[t]);
+  }
+  /* gen at step 11 against disc then gen at step 11. */
+  const float at11 = aae_loss(&a);
+  CHECK(vg_plan_run(a.dp, 11) == VG_OK && vg_plan_run(a.gp, 11) == VG_OK && aae_loss(&a) == at11,
+        "another step: %.9g recomputed, %.9g reused", at11, aae_loss(&a));
+  /* The discriminator's optimizer step leaves the codes reusable. */
+  CHECK(vg_plan_run(a.dp, 12) == VG_OK, "%s", vg_graph_error(a.g));
+  vg_optim_step(a.dopt);
+  SCRIBBLE();
+  CHECK(vg_plan_run(a.gp, 12) == VG_OK, "%s", vg_graph_error(a.g));
+  const float scribbled = aae_loss(&a);
+  aae_fill(&a, 6);
+  CHECK(vg_plan_run(a.gp, 12) == VG_OK && aae_loss(&a) != scribbled, "the discriminator's step stopped the reuse");
+#undef SCRIBBLE
+  /* Either plan freed first, the other still runs. */
+  vg_plan_free(a.dp), a.dp = NULL;
+  CHECK(vg_plan_run(a.gp, 13) == VG_OK && isfinite(aae_loss(&a)), "gen without disc: %s", vg_graph_error(a.g));
+  aae_free(&a);
+  aae_free(&b);
+}
+
 int main(void) {
   memory_reuse();
+  reuse_after();
   shared_node();
   shared_arena();
   first_bad_node();

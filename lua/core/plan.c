@@ -58,8 +58,9 @@ const float *vg_lua_rows(lua_State *L, int i, int64_t width, const char *what, i
   return v;
 }
 
-/* g:compile{name =, loss =, update = {groups}, fetch = {nodes}, wrt = {nodes}}:
- * `wrt` lists nodes whose gradients p:grad reads after a run. */
+/* g:compile{name =, loss =, update = {groups}, fetch = {nodes}, wrt = {nodes},
+ * after = plan}: `wrt` lists nodes whose gradients p:grad reads after a run;
+ * `after`, the plan run just before this one each step (plan.h). */
 static int l_compile(lua_State *L) {
   lua_settop(L, 2); /* scratch arrays go above the arguments */
   vg_graph *g = vg_lua_graph(L, 1);
@@ -75,6 +76,12 @@ static int l_compile(lua_State *L) {
   s.fetch = vg_lua_ids(L, -1, g->n, "node", &s.nfetch);
   lua_getfield(L, 2, "wrt");
   s.wrt = vg_lua_ids(L, -1, g->n, "node", &s.nwrt);
+  lua_getfield(L, 2, "after");
+  if (!lua_isnil(L, -1)) {
+    vg_graph *ag;
+    s.after = vg_lua_plan(L, lua_gettop(L), &ag);
+    if (ag != g) return vg_lua_fail(L, "compile '%s': the plan it runs after belongs to another graph", s.name ? s.name : "plan");
+  }
   lplan *lp = lua_newuserdata(L, sizeof *lp);
   lp->p = NULL;
   lp->graph_ref = LUA_NOREF;

@@ -48,7 +48,9 @@ local function compile_phases(vg, g, spec)
     for j, gr in ipairs(p.update) do groups[j] = gr.id end
     phases[i] = {
       name = name, loss = p.loss, column = #spec.phases == 1 and "train_loss" or (name .. "_loss"), groups = groups,
-      plan = g:compile{ name = name, loss = p.loss, update = p.update },
+      -- Each step runs the phases in order: a phase reuses the forward
+      -- values of the one before that its update left unchanged.
+      plan = g:compile{ name = name, loss = p.loss, update = p.update, after = i > 1 and phases[i - 1].plan or nil },
       optim = core.optim(g.core, optim.kind, optim.conf, groups),
     }
   end
