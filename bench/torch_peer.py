@@ -59,8 +59,9 @@ def train_epoch(model, opt, nb, batch, loss_of):
     return total / nb, nb * batch / (time.perf_counter() - t0)
 
 
-# --eval-mean: evaluation at z = mu, as vaegraph's --eval-mean, so that the
-# test loss of shared weights is one number in both.
+# --eval-mean: evaluation at z = mu (a Gumbel-softmax at its mode), as
+# vaegraph's --eval-mean, so that the test loss of shared weights is one
+# number in both.
 EVAL_MEAN = False
 
 
@@ -262,6 +263,8 @@ class AAE(nn.Module):
 class GumbelVAE(nn.Module):
     """graphs/gumbel_vae.lua: 30 categorical variables of 10 categories."""
     batch, flat, pm1 = 100, True, False
+    names = {**{f"encoder.fc{i}": f"enc.{2 * (i - 1)}" for i in range(1, 4)},
+             **{f"decoder.fc{i}": f"dec.{2 * (i - 1)}" for i in range(1, 4)}}
 
     def __init__(self, n=30, k=10, hard=False):
         super().__init__()
@@ -274,7 +277,12 @@ class GumbelVAE(nn.Module):
             self.step += 1
         tau = max(0.5, math.exp(-3e-5 * self.step))
         logits = self.enc(x).view(-1, self.n, self.k)
-        y = F.gumbel_softmax(logits, tau=tau, hard=self.hard)
+        if EVAL_MEAN and not self.training:
+            # --eval-mean: the noise-free mode, one-hot of argmax(logits),
+            # as vaegraph's gumbel_softmax with eval = mode.
+            y = F.one_hot(logits.argmax(-1), self.k).to(logits.dtype)
+        else:
+            y = F.gumbel_softmax(logits, tau=tau, hard=self.hard)
         xhat = self.dec(y.view(-1, self.n * self.k))
         n = x.shape[0]
         rec = F.binary_cross_entropy(xhat, x, reduction="sum") / n

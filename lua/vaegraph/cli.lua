@@ -15,7 +15,7 @@ cli.flags = {
   { "resume", "string", nil, "checkpoint to continue from" },
   { "init", "string", nil, "start from the parameters in this safetensors file, each by name (a checkpoint, or PyTorch weights from bench/torch_weights.py); the optimizer starts afresh" },
   { "eval_only", "boolean", false, "with --resume or --init: evaluate those parameters (test metrics, test_scores.csv, pictures), no training" },
-  { "eval_mean", "boolean", false, "evaluate with every reparam at its mean (z = mu): deterministic test metrics, e.g. to compare a checkpoint with the PyTorch peer's evaluation of it" },
+  { "eval_mean", "boolean", false, "evaluate with every reparam at its mean (z = mu) and every Gumbel-softmax at its mode: deterministic test metrics, e.g. to compare a checkpoint with the PyTorch peer's evaluation of it" },
   { "eval_ll", "integer", nil, "K: after the last epoch (or with --eval-only), the importance-sampled -log p(x) of every test example from K posterior samples (test_nll_is)", { 1, 2 ^ 31 } },
   { "quality", "boolean", false, "after every epoch, score samples and codes: sample_fd, sample_classes (sample_accuracy when conditional) by the judge, and code_fd against the prior" },
   { "judge", "string", nil, "with --quality: the classifier checkpoint that judges samples (default: out/judge/checkpoint.safetensors, trained there once when missing)" },

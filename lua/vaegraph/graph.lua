@@ -72,12 +72,16 @@ function Graph:param(group, name, shape, init, a, b)
   return wrap(self, self.core:param(group.id, name, shape, init or "zeros", a, b))
 end
 
+local EVAL_FIXED = { reparam = "mean", gumbel_softmax = "mode" }
+
 function Graph:op(opname, inputs, attrs, name)
-  -- --eval-mean: every reparam evaluates at its mean (z = mu) unless the
-  -- script chose, so test metrics are deterministic (compared with another
-  -- framework's, say).
-  if opname == "reparam" and self.eval_mean and not (attrs and attrs.eval) then
-    local a = { eval = "mean" }
+  -- --eval-mean: every reparam evaluates at its mean (z = mu), and every
+  -- Gumbel-softmax at its mode (the one-hot of the largest logit), unless
+  -- the script chose, so test metrics are deterministic (compared with
+  -- another framework's, say).
+  local fixed = EVAL_FIXED[opname]
+  if fixed and self.eval_mean and not (attrs and attrs.eval) then
+    local a = { eval = fixed }
     for k, v in pairs(attrs or {}) do a[k] = v end
     attrs = a
   end
