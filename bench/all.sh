@@ -22,6 +22,8 @@ export PAIRS=${PAIRS:-3}
 log=$(mktemp)
 trap 'rm -f "$log" "$log.plan"' EXIT
 
+# The CPU each row was measured on, short: rows of earlier runs may differ.
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | sed 's/([^)]*)//g; s/ Processor//; s/ [0-9]*-Core.*//; s/  */ /g; s/ *$//')
 peak=$(OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 build/bench_gemm 50 3 | awk '$1 == "square" { print $5 }')
 echo "== bench_gemm 1024^3: vaegraph $peak GFLOP/s; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
 rows=""
@@ -34,9 +36,9 @@ for m in $models; do
     bench/compare.sh "$m" "$e" 2 | tee -a "$log"
   fi
   "$vaegraph" --plan "graphs/$m.lua" > "$log.plan"
-  rows+=$(python3 - "$m" "$e" "$peak" "$log" <<'PY'
+  rows+=$(python3 - "$m" "$e" "$peak" "$log" "$cpu" <<'PY'
 import re, sys
-m, e, peak, log = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+m, e, peak, log, cpu = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5]
 # Training GFLOP per example: the phases' plans (not the evaluation's) over the batch.
 gflop_step, name, batch = 0.0, None, None
 for line in open(log + ".plan"):
@@ -56,7 +58,7 @@ limit = peak / (gflop_step / batch)  # examples/s if every FLOP ran at bench_gem
 # bound (the longest allowed) overstates: no FLOP-bound figure for it.
 bound = "n/a (lengths vary)" if m == "sentence_vae" else f"{100 * int(vg) / limit:.0f}% of {limit:,.0f}"
 print(f"| `{m}.lua` | {e} | {figure.group(1) if figure else ''} | {int(vg):,} vs {int(pt):,} | **{ratio}x** ({lo}-{hi}) "
-      f"| {bound} | {mv} vs {mp} MB | {__import__('datetime').date.today()} |")
+      f"| {bound} | {mv} vs {mp} MB | {__import__('datetime').date.today()}, {cpu} |")
 PY
 )$'\n'
 done
@@ -80,7 +82,7 @@ table="| model | epochs | test figure, vaegraph vs PyTorch (last pair) | trainin
 | --- | --- | --- | --- | --- | --- | --- | --- |
 $rows
 "
-{ echo "On $(lscpu | sed -n 's/^Model name: *//p') at 2 threads, $PAIRS interleaved pairs per model (rows dated: each from the last run that measured it); PyTorch with OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-its own guess}; bench_gemm 1024^3: $peak GFLOP/s (this run)."; echo; printf '%s' "$table"; } > bench/results.md
+{ echo "At 2 threads, $PAIRS interleaved pairs per model; rows dated and named by CPU, each from the last run that measured it. This run: $(lscpu | sed -n 's/^Model name: *//p'), PyTorch with OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-its own guess}, bench_gemm 1024^3 $peak GFLOP/s (the FLOP-bound limits of this run's rows)."; echo; printf '%s' "$table"; } > bench/results.md
 python3 - <<'PY'
 import re
 readme, table = open("README.md").read(), open("bench/results.md").read()
