@@ -19,8 +19,9 @@ static void put_escaped(FILE *f, const char *s) {
 }
 
 /* Where a buffer lies: its byte offset in the graph's activation arena (the
- * memory plan's slot), the parameter or gradient arena, or a buffer of its
- * own (inputs). */
+ * memory plan's slot), the parameter or gradient arena, the buffer two
+ * consecutive phases share (vg_plan_spec.after), or a buffer of its own
+ * (inputs). */
 static void put_slot(FILE *f, const vg_plan *p, const float *x) {
   const vg_graph *g = p->g;
   if (!x) fputs("no buffer", f);
@@ -30,6 +31,10 @@ static void put_slot(FILE *f, const vg_plan *p, const float *x) {
     fprintf(f, "params @%.1f KiB", (double)(x - g->params) * sizeof(float) / 1024.0);
   else if (g->grads && x >= g->grads && x < g->grads + g->nparams)
     fprintf(f, "grads @%.1f KiB", (double)(x - g->grads) * sizeof(float) / 1024.0);
+  else if (vg_memo_holds(p->memo_in, x) || vg_memo_holds(p->memo_out, x)) {
+    const vg_memo *m = vg_memo_holds(p->memo_in, x) ? p->memo_in : p->memo_out;
+    fprintf(f, "phases' shared @%.1f KiB", (double)(x - m->data) * sizeof(float) / 1024.0);
+  }
   else
     fputs("own buffer", f);
 }
