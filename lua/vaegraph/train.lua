@@ -305,6 +305,10 @@ function train.run(vg, spec, opts)
       pictures.draw(run, drawn)
       if spec.report then spec.report(run) end
     end
+    -- An epoch's pictures and scores leave userdata behind (a test set of
+    -- codes, sample bytes) whose C buffers Lua's collector cannot see: it
+    -- would let several epochs' worth pile up before it ran.
+    collectgarbage("collect")
   end
   if os.getenv("VAEGRAPH_PROFILE") then
     for _, p in ipairs(run.phases) do p.plan:profile() end
