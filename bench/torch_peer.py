@@ -342,6 +342,14 @@ class SemisupVAE(nn.Module):
         if model != "classifier":
             self.mu, self.logvar = nn.Linear(h, z), nn.Linear(h, z)
         self.register_buffer("eye", torch.eye(k))
+        # vaegraph's layer names -> this module's, for the layers this kind
+        # has; M2's one-hot rows are a parameter there ("classes")
+        # and a buffer here.
+        names = {"classifier.fc1": "cls.0", "classifier.fc2": "cls.2", "encoder.fc1": "body.0", "encoder.mu": "mu",
+                 "encoder.logvar": "logvar", "decoder.fc1": "dec.0", "decoder.fc2": "dec.2", "head": "head",
+                 "classes": "eye"}
+        own = {n.rpartition(".")[0] for n, _ in self.named_parameters()} | ({"eye"} if model == "m2" else set())
+        self.names = {v: t for v, t in names.items() if t in own}
 
     def elbo_terms(self, x, y=None):
         h = self.body(x if y is None else torch.cat([x, y], 1))
@@ -396,6 +404,8 @@ def run_semisup(a, train, test, ytrain, ytest, rng):
     xl_all, label_all = train[keep], ytrain[keep]
     alpha = 0.1 * len(train) / len(keep)
     model = SemisupVAE(a.model_kind, alpha=alpha)
+    if a.init:
+        torch_weights.load(model, a.init, model.names)
     opt = torch.optim.Adam(model.parameters(), lr=3e-4)
     b = model.batch
     nb, nbl = len(train) // b, len(keep) // b
@@ -412,9 +422,12 @@ def run_semisup(a, train, test, ytrain, ytest, rng):
         state["step"] = step + 1
         return model.loss(train[order[i * b:(i + 1) * b]], xl_all[il], eye[label_all[il]], label_all[il])
 
-    for epoch in range(1, a.epochs + 1):
-        order = torch.from_numpy(rng.permutation(len(train)))
-        mean_loss, rate = train_epoch(model, opt, nb, b, step_loss)
+    # --epochs 0: only evaluate (the training columns blank), as for --init.
+    for epoch in range(0 if a.epochs == 0 else 1, a.epochs + 1):
+        mean_loss, rate = float("nan"), float("nan")
+        if epoch > 0:
+            order = torch.from_numpy(rng.permutation(len(train)))
+            mean_loss, rate = train_epoch(model, opt, nb, b, step_loss)
         model.eval()
         sums = np.zeros(4)
         with torch.no_grad():
@@ -425,6 +438,8 @@ def run_semisup(a, train, test, ytrain, ytest, rng):
         sums /= len(test)
         vals = [sums[0], sums[1]] + ([] if a.model_kind == "classifier" else [sums[2], sums[3]])
         print(f"{epoch},{mean_loss:.6g}," + ",".join(f"{v:.6g}" for v in vals) + f",{rate:.6g}", flush=True)
+    if a.save:
+        torch_weights.save(model, a.save, model.names)
 
 
 MODELS = {"vae": VAE, "cvae": CVAE, "ae": AE, "conv_vae": ConvVAE, "aae": AAE, "gumbel_vae": GumbelVAE, "vq_vae": VQVAE, "semisup_vae": SemisupVAE}

@@ -108,7 +108,9 @@ def save(module, path, names):
     """The module's parameters under vaegraph's names, for `--init`."""
     back = {v: k for k, v in names.items()}
     out = {}
-    for target, p in module.named_parameters():
+    # Buffers the map names (constants vaegraph keeps as parameters) go too.
+    named = list(module.named_parameters()) + [(n, b) for n, b in module.named_buffers() if n in back]
+    for target, p in named:
         prefix, _, suffix = target.rpartition(".")
         name = back.get(target) or (back[prefix] + "." + suffix if prefix in back else None)
         if name is None:

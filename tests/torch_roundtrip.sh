@@ -41,27 +41,43 @@ close() {
     { echo "$3: $1 against $2"; exit 1; }
 }
 # The test loss of a CSV's last row: the column test_loss, or test_rec for
-# models without one (the AAE).
+# models without one (the AAE, the semi-supervised VAE); with a second
+# argument, that column (empty when there is none).
 test_loss() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "test_loss") c = i; if ($i == "test_rec" && !r) r = i } }
-    { last = $0 } END { if (!c) c = r; split(last, v, ","); print v[c] }' "$1"
+  awk -F, -v want="${2:-}" 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "test_loss") c = i; if ($i == "test_rec" && !r) r = i
+      if (want != "" && $i == want) w = i } }
+    { last = $0 } END { if (want != "") c = w; else if (!c) c = r; split(last, v, ","); print c ? v[c] : "" }' "$1"
 }
 for model in "$@"; do
   o=$out/$model
   mkdir -p "$o"
+  # The semi-supervised VAE's peer trains on the labelled subset vaegraph's
+  # seed picks.
+  peer=""
+  if [ "$model" = semisup_vae ]; then
+    "$vg" "$src/bench/labelled_indices.lua" --data "$out/data" >"$o/labelled.txt"
+    peer="--labelled-file $o/labelled.txt"
+  fi
   # vaegraph -> PyTorch
   # --eval-mean: a VAE evaluates at z = mu on both sides, so its test loss
   # is one number (a no-op for models that sample nothing).
   "$vg" "$src/graphs/$model.lua" --data "$out/data" --epochs 2 --quiet --out "$o/vg" --eval-mean
-  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 0 --eval-mean \
+  # shellcheck disable=SC2086 # $peer is empty or two words
+  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 0 --eval-mean $peer \
     --init "$o/vg/checkpoint.safetensors" >"$o/torch_eval.csv"
   close "$(test_loss "$o/torch_eval.csv")" "$(test_loss "$o/vg/metrics.csv")" "$model: PyTorch's test loss of vaegraph's checkpoint"
   # PyTorch -> vaegraph
-  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 1 --eval-mean \
+  # shellcheck disable=SC2086
+  "$py" "$src/bench/torch_peer.py" "$model" --data "$out/data" --threads 1 --epochs 1 --eval-mean $peer \
     --save "$o/torch.safetensors" >"$o/torch_train.csv"
   "$vg" "$src/graphs/$model.lua" --data "$out/data" --init "$o/torch.safetensors" --eval-only --eval-mean --quiet \
     --out "$o/init"
   close "$(test_loss "$o/init/evaluation.csv")" "$(test_loss "$o/torch_train.csv")" "$model: vaegraph's test loss of PyTorch's weights"
+  # A classifier's test cross-entropy too (the semi-supervised VAE's).
+  if [ -n "$(test_loss "$o/vg/metrics.csv" test_ce)" ]; then
+    close "$(test_loss "$o/torch_eval.csv" test_ce)" "$(test_loss "$o/vg/metrics.csv" test_ce)" "$model: PyTorch's test_ce of vaegraph's checkpoint"
+    close "$(test_loss "$o/init/evaluation.csv" test_ce)" "$(test_loss "$o/torch_train.csv" test_ce)" "$model: vaegraph's test_ce of PyTorch's weights"
+  fi
   echo "$model: both ways agree ($(test_loss "$o/init/evaluation.csv"), $(test_loss "$o/torch_train.csv"))"
 done
 # Training side by side from PyTorch's weights, 8 steps on one batch of 128.
