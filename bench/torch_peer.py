@@ -341,14 +341,14 @@ class SemisupVAE(nn.Module):
             self.head = nn.Linear(z, k)
         if model != "classifier":
             self.mu, self.logvar = nn.Linear(h, z), nn.Linear(h, z)
-        self.register_buffer("eye", torch.eye(k))
-        # vaegraph's layer names -> this module's, for the layers this kind
-        # has; M2's one-hot rows are a parameter there ("classes")
-        # and a buffer here.
+        if model == "m2":
+            # Every class's one-hot row: a parameter in vaegraph ("classes").
+            self.register_buffer("eye", torch.eye(k))
+        # vaegraph's layer names -> this module's, for the layers this kind has.
         names = {"classifier.fc1": "cls.0", "classifier.fc2": "cls.2", "encoder.fc1": "body.0", "encoder.mu": "mu",
                  "encoder.logvar": "logvar", "decoder.fc1": "dec.0", "decoder.fc2": "dec.2", "head": "head",
                  "classes": "eye"}
-        own = {n.rpartition(".")[0] for n, _ in self.named_parameters()} | ({"eye"} if model == "m2" else set())
+        own = {n.rpartition(".")[0] for n, _ in self.named_parameters()} | {n for n, _ in self.named_buffers()}
         self.names = {v: t for v, t in names.items() if t in own}
 
     def elbo_terms(self, x, y=None):

@@ -40,13 +40,17 @@ close() {
   awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b; exit !(d <= 1e-4 * m) }' ||
     { echo "$3: $1 against $2"; exit 1; }
 }
-# The test loss of a CSV's last row: the column test_loss, or test_rec for
-# models without one (the AAE, the semi-supervised VAE); with a second
-# argument, that column (empty when there is none).
+# A column of a CSV's last row, by name (empty when there is none).
+column() {
+  awk -F, -v want="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == want) c = i }
+    { last = $0 } END { split(last, v, ","); print c ? v[c] : "" }' "$1"
+}
+# The test loss: the column test_loss, or test_rec for models without one
+# (the AAE, the semi-supervised VAE).
 test_loss() {
-  awk -F, -v want="${2:-}" 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "test_loss") c = i; if ($i == "test_rec" && !r) r = i
-      if (want != "" && $i == want) w = i } }
-    { last = $0 } END { if (want != "") c = w; else if (!c) c = r; split(last, v, ","); print c ? v[c] : "" }' "$1"
+  v=$(column "$1" test_loss)
+  [ -n "$v" ] || v=$(column "$1" test_rec)
+  echo "$v"
 }
 for model in "$@"; do
   o=$out/$model
@@ -74,9 +78,9 @@ for model in "$@"; do
     --out "$o/init"
   close "$(test_loss "$o/init/evaluation.csv")" "$(test_loss "$o/torch_train.csv")" "$model: vaegraph's test loss of PyTorch's weights"
   # A classifier's test cross-entropy too (the semi-supervised VAE's).
-  if [ -n "$(test_loss "$o/vg/metrics.csv" test_ce)" ]; then
-    close "$(test_loss "$o/torch_eval.csv" test_ce)" "$(test_loss "$o/vg/metrics.csv" test_ce)" "$model: PyTorch's test_ce of vaegraph's checkpoint"
-    close "$(test_loss "$o/init/evaluation.csv" test_ce)" "$(test_loss "$o/torch_train.csv" test_ce)" "$model: vaegraph's test_ce of PyTorch's weights"
+  if [ -n "$(column "$o/vg/metrics.csv" test_ce)" ]; then
+    close "$(column "$o/torch_eval.csv" test_ce)" "$(column "$o/vg/metrics.csv" test_ce)" "$model: PyTorch's test_ce of vaegraph's checkpoint"
+    close "$(column "$o/init/evaluation.csv" test_ce)" "$(column "$o/torch_train.csv" test_ce)" "$model: vaegraph's test_ce of PyTorch's weights"
   fi
   echo "$model: both ways agree ($(test_loss "$o/init/evaluation.csv"), $(test_loss "$o/torch_train.csv"))"
 done
