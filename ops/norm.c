@@ -15,7 +15,12 @@
  *
  * Each channel's sums run serially, in double, in (b, pixel) order; channels
  * (or blocks of 64 features for [B, C], which keeps row reads contiguous)
- * are spread over threads, so results do not depend on the thread count. */
+ * are spread over threads, so results do not depend on the thread count.
+ *
+ * Under mpirun (k->coll) the batch is split over processes and its
+ * statistics are the whole batch's, as PyTorch's SyncBatchNorm: each
+ * process's channel sums are summed over the processes between the passes,
+ * so a run on N processes normalises as one process with the same batch. */
 
 enum { BN_X, BN_GAMMA, BN_BETA, BN_MEAN, BN_VAR };
 enum { BN_MOMENTUM, BN_EPS };
@@ -58,63 +63,127 @@ static vg_status bn_infer(vg_graph *g, vg_node *n) {
                       "one value per channel (input %s): batch statistics need at least 2; use a larger batch", sx);
   n->shape = *x;
   n->saved_len = (size_t)(2 * x->d[1]); /* mean, then invstd, per channel */
+  /* Across processes: 2C + 1 sums in double (two reals each in a float
+   * build), the channels' and the count. */
+  n->scratch_len = (size_t)(2 * (2 * x->d[1] + 1));
   return VG_OK;
+}
+
+/* Channels [c0, c1) of the parallel task blk. */
+#define BN_TASK(d, blk, c0, c1) \
+  const int64_t c0 = (blk) * (d).cb, c1 = c0 + (d).cb < (d).C ? c0 + (d).cb : (d).C
+
+/* s[c - c0] += the sum over the batch of channel c, for c in [c0, c1). */
+static void bn_sum(const bn_dims *d, const vg_real *x, int64_t c0, int64_t c1, double *s) {
+  for (int64_t b = 0; b < d->B; b++)
+    for (int64_t c = c0; c < c1; c++) {
+      const vg_real *p = x + (b * d->C + c) * d->S;
+      double acc = s[c - c0];
+      for (int64_t i = 0; i < d->S; i++) acc += p[i];
+      s[c - c0] = acc;
+    }
+}
+
+/* s[c - c0] += the squared deviations from mean[c]: two passes, so the
+ * variance comes without cancellation. */
+static void bn_sqdev(const bn_dims *d, const vg_real *x, int64_t c0, int64_t c1, const vg_real *mean, double *s) {
+  for (int64_t b = 0; b < d->B; b++)
+    for (int64_t c = c0; c < c1; c++) {
+      const vg_real *p = x + (b * d->C + c) * d->S;
+      const double m = mean[c];
+      double acc = s[c - c0];
+      for (int64_t i = 0; i < d->S; i++) acc += ((double)p[i] - m) * ((double)p[i] - m);
+      s[c - c0] = acc;
+    }
+}
+
+/* From the sums s1 (values) and s2 (squared deviations) over n values of
+ * channels [c0, c1): invstd into saved, and the running statistics. */
+static void bn_finish(const vg_kernel *k, int64_t C, int64_t c0, int64_t c1, const double *s1, const double *s2,
+                      double n) {
+  vg_real *rmean = (vg_real *)k->x[BN_MEAN], *rvar = (vg_real *)k->x[BN_VAR]; /* state this op owns, by position */
+  const double mom = k->a->v[BN_MOMENTUM], eps = k->a->v[BN_EPS];
+  for (int64_t c = c0; c < c1; c++) {
+    const double var = s2[c - c0] / n, m = s1[c - c0] / n;
+    k->saved[C + c] = (vg_real)(1 / sqrt(var + eps));
+    rmean[c] = (vg_real)((1 - mom) * rmean[c] + mom * m);
+    rvar[c] = (vg_real)((1 - mom) * rvar[c] + mom * s2[c - c0] / (n - 1));
+  }
+}
+
+/* y = x * scale + shift over channels [c0, c1), from the statistics in
+ * saved (training) or the running ones (evaluation). */
+static void bn_apply(const vg_kernel *k, const bn_dims *d, int64_t c0, int64_t c1) {
+  const vg_real *x = k->x[BN_X], *gamma = k->x[BN_GAMMA], *beta = k->x[BN_BETA];
+  const vg_real *rmean = k->x[BN_MEAN], *rvar = k->x[BN_VAR];
+  const double eps = k->a->v[BN_EPS];
+  vg_real scale[BN_BLOCK], shift[BN_BLOCK];
+  for (int64_t c = c0; c < c1; c++) {
+    if (k->training) {
+      scale[c - c0] = gamma[c] * k->saved[d->C + c];
+      shift[c - c0] = beta[c] - k->saved[c] * scale[c - c0];
+    } else {
+      scale[c - c0] = (vg_real)(gamma[c] / sqrt((double)rvar[c] + eps));
+      shift[c - c0] = beta[c] - rmean[c] * scale[c - c0];
+    }
+  }
+  for (int64_t b = 0; b < d->B; b++)
+    for (int64_t c = c0; c < c1; c++) {
+      const int64_t o = (b * d->C + c) * d->S;
+      const vg_real a = scale[c - c0], sh = shift[c - c0];
+      for (int64_t i = 0; i < d->S; i++) k->y[o + i] = x[o + i] * a + sh;
+    }
+}
+
+/* The whole batch's statistics when it is split over processes: each pass
+ * over all channels, then its sums summed over the processes. */
+static void bn_forward_across(const vg_kernel *k, const bn_dims *d) {
+  const vg_real *x = k->x[BN_X];
+  vg_real *mean = k->saved;
+  double *s1 = (double *)(void *)k->scratch, *s2 = s1 + d->C + 1;
+  memset(s1, 0, (size_t)(2 * d->C + 1) * sizeof *s1);
+#pragma omp parallel for schedule(static) if (d->B * d->C * d->S >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < d->nblk; blk++) {
+    BN_TASK(*d, blk, c0, c1);
+    bn_sum(d, x, c0, c1, s1 + c0);
+  }
+  s1[d->C] = (double)d->n;
+  k->coll->sum(k->coll, s1, (size_t)d->C + 1);
+  const double n = s1[d->C];
+  for (int64_t c = 0; c < d->C; c++) mean[c] = (vg_real)(s1[c] / n);
+#pragma omp parallel for schedule(static) if (d->B * d->C * d->S >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < d->nblk; blk++) {
+    BN_TASK(*d, blk, c0, c1);
+    bn_sqdev(d, x, c0, c1, mean, s2 + c0);
+  }
+  k->coll->sum(k->coll, s2, (size_t)d->C);
+  bn_finish(k, d->C, 0, d->C, s1, s2, n);
+#pragma omp parallel for schedule(static) if (d->B * d->C * d->S >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < d->nblk; blk++) {
+    BN_TASK(*d, blk, c0, c1);
+    bn_apply(k, d, c0, c1);
+  }
 }
 
 static void bn_forward(const vg_kernel *k) {
   const bn_dims d = bn_dims_of(k->xs[BN_X]);
-  const vg_real *x = k->x[BN_X], *gamma = k->x[BN_GAMMA], *beta = k->x[BN_BETA];
-  /* The running statistics are state this op owns: inputs by position,
-   * written in place in training mode. */
-  vg_real *rmean = (vg_real *)k->x[BN_MEAN], *rvar = (vg_real *)k->x[BN_VAR];
-  vg_real *y = k->y, *mean_s = k->saved, *invstd_s = k->saved + d.C;
-  const double mom = k->a->v[BN_MOMENTUM], eps = k->a->v[BN_EPS];
-  const int training = k->training;
+  if (k->training && k->coll) {
+    bn_forward_across(k, &d);
+    return;
+  }
+  const vg_real *x = k->x[BN_X];
+  vg_real *mean = k->saved;
 #pragma omp parallel for schedule(static) if (d.B * d.C * d.S >= VG_PAR_MIN)
   for (int64_t blk = 0; blk < d.nblk; blk++) {
-    const int64_t c0 = blk * d.cb, c1 = c0 + d.cb < d.C ? c0 + d.cb : d.C;
-    vg_real scale[BN_BLOCK], shift[BN_BLOCK];
-    if (training) {
+    BN_TASK(d, blk, c0, c1);
+    if (k->training) {
       double s1[BN_BLOCK] = {0}, s2[BN_BLOCK] = {0};
-      vg_real mu[BN_BLOCK];
-      for (int64_t b = 0; b < d.B; b++)
-        for (int64_t c = c0; c < c1; c++) {
-          const vg_real *p = x + (b * d.C + c) * d.S;
-          double acc = s1[c - c0];
-          for (int64_t s = 0; s < d.S; s++) acc += p[s];
-          s1[c - c0] = acc;
-        }
-      for (int64_t c = c0; c < c1; c++) mu[c - c0] = (vg_real)(s1[c - c0] / (double)d.n);
-      /* Two passes: the variance without cancellation. */
-      for (int64_t b = 0; b < d.B; b++)
-        for (int64_t c = c0; c < c1; c++) {
-          const vg_real *p = x + (b * d.C + c) * d.S;
-          const double m = mu[c - c0];
-          double acc = s2[c - c0];
-          for (int64_t s = 0; s < d.S; s++) acc += ((double)p[s] - m) * ((double)p[s] - m);
-          s2[c - c0] = acc;
-        }
-      for (int64_t c = c0; c < c1; c++) {
-        const double var = s2[c - c0] / (double)d.n, m = s1[c - c0] / (double)d.n;
-        const vg_real invstd = (vg_real)(1 / sqrt(var + eps));
-        mean_s[c] = mu[c - c0], invstd_s[c] = invstd;
-        scale[c - c0] = gamma[c] * invstd;
-        shift[c - c0] = beta[c] - mu[c - c0] * scale[c - c0];
-        rmean[c] = (vg_real)((1 - mom) * rmean[c] + mom * m);
-        rvar[c] = (vg_real)((1 - mom) * rvar[c] + mom * s2[c - c0] / (double)(d.n - 1));
-      }
-    } else {
-      for (int64_t c = c0; c < c1; c++) {
-        scale[c - c0] = (vg_real)(gamma[c] / sqrt((double)rvar[c] + eps));
-        shift[c - c0] = beta[c] - rmean[c] * scale[c - c0];
-      }
+      bn_sum(&d, x, c0, c1, s1);
+      for (int64_t c = c0; c < c1; c++) mean[c] = (vg_real)(s1[c - c0] / (double)d.n);
+      bn_sqdev(&d, x, c0, c1, mean, s2);
+      bn_finish(k, d.C, c0, c1, s1, s2, (double)d.n);
     }
-    for (int64_t b = 0; b < d.B; b++)
-      for (int64_t c = c0; c < c1; c++) {
-        const int64_t o = (b * d.C + c) * d.S;
-        const vg_real a = scale[c - c0], sh = shift[c - c0];
-        for (int64_t s = 0; s < d.S; s++) y[o + s] = x[o + s] * a + sh;
-      }
+    bn_apply(k, &d, c0, c1);
   }
 }
 
@@ -126,54 +195,112 @@ static void bn_forward(const vg_kernel *k) {
  *   and, if asked, the true gradients of the running statistics:
  *   dmean += -gamma * invstd * sum(dy), dvar += -gamma * invstd^2 / 2 * sum(dy * xh).
  * In training mode y does not depend on the running statistics: their
- * gradient is zero and nothing is written. */
+ * gradient is zero and nothing is written.
+ *
+ * Across processes, the sums in dx are the whole batch's: each process's
+ * dy is the batch's / share (its loss is a mean over its share), so its
+ * sums are weighted by share before they are summed over the processes and
+ * divided by n * share after, n the batch's count. dgamma and dbeta stay
+ * this process's: the optimizer step sums them as every parameter's. */
+
+/* mean and invstd of channels [c0, c1), as the forward used them. */
+static void bn_stats(const vg_kernel *k, int64_t C, int64_t c0, int64_t c1, vg_real *mu, vg_real *is) {
+  const vg_real *rmean = k->x[BN_MEAN], *rvar = k->x[BN_VAR];
+  const double eps = k->a->v[BN_EPS];
+  for (int64_t c = c0; c < c1; c++) {
+    if (k->training) mu[c - c0] = k->saved[c], is[c - c0] = k->saved[C + c];
+    else mu[c - c0] = rmean[c], is[c - c0] = (vg_real)(1 / sqrt((double)rvar[c] + eps));
+  }
+}
+
+/* sdy[c - c0] += sum(dy), sdyx[c - c0] += sum(dy * xh) over channels [c0, c1). */
+static void bn_dsums(const vg_kernel *k, const bn_dims *d, int64_t c0, int64_t c1, const vg_real *mu,
+                     const vg_real *is, double *sdy, double *sdyx) {
+  const vg_real *x = k->x[BN_X], *dy = k->dy;
+  for (int64_t b = 0; b < d->B; b++)
+    for (int64_t c = c0; c < c1; c++) {
+      const int64_t o = (b * d->C + c) * d->S;
+      const vg_real m = mu[c - c0], i = is[c - c0];
+      double a1 = sdy[c - c0], a2 = sdyx[c - c0];
+      for (int64_t s = 0; s < d->S; s++) {
+        a1 += dy[o + s];
+        a2 += (double)dy[o + s] * (double)((x[o + s] - m) * i);
+      }
+      sdy[c - c0] = a1, sdyx[c - c0] = a2;
+    }
+}
+
+/* The parameters' and running statistics' gradients from the sums. */
+static void bn_dparams(const vg_kernel *k, int64_t c0, int64_t c1, const vg_real *is, const double *sdy,
+                       const double *sdyx) {
+  const vg_real *gamma = k->x[BN_GAMMA];
+  vg_real *dgamma = k->dx[BN_GAMMA], *dbeta = k->dx[BN_BETA];
+  vg_real *dmean = k->training ? NULL : k->dx[BN_MEAN], *dvar = k->training ? NULL : k->dx[BN_VAR];
+  for (int64_t c = c0; c < c1; c++) {
+    if (dgamma) dgamma[c] += (vg_real)sdyx[c - c0];
+    if (dbeta) dbeta[c] += (vg_real)sdy[c - c0];
+    if (dmean) dmean[c] += (vg_real)(-(double)gamma[c] * is[c - c0] * sdy[c - c0]);
+    if (dvar) dvar[c] += (vg_real)(-0.5 * gamma[c] * is[c - c0] * is[c - c0] * sdyx[c - c0]);
+  }
+}
+
+/* dx over channels [c0, c1); in training the sums divided by n. */
+static void bn_dx(const vg_kernel *k, const bn_dims *d, int64_t c0, int64_t c1, const vg_real *mu, const vg_real *is,
+                  const double *sdy, const double *sdyx, double n) {
+  const vg_real *x = k->x[BN_X], *gamma = k->x[BN_GAMMA], *dy = k->dy;
+  vg_real *dx = k->dx[BN_X];
+  for (int64_t b = 0; b < d->B; b++)
+    for (int64_t c = c0; c < c1; c++) {
+      const int64_t o = (b * d->C + c) * d->S;
+      const vg_real a = gamma[c] * is[c - c0];
+      if (k->training) {
+        const vg_real m = mu[c - c0], i = is[c - c0];
+        const vg_real mdy = (vg_real)(sdy[c - c0] / n), mdyx = (vg_real)(sdyx[c - c0] / n);
+        for (int64_t s = 0; s < d->S; s++) dx[o + s] += a * (dy[o + s] - mdy - (x[o + s] - m) * i * mdyx);
+      } else {
+        for (int64_t s = 0; s < d->S; s++) dx[o + s] += a * dy[o + s];
+      }
+    }
+}
+
+static void bn_backward_across(const vg_kernel *k, const bn_dims *d) {
+  const vg_real *mu = k->saved, *is = k->saved + d->C;
+  double *sdy = (double *)(void *)k->scratch, *sdyx = sdy + d->C;
+  memset(sdy, 0, (size_t)(2 * d->C + 1) * sizeof *sdy);
+#pragma omp parallel for schedule(static) if (d->B * d->C * d->S >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < d->nblk; blk++) {
+    BN_TASK(*d, blk, c0, c1);
+    bn_dsums(k, d, c0, c1, mu + c0, is + c0, sdy + c0, sdyx + c0);
+    bn_dparams(k, c0, c1, is + c0, sdy + c0, sdyx + c0);
+  }
+  if (!k->dx[BN_X]) return; /* the same on every process: none waits */
+  const double share = k->coll->share;
+  for (int64_t c = 0; c < 2 * d->C; c++) sdy[c] *= share;
+  sdy[2 * d->C] = (double)d->n;
+  k->coll->sum(k->coll, sdy, (size_t)(2 * d->C + 1));
+  const double n = sdy[2 * d->C] * share;
+#pragma omp parallel for schedule(static) if (d->B * d->C * d->S >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < d->nblk; blk++) {
+    BN_TASK(*d, blk, c0, c1);
+    bn_dx(k, d, c0, c1, mu + c0, is + c0, sdy + c0, sdyx + c0, n);
+  }
+}
+
 static void bn_backward(const vg_kernel *k) {
   const bn_dims d = bn_dims_of(k->xs[BN_X]);
-  const vg_real *x = k->x[BN_X], *gamma = k->x[BN_GAMMA], *dy = k->dy;
-  const vg_real *rmean = k->x[BN_MEAN], *rvar = k->x[BN_VAR];
-  vg_real *dx = k->dx[BN_X], *dgamma = k->dx[BN_GAMMA], *dbeta = k->dx[BN_BETA];
-  vg_real *dmean = k->training ? NULL : k->dx[BN_MEAN], *dvar = k->training ? NULL : k->dx[BN_VAR];
-  const double eps = k->a->v[BN_EPS];
-  const int training = k->training;
+  if (k->training && k->coll) {
+    bn_backward_across(k, &d);
+    return;
+  }
 #pragma omp parallel for schedule(static) if (d.B * d.C * d.S >= VG_PAR_MIN)
   for (int64_t blk = 0; blk < d.nblk; blk++) {
-    const int64_t c0 = blk * d.cb, c1 = c0 + d.cb < d.C ? c0 + d.cb : d.C;
+    BN_TASK(d, blk, c0, c1);
     vg_real mu[BN_BLOCK], is[BN_BLOCK];
     double sdy[BN_BLOCK] = {0}, sdyx[BN_BLOCK] = {0};
-    for (int64_t c = c0; c < c1; c++) {
-      if (training) mu[c - c0] = k->saved[c], is[c - c0] = k->saved[d.C + c];
-      else mu[c - c0] = rmean[c], is[c - c0] = (vg_real)(1 / sqrt((double)rvar[c] + eps));
-    }
-    for (int64_t b = 0; b < d.B; b++)
-      for (int64_t c = c0; c < c1; c++) {
-        const int64_t o = (b * d.C + c) * d.S;
-        const vg_real m = mu[c - c0], i = is[c - c0];
-        double a1 = sdy[c - c0], a2 = sdyx[c - c0];
-        for (int64_t s = 0; s < d.S; s++) {
-          a1 += dy[o + s];
-          a2 += (double)dy[o + s] * (double)((x[o + s] - m) * i);
-        }
-        sdy[c - c0] = a1, sdyx[c - c0] = a2;
-      }
-    for (int64_t c = c0; c < c1; c++) {
-      if (dgamma) dgamma[c] += (vg_real)sdyx[c - c0];
-      if (dbeta) dbeta[c] += (vg_real)sdy[c - c0];
-      if (dmean) dmean[c] += (vg_real)(-(double)gamma[c] * is[c - c0] * sdy[c - c0]);
-      if (dvar) dvar[c] += (vg_real)(-0.5 * gamma[c] * is[c - c0] * is[c - c0] * sdyx[c - c0]);
-    }
-    if (!dx) continue;
-    for (int64_t b = 0; b < d.B; b++)
-      for (int64_t c = c0; c < c1; c++) {
-        const int64_t o = (b * d.C + c) * d.S;
-        const vg_real a = gamma[c] * is[c - c0];
-        if (training) {
-          const vg_real m = mu[c - c0], i = is[c - c0];
-          const vg_real mdy = (vg_real)(sdy[c - c0] / (double)d.n), mdyx = (vg_real)(sdyx[c - c0] / (double)d.n);
-          for (int64_t s = 0; s < d.S; s++) dx[o + s] += a * (dy[o + s] - mdy - (x[o + s] - m) * i * mdyx);
-        } else {
-          for (int64_t s = 0; s < d.S; s++) dx[o + s] += a * dy[o + s];
-        }
-      }
+    bn_stats(k, d.C, c0, c1, mu, is);
+    bn_dsums(k, &d, c0, c1, mu, is, sdy, sdyx);
+    bn_dparams(k, c0, c1, is, sdy, sdyx);
+    if (k->dx[BN_X]) bn_dx(k, &d, c0, c1, mu, is, sdy, sdyx, (double)d.n);
   }
 }
 

@@ -175,6 +175,10 @@ void vg_plan_set_examples(vg_plan *p, int64_t count) {
   for (int s = 0; s < p->nsteps; s++) p->steps[s].k.examples = count;
 }
 
+void vg_plan_set_collective(vg_plan *p, const vg_collective *c) {
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].k.coll = c;
+}
+
 vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;

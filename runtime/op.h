@@ -46,6 +46,20 @@ typedef struct vg_attrs {
 struct vg_graph;
 struct vg_node;
 
+/* The processes of a data-parallel run (mpirun), for the ops whose training
+ * statistics span the whole batch rather than one process's share of it
+ * (batch norm). A kernel sees NULL in a single process. */
+typedef struct vg_collective {
+  /* v[0 .. n) summed elementwise over the processes, in place, added in
+   * process order so every process gets the same bits. It does not fail:
+   * a broken transport ends the run (MPI aborts). Every process must call
+   * it at the same point of the same plan. */
+  void (*sum)(const struct vg_collective *c, double *v, size_t n);
+  /* This process's fraction of the batch's examples: its loss is the mean
+   * over its share, so its dy is the whole batch's dy / share. */
+  double share;
+} vg_collective;
+
 /* Flags on an op record. */
 enum {
   VG_OPF_SOURCE = 1,     /* input or parameter: no forward work */
@@ -92,6 +106,7 @@ enum {
                       /* (one rank's first row under mpirun)              */ \
     int64_t examples; /* the examples the batch holds; 0: as many as the  */ \
                       /* output has rows                                  */ \
+    const vg_collective *coll; /* under mpirun in training, else NULL */    \
   } vg_kernel##S;                                                           \
   typedef struct vg_op##S {                                                 \
     const char *name;                                                       \

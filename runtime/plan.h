@@ -52,6 +52,9 @@ void vg_plan_set_example(vg_plan *p, int64_t first);
  * op's output has rows), for ops whose rows are not examples (K rows per
  * example): their noise is keyed by example too. */
 void vg_plan_set_examples(vg_plan *p, int64_t count);
+/* The processes the next runs' batch is split over (op.h), or NULL: one
+ * process holds the whole batch. The caller keeps *c alive meanwhile. */
+void vg_plan_set_collective(vg_plan *p, const vg_collective *c);
 
 /* After a run: a node's value if the plan kept it (the loss, fetched nodes,
  * inputs and parameters), else NULL. */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Data-parallel training: `mpirun -np 2` gives the losses and test scores of
 # a one-process run with the same global batch (to 1e-5 relative), is
-# deterministic, and resumes at another rank count; for SCRIPT with options.
+# deterministic, and resumes at another rank count; for SCRIPT with options
+# (a name under graphs/, or a path from SOURCE_DIR).
 #   mpi.sh VAEGRAPH SOURCE_DIR OUT_DIR SCRIPT [script options]
 set -eu
 vg=$1 src=$2 out=$3 script=$4
@@ -12,7 +13,11 @@ mkdir -p "$out"
 "$vg" "$src/tests/lua/make_data.lua" idx "$out/data" 28 512 >/dev/null
 # mpirun refuses root unless told; --oversubscribe: two ranks on fewer cores.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-run="$src/graphs/$script.lua --data $out/data --quiet --threads 1 $*"
+case $script in
+  */*) path=$src/$script ;;
+  *) path=$src/graphs/$script.lua ;;
+esac
+run="$path --data $out/data --quiet --threads 1 $*"
 fail() { echo "FAIL: $*"; exit 1; }
 # Every number of two CSV files within 1e-5 relative (1e-6 absolute).
 same() {

@@ -30,12 +30,14 @@ typedef struct gcase {
   const char *shapes[8]; /* "3,5" */
   int domain[8];
   const char *attrs;
-  int mode; /* LARGE, TRAINING or both */
+  int mode; /* LARGE, TRAINING, ACROSS or none */
 } gcase;
 
 /* LARGE: only the 1-vs-2-threads check, on a case big enough to fork.
- * TRAINING: kernels run in training mode (dropout, batch norm). */
-enum { LARGE = 1, TRAINING = 2 };
+ * TRAINING: kernels run in training mode (dropout, batch norm).
+ * ACROSS: kernels see the batch split over two processes (op.h's
+ * collective; `twin` below), and must give one process's bits. */
+enum { LARGE = 1, TRAINING = 2, ACROSS = 4 };
 
 static const gcase cases[] = {
     {"linear", 3, {"3,5", "4,5", "4"}, {ANY, ANY, ANY}, "", 0},
@@ -170,6 +172,11 @@ static const gcase cases[] = {
     {"batch_norm", 5, {"8,16,28,28", "16", "16", "16", "16"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE | TRAINING},
     {"batch_norm", 5, {"8,16,28,28", "16", "16", "16", "16"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE},
     {"batch_norm", 5, {"256,200", "200", "200", "200", "200"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE | TRAINING},
+    {"batch_norm", 5, {"4,3", "3", "3", "3", "3"}, {ANY, ANY, ANY, ANY, POS}, "", TRAINING | ACROSS},
+    {"batch_norm", 5, {"2,3,5,7", "3", "3", "3", "3"}, {ANY, ANY, ANY, ANY, POS}, "momentum=0.2", TRAINING | ACROSS},
+    {"batch_norm", 5, {"3,70", "70", "70", "70", "70"}, {ANY, ANY, ANY, ANY, POS}, "", TRAINING | ACROSS},
+    {"batch_norm", 5, {"8,16,28,28", "16", "16", "16", "16"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE | TRAINING | ACROSS},
+    {"batch_norm", 5, {"256,200", "200", "200", "200", "200"}, {ANY, ANY, ANY, ANY, POS}, "", LARGE | TRAINING | ACROSS},
     {"dropout", 1, {"3,5"}, {ANY}, "p=0.3", TRAINING},
     {"dropout", 1, {"2,3,4"}, {ANY}, "", TRAINING},
     {"dropout", 1, {"3,5"}, {ANY}, "p=0", TRAINING},
@@ -242,7 +249,7 @@ static double draw(int domain, int input, int64_t i) {
 
 /* One case's buffers in both precisions. */
 typedef struct bufs {
-  int nin, training;
+  int nin, training, across;
   int64_t nx[VG_MAX_IN], ny;
   double *x[VG_MAX_IN], *dx[VG_MAX_IN], *y, *r, *saved, *scratch;
   float *xf[VG_MAX_IN], *dxf[VG_MAX_IN], *yf, *rf, *savedf, *scratchf;
@@ -261,6 +268,7 @@ static void bufs_make(bufs *b, const vg_graph *g, const vg_node *n, const gcase 
   memset(b, 0, sizeof *b);
   b->nin = n->nin;
   b->training = (c->mode & TRAINING) != 0;
+  b->across = (c->mode & ACROSS) != 0;
   /* Sized for the most threads any check uses. */
   size_t threads = 2;
   for (int k = 0; k < n->nin; k++) {
@@ -288,6 +296,16 @@ static void bufs_free(bufs *b) {
   free(b->y), free(b->r), free(b->yf), free(b->rf), free(b->saved), free(b->savedf), free(b->scratch), free(b->scratchf);
 }
 
+/* Two processes holding the same batch: every sum over them is twice this
+ * one's. The doubled batch has the batch's statistics, and with a share of
+ * one half the gradients are one process's: exactly, as doubling and
+ * halving are exact in binary. */
+static void twin_sum(const vg_collective *c, double *v, size_t n) {
+  (void)c;
+  for (size_t i = 0; i < n; i++) v[i] *= 2;
+}
+static const vg_collective twin = {twin_sum, 0.5};
+
 static vg_kernel_f64 kernel64(const vg_graph *g, const vg_node *n, int id, bufs *b) {
   vg_kernel_f64 k;
   memset(&k, 0, sizeof k);
@@ -295,7 +313,7 @@ static vg_kernel_f64 kernel64(const vg_graph *g, const vg_node *n, int id, bufs 
   for (int i = 0; i < n->nin; i++)
     k.x[i] = b->x[i], k.xs[i] = &g->nodes[n->in[i]].shape, k.dx[i] = vg_ops_f64[n->op]->nograd >> i & 1 ? NULL : b->dx[i];
   k.y = b->y, k.ys = &n->shape, k.dy = b->r, k.saved = b->saved, k.scratch = b->scratch;
-  k.threads = omp_get_max_threads(), k.training = b->training;
+  k.threads = omp_get_max_threads(), k.training = b->training, k.coll = b->across ? &twin : NULL;
   return k;
 }
 
@@ -306,7 +324,7 @@ static vg_kernel_f32 kernel32(const vg_graph *g, const vg_node *n, int id, bufs 
   for (int i = 0; i < n->nin; i++)
     k.x[i] = b->xf[i], k.xs[i] = &g->nodes[n->in[i]].shape, k.dx[i] = vg_ops_f32[n->op]->nograd >> i & 1 ? NULL : b->dxf[i];
   k.y = b->yf, k.ys = &n->shape, k.dy = b->rf, k.saved = b->savedf, k.scratch = b->scratchf;
-  k.threads = omp_get_max_threads(), k.training = b->training;
+  k.threads = omp_get_max_threads(), k.training = b->training, k.coll = b->across ? &twin : NULL;
   return k;
 }
 
@@ -445,6 +463,58 @@ static void check_threads(const gcase *c, const vg_graph *g, const vg_node *n, i
   for_each_path(check_threads_path, c, g, n, id, b);
 }
 
+/* With the batch split over two processes (twin), the float kernels give
+ * one process's bits: output and gradients. Batch norm's running variance
+ * is the exception that shows the count was summed: it takes the unbiased
+ * variance of the doubled batch, n' = 2n values. */
+static void check_across(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_op_f32 *op = vg_ops_f32_kernels()[n->op];
+  float *y1 = alloc0((size_t)b->ny * sizeof(float)), *keep[VG_MAX_IN], *dx1[VG_MAX_IN];
+  for (int in = 0; in < n->nin; in++) {
+    keep[in] = alloc0((size_t)b->nx[in] * sizeof(float));
+    dx1[in] = alloc0((size_t)b->nx[in] * sizeof(float));
+    memcpy(keep[in], b->xf[in], (size_t)b->nx[in] * sizeof(float));
+  }
+  for (int across = 0; across <= 1; across++) {
+    for (int in = 0; in < n->nin; in++) {
+      memcpy(b->xf[in], keep[in], (size_t)b->nx[in] * sizeof(float)); /* the forward writes running statistics */
+      memset(b->dxf[in], 0, (size_t)b->nx[in] * sizeof(float));
+    }
+    b->across = across;
+    vg_kernel_f32 k = kernel32(g, n, id, b);
+    op->forward(&k);
+    if (op->backward) op->backward(&k);
+    if (across) break;
+    memcpy(y1, b->yf, (size_t)b->ny * sizeof(float));
+    for (int in = 0; in < n->nin; in++) memcpy(dx1[in], b->dxf[in], (size_t)b->nx[in] * sizeof(float));
+  }
+  CHECK(memcmp(y1, b->yf, (size_t)b->ny * sizeof(float)) == 0, "%s [%s]: output across processes differs", c->op, c->attrs);
+  for (int in = 0; in < n->nin; in++)
+    CHECK(memcmp(dx1[in], b->dxf[in], (size_t)b->nx[in] * sizeof(float)) == 0,
+          "%s [%s]: gradient of input %d across processes differs", c->op, c->attrs, in + 1);
+  if (n->op == VG_OP_BATCH_NORM) {
+    const vg_shape *xs = &g->nodes[n->in[0]].shape;
+    const int64_t C = xs->d[1], per = vg_shape_numel(xs) / C, S = per / xs->d[0];
+    const double mom = n->attr.v[0];
+    double worst = 0;
+    for (int64_t ch = 0; ch < C; ch++) {
+      double s1 = 0, s2 = 0;
+      for (int64_t i = 0; i < per; i++) s1 += keep[0][(i / S * C + ch) * S + i % S];
+      for (int64_t i = 0; i < per; i++) {
+        const double d = keep[0][(i / S * C + ch) * S + i % S] - s1 / (double)per;
+        s2 += d * d;
+      }
+      const double want = (1 - mom) * keep[4][ch] + mom * 2 * s2 / (double)(2 * per - 1);
+      worst = fmax(worst, fabs(b->xf[4][ch] - want) / fmax(fabs(want), 1e-3));
+    }
+    CHECK(worst <= 1e-5, "%s [%s]: running variance across processes off by %.2e relative", c->op, c->attrs, worst);
+  }
+  b->across = 1;
+  for (int in = 0; in < n->nin; in++) free(keep[in]), free(dx1[in]);
+  free(y1);
+  printf("  %-14s %-32s across 2 processes = 1 process (%s)\n", c->op, c->attrs, vg_isa_name(vg_isa_current()));
+}
+
 /* An op without a backward (stop_gradient, argmax, the noise ops) must
  * pass no gradient: a plan updating only what lies behind it is refused,
  * and one beside it works. The op runs on a parameter w of the case's
@@ -546,6 +616,7 @@ static int run_case(const gcase *c) {
     }
     check_float(c, g, n, id, &b);
   }
+  if (c->mode & ACROSS) for_each_path(check_across, c, g, n, id, &b);
   bufs_free(&b);
   vg_graph_free(g);
   return 1;

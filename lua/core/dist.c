@@ -3,6 +3,7 @@
  * of evaluation results. Every sum runs in a fixed order, so a given rank
  * count gives the same bits on every rank and in every run. Built without
  * MPI (no libopenmpi-dev), every process is rank 0 of 1. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,13 +106,61 @@ static int l_dist_grads(lua_State *L) {
   return 0;
 }
 
+#ifdef VG_HAVE_MPI
+/* v[0..n) summed over the ranks in rank order: each rank gathers all the
+ * lists and adds them the same way, so all get the same bits. For short
+ * lists (statistics, evaluation sums); 0 or -1. */
+static int gather_sum(double *v, size_t n) {
+  static double *all; /* kept for the run: no allocation per training step once it fits */
+  static size_t cap;
+  const size_t need = n * (size_t)g_size;
+  if (need > cap) {
+    double *grown = realloc(all, need * sizeof *all);
+    if (!grown) return -1;
+    all = grown, cap = need;
+  }
+  memcpy(all + (size_t)g_rank * n, v, n * sizeof *v);
+  if (MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, (int)n, MPI_DOUBLE, MPI_COMM_WORLD) != MPI_SUCCESS)
+    return -1;
+  for (size_t i = 0; i < n; i++) v[i] = all[i];
+  for (int r = 1; r < g_size; r++)
+    for (size_t i = 0; i < n; i++) v[i] += all[(size_t)r * n + i];
+  return 0;
+}
+
+/* An op's sum over the ranks (batch norm's statistics), in the middle of a
+ * plan's run: the kernel cannot return an error, and the other ranks wait
+ * for this one, so a failure ends the run on every rank. */
+static void collective_sum(const vg_collective *c, double *v, size_t n) {
+  (void)c;
+  if (gather_sum(v, n)) {
+    fprintf(stderr, "vaegraph: rank %d: summing %zu statistics over %d ranks failed (MPI error or out of memory)\n",
+            g_rank, n, g_size);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+}
+#endif
+
+const vg_collective *vg_lua_dist_collective(vg_collective *c, double share) {
+  dist_init();
+  if (g_size == 1) return NULL;
+#ifdef VG_HAVE_MPI
+  c->sum = collective_sum;
+  c->share = share;
+  return c;
+#else
+  (void)c, (void)share;
+  return NULL;
+#endif
+}
+
 /* core.dist_sum({numbers}) -> the lists of every rank summed elementwise
- * (doubles), in rank order: each rank gathers all and adds them the same
- * way. For evaluation results: metric sums and score columns. */
+ * (doubles), in rank order. For evaluation results: metric sums and score
+ * columns. */
 static int l_dist_sum(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   const size_t n = vg_rawlen(L, 1);
-  double *v = malloc((n ? n : 1) * (size_t)g_size * sizeof *v);
+  double *v = malloc((n ? n : 1) * sizeof *v);
   if (!v) return vg_lua_fail(L, "dist_sum: out of memory for %zu values", n);
   for (size_t i = 0; i < n; i++) {
     lua_rawgeti(L, 1, (int)i + 1);
@@ -119,15 +168,9 @@ static int l_dist_sum(lua_State *L) {
     lua_pop(L, 1);
   }
 #ifdef VG_HAVE_MPI
-  if (g_size > 1) {
-    double *all = v;
-    memmove(all + (size_t)g_rank * n, v, n * sizeof *v);
-    if (MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, (int)n, MPI_DOUBLE, MPI_COMM_WORLD) != MPI_SUCCESS) {
-      free(v);
-      return vg_lua_fail(L, "dist_sum: MPI failed");
-    }
-    for (int r = 1; r < g_size; r++)
-      for (size_t i = 0; i < n; i++) v[i] += all[(size_t)r * n + i];
+  if (g_size > 1 && gather_sum(v, n)) {
+    free(v);
+    return vg_lua_fail(L, "dist_sum: MPI failed summing %zu values (or out of memory)", n);
   }
 #endif
   lua_createtable(L, (int)n, 0);

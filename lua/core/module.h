@@ -88,5 +88,8 @@ void vg_lua_open_quality(lua_State *L);
 void vg_lua_open_dist(lua_State *L);
 /* After a failed run under mpirun: ends every rank (dist.c). */
 void vg_lua_dist_abort(void);
+/* Under mpirun, *c filled for this rank's `share` of a batch and returned;
+ * NULL in one process (dist.c). */
+const vg_collective *vg_lua_dist_collective(vg_collective *c, double share);
 
 #endif

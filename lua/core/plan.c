@@ -102,21 +102,32 @@ static int l_plan_gc(lua_State *L) {
   return 0;
 }
 
-/* p:run(step [, first [, count]]): a NaN or infinity is located (first bad
- * node) and raised. `first`, the batch's first example in its data set (or
- * in the global batch, for one rank's share), keys random ops' noise by
- * example; 0 by default. `count`: the examples in the batch (0, the
- * default: each random op's rows). */
+/* p:run(step [, first [, count [, batch]]]): a NaN or infinity is located
+ * (first bad node) and raised. `first`, the batch's first example in its
+ * data set (or in the global batch, for one rank's share), keys random ops'
+ * noise by example; 0 by default. `count`: the examples in the batch (0,
+ * the default: each random op's rows). `batch`, under mpirun in training:
+ * the global batch this rank's `count` examples are a share of; the ops
+ * that need the whole batch's statistics (batch norm) then sum them over
+ * the ranks, and every rank must run the plan. */
 static int l_run(lua_State *L) {
   vg_graph *g;
   vg_plan *p = vg_lua_plan(L, 1, &g);
   lua_Integer step = vg_checkint(L, 2);
   const lua_Integer first = luaL_optinteger(L, 3, 0), count = luaL_optinteger(L, 4, 0);
+  const lua_Integer batch = luaL_optinteger(L, 5, 0);
   if (first < 0) return luaL_argerror(L, 3, "the first example's place is >= 0");
   if (count < 0) return luaL_argerror(L, 4, "the example count is >= 0");
+  if (batch < 0 || (batch > 0 && (count < 1 || count > batch)))
+    return luaL_argerror(L, 5, "the global batch holds this rank's count of examples, at least 1");
+  vg_collective coll;
   vg_plan_set_example(p, (int64_t)first);
   vg_plan_set_examples(p, (int64_t)count);
+  vg_plan_set_collective(p, batch > 0 ? vg_lua_dist_collective(&coll, (double)count / (double)batch) : NULL);
   vg_status st = vg_plan_run(p, (uint64_t)step);
+  /* Locating the bad node runs the plan again on this rank alone: the
+   * others are not there to sum with (the error ends them all). */
+  vg_plan_set_collective(p, NULL);
   if (st == VG_ERR_NUMERIC) vg_plan_check_finite(p, (uint64_t)step);
   if (st) return vg_lua_raise_graph(L, g);
   return 0;

@@ -19,7 +19,8 @@ function epoch.run(run)
   -- noise keyed by those rows' places in the batch (as one process draws
   -- it), and its gradients, weighted by its share, are summed over the
   -- ranks before each optimizer step: a phase's loss is a mean over the
-  -- batch, so the weighted sum is the whole batch's gradient.
+  -- batch, so the weighted sum is the whole batch's gradient. Batch norm
+  -- sums its statistics over the ranks (the batch given to run).
   local lo, n = run.share(batch)
   local share = n / batch
   for b = 1, run.batches do
@@ -30,7 +31,7 @@ function epoch.run(run)
     run.fill_streams(run.step)
     run.set_weights(run.step)
     for i, p in ipairs(phases) do
-      p.plan:run(run.step, lo, n)
+      p.plan:run(run.step, lo, n, batch)
       if run.ranks > 1 then core.dist_grads(g.core, p.groups, share) end
       p.optim:step()
       sums[i] = sums[i] + p.plan:value(p.loss.id)
