@@ -52,4 +52,19 @@ ctl, step = threads.new{}, 0
 local first = threads.FIRST + 2 * (threads.PROBE + 1)
 steps(first, busy)
 assert(on(1), "busy from the start: 1 thread within " .. first .. " steps")
+-- On one thread beside a neighbour, a probe's first timed step at two
+-- threads (more than HOPELESS times slower) ends it: two steps at two
+-- threads per probe (the untimed warm-up and that one), not 1 + PROBE.
+local probes, at_two = 0, 0
+for _ = 1, 5000 do
+  step = step + 1
+  local was = ctl.probe
+  ctl:before(step)
+  if ctl.probe and not was then probes = probes + 1 end
+  if core.threads() == 2 then at_two = at_two + 1 end
+  ctl:after(busy(core.threads()))
+end
+assert(on(1), "busy: stays on 1 thread")
+assert(probes >= 2, "busy: probes now and then, got " .. probes)
+assert(at_two == 2 * probes, string.format("busy: %d steps at 2 threads in %d probes", at_two, probes))
 print("ok")

@@ -23,6 +23,7 @@ threads.WINDOW = 16       -- steps whose mean time is "the current speed"
 threads.PROBE = 4         -- timed steps at the other count (after one untimed)
 threads.SLOWER = 1.25     -- current steps this much slower than the best seen: probe now
 threads.BETTER = 0.95     -- the other count must be this much faster to win (timing noise)
+threads.HOPELESS = 1.5    -- a probe step this much slower than the current ones ends the probe
 
 local Ctl = {}
 Ctl.__index = Ctl
@@ -51,7 +52,7 @@ function Ctl:before(step)
     return
   end
   self.probed = true
-  self.probe = { times = {}, skip = 1, step = step }
+  self.probe = { times = {}, skip = 1, step = step, ref = #self.recent > 0 and mean(self.recent) or nil }
   core.threads(self.counts[3 - self.current])
 end
 
@@ -72,7 +73,11 @@ function Ctl:after(seconds)
     return
   end
   p.times[#p.times + 1] = seconds
-  if #p.times < threads.PROBE then return end
+  -- A step at the other count this much slower than the current ones
+  -- settles it: a busy neighbour makes every step at two threads slow, and
+  -- the probe's remaining steps would only add to the cost.
+  local settled = not p.other and p.ref and seconds > threads.HOPELESS * p.ref
+  if #p.times < threads.PROBE and not settled then return end
   if not p.other then
     p.other, p.times, p.skip = mean(p.times), {}, 1
     core.threads(self.counts[self.current])
