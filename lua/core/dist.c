@@ -113,6 +113,7 @@ static int l_dist_grads(lua_State *L) {
 static int gather_sum(double *v, size_t n) {
   static double *all; /* kept for the run: no allocation per training step once it fits */
   static size_t cap;
+  if (n == 0) return 0;
   const size_t need = n * (size_t)g_size;
   if (need > cap) {
     double *grown = realloc(all, need * sizeof *all);
