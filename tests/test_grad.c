@@ -139,6 +139,11 @@ static const gcase cases[] = {
     {"conv_transpose2d", 3, {"1,2,3,4", "2,3,3,2", "3"}, {ANY, ANY, ANY}, "stride=3 padding=1 dilation=2", 0},
     {"conv_transpose2d", 3, {"2,2,3,3", "2,2,3,3", "2"}, {ANY, ANY, ANY}, "dilation=2 output_padding=1", 0},
     {"conv_transpose2d", 3, {"8,16,14,14", "16,8,3,3", "8"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", LARGE},
+    /* Batches over 32: the direct path stacks several small images into one
+     * kernel call, with the rows between them dropped. */
+    {"conv2d", 3, {"40,2,4,5", "3,2,3,3", "3"}, {ANY, ANY, ANY}, "same=1", 0},
+    {"conv2d", 3, {"40,2,5,6", "3,2,3,3", "3"}, {ANY, ANY, ANY}, "stride=2 padding=1", 0},
+    {"conv_transpose2d", 3, {"40,2,3,3", "2,3,3,3", "3"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", 0},
     /* fused activations, on each path: GEMM, direct, 1x1, strided */
     {"linear", 3, {"4,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=relu", 0},
     {"linear", 3, {"2,3,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=sigmoid", 0},
