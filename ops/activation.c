@@ -32,13 +32,15 @@ enum { UNARY_A };
     const vg_real a = (vg_real)k->a->v[UNARY_A];                                             \
     (void)a;                                                                             \
     if (!dx_) return;                                                                    \
+    const int set_ = vg_dx_sets(k, 0);                                                   \
     VG_FOR(vg_numel(k->ys), {                                                            \
       const vg_real x = x_[i], y = y_[i], dy = dy_[i];                                   \
       (void)x, (void)y;                                                                  \
-      dx_[i] += (BWD);                                                                   \
+      dx_[i] = (set_ ? R(0) : dx_[i]) + (BWD);                                           \
     });                                                                                  \
   }                                                                                      \
-  VG_OP_RECORD(op) = {.name = #op, .nin_min = 1, .nin_max = 1, .flags = reads,          \
+  VG_OP_RECORD(op) = {.name = #op, .nin_min = 1, .nin_max = 1,                          \
+                      .flags = (reads) | VG_OPF_BWD_SETS,                                \
                       .infer = unary_infer,                                              \
                       .forward = op##_forward, .backward = op##_backward, __VA_ARGS__};
 
@@ -67,7 +69,8 @@ static void clamp_forward(const vg_kernel *k) {
 static void clamp_backward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *dy = k->dy, lo = (vg_real)k->a->v[CLAMP_MIN], hi = (vg_real)k->a->v[CLAMP_MAX];
   vg_real *dx = k->dx[0];
-  if (dx) VG_FOR(vg_numel(k->ys), dx[i] += x[i] >= lo && x[i] <= hi ? dy[i] : R(0));
+  const int set = vg_dx_sets(k, 0);
+  if (dx) VG_FOR(vg_numel(k->ys), dx[i] = (set ? R(0) : dx[i]) + (x[i] >= lo && x[i] <= hi ? dy[i] : R(0)));
 }
 
 static vg_status clamp_infer(vg_graph *g, vg_node *n) {
@@ -79,7 +82,7 @@ static vg_status clamp_infer(vg_graph *g, vg_node *n) {
 VG_OP_RECORD(clamp) = {.name = "clamp", .doc = "x → min(max(x, min), max)",
                        .nin_min = 1,
                        .nin_max = 1,
-                       .flags = VG_OPF_BWD_NO_Y,
+                       .flags = VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
                        .attrs = {[CLAMP_MIN] = {"min", VG_ATTR_NUM, 0, NULL}, [CLAMP_MAX] = {"max", VG_ATTR_NUM, 1, NULL}},
                        .infer = clamp_infer,
                        .forward = clamp_forward,

@@ -169,23 +169,33 @@ static size_t shared_len(int64_t B, int64_t cout, int64_t rows, int64_t K) {
 
 
 /* dw [n] += sum over chunks of part [nch, n], in chunk order, in double;
- * db likewise from dbp [nch, cout]. */
-static void reduce_partials(const vg_real *part, int nch, int64_t n, vg_real *dw, const double *dbp, int64_t cout,
-                            vg_real *db) {
+ * db likewise from dbp [nch, cout]. Inputs 1 and 2 of k: set, not added,
+ * when the plan says so (VG_OPF_BWD_SETS). */
+static void reduce_partials(const vg_kernel *k, const vg_real *part, int nch, int64_t n, vg_real *dw,
+                            const double *dbp, int64_t cout, vg_real *db) {
   if (dw) {
+    const int set = vg_dx_sets(k, 1);
 #pragma omp parallel for schedule(static) if (n * nch >= VG_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
       double acc = 0;
       for (int c = 0; c < nch; c++) acc += part[c * n + i];
-      dw[i] += (vg_real)acc;
+      dw[i] = (set ? (vg_real)0 : dw[i]) + (vg_real)acc;
     }
   }
-  if (db)
+  if (db) {
+    const int set = vg_dx_sets(k, 2);
     for (int64_t o = 0; o < cout; o++) {
       double acc = 0;
       for (int c = 0; c < nch; c++) acc += dbp[c * cout + o];
-      db[o] += (vg_real)acc;
+      db[o] = (set ? (vg_real)0 : db[o]) + (vg_real)acc;
     }
+  }
+}
+
+/* Zeroes images [b0, b1) of a gradient the backward writes outright
+ * (VG_OPF_BWD_SETS), in the thread that adds into them next. */
+static void zero_images(const vg_kernel *k, vg_real *dx, int b0, int b1, int64_t per) {
+  if (dx && vg_dx_sets(k, 0)) memset(dx + b0 * per, 0, (size_t)((b1 - b0) * per) * sizeof *dx);
 }
 
 /* dbp[o] (+)= sum of dy's row o of [cout, S], in double: eight running
@@ -649,6 +659,7 @@ static void conv2d_backward(const vg_kernel *k) {
   for (int c = 0; c < ch.n; c++) {
     vg_real *tmp = ident ? NULL : vg_thread_scratch(k), *pre = vg_thread_scratch(k) + conv_work_len(&g, Cout);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
+    zero_images(k, dx, b0, b1, g.C * HW);
     for (int b = b0; b < b1; b += nb) {
       const int m = b1 - b < nb ? b1 - b : nb;
       const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = pre_act_grad(k, b, m, (int64_t)Cout * S, pre);
@@ -674,7 +685,7 @@ static void conv2d_backward(const vg_kernel *k) {
       }
     }
   }
-  reduce_partials(wpart, ch.n, (int64_t)Cout * K, dw, dbp, Cout, db);
+  reduce_partials(k, wpart, ch.n, (int64_t)Cout * K, dw, dbp, Cout, db);
 }
 
 static double conv2d_flops(const vg_graph *g, const vg_node *n) {
@@ -686,7 +697,7 @@ VG_OP_RECORD(conv2d) = {
     .name = "conv2d", .doc = "x `[B, cin, H, W]`, weight `[cout, cin, k, k]` [, bias] → `[B, cout, Ho, Wo]` (made by `vg.conv2d`)",
     .nin_min = 2,
     .nin_max = 3,
-    .flags = VG_OPF_BWD_NO_Y,
+    .flags = VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
     .attrs = {[A_STRIDE] = {"stride", VG_ATTR_INT, 1, NULL},
               [A_PADDING] = {"padding", VG_ATTR_INT, 0, NULL},
               [A_SAME_OR_OUTPAD] = {"same", VG_ATTR_INT, 0, NULL},
@@ -813,6 +824,7 @@ static void convt_backward(const vg_kernel *k) {
   for (int c = 0; c < ch.n; c++) {
     vg_real *tmp = ident ? NULL : vg_thread_scratch(k), *pre = vg_thread_scratch(k) + conv_work_len(&g, Cin);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
+    zero_images(k, dx, b0, b1, (int64_t)Cin * S);
     for (int b = b0; b < b1; b += nb) {
       const int m = b1 - b < nb ? b1 - b : nb;
       const vg_real *dyb = pre_act_grad(k, b, m, g.C * HW, pre);
@@ -834,7 +846,7 @@ static void convt_backward(const vg_kernel *k) {
       if (dx) vg_gemm_real(0, 0, Cin, S, K, 1, w, K, cols, S, 1, dx + (int64_t)b * Cin * S, S);
     }
   }
-  reduce_partials(wpart, ch.n, (int64_t)Cin * K, dw, dbp, g.C, db);
+  reduce_partials(k, wpart, ch.n, (int64_t)Cin * K, dw, dbp, g.C, db);
 }
 
 static double convt_flops(const vg_graph *g, const vg_node *n) {
@@ -846,7 +858,7 @@ VG_OP_RECORD(conv_transpose2d) = {
     .name = "conv_transpose2d", .doc = "x `[B, cin, H, W]`, weight `[cin, cout, k, k]` [, bias] → `[B, cout, (H-1) stride - 2 padding + k + output_padding, ...]` (made by `vg.conv_transpose2d`)",
     .nin_min = 2,
     .nin_max = 3,
-    .flags = VG_OPF_BWD_NO_Y,
+    .flags = VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
     .attrs = {[A_STRIDE] = {"stride", VG_ATTR_INT, 1, NULL},
               [A_PADDING] = {"padding", VG_ATTR_INT, 0, NULL},
               [A_SAME_OR_OUTPAD] = {"output_padding", VG_ATTR_INT, 0, NULL},

@@ -71,6 +71,10 @@
 
 static inline int64_t vg_numel(const vg_shape *s) { return vg_shape_numel(s); }
 
+/* For VG_OPF_BWD_SETS ops: whether the backward writes dx[i] outright
+ * rather than adding to it. */
+static inline int vg_dx_sets(const vg_kernel *k, int i) { return (int)(k->dx_set >> i & 1u); }
+
 /* This thread's part of the scratch: scratch_thread_len reals after the
  * shared scratch_len, one part per OpenMP thread. */
 static inline vg_real *vg_thread_scratch(const vg_kernel *k) {

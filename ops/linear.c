@@ -65,11 +65,12 @@ static void linear_backward(const vg_kernel *k) {
     for (int r = 0; r < M; r++) vg_act_grad(act, k->y + (int64_t)r * N, k->dy + (int64_t)r * N, dz + (int64_t)r * N, N);
     dy = dz;
   }
-  if (k->dx[0]) vg_gemm_real(0, 0, M, K, N, 1, dy, N, k->x[1], K, 1, k->dx[0], K);
-  if (k->dx[1]) vg_gemm_real(1, 0, N, K, M, 1, dy, N, k->x[0], K, 1, k->dx[1], K);
+  if (k->dx[0]) vg_gemm_real(0, 0, M, K, N, 1, dy, N, k->x[1], K, vg_dx_sets(k, 0) ? 0 : 1, k->dx[0], K);
+  if (k->dx[1]) vg_gemm_real(1, 0, N, K, M, 1, dy, N, k->x[0], K, vg_dx_sets(k, 1) ? 0 : 1, k->dx[1], K);
   if (k->nin == 3 && k->dx[2]) {
     /* Column blocks: each bias element has one writer, rows added in order. */
     vg_real *db = k->dx[2];
+    const int set = vg_dx_sets(k, 2);
     enum { B = 64 };
     const int nb = (N + B - 1) / B;
 #pragma omp parallel for schedule(static) if ((int64_t)M * N >= VG_PAR_MIN)
@@ -78,7 +79,7 @@ static void linear_backward(const vg_kernel *k) {
       double acc[B] = {0};
       for (int r = 0; r < M; r++)
         for (int j = j0; j < j1; j++) acc[j - j0] += dy[(int64_t)r * N + j];
-      for (int j = j0; j < j1; j++) db[j] += (vg_real)acc[j - j0];
+      for (int j = j0; j < j1; j++) db[j] = (set ? (vg_real)0 : db[j]) + (vg_real)acc[j - j0];
     }
   }
 }
@@ -92,7 +93,7 @@ VG_OP_RECORD(linear) = {
     .name = "linear", .doc = "x `[..., in]`, weight `[out, in]` [, bias `[out]`] → `[..., out]`: act(x Wᵀ + b) (made by `vg.linear`; `act` none, relu, sigmoid or tanh, fused)",
     .nin_min = 2,
     .nin_max = 3,
-    .flags = VG_OPF_BWD_NO_Y,
+    .flags = VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
     .attrs = {[A_ACT] = {"act", VG_ATTR_ENUM, VG_ACT_NONE, VG_ACTS}},
     .infer = linear_infer,
     .forward = linear_forward,

@@ -139,11 +139,13 @@ static void maxpool_backward(const vg_kernel *k) {
   const int32_t *arg = (const int32_t *)(const void *)k->saved;
   vg_real *dx = k->dx[0];
   if (!dx) return;
+  const int set = vg_dx_sets(k, 0);
 #pragma omp parallel for schedule(static) if (g.planes * OHW >= VG_PAR_MIN)
   for (int64_t pl = 0; pl < g.planes; pl++) {
     const vg_real *d = dy + pl * OHW;
     const int32_t *a = arg + pl * OHW;
     vg_real *dplane = dx + pl * HW;
+    if (set) memset(dplane, 0, (size_t)HW * sizeof *dplane);
     for (int64_t i = 0; i < OHW; i++) dplane[a[i]] += d[i];
   }
 }
@@ -158,7 +160,7 @@ VG_OP_RECORD(maxpool2d) = {
     .name = "maxpool2d", .doc = "`[B, C, H, W]` → the maximum of each window (padding is -inf)",
     .nin_min = 1,
     .nin_max = 1,
-    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
     .attrs = {[MP_KERNEL] = {"kernel", VG_ATTR_INT, 2, NULL}, [MP_STRIDE] = {"stride", VG_ATTR_INT, 0, NULL, "kernel"},
               [MP_PADDING] = {"padding", VG_ATTR_INT, 0, NULL}},
     .infer = maxpool_infer,
@@ -200,9 +202,11 @@ static void avgpool_backward(const vg_kernel *k) {
   const vg_real *dy = k->dy, inv = (vg_real)1 / (vg_real)(ge.k * ge.k);
   vg_real *dx = k->dx[0];
   if (!dx) return;
+  const int set = vg_dx_sets(k, 0);
 #pragma omp parallel for schedule(static) if (ge.planes * ge.OH * ge.OW * ge.k * ge.k >= VG_PAR_MIN)
   for (int64_t pl = 0; pl < ge.planes; pl++) {
     vg_real *din = dx + pl * ge.H * ge.W;
+    if (set) memset(din, 0, (size_t)ge.H * ge.W * sizeof *din);
     const vg_real *g = dy + pl * ge.OH * ge.OW;
     for (int oh = 0; oh < ge.OH; oh++)
       for (int ow = 0; ow < ge.OW; ow++) {
@@ -218,7 +222,7 @@ VG_OP_RECORD(avgpool2d) = {
     .name = "avgpool2d", .doc = "`[B, C, H, W]` → the mean of each window (zero padding counted)",
     .nin_min = 1,
     .nin_max = 1,
-    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
     .attrs = {[MP_KERNEL] = {"kernel", VG_ATTR_INT, 2, NULL}, [MP_STRIDE] = {"stride", VG_ATTR_INT, 0, NULL, "kernel"},
               [MP_PADDING] = {"padding", VG_ATTR_INT, 0, NULL}},
     .infer = avgpool_infer,
@@ -319,10 +323,12 @@ static void upsample_backward(const vg_kernel *k) {
   vg_real *dx = k->dx[0];
   const int bilinear = (int)k->a->v[UP_MODE] == UP_BILINEAR;
   if (!dx) return;
+  const int set = vg_dx_sets(k, 0);
 #pragma omp parallel for schedule(static) if (planes * OHW >= VG_PAR_MIN)
   for (int64_t pl = 0; pl < planes; pl++) {
     const vg_real *d = dy + pl * OHW;
     vg_real *g = dx + pl * HW;
+    if (set) memset(g, 0, (size_t)HW * sizeof *g);
     if (!bilinear) {
       for (int h = 0; h < H; h++) {
         vg_real *gr = g + (int64_t)h * W;
@@ -366,7 +372,7 @@ VG_OP_RECORD(upsample) = {
     .name = "upsample", .doc = "`[B, C, H, W]` → `[B, C, H scale, W scale]`, nearest or bilinear (PyTorch's `align_corners=False`)",
     .nin_min = 1,
     .nin_max = 1,
-    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+    .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
     .attrs = {[UP_SCALE] = {"scale", VG_ATTR_INT, 2, NULL}, [UP_MODE] = {"mode", VG_ATTR_ENUM, UP_NEAREST, "nearest|bilinear"}},
     .infer = upsample_infer,
     .forward = upsample_forward,

@@ -125,7 +125,8 @@ static void copy_forward(const vg_kernel *k) { memcpy(k->y, k->x[0], (size_t)vg_
 static void copy_backward(const vg_kernel *k) {
   vg_real *dx = k->dx[0];
   const vg_real *dy = k->dy;
-  if (dx) VG_FOR(vg_numel(k->ys), dx[i] += dy[i]);
+  if (dx && vg_dx_sets(k, 0)) memcpy(dx, dy, (size_t)vg_numel(k->ys) * sizeof *dx);
+  else if (dx) VG_FOR(vg_numel(k->ys), dx[i] += dy[i]);
 }
 
 /* reshape: dims, one of which may be -1 (inferred). */
@@ -151,7 +152,7 @@ static vg_status reshape_infer(vg_graph *g, vg_node *n) {
 }
 
 VG_OP_RECORD(reshape) = {.name = "reshape", .doc = "x → `dims` (one may be -1)",
-                         .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                         .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
                          .nin_min = 1,
                          .nin_max = 1,
                          .attrs = {[0] = {"dims", VG_ATTR_DIMS, 0, NULL}}, /* kept in vg_attrs.dims */
@@ -169,7 +170,7 @@ static vg_status flatten_infer(vg_graph *g, vg_node *n) {
 }
 
 VG_OP_RECORD(flatten) = {.name = "flatten", .doc = "`[B, ...]` → `[B, rest]`",
-                         .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y,
+                         .flags = VG_OPF_BWD_NO_X | VG_OPF_BWD_NO_Y | VG_OPF_BWD_SETS,
                          .nin_min = 1,
                          .nin_max = 1,
                          .infer = flatten_infer,

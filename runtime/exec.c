@@ -8,10 +8,24 @@
 #include "isa.h"
 #include "plan_internal.h"
 
+/* Large gradients are zeroed by every thread, a contiguous stretch each: one
+ * core alone does not reach the memory's bandwidth, and the other would wait
+ * at the next fork. */
+enum { FILL_PAR_MIN = 1 << 18, FILL_CHUNK = 1 << 14 };
+
 static void fill(const vg_graph *g, const vg_fill *f) {
   const size_t n = f->node >= 0 ? (size_t)vg_shape_numel(&g->nodes[f->node].shape) : f->n;
   if (f->v == 0.0f) {
-    memset(f->p, 0, n * sizeof(float));
+    if (n < FILL_PAR_MIN) {
+      memset(f->p, 0, n * sizeof(float));
+      return;
+    }
+    const int64_t chunks = (int64_t)((n + FILL_CHUNK - 1) / FILL_CHUNK);
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < chunks; c++) {
+      const size_t lo = (size_t)c * FILL_CHUNK, len = n - lo < FILL_CHUNK ? n - lo : FILL_CHUNK;
+      memset(f->p + lo, 0, len * sizeof(float));
+    }
     return;
   }
   for (size_t i = 0; i < n; i++) f->p[i] = f->v;

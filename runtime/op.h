@@ -74,10 +74,17 @@ enum {
    * positions inside sentences). infer gives the largest; the forward sets
    * the size through kernel.shape, and the nodes after it are inferred
    * again before they run. */
-  VG_OPF_DATA_SHAPE = 64
+  VG_OPF_DATA_SHAPE = 64,
+  /* Its backward also writes dx[k] outright when bit k of kernel.dx_set
+   * says so: every element, whatever it held. The plan then skips the
+   * serial zeroing of a gradient this step is the first to write (in a
+   * convolutional autoencoder, a pass over tens of MB a step), and the op
+   * zeroes or writes it in its own parallel loop, while it is in cache. */
+  VG_OPF_BWD_SETS = 128
 };
 
-/* What a kernel sees. Backward *adds* into dx[k]; dx[k] is NULL when input k
+/* What a kernel sees. Backward *adds* into dx[k] (or, for VG_OPF_BWD_SETS
+ * ops, sets it when bit k of dx_set is on); dx[k] is NULL when input k
  * needs no gradient. seed/step/node key the RNG so that random ops give the
  * same numbers at any thread count and can recompute them in the backward. */
 #define VG_DECLARE_OP_TYPES(T, S)                                           \
@@ -107,6 +114,8 @@ enum {
     int64_t examples; /* the examples the batch holds; 0: as many as the  */ \
                       /* output has rows                                  */ \
     const vg_collective *coll; /* under mpirun in training, else NULL */    \
+    unsigned dx_set; /* bit k: dx[k] holds garbage, write all of it      */ \
+                     /* (only for VG_OPF_BWD_SETS ops)                   */ \
   } vg_kernel##S;                                                           \
   typedef struct vg_op##S {                                                 \
     const char *name;                                                       \

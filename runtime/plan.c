@@ -299,10 +299,6 @@ static vg_status plan_memory(compiler *c) {
   p->stats.arena_bytes = total * sizeof(float);
   p->stats.naive_bytes = naive * sizeof(float);
 
-  /* Fills: zero each gradient (seed the loss's with 1) just before the step
-   * that first writes it. */
-  p->fills = calloc((size_t)(c->nbufs ? c->nbufs : 1), sizeof *p->fills);
-  if (!p->fills) return vg_graph_fail(g, VG_ERR_NOMEM, "compile: out of memory");
   for (int i = 0; i < c->nbufs; i++) {
     buf *b = &c->bufs[i];
     float *ptr = p->shared->data + b->off;
@@ -311,25 +307,6 @@ static vg_status plan_memory(compiler *c) {
     else c->gradp[b->node] = ptr;
   }
   for (int i = 0; i < c->spec->nwrt; i++) p->grad[c->spec->wrt[i]] = c->gradp[c->spec->wrt[i]];
-  /* Gradient buffers bucketed by their first step (a counting sort, so
-   * buffers keep their order within a step). */
-  for (int s = 0; s < p->nsteps; s++) p->steps[s].nfill = 0;
-  for (int i = 0; i < c->nbufs; i++)
-    if (c->bufs[i].kind == 2) p->steps[c->bufs[i].start].nfill++;
-  for (int s = 0; s < p->nsteps; s++) {
-    p->steps[s].fill_first = p->nfills;
-    p->nfills += p->steps[s].nfill;
-    p->steps[s].nfill = 0;
-  }
-  for (int i = 0; i < c->nbufs; i++) {
-    const buf *b = &c->bufs[i];
-    if (b->kind != 2) continue;
-    vg_step *st = &p->steps[b->start];
-    vg_fill *f = &p->fills[st->fill_first + st->nfill++];
-    f->p = p->shared->data + b->off;
-    f->node = b->node;
-    f->v = b->node == p->loss ? 1.0f : 0.0f;
-  }
   return VG_OK;
 }
 
@@ -369,6 +346,59 @@ static void build_kernels(compiler *c) {
     double f = op->flops ? op->flops(g, nd) : (double)vg_shape_numel(&nd->shape);
     if (!p->steps[s].reused) p->stats.flops += p->steps[s].backward ? 2 * f : f;
   }
+}
+
+/* The input whose gradient buffer `grad` step st writes outright, or -1:
+ * a backward of a VG_OPF_BWD_SETS op holding the buffer as one input's
+ * gradient only (x * x adds to its gradient twice). */
+static int sets_gradient(const vg_graph *g, const vg_step *st, const float *grad) {
+  if (!st->backward || !(vg_ops_f32[g->nodes[st->node].op]->flags & VG_OPF_BWD_SETS)) return -1;
+  int which = -1;
+  for (int i = 0; i < st->k.nin; i++)
+    if (st->k.dx[i] == grad) {
+      if (which >= 0) return -1;
+      which = i;
+    }
+  return which;
+}
+
+/* Each gradient is zeroed (the loss's seeded with 1) just before the step
+ * that first writes it, unless that step writes it outright (dx_set). */
+static vg_status plan_fills(compiler *c) {
+  vg_plan *p = c->p;
+  p->fills = calloc((size_t)(c->nbufs ? c->nbufs : 1), sizeof *p->fills);
+  if (!p->fills) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: out of memory");
+  unsigned char *fill = calloc((size_t)(c->nbufs ? c->nbufs : 1), 1);
+  if (!fill) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: out of memory");
+  for (int i = 0; i < c->nbufs; i++) {
+    const buf *b = &c->bufs[i];
+    if (b->kind != 2) continue;
+    vg_step *st = &p->steps[b->start];
+    const int k = b->node == p->loss || c->spec->zero_grads ? -1 : sets_gradient(c->g, st, p->shared->data + b->off);
+    if (k >= 0) st->k.dx_set |= 1u << k, p->stats.grads_set++;
+    else fill[i] = 1, p->stats.grads_zeroed++;
+  }
+  /* Bucketed by their first step (a counting sort, so buffers keep their
+   * order within a step). */
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].nfill = 0;
+  for (int i = 0; i < c->nbufs; i++)
+    if (fill[i]) p->steps[c->bufs[i].start].nfill++;
+  for (int s = 0; s < p->nsteps; s++) {
+    p->steps[s].fill_first = p->nfills;
+    p->nfills += p->steps[s].nfill;
+    p->steps[s].nfill = 0;
+  }
+  for (int i = 0; i < c->nbufs; i++) {
+    if (!fill[i]) continue;
+    const buf *b = &c->bufs[i];
+    vg_step *st = &p->steps[b->start];
+    vg_fill *f = &p->fills[st->fill_first + st->nfill++];
+    f->p = p->shared->data + b->off;
+    f->node = b->node;
+    f->v = b->node == p->loss ? 1.0f : 0.0f;
+  }
+  free(fill);
+  return VG_OK;
 }
 
 /* One scratch region, sized for the hungriest kernel, shared by all steps
@@ -591,6 +621,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
 
   if ((st = plan_memory(&c))) goto done;
   build_kernels(&c);
+  if ((st = plan_fills(&c))) goto done;
   if ((st = make_scratch(&c))) goto done;
 
   {
@@ -764,5 +795,7 @@ void vg_plan_print(const vg_plan *p, void *file) {
   if (header) fprintf(f, "  %zu parameter values, %zu updated by this plan\n", total, trained);
   fprintf(f, "  activations+gradients: %.2f MiB planned (%.2f MiB without reuse), scratch %.2f MiB\n",
           p->stats.arena_bytes / 1048576.0, p->stats.naive_bytes / 1048576.0, p->stats.scratch_bytes / 1048576.0);
+  fprintf(f, "  gradients: %d zeroed before their first writer, %d written outright by it\n", p->stats.grads_zeroed,
+          p->stats.grads_set);
   fprintf(f, "  %.3f GFLOP per step\n", p->stats.flops * 1e-9);
 }

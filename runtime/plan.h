@@ -36,6 +36,10 @@ typedef struct vg_plan_spec {
    * computes them itself. Either way the results are the same bits.
    * Compiling changes `after` (where it writes those values). */
   vg_plan *after;
+  /* Zero every gradient before its first writer, even where that writer
+   * could set it outright (op.h, VG_OPF_BWD_SETS): the reference the tests
+   * compare against. */
+  int zero_grads;
 } vg_plan_spec;
 
 vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out);
@@ -83,6 +87,8 @@ typedef struct vg_plan_stats {
   size_t shared_bytes;  /* the arena it lies in, shared with the graph's other plans */
   size_t scratch_bytes; /* kernels' scratch, shared by all steps */
   double flops;         /* multiply-adds x2 of forward+backward (estimate), without reused steps */
+  int grads_zeroed;     /* gradient buffers zeroed (the loss's seeded) before the step that first adds to them */
+  int grads_set;        /* gradient buffers the first step writes outright (VG_OPF_BWD_SETS) */
 } vg_plan_stats;
 vg_plan_stats vg_plan_get_stats(const vg_plan *p);
 

@@ -468,6 +468,31 @@ static void check_threads(const gcase *c, const vg_graph *g, const vg_node *n, i
   for_each_path(check_threads_path, c, g, n, id, b);
 }
 
+/* An op that writes its gradients outright when asked (VG_OPF_BWD_SETS)
+ * gives, into buffers of NaN, exactly what it adds to zeros. */
+static void check_sets_path(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_op_f32 *op = vg_ops_f32_kernels()[n->op];
+  float *added[VG_MAX_IN] = {0};
+  vg_kernel_f32 k = kernel32(g, n, id, b);
+  op->forward(&k);
+  for (int in = 0; in < n->nin; in++) memset(b->dxf[in], 0, (size_t)b->nx[in] * sizeof(float));
+  op->backward(&k);
+  for (int in = 0; in < n->nin; in++) {
+    added[in] = alloc0((size_t)b->nx[in] * sizeof(float));
+    memcpy(added[in], b->dxf[in], (size_t)b->nx[in] * sizeof(float));
+    for (int64_t i = 0; i < b->nx[in]; i++) b->dxf[in][i] = NAN;
+    if (k.dx[in]) k.dx_set |= 1u << in;
+  }
+  op->backward(&k);
+  for (int in = 0; in < n->nin; in++) {
+    int64_t differ = 0;
+    for (int64_t i = 0; k.dx[in] && i < b->nx[in]; i++) differ += !(b->dxf[in][i] == added[in][i]);
+    CHECK(differ == 0, "%s [%s]: %lld of %lld elements of input %d's gradient differ when set instead of added (%s)",
+          c->op, c->attrs, (long long)differ, (long long)b->nx[in], in + 1, vg_isa_name(vg_isa_current()));
+    free(added[in]);
+  }
+}
+
 /* With the batch split over two processes (twin), the float kernels give
  * one process's bits: output and gradients. Batch norm's running variance
  * is the exception that shows the count was summed: it takes the unbiased
@@ -622,6 +647,10 @@ static int run_case(const gcase *c) {
     check_float(c, g, n, id, &b);
   }
   if (c->mode & ACROSS) for_each_path(check_across, c, g, n, id, &b);
+  if (vg_ops_f32[n->op]->flags & VG_OPF_BWD_SETS) {
+    for_each_path(check_sets_path, c, g, n, id, &b);
+    printf("  %-14s %-32s sets its gradients as it adds them\n", c->op, c->attrs);
+  }
   bufs_free(&b);
   vg_graph_free(g);
   return 1;

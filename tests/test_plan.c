@@ -65,6 +65,72 @@ static void memory_reuse(void) {
   vg_graph_free(g);
 }
 
+/* Gradients that their first writer sets outright (op.h, VG_OPF_BWD_SETS)
+ * are those of a plan that zeroes every gradient first, bit for bit: a
+ * small convolutional autoencoder with a dense middle. h * h adds to h's
+ * gradient twice, so that one is zeroed first. */
+static int param(vg_graph *g, int grp, const char *name, int nd, const int64_t *d) {
+  return vg_param(g, grp, name, vg_shape_of(nd, d), (vg_init){VG_INIT_XAVIER_UNIFORM, 1, 0});
+}
+
+static void gradients_set(void) {
+  vg_graph *g = vg_graph_new(5);
+  const int64_t dx[4] = {6, 1, 8, 8}, dw1[4] = {4, 1, 3, 3}, dw2[4] = {4, 2, 3, 3}, dflat[2] = {6, 64}, b4[1] = {4};
+  int x = vg_input(g, "x", vg_shape_of(4, dx)), grp = vg_group_new(g, "net");
+  int in[3] = {x, param(g, grp, "conv.weight", 4, dw1), param(g, grp, "conv.bias", 1, b4)};
+  int h = vg_node_add(g, VG_OP_CONV2D, "conv", 3, in, "same=1");
+  h = vg_node_add(g, VG_OP_RELU, NULL, 1, &h, NULL);
+  h = vg_node_add(g, VG_OP_MAXPOOL2D, NULL, 1, &h, NULL); /* [6, 4, 4, 4] */
+  int dims = h;
+  h = vg_node_add(g, VG_OP_RESHAPE, NULL, 1, &dims, "dims=6,64");
+  h = linear(g, grp, "fc", h, 64, 64);
+  h = vg_node_add(g, VG_OP_TANH, NULL, 1, &h, NULL);
+  h = vg_node_add(g, VG_OP_RESHAPE, NULL, 1, &h, "dims=6,4,4,4");
+  h = vg_node_add(g, VG_OP_UPSAMPLE, NULL, 1, &h, NULL); /* [6, 4, 8, 8] */
+  int t[2] = {h, param(g, grp, "up.weight", 4, dw2)};
+  h = vg_node_add(g, VG_OP_CONV_TRANSPOSE2D, "up", 2, t, "stride=1 padding=1");
+  int hh[2] = {h, h};
+  int m = vg_node_add(g, VG_OP_MUL, "square", 2, hh, NULL);
+  int loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &m, NULL);
+  (void)dflat;
+  CHECK(loss >= 0, "%s", vg_graph_error(g));
+  vg_plan *p[2] = {NULL, NULL};
+  for (int z = 0; z < 2 && loss >= 0; z++) {
+    vg_plan_spec s = {.name = z ? "zeroing" : "setting", .loss = loss, .update = &grp, .nupdate = 1, .wrt = &x,
+                      .nwrt = 1, .zero_grads = z};
+    CHECK(vg_plan_compile(g, &s, &p[z]) == VG_OK, "%s", vg_graph_error(g));
+  }
+  if (!p[0] || !p[1]) {
+    vg_plan_free(p[0]), vg_plan_free(p[1]);
+    vg_graph_free(g);
+    return;
+  }
+  const vg_plan_stats st = vg_plan_get_stats(p[0]), sz = vg_plan_get_stats(p[1]);
+  /* set: x, the conv's output, the pool's, the linear's input, its output,
+   * the upsample's input and output; the reshapes' and h's are zeroed */
+  CHECK(st.grads_set >= 6 && sz.grads_set == 0 && st.grads_set + st.grads_zeroed == sz.grads_zeroed,
+        "gradients: %d set and %d zeroed, or %d zeroed in the reference", st.grads_set, st.grads_zeroed, sz.grads_zeroed);
+  float *xv = vg_input_fill(g, x);
+  for (int i = 0; i < 6 * 64; i++) xv[i] = (float)(sin(i * 0.11) * 3);
+  const size_t np = g->nparams, nx = 6 * 64;
+  float *want = malloc((np + nx) * sizeof *want);
+  for (int z = 1; z >= 0 && want; z--) {
+    CHECK(vg_plan_run(p[z], 0) == VG_OK, "%s", vg_graph_error(g));
+    if (z) {
+      memcpy(want, g->grads, np * sizeof *want);
+      memcpy(want + np, vg_plan_grad(p[z], x), nx * sizeof *want);
+      continue;
+    }
+    CHECK(memcmp(want, g->grads, np * sizeof *want) == 0, "parameter gradients differ from zeroing first");
+    CHECK(memcmp(want + np, vg_plan_grad(p[z], x), nx * sizeof *want) == 0, "d loss / d x differs from zeroing first");
+  }
+  free(want);
+  vg_plan_free(p[0]), vg_plan_free(p[1]);
+  vg_graph_free(g);
+  printf("  gradients: %d set by their first writer, %d zeroed, as when all are zeroed first\n", st.grads_set,
+         st.grads_zeroed);
+}
+
 /* Two plans of one graph share one arena, as large as the larger: after
  * the other runs, the first's values are refused, not silently stale, and
  * running it again gives them back, the same. */
@@ -319,6 +385,7 @@ static void reuse_after(void) {
 
 int main(void) {
   memory_reuse();
+  gradients_set();
   reuse_after();
   shared_node();
   shared_arena();
