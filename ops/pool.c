@@ -103,6 +103,40 @@ static inline void pool2x2_row(const vg_real *r0, const vg_real *r1, int W, int 
   }
 }
 
+#if defined(__AVX512F__) && !defined(VG_REAL_DOUBLE)
+#include <immintrin.h>
+/* pool2x2_row with 16 outputs a vector and the row's tail under a mask: the
+ * autoencoders' rows are 14 or 7 outputs, which the loop above runs mostly
+ * in its scalar remainder. Same picks in the same order, so the same values
+ * and argmaxes. */
+static inline void pool2x2_row16(const float *r0, const float *r1, int W, int OW, int32_t base, float *o,
+                                 int32_t *arg) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i even = _mm512_add_epi32(lane, lane), odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int ow = 0; ow < OW; ow += 16) {
+    const int n = OW - ow < 16 ? OW - ow : 16, n2 = 2 * n;
+    const __mmask16 m = (__mmask16)((1u << n) - 1), lo = (__mmask16)(n2 >= 16 ? 0xffff : (1u << n2) - 1),
+                    hi = (__mmask16)(n2 > 16 ? (1u << (n2 - 16)) - 1 : 0);
+    const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
+    const __m512 c0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow), c1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
+    const __m512 v[4] = {_mm512_permutex2var_ps(a0, even, a1), _mm512_permutex2var_ps(a0, odd, a1),
+                         _mm512_permutex2var_ps(c0, even, c1), _mm512_permutex2var_ps(c0, odd, c1)};
+    const int32_t step[4] = {0, 1, W, W + 1};
+    const __m512i first = _mm512_add_epi32(_mm512_set1_epi32(base + 2 * ow), even);
+    __m512 mx = v[0];
+    __m512i ix = first;
+    for (int t = 1; t < 4; t++) {
+      const __mmask16 take = _mm512_cmp_ps_mask(v[t], mx, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v[t], v[t], _CMP_UNORD_Q);
+      mx = _mm512_mask_mov_ps(mx, take, v[t]);
+      ix = _mm512_mask_add_epi32(ix, take, first, _mm512_set1_epi32(step[t]));
+    }
+    _mm512_mask_storeu_ps(o + ow, m, mx);
+    _mm512_mask_storeu_epi32(arg + ow, m, ix);
+  }
+}
+#define pool2x2_row pool2x2_row16
+#endif
+
 /* Forward also saves each output's argmax (an int32 index within its input
  * plane, in the saved buffer), so the backward is one pass over dy that
  * never reads x. */

@@ -817,6 +817,75 @@ static void check_word_dropout(void) {
 #include "grad_tensor.h"
 #undef GRAD_CHECKS
 
+/* maxpool2d's picks among ties and NaNs, on every kernel path: the first
+ * maximum in scan order wins, and the last NaN wins over everything
+ * (PyTorch's rule: take v when v > max or v is NaN); the backward routes
+ * each dy to that pixel. Values 0..3 and NaN, so most windows hold ties;
+ * widths 30 and 29 give rows of 15 and 14 outputs (a vector's tail). */
+static void check_maxpool_picks(void) {
+  const char *shapes[] = {"2,3,6,30", "1,2,7,29"}, *attrs[] = {"", "kernel=3 stride=2 padding=1", "kernel=2 stride=1"};
+  int checked = 0;
+  for (int si = 0; si < 2; si++)
+    for (int ai = 0; ai < 3; ai++) {
+      vg_graph *g = vg_graph_new(SEED);
+      int x = vg_input(g, "x", parse_shape(shapes[si]));
+      int id = vg_node_add(g, VG_OP_MAXPOOL2D, "pool", 1, &x, attrs[ai]);
+      CHECK(id >= 0, "%s", vg_graph_error(g));
+      if (id < 0) {
+        vg_graph_free(g);
+        continue;
+      }
+      const vg_node *n = &g->nodes[id];
+      const gcase c = {"maxpool2d", 1, {shapes[si]}, {ANY}, attrs[ai], 0};
+      bufs b;
+      bufs_make(&b, g, n, &c);
+      for (int64_t i = 0; i < b.nx[0]; i++) {
+        const int v = (int)(i * 7919 % 5);
+        b.xf[0][i] = v == 4 ? NAN : (float)v;
+      }
+      const vg_shape *xs = &g->nodes[x].shape;
+      const int H = (int)xs->d[2], W = (int)xs->d[3], OH = (int)n->shape.d[2], OW = (int)n->shape.d[3];
+      const int k = (int)n->attr.v[0], s = n->attr.v[1] ? (int)n->attr.v[1] : k, pad = (int)n->attr.v[2];
+      const vg_isa best = vg_isa_cpu();
+      for (int isa = VG_ISA_PORTABLE; isa <= (int)best; isa++) {
+        vg_isa_force((vg_isa)isa);
+        const vg_op_f32 *op = vg_ops_f32_kernels()[n->op];
+        vg_kernel_f32 kk = kernel32(g, n, id, &b);
+        memset(b.dxf[0], 0, (size_t)b.nx[0] * sizeof(float));
+        op->forward(&kk);
+        op->backward(&kk);
+        int64_t wrong = 0, routed = 0;
+        float *want_dx = alloc0((size_t)b.nx[0] * sizeof(float));
+        for (int64_t pl = 0; pl < xs->d[0] * xs->d[1]; pl++)
+          for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+              const float *plane = b.xf[0] + pl * H * W;
+              float m = -INFINITY;
+              int at = -1;
+              for (int i = oh * s - pad; i < oh * s - pad + k; i++)
+                for (int j = ow * s - pad; j < ow * s - pad + k; j++) {
+                  if (i < 0 || i >= H || j < 0 || j >= W) continue;
+                  const float v = plane[i * W + j];
+                  if (at < 0 || v > m || isnan(v)) m = v, at = i * W + j;
+                }
+              const int64_t o = (pl * OH + oh) * OW + ow;
+              const float y = b.yf[o];
+              wrong += !(y == m || (isnan(y) && isnan(m)));
+              want_dx[pl * H * W + at] += b.rf[o];
+            }
+        for (int64_t i = 0; i < b.nx[0]; i++) routed += want_dx[i] != b.dxf[0][i];
+        free(want_dx);
+        CHECK(wrong == 0 && routed == 0, "maxpool2d %s [%s] (%s): %lld outputs are not the window's pick, %lld input gradients "
+              "are not the dy routed to it", shapes[si], attrs[ai], vg_isa_name((vg_isa)isa), (long long)wrong, (long long)routed);
+        checked++;
+      }
+      vg_isa_force(best);
+      bufs_free(&b);
+      vg_graph_free(g);
+    }
+  printf("  maxpool2d      ties and NaNs pick as PyTorch, %d shapes x paths\n", checked);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: test_grad OP\n");
@@ -833,6 +902,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "prior") == 0) check_prior();
   if (!strcmp(argv[1], "lstm") || !strcmp(argv[1], "gru") || !strcmp(argv[1], "cross_entropy")) check_padding(argv[1]);
   if (strcmp(argv[1], "word_dropout") == 0) check_word_dropout();
+  if (strcmp(argv[1], "maxpool2d") == 0) check_maxpool_picks();
   categorical_checks(argv[1]);
   tensor_checks(argv[1]);
   CHECK_DONE();
