@@ -81,61 +81,7 @@ static inline int32_t window_argmax(const pool_geom *g, const vg_real *plane, in
   return best;
 }
 
-/* 2x2 windows at stride 2 without padding, the autoencoders' pooling: one
- * output row from input rows r0 and r1, the same values and argmaxes as
- * window_argmax but branch-free so that it vectorises. Each step keeps the
- * running max unless the new value is greater or a NaN. */
-static inline void pool2x2_row(const vg_real *r0, const vg_real *r1, int W, int OW, int32_t base, vg_real *o,
-                               int32_t *arg) {
-#pragma omp simd
-  for (int ow = 0; ow < OW; ow++) {
-    const vg_real a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], d = r1[2 * ow + 1];
-    vg_real m = a;
-    int32_t i = 0;
-    const int tb = b > m || b != b;
-    m = tb ? b : m, i = tb ? 1 : i;
-    const int tc = c > m || c != c;
-    m = tc ? c : m, i = tc ? W : i;
-    const int td = d > m || d != d;
-    m = td ? d : m, i = td ? W + 1 : i;
-    o[ow] = m;
-    arg[ow] = base + 2 * ow + i;
-  }
-}
-
-#if defined(__AVX512F__) && !defined(VG_REAL_DOUBLE)
-#include <immintrin.h>
-/* pool2x2_row with 16 outputs a vector and the row's tail under a mask: the
- * autoencoders' rows are 14 or 7 outputs, which the loop above runs mostly
- * in its scalar remainder. Same picks in the same order, so the same values
- * and argmaxes. */
-static inline void pool2x2_row16(const float *r0, const float *r1, int W, int OW, int32_t base, float *o,
-                                 int32_t *arg) {
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i even = _mm512_add_epi32(lane, lane), odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  for (int ow = 0; ow < OW; ow += 16) {
-    const int n = OW - ow < 16 ? OW - ow : 16, n2 = 2 * n;
-    const __mmask16 m = (__mmask16)((1u << n) - 1), lo = (__mmask16)(n2 >= 16 ? 0xffff : (1u << n2) - 1),
-                    hi = (__mmask16)(n2 > 16 ? (1u << (n2 - 16)) - 1 : 0);
-    const __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
-    const __m512 c0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow), c1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
-    const __m512 v[4] = {_mm512_permutex2var_ps(a0, even, a1), _mm512_permutex2var_ps(a0, odd, a1),
-                         _mm512_permutex2var_ps(c0, even, c1), _mm512_permutex2var_ps(c0, odd, c1)};
-    const int32_t step[4] = {0, 1, W, W + 1};
-    const __m512i first = _mm512_add_epi32(_mm512_set1_epi32(base + 2 * ow), even);
-    __m512 mx = v[0];
-    __m512i ix = first;
-    for (int t = 1; t < 4; t++) {
-      const __mmask16 take = _mm512_cmp_ps_mask(v[t], mx, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v[t], v[t], _CMP_UNORD_Q);
-      mx = _mm512_mask_mov_ps(mx, take, v[t]);
-      ix = _mm512_mask_add_epi32(ix, take, first, _mm512_set1_epi32(step[t]));
-    }
-    _mm512_mask_storeu_ps(o + ow, m, mx);
-    _mm512_mask_storeu_epi32(arg + ow, m, ix);
-  }
-}
-#define pool2x2_row pool2x2_row16
-#endif
+#include "pool2x2.h"
 
 /* Forward also saves each output's argmax (an int32 index within its input
  * plane, in the saved buffer), so the backward is one pass over dy that
