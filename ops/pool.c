@@ -82,6 +82,7 @@ static inline int32_t window_argmax(const pool_geom *g, const vg_real *plane, in
 }
 
 #include "pool2x2.h"
+#include "upsample2x.h"
 
 /* Forward also saves each output's argmax (an int32 index within its input
  * plane, in the saved buffer), so the backward is one pass over dy that
@@ -262,6 +263,10 @@ static void upsample_forward(const vg_kernel *k) {
   for (int64_t pl = 0; pl < planes; pl++) {
     const vg_real *in = x + pl * HW;
     vg_real *out = y + pl * OHW;
+    if (!bilinear && s == 2) {
+      for (int h = 0; h < H; h++) up2_row(in + (int64_t)h * W, W, out + (int64_t)2 * h * OW, out + (int64_t)(2 * h + 1) * OW);
+      continue;
+    }
     for (int oh = 0; oh < OH; oh++) {
       vg_real *row = out + (int64_t)oh * OW;
       if (!bilinear) {
@@ -273,13 +278,8 @@ static void upsample_forward(const vg_kernel *k) {
           continue;
         }
         const vg_real *src = in + (int64_t)(oh / s) * W;
-        if (s == 2) {
-#pragma omp simd
-          for (int w = 0; w < W; w++) row[2 * w] = src[w], row[2 * w + 1] = src[w];
-        } else {
-          for (int w = 0; w < W; w++)
-            for (int a = 0; a < s; a++) row[w * s + a] = src[w];
-        }
+        for (int w = 0; w < W; w++)
+          for (int a = 0; a < s; a++) row[w * s + a] = src[w];
         continue;
       }
       const lerp th = lerp_at(oh, s, H);
@@ -313,9 +313,7 @@ static void upsample_backward(const vg_kernel *k) {
       for (int h = 0; h < H; h++) {
         vg_real *gr = g + (int64_t)h * W;
         if (s == 2) {
-          const vg_real *d0 = d + (int64_t)2 * h * OW, *d1 = d0 + OW;
-#pragma omp simd
-          for (int w = 0; w < W; w++) gr[w] += ((d0[2 * w] + d0[2 * w + 1]) + d1[2 * w]) + d1[2 * w + 1];
+          down2_row_add(d + (int64_t)2 * h * OW, d + (int64_t)(2 * h + 1) * OW, W, gr);
           continue;
         }
         for (int w = 0; w < W; w++) {

@@ -163,6 +163,8 @@ static const gcase cases[] = {
     {"maxpool2d", 1, {"8,16,28,28"}, {ANY}, "", LARGE},
     {"maxpool2d", 1, {"8,16,28,28"}, {ANY}, "kernel=3 stride=2 padding=1", LARGE},
     {"upsample", 1, {"2,3,5,7"}, {ANY}, "", 0},
+    {"upsample", 1, {"1,2,3,20"}, {ANY}, "", 0}, /* rows of 16 + 4 and of 16: vectors with and without a tail */
+    {"upsample", 1, {"1,2,2,16"}, {ANY}, "", 0},
     {"upsample", 1, {"2,3,4,5"}, {ANY}, "scale=3", 0},
     {"upsample", 1, {"2,3,5,7"}, {ANY}, "mode=bilinear", 0},
     {"upsample", 1, {"1,2,3,4"}, {ANY}, "scale=3 mode=bilinear", 0},
