@@ -79,7 +79,8 @@ enum {
    * says so: every element, whatever it held. The plan then skips the
    * serial zeroing of a gradient this step is the first to write (in a
    * convolutional autoencoder, a pass over tens of MB a step), and the op
-   * zeroes or writes it in its own parallel loop, while it is in cache. */
+   * zeroes or writes it in its own loop (parallel where the op's work is),
+   * while it is in cache. */
   VG_OPF_BWD_SETS = 128
 };
 

@@ -350,7 +350,7 @@ static void build_kernels(compiler *c) {
 
 /* The input whose gradient buffer `grad` step st writes outright, or -1:
  * a backward of a VG_OPF_BWD_SETS op holding the buffer as one input's
- * gradient only (x * x adds to its gradient twice). */
+ * gradient only (linear(a, a) adds to a's gradient twice). */
 static int sets_gradient(const vg_graph *g, const vg_step *st, const float *grad) {
   if (!st->backward || !(vg_ops_f32[g->nodes[st->node].op]->flags & VG_OPF_BWD_SETS)) return -1;
   int which = -1;

@@ -823,13 +823,13 @@ static void check_word_dropout(void) {
  * maximum in scan order wins, and the last NaN wins over everything
  * (PyTorch's rule: take v when v > max or v is NaN); the backward routes
  * each dy to that pixel. Values 0..3 and NaN, so most windows hold ties;
- * widths 30, 29 and 32 give rows of 15, 14 and 16 outputs (with and
- * without a vector's tail). */
+ * widths 30, 29, 32 and 40 give rows of 15, 14, 16 and 20 outputs (a
+ * vector's tail alone, none, and a whole vector then a tail). */
 static void check_maxpool_picks(void) {
-  const char *shapes[] = {"2,3,6,30", "1,2,7,29", "1,2,4,32"};
+  const char *shapes[] = {"2,3,6,30", "1,2,7,29", "1,2,4,32", "1,1,4,40"};
   const char *attrs[] = {"", "kernel=3 stride=2 padding=1", "kernel=2 stride=1"};
   int checked = 0;
-  for (int si = 0; si < 3; si++)
+  for (int si = 0; si < 4; si++)
     for (int ai = 0; ai < 3; ai++) {
       vg_graph *g = vg_graph_new(SEED);
       int x = vg_input(g, "x", parse_shape(shapes[si]));

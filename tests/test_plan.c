@@ -66,33 +66,38 @@ static void memory_reuse(void) {
 }
 
 /* Gradients that their first writer sets outright (op.h, VG_OPF_BWD_SETS)
- * are those of a plan that zeroes every gradient first, bit for bit: a
- * small convolutional autoencoder with a dense middle. h * h adds to h's
- * gradient twice, so that one is zeroed first. */
+ * are those of a plan that zeroes every gradient first, bit for bit, with
+ * the arena full of NaN before each run: a small convolutional autoencoder
+ * with a dense middle. Its code a feeds relu and tanh, both flagged, so the
+ * second of them to run adds to what the first set; s feeds a reshape and
+ * linear(s, s), which adds to s's gradient twice and so may not set it. */
 static int param(vg_graph *g, int grp, const char *name, int nd, const int64_t *d) {
   return vg_param(g, grp, name, vg_shape_of(nd, d), (vg_init){VG_INIT_XAVIER_UNIFORM, 1, 0});
 }
 
 static void gradients_set(void) {
   vg_graph *g = vg_graph_new(5);
-  const int64_t dx[4] = {6, 1, 8, 8}, dw1[4] = {4, 1, 3, 3}, dw2[4] = {4, 2, 3, 3}, dflat[2] = {6, 64}, b4[1] = {4};
+  const int64_t dx[4] = {6, 1, 8, 8}, dw1[4] = {4, 1, 3, 3}, dw2[4] = {4, 2, 3, 3}, b4[1] = {4};
   int x = vg_input(g, "x", vg_shape_of(4, dx)), grp = vg_group_new(g, "net");
   int in[3] = {x, param(g, grp, "conv.weight", 4, dw1), param(g, grp, "conv.bias", 1, b4)};
   int h = vg_node_add(g, VG_OP_CONV2D, "conv", 3, in, "same=1");
   h = vg_node_add(g, VG_OP_RELU, NULL, 1, &h, NULL);
   h = vg_node_add(g, VG_OP_MAXPOOL2D, NULL, 1, &h, NULL); /* [6, 4, 4, 4] */
-  int dims = h;
-  h = vg_node_add(g, VG_OP_RESHAPE, NULL, 1, &dims, "dims=6,64");
+  h = vg_node_add(g, VG_OP_RESHAPE, NULL, 1, &h, "dims=6,64");
   h = linear(g, grp, "fc", h, 64, 64);
-  h = vg_node_add(g, VG_OP_TANH, NULL, 1, &h, NULL);
-  h = vg_node_add(g, VG_OP_RESHAPE, NULL, 1, &h, "dims=6,4,4,4");
+  const int a = vg_node_add(g, VG_OP_TANH, "a", 1, &h, NULL);
+  int two[2] = {vg_node_add(g, VG_OP_RELU, NULL, 1, &a, NULL), vg_node_add(g, VG_OP_TANH, NULL, 1, &a, NULL)};
+  const int sum = vg_node_add(g, VG_OP_ADD, "s", 2, two, NULL);
+  int ss[2] = {sum, sum};
+  const int gram = vg_node_add(g, VG_OP_LINEAR, "gram", 2, ss, NULL); /* [6, 6] */
+  h = vg_node_add(g, VG_OP_RESHAPE, NULL, 1, &sum, "dims=6,4,4,4");
   h = vg_node_add(g, VG_OP_UPSAMPLE, NULL, 1, &h, NULL); /* [6, 4, 8, 8] */
   int t[2] = {h, param(g, grp, "up.weight", 4, dw2)};
   h = vg_node_add(g, VG_OP_CONV_TRANSPOSE2D, "up", 2, t, "stride=1 padding=1");
   int hh[2] = {h, h};
   int m = vg_node_add(g, VG_OP_MUL, "square", 2, hh, NULL);
-  int loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &m, NULL);
-  (void)dflat;
+  int means[2] = {vg_node_add(g, VG_OP_MEAN, NULL, 1, &m, NULL), vg_node_add(g, VG_OP_MEAN, NULL, 1, &gram, NULL)};
+  int loss = vg_node_add(g, VG_OP_ADD, "loss", 2, means, NULL);
   CHECK(loss >= 0, "%s", vg_graph_error(g));
   vg_plan *p[2] = {NULL, NULL};
   for (int z = 0; z < 2 && loss >= 0; z++) {
@@ -106,15 +111,20 @@ static void gradients_set(void) {
     return;
   }
   const vg_plan_stats st = vg_plan_get_stats(p[0]), sz = vg_plan_get_stats(p[1]);
-  /* set: x, the conv's output, the pool's, the linear's input, its output,
-   * the upsample's input and output; the reshapes' and h's are zeroed */
-  CHECK(st.grads_set >= 6 && sz.grads_set == 0 && st.grads_set + st.grads_zeroed == sz.grads_zeroed,
-        "gradients: %d set and %d zeroed, or %d zeroed in the reference", st.grads_set, st.grads_zeroed, sz.grads_zeroed);
+  /* 18 gradients. Set (9): x, the outputs of conv, its relu, the pool, the
+   * first reshape, fc, a (by whichever of relu and tanh runs first), the
+   * second reshape and the upsample. Zeroed (9): the loss (seeded), the two
+   * means, the square, gram, up, a's relu and tanh (written by add, which is
+   * not flagged) and s, whose writers include linear(s, s). */
+  CHECK(st.grads_set == 9 && st.grads_zeroed == 9 && sz.grads_set == 0 && sz.grads_zeroed == 18,
+        "gradients: %d set and %d zeroed (want 9 and 9); the reference: %d and %d (want 0 and 18)", st.grads_set,
+        st.grads_zeroed, sz.grads_set, sz.grads_zeroed);
   float *xv = vg_input_fill(g, x);
   for (int i = 0; i < 6 * 64; i++) xv[i] = (float)(sin(i * 0.11) * 3);
   const size_t np = g->nparams, nx = 6 * 64;
   float *want = malloc((np + nx) * sizeof *want);
   for (int z = 1; z >= 0 && want; z--) {
+    for (size_t i = 0; i < g->arena->len; i++) g->arena->data[i] = NAN;
     CHECK(vg_plan_run(p[z], 0) == VG_OK, "%s", vg_graph_error(g));
     if (z) {
       memcpy(want, g->grads, np * sizeof *want);
