@@ -819,12 +819,12 @@ static void convt_backward(const vg_kernel *k) {
   const int nb = direct ? q.nb : 1;
   int64_t off[DIRECT_MAX_TAPS];
   if (direct) phase_offsets(&g, &q, off);
+  const int set = vg_dx_sets(k, 0); /* dx: each image written whole by one call below */
   const double work = (double)g.B * Cin * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * g.C * HW;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
     vg_real *tmp = ident ? NULL : vg_thread_scratch(k), *pre = vg_thread_scratch(k) + conv_work_len(&g, Cin);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
-    zero_images(k, dx, b0, b1, (int64_t)Cin * S);
     for (int b = b0; b < b1; b += nb) {
       const int m = b1 - b < nb ? b1 - b : nb;
       const vg_real *dyb = pre_act_grad(k, b, m, g.C * HW, pre);
@@ -835,7 +835,7 @@ static void convt_backward(const vg_kernel *k) {
         /* the transpose's weight gradient is conv2d's with x and dy swapped;
          * its input gradient is conv2d's forward */
         if (dw) direct_dw(&g, &q, m, Cin, off, x + (int64_t)b * Cin * S, dyb, wpart + (int64_t)c * Cin * K, b == b0, tmp);
-        if (dx) direct_fwd(&g, &q, m, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, 1, NULL, 0, tmp);
+        if (dx) direct_fwd(&g, &q, m, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, !set, NULL, VG_ACT_NONE, tmp);
         continue;
       }
       const vg_real *cols = dyb;
@@ -843,7 +843,7 @@ static void convt_backward(const vg_kernel *k) {
       if (dw)
         vg_gemm_real(0, 1, Cin, K, S, 1, x + (int64_t)b * Cin * S, S, cols, S, b == b0 ? 0 : 1,
                      wpart + (int64_t)c * Cin * K, K);
-      if (dx) vg_gemm_real(0, 0, Cin, S, K, 1, w, K, cols, S, 1, dx + (int64_t)b * Cin * S, S);
+      if (dx) vg_gemm_real(0, 0, Cin, S, K, 1, w, K, cols, S, set ? 0 : 1, dx + (int64_t)b * Cin * S, S);
     }
   }
   reduce_partials(k, wpart, ch.n, (int64_t)Cin * K, dw, dbp, g.C, db);

@@ -308,23 +308,23 @@ static void upsample_backward(const vg_kernel *k) {
   for (int64_t pl = 0; pl < planes; pl++) {
     const vg_real *d = dy + pl * OHW;
     vg_real *g = dx + pl * HW;
-    if (set) memset(g, 0, (size_t)HW * sizeof *g);
-    if (!bilinear) {
+    if (!bilinear) { /* each input pixel written once: set or added */
       for (int h = 0; h < H; h++) {
         vg_real *gr = g + (int64_t)h * W;
         if (s == 2) {
-          down2_row_add(d + (int64_t)2 * h * OW, d + (int64_t)(2 * h + 1) * OW, W, gr);
+          down2_row(d + (int64_t)2 * h * OW, d + (int64_t)(2 * h + 1) * OW, W, gr, set);
           continue;
         }
         for (int w = 0; w < W; w++) {
           vg_real acc = 0;
           for (int a = 0; a < s; a++)
             for (int b = 0; b < s; b++) acc += d[(int64_t)(h * s + a) * OW + w * s + b];
-          gr[w] += acc;
+          gr[w] = (set ? (vg_real)0 : gr[w]) + acc;
         }
       }
       continue;
     }
+    if (set) memset(g, 0, (size_t)HW * sizeof *g); /* bilinear scatters */
     for (int oh = 0; oh < OH; oh++) {
       const lerp th = lerp_at(oh, s, H);
       vg_real *g0 = g + (int64_t)th.i0 * W, *g1 = g + (int64_t)th.i1 * W;
