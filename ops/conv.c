@@ -3,12 +3,13 @@
  *   conv_transpose2d  x [B,Cin,H,W], W [Cin,Cout,kh,kw], b [Cout] -> y [B,Cout,Ho,Wo]
  *
  * One parallel loop per call over images (or fixed chunks of images), each
- * image, or small group of images, on one thread. With up to 32 channels
- * the direct kernels (conv_direct.h) work on a padded copy of the images,
- * any stride; otherwise im2col of one image into the thread's scratch
- * ([K, Ho*Wo], cache-sized), then a serial GEMM writing NCHW directly (see
- * use_direct). The transpose is the adjoint of conv2d: its forward is
- * conv2d's input gradient, its input gradient conv2d's forward.
+ * image, or group of images, on one thread. With up to 32 channels the
+ * lanes kernels (conv_lanes.h) work on groups of images transposed so that
+ * a vector holds one pixel of each, any stride; otherwise im2col of one
+ * image into the thread's scratch ([K, Ho*Wo], cache-sized), then a serial
+ * GEMM writing NCHW directly (see use_lanes). The transpose is the adjoint
+ * of conv2d: its forward is conv2d's input gradient, its input gradient
+ * conv2d's forward.
  *
  * Determinism: every output image, and every input-gradient image, has one
  * writer. Weight and bias gradients are summed per fixed chunk of images
@@ -18,7 +19,7 @@
 #include <stdlib.h>
 
 #include "act.h"
-#include "conv_direct.h"
+#include "conv_lanes.h"
 #include "kernel.h"
 
 /* The sliding-window geometry shared by im2col and col2im: an image side
@@ -141,29 +142,31 @@ static int identity_cols(const geom *g) {
   return g->kh == 1 && g->kw == 1 && g->s == 1 && g->ph == 0 && g->pw == 0 && g->OH == g->H && g->OW == g->W;
 }
 
-/* Weight and bias gradients sum over images in fixed chunks: a chunk's
- * images go in order into its own partial, the partials then in chunk
- * order. The chunking depends on the batch size alone, so the sums are the
- * same at any thread count. */
+/* Weight and bias gradients sum over images in fixed chunks of whole
+ * groups of nb images: a chunk's images go in order into its own partial,
+ * the partials then in chunk order. The chunking depends on the batch size
+ * and the path alone, so the sums are the same at any thread count. */
 #define CONV_NCHUNK 32
 typedef struct chunks {
   int n, size;
 } chunks;
 
-static chunks batch_chunks(int64_t B) {
+static chunks batch_chunks(int64_t B, int nb) {
   chunks c;
-  c.n = (int)(B < CONV_NCHUNK ? B : CONV_NCHUNK);
+  const int64_t groups = (B + nb - 1) / nb;
+  c.n = (int)(groups < CONV_NCHUNK ? groups : CONV_NCHUNK);
   if (c.n < 1) c.n = 1;
-  c.size = (int)((B + c.n - 1) / c.n);
+  c.size = (int)((groups + c.n - 1) / c.n) * nb;
   c.n = (int)((B + c.size - 1) / c.size);
   if (c.n < 1) c.n = 1;
   return c;
 }
 
 /* Shared scratch: bias partials [nchunks, Cout] in double first (the base
- * is aligned for it), then weight partials [nchunks, rows * K]. */
+ * is aligned for it), then weight partials [nchunks, rows * K]; one-image
+ * groups make the most chunks. */
 static size_t shared_len(int64_t B, int64_t cout, int64_t rows, int64_t K) {
-  const chunks c = batch_chunks(B);
+  const chunks c = batch_chunks(B, 1);
   return (size_t)(c.n * cout * (int64_t)(sizeof(double) / sizeof(float)) + c.n * rows * K);
 }
 
@@ -193,7 +196,7 @@ static void reduce_partials(const vg_kernel *k, const vg_real *part, int nch, in
 }
 
 /* Zeroes images [b0, b1) of a gradient the backward writes outright
- * (VG_OPF_BWD_SETS), in the thread that adds into them next. */
+ * (VG_OPF_BWD_SETS) but col2im adds into, in the thread that adds next. */
 static void zero_images(const vg_kernel *k, vg_real *dx, int b0, int b1, int64_t per) {
   if (dx && vg_dx_sets(k, 0)) memset(dx + b0 * per, 0, (size_t)((b1 - b0) * per) * sizeof *dx);
 }
@@ -215,255 +218,67 @@ static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, i
   }
 }
 
-/* ---- direct ----
+/* ---- lanes ----
  * With few channels the GEMMs are too thin for the packed kernel (8 or 16
  * rows against a 6-row micro-tile, every im2col value packed for a handful
- * of multiply-adds). The direct path skips im2col: the image is padded and
- * split into stride x stride phases, phase (a, b) holding the padded
- * pixels (u s + a, v s + b). Tap (i, j) of the window at (oh, ow) then
- * reads phase ((i d) % s, (j d) % s) at (oh + (i d) / s, ow + (j d) / s):
- * at a fixed offset from oh * Ws + ow in the phase flattened, which is the
- * form conv_direct.h computes. At stride 1 there is one phase, the padded
- * image itself. The input gradient, the adjoint, runs per phase over the
- * taps that land on it. */
+ * of multiply-adds), and a layout per image leaves vectors short: rows of
+ * 28, 14 or 7 pixels. The lanes path (conv_lanes.h) takes VG_LANES images
+ * at a time, transposed so that a vector holds one pixel of each: the
+ * image side padded (its margin zero), the grid side as it is. Per group:
+ *   conv2d forward       pack x, fwd, unpack y (+ bias, act)
+ *   conv2d backward      pack dy; dw from dy and x packed; dx = bwd, unpacked
+ *   transpose forward    pack x, bwd into the padded image side, unpack y
+ *   transpose backward   pack dy padded (once for both): dw with x packed,
+ *                        dx = fwd, unpacked */
 
-#define DIRECT_MAX_TAPS 64
+/* The lanes geometry of a convolution, and its per-thread buffers (reals,
+ * for VG_LANES_MAX lanes whatever the path): the image side padded [C, Hp,
+ * Wp] at 0, the grid side [Co, OH, OW] at `grid`, a second buffer of the
+ * larger size at `out`. */
+typedef struct lanes {
+  vg_lgeom g;
+  int64_t grid, out, len;
+} lanes;
 
-/* dst [C, Hp, Wp] = src [C, H, W] placed at (top, left), zero elsewhere
- * (top and left may be negative: rows and columns cut off). One memset per
- * plane, then each row by an inline loop: the rows are a few dozen values,
- * less than a library call costs. */
-static void pad_planes(const vg_real *src, int C, int H, int W, int top, int left, int Hp, int Wp, vg_real *dst) {
-  int lo = left > 0 ? left : 0, hi = left + W < Wp ? left + W : Wp;
-  int r0 = top > 0 ? top : 0, r1 = top + H < Hp ? top + H : Hp;
-  memset(dst, 0, (size_t)C * Hp * Wp * sizeof *dst);
-  if (hi <= lo) return;
-  for (int c = 0; c < C; c++)
-    for (int r = r0; r < r1; r++) {
-      vg_real *d = dst + ((int64_t)c * Hp + r) * Wp + lo;
-      const vg_real *s = src + ((int64_t)c * H + r - top) * W + (lo - left);
-#pragma omp simd
-      for (int i = 0; i < hi - lo; i++) d[i] = s[i];
-    }
-}
-
-/* A group of nb images goes through the kernels at once, stacked: each
- * channel's planes of the nb images follow one another, so the flat index
- * runs over all of them (rows between two images' outputs are computed and
- * dropped, like the padding columns). Small images then fill the kernels'
- * tiles. nb depends on the shapes alone (so do the weight-gradient sums). */
-enum { DIRECT_GROUP_PIXELS = 1024, DIRECT_GROUP_MAX = 16 };
-
-/* Per-thread buffers of the direct path, for a group of nb images: phases
- * [s*s, C, nb, Hs, Ws]; the output grid flattened on width Ws [Cout, Q];
- * dy padded by (Rm, Cm) on the top and left [Cout, nb, Hd, Wd]; one
- * phase's input gradient [C, nb * Hd rows of width Wd]; one phase's
- * weights [C, Cout, taps]. */
-typedef struct dgeom {
-  int s, nb, Hs, Ws, Q, Rm, Cm, Hd, Wd;
-  int64_t xph, grid, dyp, dxo, wt, pad, len; /* offsets into the thread's scratch, and its length */
-} dgeom;
-
-static dgeom direct_geom(const geom *g, int64_t cout) {
-  dgeom q;
-  const int s = g->s;
-  const int Hp = (g->OH - 1) * s + g->d * (g->kh - 1) + 1, Wp = (g->OW - 1) * s + g->d * (g->kw - 1) + 1;
-  q.s = s, q.Hs = (Hp + s - 1) / s, q.Ws = (Wp + s - 1) / s;
-  q.nb = DIRECT_GROUP_PIXELS / (q.Hs * q.Ws);
-  if (q.nb > DIRECT_GROUP_MAX) q.nb = DIRECT_GROUP_MAX;
-  if (q.nb > batch_chunks(g->B).size) q.nb = batch_chunks(g->B).size; /* a group lies in one chunk */
-  if (q.nb < 1) q.nb = 1;
-  q.Q = ((q.nb - 1) * q.Hs + g->OH - 1) * q.Ws + g->OW;
-  q.Rm = g->d * (g->kh - 1) / s, q.Cm = g->d * (g->kw - 1) / s;
-  q.Hd = q.Hs + q.Rm, q.Wd = q.Ws + q.Cm;
-  const int64_t nb = q.nb;
-  q.xph = 0;
-  q.grid = q.xph + (int64_t)s * s * g->C * nb * q.Hs * q.Ws;
-  q.dyp = q.grid + cout * q.Q;
-  q.dxo = q.dyp + cout * nb * q.Hd * q.Wd;
-  q.wt = q.dxo + (int64_t)g->C * nb * q.Hd * q.Wd;
-  q.pad = q.wt + cout * g->C * g->kh * g->kw;
-  q.len = q.pad + (s > 1 ? (int64_t)q.Hs * s * q.Ws * s : 0);
+static lanes lanes_geom(const geom *g, int64_t cout) {
+  lanes q;
+  q.g = (vg_lgeom){.C = g->C, .Co = (int)cout, .OH = g->OH, .OW = g->OW, .kh = g->kh, .kw = g->kw, .s = g->s,
+                   .d = g->d};
+  q.g.Hp = (g->OH - 1) * g->s + g->d * (g->kh - 1) + 1;
+  q.g.Wp = (g->OW - 1) * g->s + g->d * (g->kw - 1) + 1;
+  const int64_t img = (int64_t)g->C * q.g.Hp * q.g.Wp * VG_LANES_MAX, grid = cout * g->OH * g->OW * VG_LANES_MAX;
+  q.grid = img;
+  q.out = img + grid;
+  q.len = q.out + (img > grid ? img : grid);
   return q;
 }
 
-static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
-/* [lo, hi): the u in [0, n) with u * s + off inside [0, size). */
-static void phase_range(int n, int s, int off, int size, int *lo, int *hi) {
-  int a = -floor_div(off, s), b = floor_div(size - 1 - off, s) + 1;
-  if (a < 0) a = 0;
-  if (b > n) b = n;
-  if (b < a) b = a;
-  *lo = a, *hi = b;
-}
-
-/* The phases of nb images [nb, C, H, W], each padded by (ph, pw). Slots
- * past nb are left as they are: no kernel reads them. At stride s > 1 each
- * plane is padded whole into `pad` first, then dealt out to the phases
- * (fixed-stride loops that vectorise). */
-static void phase_pad(const geom *g, const dgeom *q, int nb, const vg_real *img, vg_real *P, vg_real *pad) {
-  const int s = q->s, Hp = q->Hs * s, Wp = q->Ws * s;
-  const int64_t plane = (int64_t)q->Hs * q->Ws, phase = (int64_t)g->C * q->nb * plane;
-  for (int c = 0; c < g->C; c++)
-    for (int m = 0; m < nb; m++) {
-      const vg_real *src = img + ((int64_t)m * g->C + c) * g->H * g->W;
-      vg_real *dst = P + ((int64_t)c * q->nb + m) * plane;
-      if (s == 1) {
-        pad_planes(src, 1, g->H, g->W, g->ph, g->pw, q->Hs, q->Ws, dst);
-        continue;
-      }
-      pad_planes(src, 1, g->H, g->W, g->ph, g->pw, Hp, Wp, pad);
-      for (int y = 0; y < Hp; y++) {
-        const vg_real *row = pad + (int64_t)y * Wp;
-        vg_real *d = dst + (int64_t)(y % s) * s * phase + (int64_t)(y / s) * q->Ws;
-        if (s == 2) {
-          vg_real *d1 = d + phase;
-          for (int v = 0; v < q->Ws; v++) d[v] = row[2 * v], d1[v] = row[2 * v + 1];
-        } else {
-          for (int b = 0; b < s; b++)
-            for (int v = 0; v < q->Ws; v++) d[b * phase + v] = row[v * s + b];
-        }
-      }
-    }
-}
-
-/* Offset of each tap into the phases, from (channel, phase 0) at q. */
-static void phase_offsets(const geom *g, const dgeom *q, int64_t *off) {
-  const int s = q->s;
-  for (int i = 0; i < g->kh; i++)
-    for (int j = 0; j < g->kw; j++) {
-      const int r = i * g->d, c = j * g->d;
-      off[i * g->kw + j] = ((int64_t)((r % s) * s + c % s) * g->C * q->nb * q->Hs + r / s) * q->Ws + c / s;
-    }
-}
-
-/* The positions [0, Q) of a group's output grid that hold outputs of its
- * first nb images: the rest are dropped. */
-static int64_t grid_len(const geom *g, const dgeom *q, int nb) {
-  return ((int64_t)(nb - 1) * q->Hs + g->OH - 1) * q->Ws + g->OW;
-}
-
-/* out [nb, cout, OH, OW] += the convolution of img [nb, C, H, W] by w, or
- * (add = 0) out = act(that + bias), bias optional: the epilogue runs on each
- * output plane while it is in cache, and its rows (a few dozen values) are
- * moved by inline loops, since a library call per row costs more than the
- * row. */
-static void direct_fwd(const geom *g, const dgeom *q, int nb, int cout, const int64_t *off, const vg_real *w,
-                       const vg_real *img, vg_real *out, int add, const vg_real *bias, int act, vg_real *t) {
-  const int64_t Q = grid_len(g, q, nb);
-  phase_pad(g, q, nb, img, t + q->xph, t + q->pad);
-  VG_SFX(vg_dconv_fwd)(cout, g->C, g->kh * g->kw, off, w, t + q->xph, (int64_t)q->nb * q->Hs * q->Ws, (int)Q,
-                       t + q->grid, q->Q);
-  const int OW = g->OW;
-  for (int m = 0; m < nb; m++)
-    for (int o = 0; o < cout; o++) {
-      vg_real *plane = out + ((int64_t)m * cout + o) * g->OH * OW;
-      const vg_real bv = bias ? bias[o] : 0;
-      for (int r = 0; r < g->OH; r++) {
-        const vg_real *src = t + q->grid + (int64_t)o * q->Q + ((int64_t)m * q->Hs + r) * q->Ws;
-        vg_real *d = plane + (int64_t)r * OW;
-        if (add)
-          for (int c = 0; c < OW; c++) d[c] += src[c];
-        else if (bias)
-          for (int c = 0; c < OW; c++) d[c] = src[c] + bv;
-        else
-#pragma omp simd
-          for (int c = 0; c < OW; c++) d[c] = src[c];
-      }
-      if (!add) vg_act_apply(act, plane, (int64_t)g->OH * OW);
-    }
-}
-
-/* part [cout, C, kh*kw] (+)= the correlation of dy [nb, cout, OH, OW] with
- * the windows of img [nb, C, H, W]. */
-static void direct_dw(const geom *g, const dgeom *q, int nb, int cout, const int64_t *off, const vg_real *dy,
-                      const vg_real *img, vg_real *part, int first, vg_real *t) {
-  const int64_t Q = grid_len(g, q, nb);
-  vg_real *dyf = t + q->grid; /* dy on the grid, zero in the gaps */
-  for (int o = 0; o < cout; o++) memset(dyf + (int64_t)o * q->Q, 0, (size_t)Q * sizeof *dyf);
-  for (int m = 0; m < nb; m++)
-    for (int o = 0; o < cout; o++)
-      for (int r = 0; r < g->OH; r++) {
-        vg_real *d = dyf + (int64_t)o * q->Q + ((int64_t)m * q->Hs + r) * q->Ws;
-        const vg_real *src = dy + (((int64_t)m * cout + o) * g->OH + r) * g->OW;
-#pragma omp simd
-        for (int c = 0; c < g->OW; c++) d[c] = src[c];
-      }
-  phase_pad(g, q, nb, img, t + q->xph, t + q->pad);
-  VG_SFX(vg_dconv_dw)(cout, g->C, g->kh * g->kw, off, dyf, q->Q, t + q->xph, (int64_t)q->nb * q->Hs * q->Ws, (int)Q,
-                      part, first);
-}
-
-/* img [nb, C, H, W] += the adjoint of direct_fwd applied to dy [nb, cout,
- * OH, OW]: per phase, the taps that land on it, flipped. */
-static void direct_dx(const geom *g, const dgeom *q, int nb, int cout, const vg_real *w, const vg_real *dy,
-                      vg_real *img, vg_real *t) {
-  const int s = q->s, T = g->kh * g->kw;
-  const int64_t blk = (int64_t)q->Hd * q->Wd, plane = q->nb * blk;
-  vg_real *dyp = t + q->dyp;
-  for (int o = 0; o < cout; o++)
-    for (int m = 0; m < nb; m++)
-      pad_planes(dy + ((int64_t)m * cout + o) * g->OH * g->OW, 1, g->OH, g->OW, q->Rm, q->Cm, q->Hd, q->Wd,
-                 dyp + (int64_t)o * plane + m * blk);
-  for (int a = 0; a < s; a++)
-    for (int b = 0; b < s; b++) {
-      int tap[DIRECT_MAX_TAPS], n = 0;
-      int64_t off[DIRECT_MAX_TAPS];
-      for (int i = 0; i < g->kh; i++)
-        for (int j = 0; j < g->kw; j++) {
-          const int r = i * g->d, c = j * g->d;
-          if (r % s != a || c % s != b) continue;
-          tap[n] = i * g->kw + j;
-          off[n++] = (int64_t)(q->Rm - r / s) * q->Wd + (q->Cm - c / s);
-        }
-      int u0, u1, v0, v1;
-      phase_range(q->Hs, s, a - g->ph, g->H, &u0, &u1);
-      phase_range(q->Ws, s, b - g->pw, g->W, &v0, &v1);
-      if (!n || u1 == u0 || v1 == v0) continue;
-      vg_real *wt = t + q->wt, *dxo = t + q->dxo;
-      for (int ci = 0; ci < g->C; ci++)
-        for (int o = 0; o < cout; o++)
-          for (int k = 0; k < n; k++) wt[((int64_t)ci * cout + o) * n + k] = w[((int64_t)o * g->C + ci) * T + tap[k]];
-      const int nu = u1 - u0, nv = v1 - v0;
-      const int64_t Qd = ((int64_t)(nb - 1) * q->Hd + nu - 1) * q->Wd + nv;
-      VG_SFX(vg_dconv_fwd)(g->C, cout, n, off, wt, dyp + (int64_t)u0 * q->Wd + v0, plane, (int)Qd, dxo, Qd);
-      for (int m = 0; m < nb; m++)
-        for (int ci = 0; ci < g->C; ci++)
-          for (int u = 0; u < nu; u++) {
-            const vg_real *src = dxo + (int64_t)ci * Qd + ((int64_t)m * q->Hd + u) * q->Wd;
-            vg_real *d = img + (((int64_t)m * g->C + ci) * g->H + (u0 + u) * s + a - g->ph) * g->W + b - g->pw;
-            if (s == 1)
-              for (int v = 0; v < nv; v++) d[v0 + v] += src[v];
-            else
-              for (int v = 0; v < nv; v++) d[(int64_t)(v0 + v) * s] += src[v];
-          }
-    }
-}
-
-/* The direct path or im2col + GEMM. Measured on Zen 3 (batch 256, 3x3,
- * ae.lua's and conv_vae.lua's layers): direct wins at every channel count
- * up to 16. VG_CONV_PATH=gemm or =direct forces one, for tests and
- * benchmarks; it is read once, so shape inference (which sizes the
- * scratch) and the kernels always agree. */
-static int use_direct(const geom *g, int cout) {
-  static int forced = -2; /* -2 unread, -1 none, 0 gemm, 1 direct */
+/* The lanes path or im2col + GEMM. Measured on the Xeon (AVX-512) at the
+ * autoencoders' layers: lanes beats GEMM at every channel count up to 32,
+ * and the per-image direct kernels it replaced by 2x or more.
+ * VG_CONV_PATH=gemm or =lanes forces one, for tests and benchmarks; it is
+ * read once, so shape inference (which sizes the scratch) and the kernels
+ * always agree. */
+static int use_lanes(const geom *g, int cout) {
+  static int forced = -2; /* -2 unread, -1 none, 0 gemm, 1 lanes */
   if (forced == -2) {
     const char *e = getenv("VG_CONV_PATH");
-    forced = e && !strcmp(e, "gemm") ? 0 : e && !strcmp(e, "direct") ? 1 : -1;
+    forced = e && !strcmp(e, "gemm") ? 0 : e && !strcmp(e, "lanes") ? 1 : -1;
   }
-  const int able = g->kh * g->kw <= DIRECT_MAX_TAPS && !identity_cols(g);
+  const int able = g->kh * g->kw <= VG_LANES_MAX_TAPS && g->C <= VG_LANES_MAX_CHANNELS &&
+                   cout <= VG_LANES_MAX_CHANNELS && !identity_cols(g);
   if (forced >= 0) return able && forced;
-  return able && cout <= 32 && g->C <= 32;
+  return able;
 }
 
-/* Reals of per-thread scratch for one image's cols or direct buffers. */
+/* Reals of per-thread scratch for one image's cols or a group's lanes. */
 static int64_t conv_work_len(const geom *g, int64_t cout) {
-  if (use_direct(g, (int)cout)) return direct_geom(g, cout).len;
+  if (use_lanes(g, (int)cout)) return lanes_geom(g, cout).len;
   return (int64_t)g->C * g->kh * g->kw * g->OH * g->OW;
 }
 
-static int group_size(const geom *g, int64_t cout) { return use_direct(g, (int)cout) ? direct_geom(g, cout).nb : 1; }
+/* Images the kernels take at once, at most (scratch sizes). */
+static int group_size(const geom *g, int64_t cout) { return use_lanes(g, (int)cout) ? VG_LANES_MAX : 1; }
 
 /* Attribute slots, the same in both ops but the third. */
 enum { A_STRIDE, A_PADDING, A_SAME_OR_OUTPAD, A_DILATION, A_ACT };
@@ -512,7 +327,7 @@ static const vg_real *pre_act_grad(const vg_kernel *k, int64_t b, int m, int64_t
   return buf;
 }
 
-/* Images the kernels take at once: a direct group, or one. */
+/* Images the kernels take at once, at most: a lanes group, or one. */
 static int group_size(const geom *g, int64_t cout);
 
 /* ---- conv2d ---- */
@@ -609,19 +424,21 @@ static void conv2d_forward(const vg_kernel *k) {
   const int64_t HW = (int64_t)g.H * g.W;
   const vg_real *x = k->x[0], *w = k->x[1], *bias = k->nin == 3 ? k->x[2] : NULL;
   vg_real *y = k->y;
-  const int ident = identity_cols(&g), direct = use_direct(&g, Cout);
+  const int ident = identity_cols(&g), lanes_path = use_lanes(&g, Cout);
   const int act = attr_int(k->a, A_ACT);
-  const dgeom q = direct_geom(&g, Cout);
-  const int nb = direct ? q.nb : 1, ngroups = (g.B + nb - 1) / nb;
-  int64_t off[DIRECT_MAX_TAPS];
-  if (direct) phase_offsets(&g, &q, off);
+  const lanes q = lanes_geom(&g, Cout);
+  const int nb = lanes_path ? VG_LANES : 1, ngroups = (g.B + nb - 1) / nb;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cout * S * K))
   for (int gi = 0; gi < ngroups; gi++) {
     const int b = gi * nb, m = g.B - b < nb ? g.B - b : nb;
     const vg_real *xb = x + (int64_t)b * g.C * HW;
     vg_real *yb = y + (int64_t)b * Cout * S, *cols = (vg_real *)xb;
-    if (direct) {
-      direct_fwd(&g, &q, m, Cout, off, w, xb, yb, 0, bias, act, vg_thread_scratch(k));
+    if (lanes_path) {
+      vg_real *t = vg_thread_scratch(k);
+      VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, t);
+      VG_SFX(vg_lconv_fwd)(&q.g, w, t, t + q.grid);
+      VG_SFX(vg_lanes_unpack)(t + q.grid, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, yb, 0, bias);
+      vg_act_apply(act, yb, (int64_t)m * Cout * S);
       continue;
     }
     if (!ident) im2col(&g, xb, cols = vg_thread_scratch(k));
@@ -643,31 +460,38 @@ static void conv2d_backward(const vg_kernel *k) {
   const geom g = conv_geom(k->xs[0], k->xs[1], k->a);
   const int Cout = (int)k->xs[1]->d[0], K = g.C * g.kh * g.kw, S = g.OH * g.OW;
   const int64_t HW = (int64_t)g.H * g.W;
-  const chunks ch = batch_chunks(g.B);
+  const int ident = identity_cols(&g), lanes_path = use_lanes(&g, Cout);
+  const lanes q = lanes_geom(&g, Cout);
+  const int nb = lanes_path ? VG_LANES : 1, set = vg_dx_sets(k, 0);
+  const chunks ch = batch_chunks(g.B, nb);
   vg_real *dx = k->dx[0], *dw = k->dx[1], *db = k->nin == 3 ? k->dx[2] : NULL;
   if (!dx && !dw && !db) return;
   const vg_real *x = k->x[0], *w = k->x[1];
   double *dbp = (double *)(void *)k->scratch;
   vg_real *wpart = k->scratch + (int64_t)ch.n * Cout * (int64_t)(sizeof(double) / sizeof(float));
-  const int ident = identity_cols(&g), direct = use_direct(&g, Cout);
-  const dgeom q = direct_geom(&g, Cout);
-  const int nb = direct ? q.nb : 1;
-  int64_t off[DIRECT_MAX_TAPS];
-  if (direct) phase_offsets(&g, &q, off);
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
     vg_real *tmp = ident ? NULL : vg_thread_scratch(k), *pre = vg_thread_scratch(k) + conv_work_len(&g, Cout);
     const int b0 = c * ch.size, b1 = b0 + ch.size < g.B ? b0 + ch.size : g.B;
-    zero_images(k, dx, b0, b1, g.C * HW);
+    if (!lanes_path) zero_images(k, dx, b0, b1, g.C * HW);
     for (int b = b0; b < b1; b += nb) {
       const int m = b1 - b < nb ? b1 - b : nb;
       const vg_real *xb = x + (int64_t)b * g.C * HW, *dyb = pre_act_grad(k, b, m, (int64_t)Cout * S, pre);
       if (db)
         for (int i = 0; i < m; i++) bias_rows(dyb + (int64_t)i * Cout * S, Cout, S, dbp + (int64_t)c * Cout, b + i == b0);
-      if (direct) {
-        if (dw) direct_dw(&g, &q, m, Cout, off, dyb, xb, wpart + (int64_t)c * Cout * K, b == b0, tmp);
-        if (dx) direct_dx(&g, &q, m, Cout, w, dyb, dx + (int64_t)b * g.C * HW, tmp);
+      if (lanes_path) {
+        VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp + q.grid);
+        if (dw) {
+          VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, tmp);
+          VG_SFX(vg_lconv_dw)(&q.g, tmp + q.grid, tmp, wpart + (int64_t)c * Cout * K, b == b0);
+        }
+        if (dx) {
+          memset(tmp + q.out, 0, (size_t)g.C * q.g.Hp * q.g.Wp * VG_LANES * sizeof *tmp);
+          VG_SFX(vg_lconv_bwd)(&q.g, w, tmp + q.grid, tmp + q.out);
+          VG_SFX(vg_lanes_unpack)(tmp + q.out, m, g.C, q.g.Hp, q.g.Wp, g.ph, g.pw, g.H, g.W,
+                                  dx + (int64_t)b * g.C * HW, !set, NULL);
+        }
         continue;
       }
       if (dw) {
@@ -777,21 +601,29 @@ static void convt_forward(const vg_kernel *k) {
   const int64_t HW = (int64_t)g.H * g.W;
   const vg_real *x = k->x[0], *w = k->x[1], *bias = k->nin == 3 ? k->x[2] : NULL;
   vg_real *y = k->y;
-  const int ident = identity_cols(&g), direct = use_direct(&g, Cin);
-  const dgeom q = direct_geom(&g, Cin);
-  const int nb = direct ? q.nb : 1, ngroups = (g.B + nb - 1) / nb;
+  const int ident = identity_cols(&g), lanes_path = use_lanes(&g, Cin);
+  const lanes q = lanes_geom(&g, Cin);
+  const int nb = lanes_path ? VG_LANES : 1, ngroups = (g.B + nb - 1) / nb;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cin * S * K))
   for (int gi = 0; gi < ngroups; gi++) {
     const int b = gi * nb, m = g.B - b < nb ? g.B - b : nb;
     const vg_real *xb = x + (int64_t)b * Cin * S;
     vg_real *yb = y + (int64_t)b * g.C * HW;
+    if (lanes_path) {
+      vg_real *t = vg_thread_scratch(k);
+      VG_SFX(vg_lanes_pack)(xb, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, t + q.grid);
+      memset(t, 0, (size_t)g.C * q.g.Hp * q.g.Wp * VG_LANES * sizeof *t);
+      VG_SFX(vg_lconv_bwd)(&q.g, w, t + q.grid, t);
+      VG_SFX(vg_lanes_unpack)(t, m, g.C, q.g.Hp, q.g.Wp, g.ph, g.pw, g.H, g.W, yb, 0, bias);
+      vg_act_apply(attr_int(k->a, A_ACT), yb, (int64_t)m * g.C * HW);
+      continue;
+    }
     for (int o = 0; o < m * g.C; o++) {
       const vg_real bv = bias ? bias[o % g.C] : 0;
       vg_real *r = yb + (int64_t)o * HW;
       for (int64_t i = 0; i < HW; i++) r[i] = bv;
     }
-    if (direct) direct_dx(&g, &q, m, Cin, w, xb, yb, vg_thread_scratch(k));
-    else if (ident) vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 1, yb, S);
+    if (ident) vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 1, yb, S);
     else {
       vg_real *cols = vg_thread_scratch(k);
       vg_gemm_real(1, 0, K, S, Cin, 1, w, K, xb, S, 0, cols, S);
@@ -808,17 +640,15 @@ static void convt_backward(const vg_kernel *k) {
   const geom g = convt_geom(k->xs[0], k->xs[1], k->a);
   const int Cin = (int)k->xs[1]->d[0], K = g.C * g.kh * g.kw, S = g.OH * g.OW;
   const int64_t HW = (int64_t)g.H * g.W;
-  const chunks ch = batch_chunks(g.B);
+  const int ident = identity_cols(&g), lanes_path = use_lanes(&g, Cin);
+  const lanes q = lanes_geom(&g, Cin);
+  const int nb = lanes_path ? VG_LANES : 1;
+  const chunks ch = batch_chunks(g.B, nb);
   vg_real *dx = k->dx[0], *dw = k->dx[1], *db = k->nin == 3 ? k->dx[2] : NULL;
   if (!dx && !dw && !db) return;
   const vg_real *x = k->x[0], *w = k->x[1];
   double *dbp = (double *)(void *)k->scratch;
   vg_real *wpart = k->scratch + (int64_t)ch.n * g.C * (int64_t)(sizeof(double) / sizeof(float));
-  const int ident = identity_cols(&g), direct = use_direct(&g, Cin);
-  const dgeom q = direct_geom(&g, Cin);
-  const int nb = direct ? q.nb : 1;
-  int64_t off[DIRECT_MAX_TAPS];
-  if (direct) phase_offsets(&g, &q, off);
   const int set = vg_dx_sets(k, 0); /* dx: each image written whole by one call below */
   const double work = (double)g.B * Cin * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * g.C * HW;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
@@ -831,11 +661,19 @@ static void convt_backward(const vg_kernel *k) {
       if (db)
         for (int i = 0; i < m; i++) bias_rows(dyb + (int64_t)i * g.C * HW, g.C, HW, dbp + (int64_t)c * g.C, b + i == b0);
       if (!dw && !dx) continue;
-      if (direct) {
+      if (lanes_path) {
         /* the transpose's weight gradient is conv2d's with x and dy swapped;
-         * its input gradient is conv2d's forward */
-        if (dw) direct_dw(&g, &q, m, Cin, off, x + (int64_t)b * Cin * S, dyb, wpart + (int64_t)c * Cin * K, b == b0, tmp);
-        if (dx) direct_fwd(&g, &q, m, Cin, off, w, dyb, dx + (int64_t)b * Cin * S, !set, NULL, VG_ACT_NONE, tmp);
+         * its input gradient is conv2d's forward; both read dy padded */
+        VG_SFX(vg_lanes_pack)(dyb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, tmp);
+        if (dw) {
+          VG_SFX(vg_lanes_pack)(x + (int64_t)b * Cin * S, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp + q.grid);
+          VG_SFX(vg_lconv_dw)(&q.g, tmp + q.grid, tmp, wpart + (int64_t)c * Cin * K, b == b0);
+        }
+        if (dx) {
+          VG_SFX(vg_lconv_fwd)(&q.g, w, tmp, tmp + q.out);
+          VG_SFX(vg_lanes_unpack)(tmp + q.out, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, dx + (int64_t)b * Cin * S, !set,
+                                  NULL);
+        }
         continue;
       }
       const vg_real *cols = dyb;
