@@ -117,7 +117,7 @@ static const gcase cases[] = {
     {"prior", 0, {""}, {ANY}, "dims=6,3", 0},
     {"prior", 0, {""}, {ANY}, "dims=64,2 kind=mixture", 1},
     {"prior", 0, {""}, {ANY}, "dims=64,300 kind=categorical categories=10", 1},
-    /* The direct path (few output channels, rows >= 16) and 1x1 kernels. */
+    /* The lanes path (few channels) and 1x1 kernels. */
     {"conv2d", 3, {"2,3,9,17", "2,3,3,3", "2"}, {ANY, ANY, ANY}, "same=1", 0},
     {"conv2d", 3, {"8,16,28,28", "1,16,3,3", "1"}, {ANY, ANY, ANY}, "same=1", LARGE},
     {"conv2d", 3, {"2,3,4,5", "4,3,1,1", "4"}, {ANY, ANY, ANY}, "", 0},
@@ -139,12 +139,15 @@ static const gcase cases[] = {
     {"conv_transpose2d", 3, {"1,2,3,4", "2,3,3,2", "3"}, {ANY, ANY, ANY}, "stride=3 padding=1 dilation=2", 0},
     {"conv_transpose2d", 3, {"2,2,3,3", "2,2,3,3", "2"}, {ANY, ANY, ANY}, "dilation=2 output_padding=1", 0},
     {"conv_transpose2d", 3, {"8,16,14,14", "16,8,3,3", "8"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", LARGE},
-    /* Batches over 32: the direct path stacks several small images into one
-     * kernel call, with the rows between them dropped. */
+    /* Batches over one group of lanes, the last one part full. */
     {"conv2d", 3, {"40,2,4,5", "3,2,3,3", "3"}, {ANY, ANY, ANY}, "same=1", 0},
     {"conv2d", 3, {"40,2,5,6", "3,2,3,3", "3"}, {ANY, ANY, ANY}, "stride=2 padding=1", 0},
     {"conv_transpose2d", 3, {"40,2,3,3", "2,3,3,3", "3"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", 0},
-    /* fused activations, on each path: GEMM, direct, 1x1, strided */
+    /* Over 32 groups of lanes: a chunk of the weight gradient then sums
+     * several groups (the first sets, the rest add). */
+    {"conv2d", 3, {"530,1,2,3", "2,1,3,3", "2"}, {ANY, ANY, ANY}, "same=1", 0},
+    {"conv_transpose2d", 3, {"530,2,2,2", "2,1,3,3", "1"}, {ANY, ANY, ANY}, "stride=2 padding=1", 0},
+    /* fused activations, on each path: GEMM, lanes, 1x1, strided */
     {"linear", 3, {"4,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=relu", 0},
     {"linear", 3, {"2,3,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=sigmoid", 0},
     {"linear", 2, {"4,6", "5,6"}, {ANY, ANY}, "act=tanh", 0},
