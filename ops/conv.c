@@ -163,11 +163,15 @@ static chunks batch_chunks(int64_t B, int nb) {
 }
 
 /* Shared scratch: bias partials [nchunks, Cout] in double first (the base
- * is aligned for it), then weight partials [nchunks, rows * K]; one-image
- * groups make the most chunks. */
-static size_t shared_len(int64_t B, int64_t cout, int64_t rows, int64_t K) {
+ * is aligned for it), then weight partials [nchunks, rows * K] (one-image
+ * groups make the most chunks), then the weights flipped for the lanes
+ * path's adjoint [rows * K]. */
+static int64_t flipped_at(int64_t B, int64_t cout, int64_t rows, int64_t K) {
   const chunks c = batch_chunks(B, 1);
-  return (size_t)(c.n * cout * (int64_t)(sizeof(double) / sizeof(float)) + c.n * rows * K);
+  return c.n * cout * (int64_t)(sizeof(double) / sizeof(float)) + c.n * rows * K;
+}
+static size_t shared_len(int64_t B, int64_t cout, int64_t rows, int64_t K) {
+  return (size_t)(flipped_at(B, cout, rows, K) + rows * K);
 }
 
 
@@ -225,19 +229,26 @@ static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, i
  * 28, 14 or 7 pixels. The lanes path (conv_lanes.h) takes VG_LANES images
  * at a time, transposed so that a vector holds one pixel of each: the
  * image side padded (its margin zero), the grid side as it is. Per group:
- *   conv2d forward       pack x, fwd, unpack y (+ bias, act)
- *   conv2d backward      pack dy; dw from dy and x packed; dx = bwd, unpacked
- *   transpose forward    pack x, bwd into the padded image side, unpack y
+ * The image side's gradient (conv2d's dx, the transpose's y) is the
+ * adjoint: at stride 1 itself a convolution (of the grid side padded by
+ * the kernel's extent less the padding, kernel flipped, its two channel
+ * axes swapped), which the forward kernel sums in registers; at other
+ * strides the bwd kernel scatters into the padded image side.
+ *   conv2d forward       pack x padded, fwd, unpack y (+ bias, act)
+ *   conv2d backward      pack dy; dw from dy and x packed; dx = the adjoint
+ *   transpose forward    y = the adjoint of x (+ bias, act)
  *   transpose backward   pack dy padded (once for both): dw with x packed,
  *                        dx = fwd, unpacked */
 
-/* The lanes geometry of a convolution, and its per-thread buffers (reals,
- * for VG_LANES_MAX lanes whatever the path): the image side padded [C, Hp,
- * Wp] at 0, the grid side [Co, OH, OW] at `grid`, a second buffer of the
- * larger size at `out`. */
+/* The lanes geometry of a convolution (the image side padded [C, Hp, Wp],
+ * the grid side [Co, OH, OW]), of its adjoint as a forward at stride 1
+ * (image side the grid padded by (top, left), grid the image side), and the
+ * per-thread scratch: four buffers of `buf` reals, each as large as the
+ * largest of those four sides in VG_LANES_MAX lanes whatever the path. */
 typedef struct lanes {
-  vg_lgeom g;
-  int64_t grid, out, len;
+  vg_lgeom g, adj;
+  int top, left;
+  int64_t buf;
 } lanes;
 
 static lanes lanes_geom(const geom *g, int64_t cout) {
@@ -246,11 +257,43 @@ static lanes lanes_geom(const geom *g, int64_t cout) {
                    .d = g->d};
   q.g.Hp = (g->OH - 1) * g->s + g->d * (g->kh - 1) + 1;
   q.g.Wp = (g->OW - 1) * g->s + g->d * (g->kw - 1) + 1;
-  const int64_t img = (int64_t)g->C * q.g.Hp * q.g.Wp * VG_LANES_MAX, grid = cout * g->OH * g->OW * VG_LANES_MAX;
-  q.grid = img;
-  q.out = img + grid;
-  q.len = q.out + (img > grid ? img : grid);
+  q.adj = (vg_lgeom){.C = (int)cout, .Co = g->C, .OH = g->H, .OW = g->W, .kh = g->kh, .kw = g->kw, .s = 1,
+                     .d = g->d};
+  q.adj.Hp = g->H + g->d * (g->kh - 1), q.adj.Wp = g->W + g->d * (g->kw - 1);
+  q.top = g->d * (g->kh - 1) - g->ph, q.left = g->d * (g->kw - 1) - g->pw;
+  int64_t n = (int64_t)g->C * q.g.Hp * q.g.Wp;
+  const int64_t sides[3] = {cout * g->OH * g->OW, cout * q.adj.Hp * q.adj.Wp, (int64_t)g->C * g->H * g->W};
+  for (int i = 0; i < 3; i++) n = sides[i] > n ? sides[i] : n;
+  q.buf = n * VG_LANES_MAX;
   return q;
+}
+
+/* wf [C][Co][kh][kw] = w [Co][C][kh][kw] flipped in both spatial axes: the
+ * adjoint's kernel. Before the parallel loop, so every thread reads it. */
+static void flip_weights(const geom *g, const lanes *q, const vg_real *w, vg_real *wf) {
+  const int T = g->kh * g->kw, C = g->C, Co = q->g.Co;
+  if (g->s != 1) return;
+  for (int o = 0; o < Co; o++)
+    for (int c = 0; c < C; c++)
+      for (int t = 0; t < T; t++) wf[((int64_t)c * Co + o) * T + (T - 1 - t)] = w[((int64_t)o * C + c) * T + t];
+}
+
+/* The image side of m images [m, C, H, W] = (add ? it : 0) + the adjoint
+ * applied to their grid side (grid [m, Co, OH, OW] in NCHW) + bias (if
+ * given), through the buffers at t. */
+static void lanes_adjoint(const geom *g, const lanes *q, int m, const vg_real *w, const vg_real *wf,
+                          const vg_real *grid, vg_real *img, int add, const vg_real *bias, vg_real *t) {
+  const int Co = q->g.Co;
+  if (g->s == 1) {
+    VG_SFX(vg_lanes_pack)(grid, m, Co, g->OH, g->OW, q->top, q->left, q->adj.Hp, q->adj.Wp, t);
+    VG_SFX(vg_lconv_fwd)(&q->adj, wf, t, t + q->buf);
+    VG_SFX(vg_lanes_unpack)(t + q->buf, m, g->C, g->H, g->W, 0, 0, g->H, g->W, img, add, bias);
+    return;
+  }
+  VG_SFX(vg_lanes_pack)(grid, m, Co, g->OH, g->OW, 0, 0, g->OH, g->OW, t);
+  memset(t + q->buf, 0, (size_t)g->C * q->g.Hp * q->g.Wp * VG_LANES * sizeof *t);
+  VG_SFX(vg_lconv_bwd)(&q->g, w, t, t + q->buf);
+  VG_SFX(vg_lanes_unpack)(t + q->buf, m, g->C, q->g.Hp, q->g.Wp, g->ph, g->pw, g->H, g->W, img, add, bias);
 }
 
 /* The lanes path or im2col + GEMM. Measured on the Xeon (AVX-512) at the
@@ -273,7 +316,7 @@ static int use_lanes(const geom *g, int cout) {
 
 /* Reals of per-thread scratch for one image's cols or a group's lanes. */
 static int64_t conv_work_len(const geom *g, int64_t cout) {
-  if (use_lanes(g, (int)cout)) return lanes_geom(g, cout).len;
+  if (use_lanes(g, (int)cout)) return 4 * lanes_geom(g, cout).buf;
   return (int64_t)g->C * g->kh * g->kw * g->OH * g->OW;
 }
 
@@ -436,8 +479,8 @@ static void conv2d_forward(const vg_kernel *k) {
     if (lanes_path) {
       vg_real *t = vg_thread_scratch(k);
       VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, t);
-      VG_SFX(vg_lconv_fwd)(&q.g, w, t, t + q.grid);
-      VG_SFX(vg_lanes_unpack)(t + q.grid, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, yb, 0, bias);
+      VG_SFX(vg_lconv_fwd)(&q.g, w, t, t + q.buf);
+      VG_SFX(vg_lanes_unpack)(t + q.buf, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, yb, 0, bias);
       vg_act_apply(act, yb, (int64_t)m * Cout * S);
       continue;
     }
@@ -469,6 +512,8 @@ static void conv2d_backward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *w = k->x[1];
   double *dbp = (double *)(void *)k->scratch;
   vg_real *wpart = k->scratch + (int64_t)ch.n * Cout * (int64_t)(sizeof(double) / sizeof(float));
+  vg_real *wf = k->scratch + flipped_at(g.B, Cout, Cout, K);
+  if (lanes_path && dx) flip_weights(&g, &q, w, wf);
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
@@ -481,17 +526,25 @@ static void conv2d_backward(const vg_kernel *k) {
       if (db)
         for (int i = 0; i < m; i++) bias_rows(dyb + (int64_t)i * Cout * S, Cout, S, dbp + (int64_t)c * Cout, b + i == b0);
       if (lanes_path) {
-        VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp + q.grid);
+        vg_real *xl = tmp + 2 * q.buf, *part = wpart + (int64_t)c * Cout * K;
+        vg_real *dxb = dx ? dx + (int64_t)b * g.C * HW : NULL;
+        if (dw) VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, xl);
+        if (dx && g.s == 1 && q.top >= 0 && q.left >= 0) {
+          /* dy padded once: the adjoint's image side, and the weight
+           * gradient's dy inside it */
+          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, q.top, q.left, q.adj.Hp, q.adj.Wp, tmp);
+          if (dw)
+            VG_SFX(vg_lconv_dw)(&q.g, tmp + ((int64_t)q.top * q.adj.Wp + q.left) * VG_LANES, q.adj.Wp,
+                                (int64_t)q.adj.Hp * q.adj.Wp, xl, part, b == b0);
+          VG_SFX(vg_lconv_fwd)(&q.adj, wf, tmp, tmp + q.buf);
+          VG_SFX(vg_lanes_unpack)(tmp + q.buf, m, g.C, g.H, g.W, 0, 0, g.H, g.W, dxb, !set, NULL);
+          continue;
+        }
         if (dw) {
-          VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, tmp);
-          VG_SFX(vg_lconv_dw)(&q.g, tmp + q.grid, tmp, wpart + (int64_t)c * Cout * K, b == b0);
+          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp);
+          VG_SFX(vg_lconv_dw)(&q.g, tmp, g.OW, S, xl, part, b == b0);
         }
-        if (dx) {
-          memset(tmp + q.out, 0, (size_t)g.C * q.g.Hp * q.g.Wp * VG_LANES * sizeof *tmp);
-          VG_SFX(vg_lconv_bwd)(&q.g, w, tmp + q.grid, tmp + q.out);
-          VG_SFX(vg_lanes_unpack)(tmp + q.out, m, g.C, q.g.Hp, q.g.Wp, g.ph, g.pw, g.H, g.W,
-                                  dx + (int64_t)b * g.C * HW, !set, NULL);
-        }
+        if (dx) lanes_adjoint(&g, &q, m, w, wf, dyb, dxb, !set, NULL, tmp);
         continue;
       }
       if (dw) {
@@ -604,17 +657,15 @@ static void convt_forward(const vg_kernel *k) {
   const int ident = identity_cols(&g), lanes_path = use_lanes(&g, Cin);
   const lanes q = lanes_geom(&g, Cin);
   const int nb = lanes_path ? VG_LANES : 1, ngroups = (g.B + nb - 1) / nb;
+  vg_real *wf = k->scratch + flipped_at(g.B, g.C, Cin, K);
+  if (lanes_path) flip_weights(&g, &q, w, wf);
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cin * S * K))
   for (int gi = 0; gi < ngroups; gi++) {
     const int b = gi * nb, m = g.B - b < nb ? g.B - b : nb;
     const vg_real *xb = x + (int64_t)b * Cin * S;
     vg_real *yb = y + (int64_t)b * g.C * HW;
     if (lanes_path) {
-      vg_real *t = vg_thread_scratch(k);
-      VG_SFX(vg_lanes_pack)(xb, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, t + q.grid);
-      memset(t, 0, (size_t)g.C * q.g.Hp * q.g.Wp * VG_LANES * sizeof *t);
-      VG_SFX(vg_lconv_bwd)(&q.g, w, t + q.grid, t);
-      VG_SFX(vg_lanes_unpack)(t, m, g.C, q.g.Hp, q.g.Wp, g.ph, g.pw, g.H, g.W, yb, 0, bias);
+      lanes_adjoint(&g, &q, m, w, wf, xb, yb, 0, bias, vg_thread_scratch(k));
       vg_act_apply(attr_int(k->a, A_ACT), yb, (int64_t)m * g.C * HW);
       continue;
     }
@@ -666,13 +717,13 @@ static void convt_backward(const vg_kernel *k) {
          * its input gradient is conv2d's forward; both read dy padded */
         VG_SFX(vg_lanes_pack)(dyb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, tmp);
         if (dw) {
-          VG_SFX(vg_lanes_pack)(x + (int64_t)b * Cin * S, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp + q.grid);
-          VG_SFX(vg_lconv_dw)(&q.g, tmp + q.grid, tmp, wpart + (int64_t)c * Cin * K, b == b0);
+          VG_SFX(vg_lanes_pack)(x + (int64_t)b * Cin * S, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp + q.buf);
+          VG_SFX(vg_lconv_dw)(&q.g, tmp + q.buf, g.OW, S, tmp, wpart + (int64_t)c * Cin * K, b == b0);
         }
         if (dx) {
-          VG_SFX(vg_lconv_fwd)(&q.g, w, tmp, tmp + q.out);
-          VG_SFX(vg_lanes_unpack)(tmp + q.out, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, dx + (int64_t)b * Cin * S, !set,
-                                  NULL);
+          VG_SFX(vg_lconv_fwd)(&q.g, w, tmp, tmp + 2 * q.buf);
+          VG_SFX(vg_lanes_unpack)(tmp + 2 * q.buf, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, dx + (int64_t)b * Cin * S,
+                                  !set, NULL);
         }
         continue;
       }

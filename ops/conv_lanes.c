@@ -311,14 +311,14 @@ void VG_SFX(vg_lconv_bwd)(const vg_lgeom *g, const vg_real *w, const vg_real *dy
 /* ---- weight gradient: dw[o][r] = sum over pixels and lanes of dy[o] x[window + r] ----
  * Output channels [0, NO) (dy, dw at the first) by weight rows [0, NR)
  * (roff, dw's columns at the first), over every grid pixel. */
-INL void dw_tile(const int NO, const int NR, const vg_lgeom *g, const int64_t *roff, const vg_real *dy,
-                 const vg_real *xp, vg_real *dw, int first) {
+INL void dw_tile(const int NO, const int NR, const vg_lgeom *g, const int64_t *roff, const vg_real *dy, int64_t drow,
+                 int64_t ds, const vg_real *xp, vg_real *dw, int first) {
   lv acc[TILE_MAX_O][TILE_MAX_P];
   for (int a = 0; a < NO; a++)
     for (int b = 0; b < NR; b++) acc[a][b] = bc(0);
-  const int64_t ds = (int64_t)g->OH * g->OW * L, ps = (int64_t)g->s * L;
+  const int64_t ps = (int64_t)g->s * L;
   for (int oh = 0; oh < g->OH; oh++) {
-    const vg_real *x = xp + (int64_t)oh * g->s * g->Wp * L, *d = dy + (int64_t)oh * g->OW * L;
+    const vg_real *x = xp + (int64_t)oh * g->s * g->Wp * L, *d = dy + oh * drow;
     for (int ow = 0; ow < g->OW; ow++, x += ps, d += L) {
       lv dv[TILE_MAX_O];
       for (int a = 0; a < NO; a++) dv[a] = ld(d + a * ds);
@@ -337,15 +337,16 @@ INL void dw_tile(const int NO, const int NR, const vg_lgeom *g, const int64_t *r
     }
 }
 
-void VG_SFX(vg_lconv_dw)(const vg_lgeom *g, const vg_real *dy, const vg_real *xp, vg_real *dw, int first) {
+void VG_SFX(vg_lconv_dw)(const vg_lgeom *g, const vg_real *dy, int64_t dyrow, int64_t dyplane, const vg_real *xp,
+                         vg_real *dw, int first) {
   int64_t roff[MAX_ROWS];
   const int R = rows_offsets(g, roff);
-  const int64_t ds = (int64_t)g->OH * g->OW * L;
+  const int64_t ds = dyplane * L, drow = dyrow * L;
   for (int o = 0; o < g->Co; o += NOB) {
     const int no = g->Co - o < NOB ? g->Co - o : NOB;
     for (int r = 0; r < R; r += NPB) {
       const int nr = R - r < NPB ? R - r : NPB;
-      VG_TILE(dw_tile, no, nr, g, roff + r, dy + o * ds, xp, dw + o * (int64_t)R + r, first)
+      VG_TILE(dw_tile, no, nr, g, roff + r, dy + o * ds, drow, ds, xp, dw + o * (int64_t)R + r, first)
     }
   }
 }

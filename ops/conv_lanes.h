@@ -57,7 +57,10 @@ void VG_SFX(vg_lconv_fwd)(const vg_lgeom *g, const vg_real *w, const vg_real *xp
 void VG_SFX(vg_lconv_bwd)(const vg_lgeom *g, const vg_real *w, const vg_real *dy, vg_real *dxp);
 
 /* dw [Co][C][kh][kw] = (first ? 0 : dw) + the correlation of dy with xp,
- * summed over pixels and lanes. */
-void VG_SFX(vg_lconv_dw)(const vg_lgeom *g, const vg_real *dy, const vg_real *xp, vg_real *dw, int first);
+ * summed over pixels and lanes; dy's pixel (o, oh, ow) is the vector at
+ * dy + (o dyplane + oh dyrow + ow) lanes (dy may lie inside a larger,
+ * padded buffer). */
+void VG_SFX(vg_lconv_dw)(const vg_lgeom *g, const vg_real *dy, int64_t dyrow, int64_t dyplane, const vg_real *xp,
+                         vg_real *dw, int first);
 
 #endif
