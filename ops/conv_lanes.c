@@ -152,14 +152,22 @@ void VG_SFX(vg_lanes_pack)(const vg_real *src, int m, int C, int H, int W, int t
     for (int c = 0; c < C; c++) to_lanes(src + (int64_t)c * H * W, is, m, H * W, dst + (int64_t)c * H * W * L);
     return;
   }
-  memset(dst, 0, (size_t)C * Hp * Wp * L * sizeof *dst);
-  const int y0 = top > 0 ? top : 0, y1 = top + H < Hp ? top + H : Hp;
+  int y0 = top > 0 ? top : 0, y1 = top + H < Hp ? top + H : Hp;
   const int x0 = left > 0 ? left : 0, x1 = left + W < Wp ? left + W : Wp;
-  if (x1 <= x0) return;
-  for (int c = 0; c < C; c++)
-    for (int y = y0; y < y1; y++)
-      to_lanes(src + ((int64_t)c * H + y - top) * W + x0 - left, is, m, x1 - x0,
-               dst + (((int64_t)c * Hp + y) * Wp + x0) * L);
+  if (x1 <= x0 || y1 <= y0) y0 = y1 = Hp; /* no pixel lands: all margin */
+  const size_t row = (size_t)Wp * L * sizeof *dst;
+  for (int c = 0; c < C; c++) {
+    vg_real *plane = dst + (int64_t)c * Hp * Wp * L;
+    /* the margin only: rows above and below, then columns left and right */
+    memset(plane, 0, (size_t)y0 * row);
+    memset(plane + (int64_t)y1 * Wp * L, 0, (size_t)(Hp - y1) * row);
+    for (int y = y0; y < y1; y++) {
+      vg_real *d = plane + (int64_t)y * Wp * L;
+      memset(d, 0, (size_t)x0 * L * sizeof *d);
+      memset(d + (int64_t)x1 * L, 0, (size_t)(Wp - x1) * L * sizeof *d);
+      to_lanes(src + ((int64_t)c * H + y - top) * W + x0 - left, is, m, x1 - x0, d + (int64_t)x0 * L);
+    }
+  }
 }
 
 void VG_SFX(vg_lanes_unpack)(const vg_real *src, int m, int C, int Hs, int Ws, int top, int left, int H, int W,

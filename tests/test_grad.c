@@ -274,13 +274,17 @@ static void *alloc0(size_t n) {
   return p;
 }
 
+/* Scratch holds nothing from one call to the next: each kernel set up
+ * by kernel64 and kernel32 finds it full of NaN, so an op that reads scratch it did not write
+ * (a margin it expects zero) fails its checks. */
+static size_t scratch_reals(const vg_node *n) { return n->scratch_len + n->scratch_thread_len * 2; }
+
 static void bufs_make(bufs *b, const vg_graph *g, const vg_node *n, const gcase *c) {
   memset(b, 0, sizeof *b);
   b->nin = n->nin;
   b->training = (c->mode & TRAINING) != 0;
   b->across = (c->mode & ACROSS) != 0;
-  /* Sized for the most threads any check uses. */
-  size_t threads = 2;
+  /* Scratch: sized for the most threads any check uses (scratch_reals). */
   for (int k = 0; k < n->nin; k++) {
     b->nx[k] = vg_shape_numel(&g->nodes[n->in[k]].shape);
     b->x[k] = alloc0((size_t)b->nx[k] * sizeof(double));
@@ -297,8 +301,8 @@ static void bufs_make(bufs *b, const vg_graph *g, const vg_node *n, const gcase 
   for (int64_t i = 0; i < b->ny; i++) b->rf[i] = (float)(b->r[i] = vg_rng_normal(SEED, 8, 0, (uint64_t)i));
   b->saved = alloc0(n->saved_len * sizeof(double));
   b->savedf = alloc0(n->saved_len * sizeof(float));
-  b->scratch = alloc0((n->scratch_len + n->scratch_thread_len * threads) * sizeof(double));
-  b->scratchf = alloc0((n->scratch_len + n->scratch_thread_len * threads) * sizeof(float));
+  b->scratch = alloc0(scratch_reals(n) * sizeof(double));
+  b->scratchf = alloc0(scratch_reals(n) * sizeof(float));
 }
 
 static void bufs_free(bufs *b) {
@@ -317,6 +321,7 @@ static void twin_sum(const vg_collective *c, double *v, size_t n) {
 static const vg_collective twin = {twin_sum, 0.5};
 
 static vg_kernel_f64 kernel64(const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  for (size_t i = 0; i < scratch_reals(n); i++) b->scratch[i] = NAN;
   vg_kernel_f64 k;
   memset(&k, 0, sizeof k);
   k.node = n, k.node_id = id, k.nin = n->nin, k.a = &n->attr, k.seed = SEED, k.step = 3;
@@ -328,6 +333,7 @@ static vg_kernel_f64 kernel64(const vg_graph *g, const vg_node *n, int id, bufs 
 }
 
 static vg_kernel_f32 kernel32(const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  for (size_t i = 0; i < scratch_reals(n); i++) b->scratchf[i] = NAN;
   vg_kernel_f32 k;
   memset(&k, 0, sizeof k);
   k.node = n, k.node_id = id, k.nin = n->nin, k.a = &n->attr, k.seed = SEED, k.step = 3;
