@@ -46,6 +46,16 @@ const char *vg_optim_kind_name(vg_optim_kind kind) {
 static int uses_m(const vg_optim_conf *c) { return c->kind != VG_OPTIM_RMSPROP || c->momentum != 0; }
 static int uses_v(const vg_optim_conf *c) { return c->kind != VG_OPTIM_SGD; }
 
+/* n zeros, written now: calloc's fresh pages are the shared zero page
+ * until written, so the first step would fault twice per page (a read maps
+ * the zero page, the write copies it and flushes the other cores' TLBs):
+ * 3-4% of a short AAE run. */
+static float *zeroed(size_t n) {
+  float *p = malloc(n * sizeof *p);
+  if (p) memset(p, 0, n * sizeof *p);
+  return p;
+}
+
 vg_status vg_optim_new(vg_graph *g, const vg_optim_conf *conf, const int *groups, const double *lr, int ngroups,
                        vg_optim **out) {
   *out = NULL;
@@ -70,7 +80,7 @@ vg_status vg_optim_new(vg_graph *g, const vg_optim_conf *conf, const int *groups
     size_t len = g->groups[groups[i]].len ? g->groups[groups[i]].len : 1;
     e[i].group = groups[i];
     e[i].lr = lr ? lr[i] : conf->lr;
-    if ((uses_m(conf) && !(e[i].m = calloc(len, sizeof(float)))) || (uses_v(conf) && !(e[i].v = calloc(len, sizeof(float))))) {
+    if ((uses_m(conf) && !(e[i].m = zeroed(len))) || (uses_v(conf) && !(e[i].v = zeroed(len)))) {
       vg_optim_free(o);
       return vg_graph_fail(g, VG_ERR_NOMEM, "optimizer: out of memory for group '%s'", g->groups[groups[i]].name);
     }
