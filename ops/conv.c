@@ -163,15 +163,18 @@ static chunks batch_chunks(int64_t B, int nb) {
 }
 
 /* Shared scratch: bias partials [nchunks, Cout] in double first (the base
- * is aligned for it), then weight partials [nchunks, rows * K] (one-image
- * groups make the most chunks), then the weights flipped for the lanes
- * path's adjoint [rows * K]. */
+ * is aligned for it), then weight partials [nchunks, rows * K], then the
+ * weights flipped for the lanes path's adjoint [rows * K]. Sized for
+ * min(B, CONV_NCHUNK) chunks, at least batch_chunks' count for any group
+ * size and growing with B (a plan built for a batch runs smaller ones).
+ * The length is a whole number of 64-byte lines, so that the per-thread
+ * scratch after it starts on one. */
 static int64_t flipped_at(int64_t B, int64_t cout, int64_t rows, int64_t K) {
-  const chunks c = batch_chunks(B, 1);
-  return c.n * cout * (int64_t)(sizeof(double) / sizeof(float)) + c.n * rows * K;
+  const int64_t n = B < CONV_NCHUNK ? (B > 1 ? B : 1) : CONV_NCHUNK;
+  return n * cout * (int64_t)(sizeof(double) / sizeof(float)) + n * rows * K;
 }
 static size_t shared_len(int64_t B, int64_t cout, int64_t rows, int64_t K) {
-  return (size_t)(flipped_at(B, cout, rows, K) + rows * K);
+  return (size_t)((flipped_at(B, cout, rows, K) + rows * K + 15) / 16 * 16);
 }
 
 
@@ -243,7 +246,7 @@ static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, i
 /* The lanes geometry of a convolution (the image side padded [C, Hp, Wp],
  * the grid side [Co, OH, OW]), of its adjoint as a forward at stride 1
  * (image side the grid padded by (top, left), grid the image side), and the
- * per-thread scratch: four buffers of `buf` reals, each as large as the
+ * per-thread scratch: three buffers of `buf` reals, each as large as the
  * largest of those four sides in VG_LANES_MAX lanes whatever the path. */
 typedef struct lanes {
   vg_lgeom g, adj;
@@ -269,10 +272,10 @@ static lanes lanes_geom(const geom *g, int64_t cout) {
 }
 
 /* wf [C][Co][kh][kw] = w [Co][C][kh][kw] flipped in both spatial axes: the
- * adjoint's kernel. Before the parallel loop, so every thread reads it. */
+ * stride-1 adjoint's kernel. Before the parallel loop, so every thread
+ * reads it. */
 static void flip_weights(const geom *g, const lanes *q, const vg_real *w, vg_real *wf) {
   const int T = g->kh * g->kw, C = g->C, Co = q->g.Co;
-  if (g->s != 1) return;
   for (int o = 0; o < Co; o++)
     for (int c = 0; c < C; c++)
       for (int t = 0; t < T; t++) wf[((int64_t)c * Co + o) * T + (T - 1 - t)] = w[((int64_t)o * C + c) * T + t];
@@ -280,7 +283,8 @@ static void flip_weights(const geom *g, const lanes *q, const vg_real *w, vg_rea
 
 /* The image side of m images [m, C, H, W] = (add ? it : 0) + the adjoint
  * applied to their grid side (grid [m, Co, OH, OW] in NCHW) + bias (if
- * given), through the buffers at t. */
+ * given), through two of the thread's buffers, at t. wf: flip_weights'
+ * at stride 1. */
 static void lanes_adjoint(const geom *g, const lanes *q, int m, const vg_real *w, const vg_real *wf,
                           const vg_real *grid, vg_real *img, int add, const vg_real *bias, vg_real *t) {
   const int Co = q->g.Co;
@@ -296,14 +300,13 @@ static void lanes_adjoint(const geom *g, const lanes *q, int m, const vg_real *w
   VG_SFX(vg_lanes_unpack)(t + q->buf, m, g->C, q->g.Hp, q->g.Wp, g->ph, g->pw, g->H, g->W, img, add, bias);
 }
 
-/* The lanes path or im2col + GEMM. Measured on the Xeon (AVX-512), batch
- * 128, conv_vae's layers widened to 32 channels: lanes takes half the GEMM
- * path's time or less at every layer, forward and backward; on
- * conv_vae.lua's own layers, half the time of the per-image direct kernels
- * it replaced.
- * VG_CONV_PATH=gemm or =lanes forces one, for tests and benchmarks; it is
- * read once, so shape inference (which sizes the scratch) and the kernels
- * always agree. */
+/* The lanes path or im2col + GEMM. Lanes wherever its limits allow: on the
+ * Xeon (AVX-512), conv_vae's layers widened to 32 channels take half the
+ * GEMM path's time or less on it, forward and backward.
+ * VG_CONV_PATH=gemm or =lanes forces one, for tests and benchmarks. It is
+ * read once by each build of this file (runtime/op.h): shape inference
+ * (which sizes the scratch) and the kernels agree as long as nothing
+ * changes the environment while the process runs. */
 static int use_lanes(const geom *g, int cout) {
   static int forced = -2; /* -2 unread, -1 none, 0 gemm, 1 lanes */
   if (forced == -2) {
@@ -318,7 +321,7 @@ static int use_lanes(const geom *g, int cout) {
 
 /* Reals of per-thread scratch for one image's cols or a group's lanes. */
 static int64_t conv_work_len(const geom *g, int64_t cout) {
-  if (use_lanes(g, (int)cout)) return 4 * lanes_geom(g, cout).buf;
+  if (use_lanes(g, (int)cout)) return 3 * lanes_geom(g, cout).buf;
   return (int64_t)g->C * g->kh * g->kw * g->OH * g->OW;
 }
 
@@ -371,9 +374,6 @@ static const vg_real *pre_act_grad(const vg_kernel *k, int64_t b, int m, int64_t
   vg_act_grad(act, k->y + b * image, dyb, buf, m * image);
   return buf;
 }
-
-/* Images the kernels take at once, at most: a lanes group, or one. */
-static int group_size(const geom *g, int64_t cout);
 
 /* ---- conv2d ---- */
 
@@ -443,8 +443,8 @@ static vg_status conv2d_infer(vg_graph *g, vg_node *n) {
   if ((st = check_sizes(g, n, K, N, w->d[0], sx))) return st;
   const int64_t dims[4] = {x->d[0], w->d[0], ge.OH, ge.OW};
   n->shape = vg_shape_of(4, dims);
-  /* Per thread one image's cols [K, Ho*Wo]; shared the chunk partials of
-   * the weight and bias gradients. */
+  /* Per thread one image's cols [K, Ho*Wo] or a group's lanes buffers,
+   * then dy * act'(y) of a group; shared: shared_len. */
   n->scratch_len = shared_len(x->d[0], w->d[0], w->d[0], K);
   n->scratch_thread_len =
       (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, group_size(&ge, w->d[0]) * w->d[0] * ge.OH * ge.OW));
@@ -479,10 +479,10 @@ static void conv2d_forward(const vg_kernel *k) {
     const vg_real *xb = x + (int64_t)b * g.C * HW;
     vg_real *yb = y + (int64_t)b * Cout * S, *cols = (vg_real *)xb;
     if (lanes_path) {
-      vg_real *t = vg_thread_scratch(k);
-      VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, t);
-      VG_SFX(vg_lconv_fwd)(&q.g, w, t, t + q.buf);
-      VG_SFX(vg_lanes_unpack)(t + q.buf, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, yb, 0, bias);
+      vg_real *xl = vg_thread_scratch(k), *yl = xl + q.buf;
+      VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, xl);
+      VG_SFX(vg_lconv_fwd)(&q.g, w, xl, yl);
+      VG_SFX(vg_lanes_unpack)(yl, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, yb, 0, bias);
       vg_act_apply(act, yb, (int64_t)m * Cout * S);
       continue;
     }
@@ -515,7 +515,7 @@ static void conv2d_backward(const vg_kernel *k) {
   double *dbp = (double *)(void *)k->scratch;
   vg_real *wpart = k->scratch + (int64_t)ch.n * Cout * (int64_t)(sizeof(double) / sizeof(float));
   vg_real *wf = k->scratch + flipped_at(g.B, Cout, Cout, K);
-  if (lanes_path && dx) flip_weights(&g, &q, w, wf);
+  if (lanes_path && dx && g.s == 1) flip_weights(&g, &q, w, wf);
   const double work = (double)g.B * Cout * S * K * ((dx != NULL) + (dw != NULL)) + (double)g.B * Cout * S;
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, work))
   for (int c = 0; c < ch.n; c++) {
@@ -528,25 +528,26 @@ static void conv2d_backward(const vg_kernel *k) {
       if (db)
         for (int i = 0; i < m; i++) bias_rows(dyb + (int64_t)i * Cout * S, Cout, S, dbp + (int64_t)c * Cout, b + i == b0);
       if (lanes_path) {
-        vg_real *xl = tmp + 2 * q.buf, *part = wpart + (int64_t)c * Cout * K;
+        /* dy in lanes, the adjoint's output, x in lanes */
+        vg_real *dyl = tmp, *out = tmp + q.buf, *xl = tmp + 2 * q.buf, *part = wpart + (int64_t)c * Cout * K;
         vg_real *dxb = dx ? dx + (int64_t)b * g.C * HW : NULL;
         if (dw) VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, xl);
         if (dx && g.s == 1 && q.top >= 0 && q.left >= 0) {
           /* dy padded once: the adjoint's image side, and the weight
            * gradient's dy inside it */
-          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, q.top, q.left, q.adj.Hp, q.adj.Wp, tmp);
+          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, q.top, q.left, q.adj.Hp, q.adj.Wp, dyl);
           if (dw)
-            VG_SFX(vg_lconv_dw)(&q.g, tmp + ((int64_t)q.top * q.adj.Wp + q.left) * VG_LANES, q.adj.Wp,
+            VG_SFX(vg_lconv_dw)(&q.g, dyl + ((int64_t)q.top * q.adj.Wp + q.left) * VG_LANES, q.adj.Wp,
                                 (int64_t)q.adj.Hp * q.adj.Wp, xl, part, b == b0);
-          VG_SFX(vg_lconv_fwd)(&q.adj, wf, tmp, tmp + q.buf);
-          VG_SFX(vg_lanes_unpack)(tmp + q.buf, m, g.C, g.H, g.W, 0, 0, g.H, g.W, dxb, !set, NULL);
+          VG_SFX(vg_lconv_fwd)(&q.adj, wf, dyl, out);
+          VG_SFX(vg_lanes_unpack)(out, m, g.C, g.H, g.W, 0, 0, g.H, g.W, dxb, !set, NULL);
           continue;
         }
         if (dw) {
-          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp);
-          VG_SFX(vg_lconv_dw)(&q.g, tmp, g.OW, S, xl, part, b == b0);
+          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, dyl);
+          VG_SFX(vg_lconv_dw)(&q.g, dyl, g.OW, S, xl, part, b == b0);
         }
-        if (dx) lanes_adjoint(&g, &q, m, w, wf, dyb, dxb, !set, NULL, tmp);
+        if (dx) lanes_adjoint(&g, &q, m, w, wf, dyb, dxb, !set, NULL, dyl); /* dyl and out, dw done */
         continue;
       }
       if (dw) {
@@ -640,8 +641,8 @@ static vg_status convt_infer(vg_graph *g, vg_node *n) {
   if ((double)dims[0] * (double)dims[1] * (double)ge.H * (double)ge.W > (double)VG_MAX_NUMEL)
     return vg_op_fail(g, n, VG_ERR_SHAPE, "output too large (input %s, weight '%s' %s)", sx, wname, sw);
   n->shape = vg_shape_of(4, dims);
-  /* Per thread one image's cols [K, H*W of x]; shared the chunk partials
-   * of the weight and bias gradients. */
+  /* Per thread one image's cols [K, H*W of x] or a group's lanes buffers,
+   * then dy * act'(y) of a group; shared: shared_len. */
   n->scratch_len = shared_len(x->d[0], w->d[1], w->d[0], K);
   n->scratch_thread_len =
       (size_t)(conv_work_len(&ge, w->d[0]) + act_len(n, group_size(&ge, w->d[0]) * w->d[1] * ge.H * ge.W));
@@ -660,7 +661,7 @@ static void convt_forward(const vg_kernel *k) {
   const lanes q = lanes_geom(&g, Cin);
   const int nb = lanes_path ? VG_LANES : 1, ngroups = (g.B + nb - 1) / nb;
   vg_real *wf = k->scratch + flipped_at(g.B, g.C, Cin, K);
-  if (lanes_path) flip_weights(&g, &q, w, wf);
+  if (lanes_path && g.s == 1) flip_weights(&g, &q, w, wf);
 #pragma omp parallel for schedule(static) num_threads(nthreads(k, (double)g.B * Cin * S * K))
   for (int gi = 0; gi < ngroups; gi++) {
     const int b = gi * nb, m = g.B - b < nb ? g.B - b : nb;
@@ -717,15 +718,15 @@ static void convt_backward(const vg_kernel *k) {
       if (lanes_path) {
         /* the transpose's weight gradient is conv2d's with x and dy swapped;
          * its input gradient is conv2d's forward; both read dy padded */
-        VG_SFX(vg_lanes_pack)(dyb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, tmp);
+        vg_real *dyl = tmp, *xl = tmp + q.buf, *out = tmp + 2 * q.buf;
+        VG_SFX(vg_lanes_pack)(dyb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, dyl);
         if (dw) {
-          VG_SFX(vg_lanes_pack)(x + (int64_t)b * Cin * S, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, tmp + q.buf);
-          VG_SFX(vg_lconv_dw)(&q.g, tmp + q.buf, g.OW, S, tmp, wpart + (int64_t)c * Cin * K, b == b0);
+          VG_SFX(vg_lanes_pack)(x + (int64_t)b * Cin * S, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, xl);
+          VG_SFX(vg_lconv_dw)(&q.g, xl, g.OW, S, dyl, wpart + (int64_t)c * Cin * K, b == b0);
         }
         if (dx) {
-          VG_SFX(vg_lconv_fwd)(&q.g, w, tmp, tmp + 2 * q.buf);
-          VG_SFX(vg_lanes_unpack)(tmp + 2 * q.buf, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, dx + (int64_t)b * Cin * S,
-                                  !set, NULL);
+          VG_SFX(vg_lconv_fwd)(&q.g, w, dyl, out);
+          VG_SFX(vg_lanes_unpack)(out, m, Cin, g.OH, g.OW, 0, 0, g.OH, g.OW, dx + (int64_t)b * Cin * S, !set, NULL);
         }
         continue;
       }

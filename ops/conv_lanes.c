@@ -18,6 +18,9 @@ enum { NOB = 4, NPB = 6 }; /* 24 accumulators of 32 registers */
 #else
 enum { NOB = 4, NPB = 3 }; /* 12 of 16 */
 #endif
+/* Tiles: at most TILE_MAX_O output channels (or weight rows) by
+ * TILE_MAX_P pixels (or, in dw, weight rows); MAX_ROWS weight rows
+ * (channels x taps) is what use_lanes in conv.c lets through. */
 enum { TILE_MAX_O = 4, TILE_MAX_P = 6, MAX_ROWS = VG_LANES_MAX_CHANNELS * VG_LANES_MAX_TAPS };
 
 typedef vg_real lv __attribute__((vector_size(VG_LANES * sizeof(vg_real))));
@@ -70,6 +73,9 @@ INL vg_real hsum(lv v) {
  * image, transposed in registers, stored a row per pixel (and back). The
  * transpose swaps the off-diagonal halves of every 2k x 2k block, for
  * k = L/2 down to 1 (log2 L rounds of two-vector shuffles). */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 12
+#error "ops/conv_lanes.c needs __builtin_shufflevector: GCC 12 or later, or clang"
+#endif
 #define TA(j, k) (((j) & (k)) ? L + (j) - (k) : (j))
 #define TB(j, k) (((j) & (k)) ? L + (j) : (j) + (k))
 #if VG_LANES == 16
@@ -180,6 +186,7 @@ void VG_SFX(vg_lanes_unpack)(const vg_real *src, int m, int C, int Hs, int Ws, i
   }
   int x0 = -left, x1 = Ws - left; /* the x with a source pixel */
   if (x0 < 0) x0 = 0;
+  if (x0 > W) x0 = W;
   if (x1 > W) x1 = W;
   if (x1 < x0) x1 = x0;
   for (int c = 0; c < C; c++) {
@@ -188,7 +195,8 @@ void VG_SFX(vg_lanes_unpack)(const vg_real *src, int m, int C, int Hs, int Ws, i
       const int sy = y + top, inside = sy >= 0 && sy < Hs;
       vg_real *d = dst + ((int64_t)c * H + y) * W;
       if (inside) from_lanes(src + (((int64_t)c * Hs + sy) * Ws + x0 + left) * L, x1 - x0, d + x0, is, m, add, bv);
-      /* pixels no window reaches: [0, x0) and [x1, W), or the whole row */
+      /* pixels no window reaches: [0, x0) and [x1, W), or the whole row
+       * (the + 0 stands for the missing sum, as in from_lanes) */
       const int e0 = inside ? x0 : W, e1 = inside ? x1 : W;
       for (int l = 0; l < m; l++) {
         vg_real *dl = d + l * is;
@@ -232,6 +240,7 @@ INL void fwd_tile(const int NO, const int NP, const vg_lgeom *g, const int64_t *
 }
 
 /* Constant tile sizes for the compiler, chosen at run time. */
+#if VG_LANES == 16 /* np <= NPB: no tile wider than this build uses */
 #define VG_TILE_P(F, NO, np, ...)          \
   switch (np) {                            \
   case 1: F(NO, 1, __VA_ARGS__); break;    \
@@ -241,6 +250,14 @@ INL void fwd_tile(const int NO, const int NP, const vg_lgeom *g, const int64_t *
   case 5: F(NO, 5, __VA_ARGS__); break;    \
   default: F(NO, 6, __VA_ARGS__); break;   \
   }
+#else
+#define VG_TILE_P(F, NO, np, ...)          \
+  switch (np) {                            \
+  case 1: F(NO, 1, __VA_ARGS__); break;    \
+  case 2: F(NO, 2, __VA_ARGS__); break;    \
+  default: F(NO, 3, __VA_ARGS__); break;   \
+  }
+#endif
 #define VG_TILE(F, no, np, ...)                     \
   switch (no) {                                     \
   case 1: VG_TILE_P(F, 1, np, __VA_ARGS__) break;   \

@@ -147,6 +147,23 @@ static const gcase cases[] = {
      * several groups (the first sets, the rest add). */
     {"conv2d", 3, {"530,1,2,3", "2,1,3,3", "2"}, {ANY, ANY, ANY}, "same=1", 0},
     {"conv_transpose2d", 3, {"530,2,2,2", "2,1,3,3", "1"}, {ANY, ANY, ANY}, "stride=2 padding=1", 0},
+    {"conv2d", 3, {"530,4,6,6", "8,4,3,3", "8"}, {ANY, ANY, ANY}, "same=1", LARGE},
+    {"conv_transpose2d", 3, {"530,4,3,3", "4,2,3,3", "2"}, {ANY, ANY, ANY}, "stride=2 padding=1 output_padding=1", LARGE},
+    /* The lanes path's geometry. Stride 1 with padding beyond the kernel's
+     * reach: its adjoint crops dy (offsets -1), the weight gradient takes
+     * dy unpadded. */
+    {"conv2d", 3, {"3,2,4,5", "3,2,1,1", "3"}, {ANY, ANY, ANY}, "padding=1", 0},
+    {"conv2d", 3, {"3,2,5,6", "2,2,3,1", "2"}, {ANY, ANY, ANY}, "padding=1", 0},
+    {"conv_transpose2d", 3, {"2,3,6,7", "3,2,3,3", "2"}, {ANY, ANY, ANY}, "padding=3", 0},
+    /* Image rows and columns no window reaches (their gradient is zero, set
+     * so), and rows of 16 and more pixels (whole transposed blocks). */
+    {"conv2d", 3, {"3,2,6,40", "3,2,3,3", "3"}, {ANY, ANY, ANY}, "stride=2", 0},
+    {"conv_transpose2d", 3, {"3,2,3,9", "2,3,3,3", "3"}, {ANY, ANY, ANY}, "stride=2 output_padding=1", 0},
+    /* 1x1 at stride 2: pixels between the windows. */
+    {"conv2d", 3, {"3,2,5,7", "3,2,1,1", "3"}, {ANY, ANY, ANY}, "stride=2", 0},
+    /* 32 channels by 64 taps: the most weight rows the kernels take. */
+    {"conv2d", 2, {"1,32,9,9", "2,32,8,8"}, {ANY, ANY}, "stride=2 padding=1", 0},
+    {"conv_transpose2d", 2, {"1,2,2,2", "2,32,8,8"}, {ANY, ANY}, "stride=2", 0},
     /* fused activations, on each path: GEMM, lanes, 1x1, strided */
     {"linear", 3, {"4,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=relu", 0},
     {"linear", 3, {"2,3,6", "5,6", "5"}, {ANY, ANY, ANY}, "act=sigmoid", 0},
