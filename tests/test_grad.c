@@ -521,6 +521,35 @@ static void check_sets_path(const gcase *c, const vg_graph *g, const vg_node *n,
   }
 }
 
+/* The gradients of each input alone (the others' dx NULL, as for data,
+ * which takes none) are the bits of the full backward's: an op that
+ * shares work between its gradients (a convolution's dy transposed once
+ * for both) still computes each right without the other. */
+static void check_alone_path(const gcase *c, const vg_graph *g, const vg_node *n, int id, bufs *b) {
+  const vg_op_f32 *op = vg_ops_f32_kernels()[n->op];
+  vg_kernel_f32 k = kernel32(g, n, id, b);
+  op->forward(&k);
+  float *full[VG_MAX_IN] = {0};
+  for (int in = 0; in < n->nin; in++) memset(b->dxf[in], 0, (size_t)b->nx[in] * sizeof(float));
+  op->backward(&k);
+  for (int in = 0; in < n->nin; in++) {
+    full[in] = alloc0((size_t)b->nx[in] * sizeof(float));
+    memcpy(full[in], b->dxf[in], (size_t)b->nx[in] * sizeof(float));
+  }
+  for (int only = 0; only < n->nin; only++) {
+    if (!k.dx[only]) continue;
+    vg_kernel_f32 k1 = kernel32(g, n, id, b);
+    for (int in = 0; in < n->nin; in++)
+      if (in != only) k1.dx[in] = NULL;
+    memset(b->dxf[only], 0, (size_t)b->nx[only] * sizeof(float));
+    op->backward(&k1);
+    CHECK(memcmp(b->dxf[only], full[only], (size_t)b->nx[only] * sizeof(float)) == 0,
+          "%s [%s]: input %d's gradient alone differs from the full backward's (%s)", c->op, c->attrs, only + 1,
+          vg_isa_name(vg_isa_current()));
+  }
+  for (int in = 0; in < n->nin; in++) free(full[in]);
+}
+
 /* With the batch split over two processes (twin), the float kernels give
  * one process's bits: output and gradients. Batch norm's running variance
  * is the exception that shows the count was summed: it takes the unbiased
@@ -678,6 +707,10 @@ static int run_case(const gcase *c) {
   if (vg_ops_f32[n->op]->flags & VG_OPF_BWD_SETS) {
     for_each_path(check_sets_path, c, g, n, id, &b);
     printf("  %-14s %-32s sets its gradients as it adds them\n", c->op, c->attrs);
+  }
+  if (n->nin > 1 && vg_ops_f32[n->op]->backward && !(c->mode & LARGE)) {
+    for_each_path(check_alone_path, c, g, n, id, &b);
+    printf("  %-14s %-32s each gradient alone as in the full backward\n", c->op, c->attrs);
   }
   bufs_free(&b);
   vg_graph_free(g);
