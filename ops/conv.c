@@ -231,14 +231,15 @@ static void bias_rows(const vg_real *dy, int64_t cout, int64_t S, double *dbp, i
  * of multiply-adds), and a layout per image leaves vectors short: rows of
  * 28, 14 or 7 pixels. The lanes path (conv_lanes.h) takes VG_LANES images
  * at a time, transposed so that a vector holds one pixel of each: the
- * image side padded (its margin zero), the grid side as it is. Per group:
+ * image side padded (its margin zero), the grid side as it is.
  * The image side's gradient (conv2d's dx, the transpose's y) is the
  * adjoint: at stride 1 itself a convolution (of the grid side padded by
  * the kernel's extent less the padding, kernel flipped, its two channel
  * axes swapped), which the forward kernel sums in registers; at other
- * strides the bwd kernel scatters into the padded image side.
+ * strides the bwd kernel scatters into the padded image side. Per group:
  *   conv2d forward       pack x padded, fwd, unpack y (+ bias, act)
- *   conv2d backward      pack dy; dw from dy and x packed; dx = the adjoint
+ *   conv2d backward      pack dy as the adjoint reads it (once for both):
+ *                        dw from it and x packed; dx = the adjoint
  *   transpose forward    y = the adjoint of x (+ bias, act)
  *   transpose backward   pack dy padded (once for both): dw with x packed,
  *                        dx = fwd, unpacked */
@@ -281,23 +282,40 @@ static void flip_weights(const geom *g, const lanes *q, const vg_real *w, vg_rea
       for (int t = 0; t < T; t++) wf[((int64_t)c * Co + o) * T + (T - 1 - t)] = w[((int64_t)o * C + c) * T + t];
 }
 
+/* The grid side of m images (grid [m, Co, OH, OW] in NCHW) in lanes at t,
+ * as the adjoint reads it: padded by (top, left) at stride 1 (the forward
+ * kernel's image side), else as it is. */
+static void adjoint_pack(const geom *g, const lanes *q, int m, const vg_real *grid, vg_real *t) {
+  if (g->s == 1) VG_SFX(vg_lanes_pack)(grid, m, q->g.Co, g->OH, g->OW, q->top, q->left, q->adj.Hp, q->adj.Wp, t);
+  else VG_SFX(vg_lanes_pack)(grid, m, q->g.Co, g->OH, g->OW, 0, 0, g->OH, g->OW, t);
+}
+
+/* The grid inside adjoint_pack's buffer t (its first pixel; rows and planes
+ * *row and *plane pixels apart), or NULL where the padding cropped it. */
+static const vg_real *adjoint_grid(const geom *g, const lanes *q, const vg_real *t, int64_t *row, int64_t *plane) {
+  if (g->s != 1) {
+    *row = g->OW, *plane = (int64_t)g->OH * g->OW;
+    return t;
+  }
+  if (q->top < 0 || q->left < 0) return NULL;
+  *row = q->adj.Wp, *plane = (int64_t)q->adj.Hp * q->adj.Wp;
+  return t + ((int64_t)q->top * q->adj.Wp + q->left) * VG_LANES;
+}
+
 /* The image side of m images [m, C, H, W] = (add ? it : 0) + the adjoint
- * applied to their grid side (grid [m, Co, OH, OW] in NCHW) + bias (if
- * given), through two of the thread's buffers, at t. wf: flip_weights'
- * at stride 1. */
-static void lanes_adjoint(const geom *g, const lanes *q, int m, const vg_real *w, const vg_real *wf,
-                          const vg_real *grid, vg_real *img, int add, const vg_real *bias, vg_real *t) {
-  const int Co = q->g.Co;
+ * applied to their grid side, packed at t by adjoint_pack, + bias (if
+ * given), through the thread's buffer `out`. wf: flip_weights' at
+ * stride 1. */
+static void adjoint_run(const geom *g, const lanes *q, int m, const vg_real *w, const vg_real *wf, const vg_real *t,
+                        vg_real *out, vg_real *img, int add, const vg_real *bias) {
   if (g->s == 1) {
-    VG_SFX(vg_lanes_pack)(grid, m, Co, g->OH, g->OW, q->top, q->left, q->adj.Hp, q->adj.Wp, t);
-    VG_SFX(vg_lconv_fwd)(&q->adj, wf, t, t + q->buf);
-    VG_SFX(vg_lanes_unpack)(t + q->buf, m, g->C, g->H, g->W, 0, 0, g->H, g->W, img, add, bias);
+    VG_SFX(vg_lconv_fwd)(&q->adj, wf, t, out);
+    VG_SFX(vg_lanes_unpack)(out, m, g->C, g->H, g->W, 0, 0, g->H, g->W, img, add, bias);
     return;
   }
-  VG_SFX(vg_lanes_pack)(grid, m, Co, g->OH, g->OW, 0, 0, g->OH, g->OW, t);
-  memset(t + q->buf, 0, (size_t)g->C * q->g.Hp * q->g.Wp * VG_LANES * sizeof *t);
-  VG_SFX(vg_lconv_bwd)(&q->g, w, t, t + q->buf);
-  VG_SFX(vg_lanes_unpack)(t + q->buf, m, g->C, q->g.Hp, q->g.Wp, g->ph, g->pw, g->H, g->W, img, add, bias);
+  memset(out, 0, (size_t)g->C * q->g.Hp * q->g.Wp * VG_LANES * sizeof *out);
+  VG_SFX(vg_lconv_bwd)(&q->g, w, t, out);
+  VG_SFX(vg_lanes_unpack)(out, m, g->C, q->g.Hp, q->g.Wp, g->ph, g->pw, g->H, g->W, img, add, bias);
 }
 
 /* The lanes path or im2col + GEMM. Lanes wherever its limits allow: on the
@@ -532,22 +550,17 @@ static void conv2d_backward(const vg_kernel *k) {
         vg_real *dyl = tmp, *out = tmp + q.buf, *xl = tmp + 2 * q.buf, *part = wpart + (int64_t)c * Cout * K;
         vg_real *dxb = dx ? dx + (int64_t)b * g.C * HW : NULL;
         if (dw) VG_SFX(vg_lanes_pack)(xb, m, g.C, g.H, g.W, g.ph, g.pw, q.g.Hp, q.g.Wp, xl);
-        if (dx && g.s == 1 && q.top >= 0 && q.left >= 0) {
-          /* dy padded once: the adjoint's image side, and the weight
-           * gradient's dy inside it */
-          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, q.top, q.left, q.adj.Hp, q.adj.Wp, dyl);
-          if (dw)
-            VG_SFX(vg_lconv_dw)(&q.g, dyl + ((int64_t)q.top * q.adj.Wp + q.left) * VG_LANES, q.adj.Wp,
-                                (int64_t)q.adj.Hp * q.adj.Wp, xl, part, b == b0);
-          VG_SFX(vg_lconv_fwd)(&q.adj, wf, dyl, out);
-          VG_SFX(vg_lanes_unpack)(out, m, g.C, g.H, g.W, 0, 0, g.H, g.W, dxb, !set, NULL);
-          continue;
-        }
+        adjoint_pack(&g, &q, m, dyb, dyl);
         if (dw) {
-          VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, dyl);
-          VG_SFX(vg_lconv_dw)(&q.g, dyl, g.OW, S, xl, part, b == b0);
+          int64_t row, plane;
+          const vg_real *d = adjoint_grid(&g, &q, dyl, &row, &plane);
+          if (!d) { /* cropped: dy as it is, for the weight gradient alone */
+            VG_SFX(vg_lanes_pack)(dyb, m, Cout, g.OH, g.OW, 0, 0, g.OH, g.OW, out);
+            d = out, row = g.OW, plane = S;
+          }
+          VG_SFX(vg_lconv_dw)(&q.g, d, row, plane, xl, part, b == b0);
         }
-        if (dx) lanes_adjoint(&g, &q, m, w, wf, dyb, dxb, !set, NULL, dyl); /* dyl and out, dw done */
+        if (dx) adjoint_run(&g, &q, m, w, wf, dyl, out, dxb, !set, NULL);
         continue;
       }
       if (dw) {
@@ -668,7 +681,9 @@ static void convt_forward(const vg_kernel *k) {
     const vg_real *xb = x + (int64_t)b * Cin * S;
     vg_real *yb = y + (int64_t)b * g.C * HW;
     if (lanes_path) {
-      lanes_adjoint(&g, &q, m, w, wf, xb, yb, 0, bias, vg_thread_scratch(k));
+      vg_real *xl = vg_thread_scratch(k);
+      adjoint_pack(&g, &q, m, xb, xl);
+      adjoint_run(&g, &q, m, w, wf, xl, xl + q.buf, yb, 0, bias);
       vg_act_apply(attr_int(k->a, A_ACT), yb, (int64_t)m * g.C * HW);
       continue;
     }

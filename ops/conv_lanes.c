@@ -240,24 +240,17 @@ INL void fwd_tile(const int NO, const int NP, const vg_lgeom *g, const int64_t *
 }
 
 /* Constant tile sizes for the compiler, chosen at run time. */
-#if VG_LANES == 16 /* np <= NPB: no tile wider than this build uses */
-#define VG_TILE_P(F, NO, np, ...)          \
-  switch (np) {                            \
-  case 1: F(NO, 1, __VA_ARGS__); break;    \
-  case 2: F(NO, 2, __VA_ARGS__); break;    \
-  case 3: F(NO, 3, __VA_ARGS__); break;    \
-  case 4: F(NO, 4, __VA_ARGS__); break;    \
-  case 5: F(NO, 5, __VA_ARGS__); break;    \
-  default: F(NO, 6, __VA_ARGS__); break;   \
+/* np is at most NPB: clamping the switch's value tells the compiler so,
+ * and it drops the cases wider than this build's tiles. */
+#define VG_TILE_P(F, NO, np, ...)                     \
+  switch ((np) < NPB ? (np) : NPB) {                   \
+  case 1: F(NO, 1, __VA_ARGS__); break;                \
+  case 2: F(NO, 2, __VA_ARGS__); break;                \
+  case 3: F(NO, 3, __VA_ARGS__); break;                \
+  case 4: F(NO, 4, __VA_ARGS__); break;                \
+  case 5: F(NO, 5, __VA_ARGS__); break;                \
+  default: F(NO, 6, __VA_ARGS__); break;               \
   }
-#else
-#define VG_TILE_P(F, NO, np, ...)          \
-  switch (np) {                            \
-  case 1: F(NO, 1, __VA_ARGS__); break;    \
-  case 2: F(NO, 2, __VA_ARGS__); break;    \
-  default: F(NO, 3, __VA_ARGS__); break;   \
-  }
-#endif
 #define VG_TILE(F, no, np, ...)                     \
   switch (no) {                                     \
   case 1: VG_TILE_P(F, 1, np, __VA_ARGS__) break;   \
