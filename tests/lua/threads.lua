@@ -27,6 +27,11 @@ local busy = function(n) return n == 2 and 4.0 or 1.9 end
 local function on(count) return ctl:count() == count and (ctl.probe ~= nil or core.threads() == count) end
 local settle = threads.WINDOW + 2 * threads.PROBE + 4 -- a probe started by a slowdown is over by then
 
+-- The run's first step, a warm-up many times slower than the rest, must
+-- not make one thread look faster at the first probe.
+steps(1, function() return 10.0 end)
+steps(threads.FIRST + 2 * (threads.PROBE + 1), idle)
+assert(on(2) and ctl.probed, "idle: a slow first step moved the count to 1 thread")
 steps(3000, idle)
 assert(on(2), "idle: stays on 2 threads")
 assert(ctl.period > threads.PERIOD, "idle: probes grow rarer")
@@ -46,12 +51,20 @@ assert(on(2), "a 3% difference moved the count")
 for _ = 1, 3 do steps(threads.WINDOW, function(n) return n == 2 and 3.0 or 5.7 end); steps(100, idle) end
 assert(on(2), "slow outliers moved the count")
 -- A neighbour already there when training starts: found within the first
--- probe, a dozen steps in (an AAE step can take half a second).
+-- probe, a few steps in (an AAE step can take half a second).
 core.threads(2)
 ctl, step = threads.new{}, 0
-local first = threads.FIRST + 2 * (threads.PROBE + 1)
-steps(first, busy)
+local first, slow = 1 + threads.FIRST + threads.PROBE + 1, 0
+for _ = 1, first do
+  step = step + 1
+  ctl:before(step)
+  if core.threads() == 2 then slow = slow + 1 end
+  ctl:after(busy(core.threads()))
+end
 assert(on(1), "busy from the start: 1 thread within " .. first .. " steps")
+-- One thread is decisively faster there: no steps at two threads to
+-- re-time them after the probe, only the warm-up and FIRST before it.
+assert(slow == threads.FIRST + 1, string.format("busy from the start: %d steps at 2 threads, not %d", slow, threads.FIRST + 1))
 -- On one thread beside a neighbour, a probe's first timed step at two
 -- threads (more than HOPELESS times slower) ends it: two steps at two
 -- threads per probe (the untimed warm-up and that one), not 1 + PROBE.

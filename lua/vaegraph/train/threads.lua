@@ -6,8 +6,10 @@
 -- (every kernel sums in an order of its own), so the count may change at any
 -- step. The controller times a few steps at the other count now and then
 -- and keeps whichever ran faster: first after FIRST steps (a neighbour
--- already there when training starts then costs about a dozen slow steps,
--- which matters when a step takes half a second), then PERIOD steps after
+-- already there when training starts then costs FIRST + 1 slow steps (the
+-- run's first step is a warm-up, and not timed): the
+-- other count, far faster, wins without re-timing this one, which matters
+-- when a step takes half a second), then PERIOD steps after
 -- a move,
 -- twice as long after each probe that changed nothing (up to MAX_PERIOD),
 -- and at once when steps at the current count get clearly slower than they
@@ -16,7 +18,7 @@
 local core = require "vaegraph.core"
 local threads = {}
 
-threads.FIRST = 4         -- steps before the first probe
+threads.FIRST = 2         -- steps before the first probe
 threads.PERIOD = 200      -- steps between probes after a move
 threads.MAX_PERIOD = 3200 -- the longest wait between probes
 threads.WINDOW = 16       -- steps whose mean time is "the current speed"
@@ -24,6 +26,7 @@ threads.PROBE = 4         -- timed steps at the other count (after one untimed)
 threads.SLOWER = 1.25     -- current steps this much slower than the best seen: probe now
 threads.BETTER = 0.95     -- the other count must be this much faster to win (timing noise)
 threads.HOPELESS = 1.5    -- a probe step this much slower than the current ones ends the probe
+threads.DECISIVE = 0.75   -- the other count this much faster than the current steps wins at once
 
 local Ctl = {}
 Ctl.__index = Ctl
@@ -34,7 +37,7 @@ function threads.new(opt)
   local most = core.threads()
   if most < 2 then return nil end
   return setmetatable({ counts = { most, most - 1 }, current = 1, recent = {}, best = math.huge, period = threads.PERIOD,
-                        next = 0, probed = false }, Ctl)
+                        next = 0, probed = false, warm = false }, Ctl)
 end
 
 local function mean(t)
@@ -61,6 +64,10 @@ end
 -- before a change.
 function Ctl:after(seconds)
   local p = self.probe
+  if not self.warm then -- a run's first step touches its memory for the first time: not a speed
+    self.warm = true
+    return
+  end
   if not p then
     local r = self.recent
     r[#r + 1] = seconds
@@ -78,12 +85,21 @@ function Ctl:after(seconds)
   -- the probe's remaining steps would only add to the cost.
   local settled = not p.other and p.ref and seconds > threads.HOPELESS * p.ref
   if #p.times < threads.PROBE and not settled then return end
+  local here
   if not p.other then
     p.other, p.times, p.skip = mean(p.times), {}, 1
-    core.threads(self.counts[self.current])
-    return
+    -- Far faster than the steps just before the probe needs no fresh
+    -- baseline: with a neighbour on one core, re-timing two threads would
+    -- cost PROBE + 1 more steps at half speed, which a short run feels.
+    if p.ref and p.other < threads.DECISIVE * p.ref then
+      here = p.ref
+    else
+      core.threads(self.counts[self.current])
+      return
+    end
+  else
+    here = mean(p.times)
   end
-  local here = mean(p.times)
   if p.other < threads.BETTER * here then
     self.current = 3 - self.current
     self.recent, self.best, self.period = {}, math.huge, threads.PERIOD
