@@ -23,7 +23,10 @@ log=$(mktemp)
 trap 'rm -f "$log" "$log.plan"' EXIT
 
 # The CPU each row was measured on, short: rows of earlier runs may differ.
+# The model name alone can hide which: AMD's EPYCs here were a Zen 3 with
+# AVX2 and a Zen 5 with AVX-512. The CPU family and the kernels in use tell.
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | sed 's/([^)]*)//g; s/ Processor//; s/ [0-9]*-Core.*//; s/  */ /g; s/ *$//')
+cpu="$cpu (family $(lscpu | sed -n 's/^CPU family: *//p'), $("$vaegraph" --version | sed -n 's/.*kernels \([a-z0-9]*\).*/\1/p'))"
 peak=$(OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 build/bench_gemm 50 3 | awk '$1 == "square" { print $5 }')
 echo "== bench_gemm 1024^3: vaegraph $peak GFLOP/s; CPU: $(lscpu | sed -n 's/^Model name: *//p')"
 rows=""
