@@ -73,8 +73,8 @@ static inline void pool2x2_row_vec(const float *r0, const float *r1, int W, int 
       mx = _mm256_blendv_ps(mx, v[t], take);
       ix = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(ix), _mm256_castsi256_ps(at), take));
     }
-    _mm256_maskstore_ps(o + ow, vg_row_mask(n), mx);
-    _mm256_maskstore_epi32(arg + ow, vg_row_mask(n), ix);
+    vg_row_store(o + ow, n, mx);
+    vg_row_store_i32(arg + ow, n, ix);
   }
 }
 #endif

@@ -52,11 +52,10 @@ static inline void up2_row_vec(const float *src, int W, float *r0, float *r1) {
   const __m256i lo = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3), hi = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
   for (int w = 0; w < W; w += 8) {
     const int n = W - w < 8 ? W - w : 8;
-    const __m256 x = _mm256_maskload_ps(src + w, vg_row_mask(n));
+    const __m256 x = vg_row_load(src + w, n);
     const __m256 a = _mm256_permutevar8x32_ps(x, lo), b = _mm256_permutevar8x32_ps(x, hi);
-    const __m256i ma = vg_row_mask(2 * n), mb = vg_row_mask(2 * n - 8);
-    _mm256_maskstore_ps(r0 + 2 * w, ma, a), _mm256_maskstore_ps(r0 + 2 * w + 8, mb, b);
-    _mm256_maskstore_ps(r1 + 2 * w, ma, a), _mm256_maskstore_ps(r1 + 2 * w + 8, mb, b);
+    vg_row_store(r0 + 2 * w, 2 * n, a), vg_row_store(r0 + 2 * w + 8, 2 * n - 8, b);
+    vg_row_store(r1 + 2 * w, 2 * n, a), vg_row_store(r1 + 2 * w + 8, 2 * n - 8, b);
   }
 }
 
@@ -67,8 +66,8 @@ static inline void down2_row_vec(const float *d0, const float *d1, int W, float 
     vg_row_pairs(d0 + 2 * w, n, &a, &b);
     vg_row_pairs(d1 + 2 * w, n, &c, &d);
     const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a, b), c), d);
-    const __m256 old = set ? _mm256_setzero_ps() : _mm256_maskload_ps(g + w, vg_row_mask(n));
-    _mm256_maskstore_ps(g + w, vg_row_mask(n), _mm256_add_ps(old, s));
+    const __m256 old = set ? _mm256_setzero_ps() : vg_row_load(g + w, n);
+    vg_row_store(g + w, n, _mm256_add_ps(old, s));
   }
 }
 #endif
