@@ -8,9 +8,10 @@
 
 #include <string.h>
 
-#if !defined(VG_REAL_DOUBLE) && defined(__x86_64__) && (defined(__AVX512F__) || defined(__FMA__) || defined(__AVX2__))
+#if !defined(VG_REAL_DOUBLE) && defined(__x86_64__) && (defined(__AVX512F__) || defined(__FMA__))
 #include <immintrin.h>
 #endif
+#include "simd_rows.h"
 
 enum { L = VG_LANES };
 #if VG_LANES == 16
@@ -43,16 +44,15 @@ INL lv fmadd(lv a, lv b, lv c) {
 #endif
 }
 
-/* The first k < L values at p, the rest zero; and their store. AVX2's
- * masked load is quick, its store is not on AMD's Zen (microcode): stn
- * writes 4, 2 and 1 values by the bits of k. Element by element, both went
- * through the stack and were a tenth of ae.lua's time on a Zen 3, every
- * row of its padded images having a tail. */
+/* The first k < L values at p, the rest zero; and their store. AVX2 takes
+ * simd_rows.h's row tails (no microcoded masked store on AMD's Zen):
+ * element by element, both went through the stack and were a tenth of
+ * ae.lua's time on a Zen 3, every row of its padded images having a tail. */
 INL lv ldn(const vg_real *p, int k) {
 #if !defined(VG_REAL_DOUBLE) && defined(__x86_64__) && defined(__AVX512F__)
   return _mm512_maskz_loadu_ps((__mmask16)((1u << k) - 1), p);
-#elif !defined(VG_REAL_DOUBLE) && defined(__x86_64__) && defined(__AVX2__)
-  return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+#elif VG_ROW_LANES == 8
+  return vg_row_load(p, k);
 #else
   lv v = bc(0);
   for (int i = 0; i < k; i++) v[i] = p[i];
@@ -62,17 +62,8 @@ INL lv ldn(const vg_real *p, int k) {
 INL void stn(vg_real *p, lv v, int k) {
 #if !defined(VG_REAL_DOUBLE) && defined(__x86_64__) && defined(__AVX512F__)
   _mm512_mask_storeu_ps(p, (__mmask16)((1u << k) - 1), v);
-#elif !defined(VG_REAL_DOUBLE) && defined(__x86_64__) && defined(__AVX2__)
-  __m128 h = _mm256_castps256_ps128(v);
-  if (k & 4) {
-    _mm_storeu_ps(p, h);
-    h = _mm256_extractf128_ps(v, 1), p += 4;
-  }
-  if (k & 2) {
-    _mm_storel_pi((__m64 *)(void *)p, h);
-    h = _mm_movehl_ps(h, h), p += 2;
-  }
-  if (k & 1) _mm_store_ss(p, h);
+#elif VG_ROW_LANES == 8
+  vg_row_store(p, k, v);
 #else
   for (int i = 0; i < k; i++) p[i] = v[i];
 #endif

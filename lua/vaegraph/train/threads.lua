@@ -5,12 +5,11 @@
 -- twice as long as on one thread. Results do not depend on the thread count
 -- (every kernel sums in an order of its own), so the count may change at any
 -- step. The controller times a few steps at the other count now and then
--- and keeps whichever ran faster: first after FIRST steps (a neighbour
--- already there when training starts then costs FIRST + 1 slow steps (the
--- run's first step is a warm-up, and not timed): the
--- other count, far faster, wins without re-timing this one, which matters
--- when a step takes half a second), then PERIOD steps after
--- a move,
+-- and keeps whichever ran faster: first after FIRST timed steps (the run's
+-- first step is a warm-up, not timed; a neighbour already there when
+-- training starts then costs FIRST + 1 slow steps, since the other count,
+-- far faster, wins without re-timing this one: that matters when a step
+-- takes half a second), then PERIOD steps after a move,
 -- twice as long after each probe that changed nothing (up to MAX_PERIOD),
 -- and at once when steps at the current count get clearly slower than they
 -- were (a neighbour arrived). On an idle machine that costs a few slower
@@ -85,21 +84,17 @@ function Ctl:after(seconds)
   -- the probe's remaining steps would only add to the cost.
   local settled = not p.other and p.ref and seconds > threads.HOPELESS * p.ref
   if #p.times < threads.PROBE and not settled then return end
-  local here
   if not p.other then
     p.other, p.times, p.skip = mean(p.times), {}, 1
     -- Far faster than the steps just before the probe needs no fresh
     -- baseline: with a neighbour on one core, re-timing two threads would
     -- cost PROBE + 1 more steps at half speed, which a short run feels.
-    if p.ref and p.other < threads.DECISIVE * p.ref then
-      here = p.ref
-    else
+    if not (p.ref and p.other < threads.DECISIVE * p.ref) then
       core.threads(self.counts[self.current])
       return
     end
-  else
-    here = mean(p.times)
   end
+  local here = #p.times > 0 and mean(p.times) or p.ref
   if p.other < threads.BETTER * here then
     self.current = 3 - self.current
     self.recent, self.best, self.period = {}, math.huge, threads.PERIOD
