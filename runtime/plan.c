@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "place.h"
 #include "plan_internal.h"
 
 #define ALIGN_FLOATS 16 /* 64-byte alignment for every buffer in the arena */
@@ -184,49 +185,19 @@ static int add_buf(compiler *c, int node, int kind, size_t len, int start, int e
   return c->nbufs - 1;
 }
 
-static int cmp_size_desc(const void *a, const void *b) {
-  const buf *x = *(buf *const *)a, *y = *(buf *const *)b;
-  if (x->len != y->len) return x->len < y->len ? 1 : -1;
-  return x->start - y->start;
-}
-
-/* Greedy offset assignment, largest first: each buffer takes the lowest
- * offset that clears every placed buffer alive at an overlapping time.
- * Placed buffers are kept in order of offset, so one sweep over them finds
- * the first gap that fits: O(n) per buffer, O(n^2) simple steps in all
- * (rescanning after every move, as this once did, was cubic). */
-static vg_status place_buffers(compiler *c, size_t *total) {
-  buf **by = malloc((size_t)c->nbufs * sizeof *by);
-  buf **placed = malloc((size_t)c->nbufs * sizeof *placed); /* by offset */
-  if ((!by || !placed) && c->nbufs) {
-    free(by), free(placed);
-    return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: out of memory");
-  }
-  for (int i = 0; i < c->nbufs; i++) by[i] = &c->bufs[i];
-  if (c->nbufs) qsort(by, (size_t)c->nbufs, sizeof *by, cmp_size_desc);
-  int nplaced = 0;
-  size_t top = 0;
-  for (int i = 0; i < c->nbufs; i++) {
-    buf *b = by[i];
-    size_t off = 0;
-    int at = 0; /* where b goes in `placed` */
-    for (int j = 0; j < nplaced; j++) {
-      const buf *q = placed[j];
-      if (q->off >= off + b->len) break; /* b fits below q, and below every later one */
-      if (q->off <= off) at = j + 1;
-      if (q->end < b->start || b->end < q->start) continue;
-      if (q->off + q->len > off) off = q->off + q->len, at = j + 1;
-    }
-    while (at < nplaced && placed[at]->off <= off) at++;
-    memmove(placed + at + 1, placed + at, (size_t)(nplaced - at) * sizeof *placed);
-    placed[at] = b;
-    nplaced++;
-    b->off = off;
-    if (off + b->len > top) top = off + b->len;
-  }
-  free(by), free(placed);
-  *total = top;
-  return VG_OK;
+/* Offsets for the buffers (place.c), and the least any placement needs. */
+static vg_status place_buffers(compiler *c, size_t *total, size_t *bound) {
+  vg_span *spans = malloc((size_t)(c->nbufs ? c->nbufs : 1) * sizeof *spans);
+  if (!spans) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: out of memory");
+  for (int i = 0; i < c->nbufs; i++)
+    spans[i] = (vg_span){.len = c->bufs[i].len, .start = c->bufs[i].start, .end = c->bufs[i].end};
+  int rc = vg_place(spans, c->nbufs, c->p->nsteps, total);
+  if (!rc) rc = vg_place_bound(spans, c->nbufs, c->p->nsteps, bound);
+  for (int i = 0; i < c->nbufs && !rc; i++) c->bufs[i].off = spans[i].off;
+  free(spans);
+  if (rc == -2) return vg_graph_fail(c->g, VG_ERR_GRAPH, "compile '%s': a buffer's lifetime lies outside the plan's %d steps",
+                                     phase_name(c->spec), c->p->nsteps);
+  return rc ? vg_graph_fail(c->g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(c->spec)) : VG_OK;
 }
 
 /* A gradient buffer is born at the first backward step that writes it (the
@@ -288,8 +259,8 @@ static vg_status plan_memory(compiler *c) {
     if (nd->saved_bound) add_buf(c, v, 1, nd->saved_bound, c->tf[v], c->bwd[v] ? c->tb[v] : c->tf[v]);
     if (c->grad[v]) add_grad_buf(c, v, keep_grad);
   }
-  size_t total = 0;
-  vg_status st = place_buffers(c, &total);
+  size_t total = 0, bound = 0;
+  vg_status st = place_buffers(c, &total, &bound);
   if (st) return st;
   size_t naive = 0;
   for (int i = 0; i < c->nbufs; i++) naive += c->bufs[i].len;
@@ -298,6 +269,7 @@ static vg_status plan_memory(compiler *c) {
                          phase_name(c->spec), total * sizeof(float));
   p->stats.arena_bytes = total * sizeof(float);
   p->stats.naive_bytes = naive * sizeof(float);
+  p->stats.bound_bytes = bound * sizeof(float);
 
   for (int i = 0; i < c->nbufs; i++) {
     buf *b = &c->bufs[i];
@@ -793,8 +765,9 @@ void vg_plan_print(const vg_plan *p, void *file) {
     trained += upd ? n : 0;
   }
   if (header) fprintf(f, "  %zu parameter values, %zu updated by this plan\n", total, trained);
-  fprintf(f, "  activations+gradients: %.2f MiB planned (%.2f MiB without reuse), scratch %.2f MiB\n",
-          p->stats.arena_bytes / 1048576.0, p->stats.naive_bytes / 1048576.0, p->stats.scratch_bytes / 1048576.0);
+  fprintf(f, "  activations+gradients: %.2f MiB planned (%.2f MiB without reuse, %.2f MiB alive at the busiest step), "
+          "scratch %.2f MiB\n", p->stats.arena_bytes / 1048576.0, p->stats.naive_bytes / 1048576.0,
+          p->stats.bound_bytes / 1048576.0, p->stats.scratch_bytes / 1048576.0);
   fprintf(f, "  gradients: %d zeroed before their first writer, %d written outright by it\n", p->stats.grads_zeroed,
           p->stats.grads_set);
   fprintf(f, "  %.3f GFLOP per step\n", p->stats.flops * 1e-9);

@@ -84,6 +84,7 @@ typedef struct vg_plan_stats {
   int nodes_reused;     /* forward steps skipped when `after` ran just before */
   size_t arena_bytes;   /* planned: activations, saved buffers, gradients */
   size_t naive_bytes;   /* what one buffer each would take */
+  size_t bound_bytes;   /* alive at the busiest step: no placement needs less */
   size_t shared_bytes;  /* the arena it lies in, shared with the graph's other plans */
   size_t scratch_bytes; /* kernels' scratch, shared by all steps */
   double flops;         /* multiply-adds x2 of forward+backward (estimate), without reused steps */

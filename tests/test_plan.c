@@ -52,6 +52,8 @@ static void memory_reuse(void) {
   vg_plan_stats st = vg_plan_get_stats(p);
   printf("  deep mlp: arena %zu bytes, %zu without reuse\n", st.arena_bytes, st.naive_bytes);
   CHECK(st.arena_bytes * 2 < st.naive_bytes, "arena %zu is not well below %zu", st.arena_bytes, st.naive_bytes);
+  CHECK(st.bound_bytes > 0 && st.bound_bytes <= st.arena_bytes, "arena %zu below the busiest step's %zu", st.arena_bytes,
+        st.bound_bytes);
   for (int i = 0; i < 64 * 128; i++) vg_input_fill(g, x)[i] = (float)sin(i * 0.1);
   CHECK(vg_plan_run(p, 0) == VG_OK, "%s", vg_graph_error(g)); /* warm up OpenMP's pool */
   counting = 1;

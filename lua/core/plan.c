@@ -191,6 +191,7 @@ static int l_stats(lua_State *L) {
   lua_pushinteger(L, s.nodes_backward), lua_setfield(L, -2, "backward");
   lua_pushnumber(L, (lua_Number)s.arena_bytes), lua_setfield(L, -2, "arena_bytes");
   lua_pushnumber(L, (lua_Number)s.naive_bytes), lua_setfield(L, -2, "naive_bytes");
+  lua_pushnumber(L, (lua_Number)s.bound_bytes), lua_setfield(L, -2, "bound_bytes");
   lua_pushnumber(L, (lua_Number)s.scratch_bytes), lua_setfield(L, -2, "scratch_bytes");
   lua_pushnumber(L, s.flops), lua_setfield(L, -2, "flops");
   return 1;
