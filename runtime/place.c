@@ -9,8 +9,8 @@
  * after its last step, as malloc would but ahead of time, best fit from
  * size-class bins with free neighbours merged; a buffer no hole fits goes on
  * top, growing a free block that ends the arena. About linear, but a large
- * buffer born late finds only holes too small for it (up to 28% above the
- * bound on graphs/: vq_vae's eval).
+ * buffer born late finds only holes too small for it (up to 29% above the
+ * bound on graphs/: vae's and vq_vae's eval).
  *
  * So the sweep always runs, and largest-first too while it stays cheap (up
  * to GREEDY_MAX buffers: a few milliseconds); the smaller arena wins. */
@@ -30,6 +30,8 @@ typedef struct block {
   int free;
 } block;
 
+/* Blocks cover [0, top) without gaps, in address order from the first
+ * record to `tail`; no two free blocks are neighbours. */
 typedef struct placer {
   block *b;
   int nb;
@@ -52,6 +54,7 @@ static void bin_add(placer *p, int i) {
   p->bin[k] = i;
 }
 
+/* Before its length changes: the bin is found from the length. */
 static void bin_remove(placer *p, int i) {
   block *x = &p->b[i];
   if (x->bprev != NONE) p->b[x->bprev].bnext = x->bnext;
@@ -72,32 +75,33 @@ static int new_block(placer *p, int after, size_t off, size_t len) {
   return i;
 }
 
-/* The smallest free block of at least len (lowest address among equals). */
-static int best_fit(const placer *p, size_t len) {
-  for (int k = bin_of(len); k < NBINS; k++) {
-    int best = NONE;
-    for (int i = p->bin[k]; i != NONE; i = p->b[i].bnext) {
-      const block *x = &p->b[i];
-      if (x->len < len) continue;
-      if (best == NONE || x->len < p->b[best].len || (x->len == p->b[best].len && x->off < p->b[best].off)) best = i;
-      if (x->len == len) break;
-    }
-    if (best != NONE) return best;
+/* A free block of at least len: the smallest in len's own size class
+ * (lowest address among equals), else the first in the next class that has
+ * any, where every block fits; so a search scans one bin at most. */
+static int find_fit(const placer *p, size_t len) {
+  const int k = bin_of(len);
+  int best = NONE;
+  for (int i = p->bin[k]; i != NONE; i = p->b[i].bnext) {
+    const block *x = &p->b[i];
+    if (x->len < len) continue;
+    if (best == NONE || x->len < p->b[best].len || (x->len == p->b[best].len && x->off < p->b[best].off)) best = i;
+    if (x->len == len) break;
   }
-  return NONE;
+  for (int j = k + 1; best == NONE && j < NBINS; j++) best = p->bin[j];
+  return best;
 }
 
 static int allocate(placer *p, size_t len) {
-  int i = best_fit(p, len);
+  int i = find_fit(p, len);
   if (i == NONE) {
     if (p->tail != NONE && p->b[p->tail].free) { /* grow the free block that ends the arena */
       i = p->tail;
       bin_remove(p, i);
       p->b[i].len = len;
     } else {
-      i = new_block(p, p->tail, p->tail == NONE ? 0 : p->b[p->tail].off + p->b[p->tail].len, len);
+      i = new_block(p, p->tail, p->top, len);
     }
-    if (p->b[i].off + len > p->top) p->top = p->b[i].off + len;
+    p->top = p->b[i].off + len;
     return i;
   }
   bin_remove(p, i);
@@ -109,7 +113,8 @@ static int allocate(placer *p, size_t len) {
   return i;
 }
 
-/* Merges block j (the next one in address order) into block i. */
+/* Merges block j (the next one in address order) into block i; j's record
+ * is not used again. */
 static void merge_next(placer *p, int i, int j) {
   p->b[i].len += p->b[j].len;
   p->b[i].next = p->b[j].next;
@@ -125,84 +130,84 @@ static void release(placer *p, int i) {
   bin_add(p, i);
 }
 
-static const vg_span *sort_spans; /* qsort has no context argument */
-
-/* Birth order; within a step the largest first, so small ones fill holes. */
-static int by_birth(const void *a, const void *b) {
-  const int i = *(const int *)a, j = *(const int *)b;
-  const vg_span *x = &sort_spans[i], *y = &sort_spans[j];
+/* Comparators over pointers into one array: ties go by position. */
+static int by_birth(const void *a, const void *b) { /* within a step the largest first, so small ones fill holes */
+  const vg_span *x = *(const vg_span *const *)a, *y = *(const vg_span *const *)b;
   if (x->start != y->start) return x->start < y->start ? -1 : 1;
   if (x->len != y->len) return x->len > y->len ? -1 : 1;
-  return i < j ? -1 : i > j;
+  return x < y ? -1 : x > y;
 }
 
-static int sweep(vg_span *spans, int n, int nsteps, size_t *total) {
+static int by_death(const void *a, const void *b) {
+  const vg_span *x = *(const vg_span *const *)a, *y = *(const vg_span *const *)b;
+  if (x->end != y->end) return x->end < y->end ? -1 : 1;
+  return x < y ? -1 : x > y;
+}
+
+static int by_size(const void *a, const void *b) { /* largest first, ties by birth */
+  const vg_span *x = *(const vg_span *const *)a, *y = *(const vg_span *const *)b;
+  if (x->len != y->len) return x->len > y->len ? -1 : 1;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return x < y ? -1 : x > y;
+}
+
+static vg_span **sorted(vg_span *spans, int n, int (*cmp)(const void *, const void *)) {
+  vg_span **s = malloc((size_t)n * sizeof *s);
+  if (!s) return NULL;
+  for (int i = 0; i < n; i++) s[i] = &spans[i];
+  qsort(s, (size_t)n, sizeof *s, cmp);
+  return s;
+}
+
+int vg_place_sweep(vg_span *spans, int n, size_t *total) {
+  *total = 0;
+  if (n <= 0) return 0;
   placer p = {.nb = 0, .tail = NONE, .top = 0};
   for (int k = 0; k < NBINS; k++) p.bin[k] = NONE;
-  int *born = malloc((size_t)(n ? n : 1) * sizeof *born);
-  int *dying = malloc((size_t)(n ? n : 1) * sizeof *dying); /* by last step: a counting sort */
-  int *first_dying = calloc((size_t)nsteps + 2, sizeof *first_dying);
-  int *where = malloc((size_t)(n ? n : 1) * sizeof *where);
-  p.b = malloc((size_t)(2 * n + 1) * sizeof *p.b);
+  vg_span **births = sorted(spans, n, by_birth), **deaths = sorted(spans, n, by_death);
+  int *where = malloc((size_t)n * sizeof *where);
+  p.b = malloc((size_t)n * sizeof *p.b); /* each allocation adds one record at most */
   int rc = -1;
-  if (!born || !dying || !first_dying || !where || !p.b) goto done;
-  for (int i = 0; i < n; i++) born[i] = i, first_dying[spans[i].end + 1]++;
-  for (int t = 0; t < nsteps; t++) first_dying[t + 1] += first_dying[t];
-  for (int i = 0; i < n; i++) dying[first_dying[spans[i].end]++] = i;
-  for (int t = nsteps; t > 0; t--) first_dying[t] = first_dying[t - 1];
-  first_dying[0] = 0;
-  sort_spans = spans;
-  if (n) qsort(born, (size_t)n, sizeof *born, by_birth);
-  /* At each step: place what is born there, then free what dies there, so
-   * a step's inputs and outputs never share memory. */
-  for (int t = 0, a = 0; t < nsteps; t++) {
-    for (; a < n && spans[born[a]].start == t; a++) where[born[a]] = allocate(&p, spans[born[a]].len);
-    for (int d = first_dying[t]; d < first_dying[t + 1]; d++) release(&p, where[dying[d]]);
+  if (!births || !deaths || !where || !p.b) goto done;
+  /* Step by step: place what is born at a step, then free what dies there,
+   * so a step's inputs and outputs never share memory. */
+  for (int a = 0, d = 0; a < n || d < n;) {
+    const int t = a < n ? births[a]->start : n;
+    for (; a < n && births[a]->start == t; a++) where[births[a] - spans] = allocate(&p, births[a]->len);
+    for (; d < n && (a == n || deaths[d]->end < births[a]->start); d++) release(&p, where[deaths[d] - spans]);
   }
   for (int i = 0; i < n; i++) spans[i].off = p.b[where[i]].off;
   *total = p.top;
   rc = 0;
 done:
-  free(born), free(dying), free(first_dying), free(where), free(p.b);
+  free(births), free(deaths), free(where), free(p.b);
   return rc;
-}
-
-/* Largest first, ties by birth. */
-static int by_size(const void *a, const void *b) {
-  const int i = *(const int *)a, j = *(const int *)b;
-  const vg_span *x = &sort_spans[i], *y = &sort_spans[j];
-  if (x->len != y->len) return x->len > y->len ? -1 : 1;
-  if (x->start != y->start) return x->start < y->start ? -1 : 1;
-  return i < j ? -1 : i > j;
 }
 
 /* Placed buffers are kept in order of offset, so one pass over them finds
  * the lowest gap that fits. */
 static int largest_first(vg_span *spans, int n, size_t *total) {
-  int *by = malloc((size_t)(n ? n : 1) * sizeof *by);
-  int *placed = malloc((size_t)(n ? n : 1) * sizeof *placed); /* by offset */
+  vg_span **by = sorted(spans, n, by_size);
+  vg_span **placed = malloc((size_t)n * sizeof *placed); /* by offset */
   if (!by || !placed) {
     free(by), free(placed);
     return -1;
   }
-  for (int i = 0; i < n; i++) by[i] = i;
-  sort_spans = spans;
-  if (n) qsort(by, (size_t)n, sizeof *by, by_size);
   size_t top = 0;
   for (int i = 0, nplaced = 0; i < n; i++) {
-    vg_span *b = &spans[by[i]];
+    vg_span *b = by[i];
     size_t off = 0;
     int at = 0; /* where b goes in `placed` */
     for (int j = 0; j < nplaced; j++) {
-      const vg_span *q = &spans[placed[j]];
+      const vg_span *q = placed[j];
       if (q->off >= off + b->len) break; /* b fits below q, and below every later one */
       if (q->off <= off) at = j + 1;
       if (q->end < b->start || b->end < q->start) continue;
       if (q->off + q->len > off) off = q->off + q->len, at = j + 1;
     }
-    while (at < nplaced && spans[placed[at]].off <= off) at++;
+    while (at < nplaced && placed[at]->off <= off) at++;
     memmove(placed + at + 1, placed + at, (size_t)(nplaced - at) * sizeof *placed);
-    placed[at] = by[i];
+    placed[at] = b;
     nplaced++;
     b->off = off;
     if (off + b->len > top) top = off + b->len;
@@ -212,36 +217,43 @@ static int largest_first(vg_span *spans, int n, size_t *total) {
   return 0;
 }
 
+static int out_of_range(const vg_span *spans, int n, int nsteps) {
+  if (n < 0) return 1;
+  for (int i = 0; i < n; i++)
+    if (spans[i].start < 0 || spans[i].end < spans[i].start || spans[i].end >= nsteps) return 1;
+  return 0;
+}
+
 int vg_place(vg_span *spans, int n, int nsteps, size_t *total) {
   *total = 0;
-  for (int i = 0; i < n; i++)
-    if (spans[i].start < 0 || spans[i].end < spans[i].start || spans[i].end >= nsteps) return -2;
+  if (out_of_range(spans, n, nsteps)) return -2;
   if (n == 0) return 0;
-  if (sweep(spans, n, nsteps, total)) return -1;
+  if (vg_place_sweep(spans, n, total)) return -1;
   if (n > GREEDY_MAX) return 0;
+  /* Out of memory here still leaves the sweep's placement. */
   vg_span *alt = malloc((size_t)n * sizeof *alt);
   size_t alt_total;
-  if (!alt) return -1;
+  if (!alt) return 0;
   memcpy(alt, spans, (size_t)n * sizeof *alt);
-  int rc = largest_first(alt, n, &alt_total);
-  if (!rc && alt_total < *total) memcpy(spans, alt, (size_t)n * sizeof *alt), *total = alt_total;
+  if (!largest_first(alt, n, &alt_total) && alt_total < *total) memcpy(spans, alt, (size_t)n * sizeof *alt), *total = alt_total;
   free(alt);
-  return rc;
+  return 0;
 }
 
 int vg_place_bound(const vg_span *spans, int n, int nsteps, size_t *bound) {
+  *bound = 0;
+  if (out_of_range(spans, n, nsteps)) return -2;
   size_t *born = calloc((size_t)nsteps + 1, sizeof *born), *died = calloc((size_t)nsteps + 1, sizeof *died);
   if (!born || !died) {
     free(born), free(died);
     return -1;
   }
   for (int i = 0; i < n; i++) born[spans[i].start] += spans[i].len, died[spans[i].end + 1] += spans[i].len;
-  size_t live = 0, most = 0;
+  size_t live = 0;
   for (int t = 0; t < nsteps; t++) {
     live = live + born[t] - died[t];
-    if (live > most) most = live;
+    if (live > *bound) *bound = live;
   }
   free(born), free(died);
-  *bound = most;
   return 0;
 }

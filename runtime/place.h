@@ -16,8 +16,12 @@ typedef struct vg_span {
  * not lie within them (nothing placed). */
 int vg_place(vg_span *spans, int n, int nsteps, size_t *total);
 
+/* The linear sweep alone, which vg_place always runs (spans in range). The
+ * tests call it to check it where largest-first would win. */
+int vg_place_sweep(vg_span *spans, int n, size_t *total);
+
 /* The most the spans hold at any one step, which no placement goes below:
- * sets *bound, returns 0, or -1 when out of memory. */
+ * sets *bound, returns 0, -1 when out of memory, or -2 as vg_place. */
 int vg_place_bound(const vg_span *spans, int n, int nsteps, size_t *bound);
 
 #endif

@@ -45,7 +45,7 @@ static size_t brute_bound(const vg_span *s, int n, int nsteps) {
 }
 
 /* Random sizes and lifetimes, small (both heuristics run) and large (only
- * the sweep does). */
+ * the sweep does); the sweep alone on the small ones too. */
 static void random_spans(int n, int nsteps) {
   vg_span *s = malloc((size_t)n * sizeof *s);
   for (int i = 0; i < n; i++) {
@@ -64,6 +64,11 @@ static void random_spans(int n, int nsteps) {
   CHECK(bound == brute, "%s: bound %zu, counted %zu", what, bound, brute);
   CHECK(total >= bound && total < 2 * bound, "%s: arena %zu against a bound of %zu", what, total, bound);
   printf("  %s over %d steps: arena %.3f of the bound\n", what, nsteps, (double)total / (double)bound);
+  size_t swept = 0;
+  CHECK(vg_place_sweep(s, n, &swept) == 0, "vg_place_sweep failed");
+  snprintf(what, sizeof what, "random %d spans, swept", n);
+  check_valid(what, s, n, swept);
+  CHECK(swept >= total, "%s: the sweep alone (%zu) beat vg_place (%zu)", what, swept, total);
   free(s);
 }
 
@@ -99,14 +104,41 @@ static void smaller_wins(void) {
   CHECK(total == 48, "arena %zu, want 48", total);
 }
 
+/* The sweep's own moves, each in a case where getting it wrong shows in the
+ * total: a free block ending the arena grows in place (32, not 48); a freed
+ * block merges with free neighbours on both sides, so a buffer three times
+ * as large fits there (64, not 112); zero-length buffers take no room. */
+static void sweep_moves(void) {
+  size_t total = 0;
+  vg_span grow[2] = {{.len = 16, .start = 0, .end = 0}, {.len = 32, .start = 1, .end = 1}};
+  CHECK(vg_place_sweep(grow, 2, &total) == 0, "sweep failed");
+  check_valid("grow", grow, 2, total);
+  CHECK(total == 32, "growing the last block: arena %zu, want 32", total);
+  vg_span merge[5] = {{.len = 16, .start = 0, .end = 1}, {.len = 16, .start = 0, .end = 2}, {.len = 16, .start = 0, .end = 1},
+                      {.len = 16, .start = 0, .end = 3}, {.len = 48, .start = 3, .end = 3}};
+  CHECK(vg_place_sweep(merge, 5, &total) == 0, "sweep failed");
+  check_valid("merge", merge, 5, total);
+  CHECK(total == 64 && merge[4].off == 0, "merging both sides: arena %zu with the last at %zu, want 64 and 0", total,
+        merge[4].off);
+  vg_span zero[3] = {{.len = 0, .start = 0, .end = 2}, {.len = 16, .start = 0, .end = 1}, {.len = 0, .start = 1, .end = 1}};
+  CHECK(vg_place(zero, 3, 3, &total) == 0 && total == 16, "zero-length spans: arena %zu, want 16", total);
+}
+
 int main(void) {
   size_t total = 1, bound = 1;
   CHECK(vg_place(NULL, 0, 0, &total) == 0 && total == 0, "no spans: arena %zu", total);
   CHECK(vg_place_bound(NULL, 0, 0, &bound) == 0 && bound == 0, "no spans: bound %zu", bound);
   vg_span bad = {.len = 16, .start = 2, .end = 1};
   CHECK(vg_place(&bad, 1, 4, &total) == -2, "a span ending before it starts was placed");
+  CHECK(vg_place_bound(&bad, 1, 4, &bound) == -2, "the bound of a span ending before it starts");
   bad.start = 0, bad.end = 4;
   CHECK(vg_place(&bad, 1, 4, &total) == -2, "a span past the last step was placed");
+  CHECK(vg_place_bound(&bad, 1, 4, &bound) == -2, "the bound of a span past the last step");
+  bad.start = -1, bad.end = 0;
+  CHECK(vg_place(&bad, 1, 4, &total) == -2, "a span starting before step 0 was placed");
+  bad.start = 0;
+  CHECK(vg_place(&bad, 1, 0, &total) == -2, "a span placed in a plan of no steps");
+  sweep_moves();
   smaller_wins();
   training_chain(40);
   training_chain(3000); /* 6,000 buffers: past the largest-first limit */
