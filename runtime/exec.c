@@ -204,7 +204,7 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step) {
     const vg_node *n = &p->g->nodes[p->loss];
     return vg_fail_at(p->g, VG_ERR_NUMERIC, n->where, "run '%s', step %llu: loss '%s' is %g", p->name, (unsigned long long)step, n->name, (double)loss);
   }
-  for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
+  for (int i = 0; i < p->nparam_zero; i++) fill(p->g, &p->param_zero[i]);
   for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step);
   return VG_OK;
 }
@@ -217,7 +217,7 @@ vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
   vg_graph *g = p->g;
   if ((st = run_forward(p, step, 1))) return st;
   if (p->loss < 0) return VG_OK;
-  for (int i = 0; i < p->nparam_clear; i++) fill(p->g, &p->param_clear[i]);
+  for (int i = 0; i < p->nparam_zero; i++) fill(p->g, &p->param_zero[i]);
   for (int s = p->nforward; s < p->nsteps; s++) {
     vg_step *sp = &p->steps[s];
     run_step(p, sp, step);
@@ -225,8 +225,8 @@ vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
       if (sp->k.dx[k] && !all_finite(sp->k.dx[k], (size_t)vg_shape_numel(sp->k.xs[k])))
         return bad_node(p, sp, step, "input gradient");
   }
-  for (int i = 0; i < p->nparam_clear; i++)
-    if (!all_finite(p->param_clear[i].p, p->param_clear[i].n))
+  for (int i = 0; i < p->nparam_grads; i++)
+    if (!all_finite(p->param_grads[i].p, p->param_grads[i].n))
       return vg_graph_fail(g, VG_ERR_NUMERIC, "run '%s', step %llu: a parameter gradient is not finite", p->name,
                            (unsigned long long)step);
   return VG_OK;

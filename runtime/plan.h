@@ -90,6 +90,7 @@ typedef struct vg_plan_stats {
   double flops;         /* multiply-adds x2 of forward+backward (estimate), without reused steps */
   int grads_zeroed;     /* gradient buffers zeroed (the loss's seeded) before the step that first adds to them */
   int grads_set;        /* gradient buffers the first step writes outright (VG_OPF_BWD_SETS) */
+  int param_grads_set;  /* parameters whose one writer sets their gradient outright */
 } vg_plan_stats;
 vg_plan_stats vg_plan_get_stats(const vg_plan *p);
 

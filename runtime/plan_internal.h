@@ -50,9 +50,10 @@ struct vg_plan {
   int nforward, nsteps;
   vg_fill *fills;
   int nfills;
-  /* Parameter-gradient ranges cleared before the backward pass. */
-  vg_fill *param_clear;
-  int nparam_clear;
+  /* The updated groups' gradient ranges, and those of them zeroed before
+   * the backward pass (all but the gradients their one writer sets). */
+  vg_fill *param_grads, *param_zero;
+  int nparam_grads, nparam_zero;
   float **val;     /* per node id: its value, NULL when not in the plan */
   float **grad;    /* per node id: its gradient when readable after a run */
   unsigned char *keep; /* per node id: value readable after a run */

@@ -69,7 +69,7 @@ static void memory_reuse(void) {
 
 /* Gradients that their first writer sets outright (op.h, VG_OPF_BWD_SETS)
  * are those of a plan that zeroes every gradient first, bit for bit, with
- * the arena full of NaN before each run: a small convolutional autoencoder
+ * the arena and the parameters' gradients full of NaN before each run: a small convolutional autoencoder
  * with a dense middle. Its code a feeds relu and tanh, both flagged, so the
  * second of them to run adds to what the first set; s feeds a reshape and
  * linear(s, s), which adds to s's gradient twice and so may not set it. */
@@ -121,12 +121,17 @@ static void gradients_set(void) {
   CHECK(st.grads_set == 9 && st.grads_zeroed == 9 && sz.grads_set == 0 && sz.grads_zeroed == 18,
         "gradients: %d set and %d zeroed (want 9 and 9); the reference: %d and %d (want 0 and 18)", st.grads_set,
         st.grads_zeroed, sz.grads_set, sz.grads_zeroed);
+  /* The parameters, each with one writer: conv's weight and bias, fc's
+   * weight and up's weight, all set outright but in the reference. */
+  CHECK(st.param_grads_set == 4 && sz.param_grads_set == 0, "parameter gradients set: %d (want 4), the reference %d",
+        st.param_grads_set, sz.param_grads_set);
   float *xv = vg_input_fill(g, x);
   for (int i = 0; i < 6 * 64; i++) xv[i] = (float)(sin(i * 0.11) * 3);
   const size_t np = g->nparams, nx = 6 * 64;
   float *want = malloc((np + nx) * sizeof *want);
   for (int z = 1; z >= 0 && want; z--) {
     for (size_t i = 0; i < g->arena->len; i++) g->arena->data[i] = NAN;
+    for (size_t i = 0; i < np; i++) g->grads[i] = NAN;
     CHECK(vg_plan_run(p[z], 0) == VG_OK, "%s", vg_graph_error(g));
     if (z) {
       memcpy(want, g->grads, np * sizeof *want);
@@ -139,8 +144,8 @@ static void gradients_set(void) {
   free(want);
   vg_plan_free(p[0]), vg_plan_free(p[1]);
   vg_graph_free(g);
-  printf("  gradients: %d set by their first writer, %d zeroed, as when all are zeroed first\n", st.grads_set,
-         st.grads_zeroed);
+  printf("  gradients: %d set by their first writer, %d zeroed, %d of parameters set, as when all are zeroed first\n",
+         st.grads_set, st.grads_zeroed, st.param_grads_set);
 }
 
 /* Two plans of one graph share one arena, as large as the larger: after
