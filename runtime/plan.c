@@ -10,11 +10,11 @@
 #define ALIGN_FLOATS 16 /* 64-byte alignment for every buffer in the arena */
 #define NEVER (-1)
 
+/* A buffer in the arena: whose, and what; its size, lifetime and offset
+ * are the vg_span of the same index (place.h). */
 typedef struct buf {
   int node;
   int kind; /* 0 value, 1 saved, 2 gradient */
-  size_t len, off;
-  int start, end; /* step indices, inclusive */
 } buf;
 
 typedef struct compiler {
@@ -27,6 +27,7 @@ typedef struct compiler {
   unsigned char *bwd;       /* node runs a backward step */
   int *tf, *tb;             /* forward and backward step of each node */
   buf *bufs;
+  vg_span *spans;           /* parallel to bufs */
   int nbufs;
   float **gradp;            /* gradient pointer per node */
   float **savedp;
@@ -180,21 +181,15 @@ done:
 }
 
 static int add_buf(compiler *c, int node, int kind, size_t len, int start, int end) {
-  buf *b = &c->bufs[c->nbufs++];
-  b->node = node, b->kind = kind, b->len = round_up(len), b->start = start, b->end = end, b->off = 0;
+  c->bufs[c->nbufs] = (buf){.node = node, .kind = kind};
+  c->spans[c->nbufs++] = (vg_span){.len = round_up(len), .start = start, .end = end};
   return c->nbufs - 1;
 }
 
 /* Offsets for the buffers (place.c), and the least any placement needs. */
 static vg_status place_buffers(compiler *c, size_t *total, size_t *bound) {
-  vg_span *spans = malloc((size_t)(c->nbufs ? c->nbufs : 1) * sizeof *spans);
-  if (!spans) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: out of memory");
-  for (int i = 0; i < c->nbufs; i++)
-    spans[i] = (vg_span){.len = c->bufs[i].len, .start = c->bufs[i].start, .end = c->bufs[i].end};
-  int rc = vg_place(spans, c->nbufs, c->p->nsteps, total);
-  if (!rc) rc = vg_place_bound(spans, c->nbufs, c->p->nsteps, bound);
-  for (int i = 0; i < c->nbufs && !rc; i++) c->bufs[i].off = spans[i].off;
-  free(spans);
+  int rc = vg_place(c->spans, c->nbufs, c->p->nsteps, total);
+  if (!rc) rc = vg_place_bound(c->spans, c->nbufs, c->p->nsteps, bound);
   if (rc == -2) return vg_graph_fail(c->g, VG_ERR_GRAPH, "compile '%s': a buffer's lifetime lies outside the plan's %d steps",
                                      phase_name(c->spec), c->p->nsteps);
   return rc ? vg_graph_fail(c->g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(c->spec)) : VG_OK;
@@ -263,7 +258,7 @@ static vg_status plan_memory(compiler *c) {
   vg_status st = place_buffers(c, &total, &bound);
   if (st) return st;
   size_t naive = 0;
-  for (int i = 0; i < c->nbufs; i++) naive += c->bufs[i].len;
+  for (int i = 0; i < c->nbufs; i++) naive += c->spans[i].len;
   if (!(p->shared = vg_arena_acquire(g, total)))
     return vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': cannot allocate %zu bytes of activations",
                          phase_name(c->spec), total * sizeof(float));
@@ -272,8 +267,8 @@ static vg_status plan_memory(compiler *c) {
   p->stats.bound_bytes = bound * sizeof(float);
 
   for (int i = 0; i < c->nbufs; i++) {
-    buf *b = &c->bufs[i];
-    float *ptr = p->shared->data + b->off;
+    const buf *b = &c->bufs[i];
+    float *ptr = p->shared->data + c->spans[i].off;
     if (b->kind == 0) p->val[b->node] = ptr;
     else if (b->kind == 1) c->savedp[b->node] = ptr;
     else c->gradp[b->node] = ptr;
@@ -345,8 +340,8 @@ static vg_status plan_fills(compiler *c) {
   for (int i = 0; i < c->nbufs; i++) {
     const buf *b = &c->bufs[i];
     if (b->kind != 2) continue;
-    vg_step *st = &p->steps[b->start];
-    const int k = b->node == p->loss || c->spec->zero_grads ? -1 : sets_gradient(c->g, st, p->shared->data + b->off);
+    vg_step *st = &p->steps[c->spans[i].start];
+    const int k = b->node == p->loss || c->spec->zero_grads ? -1 : sets_gradient(c->g, st, p->shared->data + c->spans[i].off);
     if (k >= 0) st->k.dx_set |= 1u << k, p->stats.grads_set++;
     else fill[i] = 1, p->stats.grads_zeroed++;
   }
@@ -354,7 +349,7 @@ static vg_status plan_fills(compiler *c) {
    * order within a step). */
   for (int s = 0; s < p->nsteps; s++) p->steps[s].nfill = 0;
   for (int i = 0; i < c->nbufs; i++)
-    if (fill[i]) p->steps[c->bufs[i].start].nfill++;
+    if (fill[i]) p->steps[c->spans[i].start].nfill++;
   for (int s = 0; s < p->nsteps; s++) {
     p->steps[s].fill_first = p->nfills;
     p->nfills += p->steps[s].nfill;
@@ -363,9 +358,9 @@ static vg_status plan_fills(compiler *c) {
   for (int i = 0; i < c->nbufs; i++) {
     if (!fill[i]) continue;
     const buf *b = &c->bufs[i];
-    vg_step *st = &p->steps[b->start];
+    vg_step *st = &p->steps[c->spans[i].start];
     vg_fill *f = &p->fills[st->fill_first + st->nfill++];
-    f->p = p->shared->data + b->off;
+    f->p = p->shared->data + c->spans[i].off;
     f->node = b->node;
     f->v = b->node == p->loss ? 1.0f : 0.0f;
   }
@@ -373,9 +368,9 @@ static vg_status plan_fills(compiler *c) {
   return VG_OK;
 }
 
-/* The updated groups' gradients are zeroed once per backward pass, but for
- * a parameter's whose one writer sets it outright (VG_OPF_BWD_SETS; in a
- * linear layer, the weight's GEMM with beta 0): that skips a pass over the
+/* The updated groups' gradients are zeroed once per backward pass, except
+ * those of parameters whose one writer sets them outright (VG_OPF_BWD_SETS;
+ * in a linear layer, the weight's GEMM with beta 0): that skips a pass over the
  * weights' gradients and the GEMM's read of them, both the size of the
  * weights (the AAE's: 23 MB a step). Parameters of a group lie in node order
  * (vg_graph_freeze), so the others' gradients form few ranges. */
@@ -581,6 +576,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   c.tf = malloc((size_t)n * sizeof *c.tf);
   c.tb = malloc((size_t)n * sizeof *c.tb);
   c.bufs = malloc((size_t)3 * n * sizeof *c.bufs);
+  c.spans = malloc((size_t)3 * n * sizeof *c.spans);
   c.gradp = calloc((size_t)n, sizeof *c.gradp);
   c.savedp = calloc((size_t)n, sizeof *c.savedp);
   c.last_read = malloc((size_t)n * sizeof *c.last_read);
@@ -596,7 +592,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
     p->fwd_nodes = malloc((size_t)n * sizeof *p->fwd_nodes);
     p->updates = calloc((size_t)(g->ngroups ? g->ngroups : 1), 1);
   }
-  if (!p || !c.order || !c.need || !c.grad || !c.bwd || !c.tf || !c.tb || !c.bufs || !c.gradp || !c.savedp || !roots ||
+  if (!p || !c.order || !c.need || !c.grad || !c.bwd || !c.tf || !c.tb || !c.bufs || !c.spans || !c.gradp || !c.savedp || !roots ||
       !c.last_read || !c.grad_first || !c.grad_last || !c.reused ||
       !p->val || !p->keep || !p->grad || !p->steps || !p->fwd_nodes || !p->updates) {
     st = vg_graph_fail(g, VG_ERR_NOMEM, "compile '%s': out of memory", phase_name(spec));
@@ -661,6 +657,7 @@ done:
   free(c.tf);
   free(c.tb);
   free(c.bufs);
+  free(c.spans);
   free(c.gradp);
   free(c.savedp);
   free(c.last_read), free(c.grad_first), free(c.grad_last);
