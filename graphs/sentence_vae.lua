@@ -76,17 +76,19 @@ local dec_in = vg.dropout(embed(vg.word_dropout(tokens, { p = opt.word_dropout }
 local states = decoder(dec_in, lengths, { h0 = latent2hidden(z) })
 -- The projection onto the vocabulary and the loss see only positions inside
 -- sentences (pack drops the padding); the NLL is summed over each
--- sentence's words and <eos>, then averaged over sentences.
-local logits = output(vg.pack(states, lengths))
-
-local nll = vg.cross_entropy(logits, vg.pack(targets, lengths), lengths, { reduction = "batchmean", name = "nll" })
+-- sentence's words and <eos>, then averaged over sentences. One op does
+-- both, cross_entropy(output(x), ...) without storing the logits: at a
+-- batch of 60-word sentences they and their gradient would be 97 MB each,
+-- so it makes them 1,024 words at a time, again in the backward.
+local nll = vg.linear_cross_entropy(vg.pack(states, lengths), output.weight, output.bias, vg.pack(targets, lengths),
+  lengths, { reduction = "batchmean", name = "nll" })
 local loss = nll + kl * kl_weight
 
 -- The importance weight for --eval-ll: each sentence's log-likelihood given
 -- the code (over every position; padding targets are ignored), plus
 -- log p(z) - log q(z|x).
-local sentence_ll = vg.per_example(vg.cross_entropy(output(decoder(embed(tokens), lengths, { h0 = latent2hidden(z_ll) })),
-  targets, { reduction = "none", ignore = 0 })) * -1
+local sentence_ll = vg.per_example(vg.linear_cross_entropy(decoder(embed(tokens), lengths, { h0 = latent2hidden(z_ll) }),
+  output.weight, output.bias, targets, { reduction = "none", ignore = 0 })) * -1
 local log_weight = sentence_ll + log_prior_ratio
 
 -- Generation, one word at a time, with the same layers: z gives the initial

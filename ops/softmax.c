@@ -17,6 +17,7 @@
  * axis takes rows of elements `inner` apart (ops/axis.h). */
 #include "axis.h"
 #include "softmax.h"
+#include "xent.h"
 
 enum { SM_AXIS };
 
@@ -205,14 +206,6 @@ static vg_status cross_entropy_infer(vg_graph *g, vg_node *n) {
   return VG_OK;
 }
 
-/* The target's class, -1 for an ignored row, -2 for an invalid id. */
-static inline int64_t ce_class(vg_real t, double ignore, int64_t V) {
-  if ((double)t == ignore) return -1;
-  if (!(t >= 0 && t < (vg_real)V)) return -2;
-  const int64_t c = (int64_t)t;
-  return (vg_real)c == t ? c : -2;
-}
-
 static int cross_entropy_check(const vg_kernel *k, char *msg, size_t len) {
   return vg_check_whole(k, 1, 0, (double)(last_dim(k->xs[0]) - 1), k->a->v[CE_IGNORE], "target", msg, len);
 }
@@ -223,10 +216,7 @@ static void add_softmax(const vg_real *x, vg_real l, vg_real g, int64_t V, vg_re
 }
 
 /* What batchmean divides by. */
-static double batch_of(const vg_kernel *k) {
-  const vg_shape *s = k->nin == 3 ? k->xs[2] : k->xs[0];
-  return (double)(s->nd > 1 || k->nin == 3 ? s->d[0] : 1);
-}
+static double batch_of(const vg_kernel *k) { return vg_ce_batch(k->xs[0], k->nin == 3 ? k->xs[2] : NULL); }
 
 static void cross_entropy_forward(const vg_kernel *k) {
   const vg_real *x = k->x[0], *t = k->x[1];
@@ -234,7 +224,7 @@ static void cross_entropy_forward(const vg_kernel *k) {
   const double ignore = k->a->v[CE_IGNORE];
   vg_real *lse = k->saved, *loss = k->saved + rows;
   VG_FOR_ROWS(rows, V, {
-    const int64_t c = ce_class(t[i], ignore, V);
+    const int64_t c = vg_ce_class(t[i], ignore, V);
     if (c == -1) lse[i] = 0, loss[i] = 0;
     else {
       const double l = vg_row_lse(x + i * V, V);
@@ -247,12 +237,7 @@ static void cross_entropy_forward(const vg_kernel *k) {
     memcpy(k->y, loss, (size_t)rows * sizeof *loss);
     return;
   }
-  double s = 0;
-  int64_t counted = 0;
-  for (int64_t i = 0; i < rows; i++) s += loss[i], counted += ce_class(t[i], ignore, V) != -1;
-  if (red == VG_RED_MEAN) s = counted ? s / (double)counted : 0;
-  if (red == VG_RED_BATCHMEAN) s /= batch_of(k);
-  k->y[0] = (vg_real)s;
+  k->y[0] = (vg_real)vg_ce_reduce(red, loss, t, rows, ignore, V, batch_of(k));
 }
 
 static void cross_entropy_backward(const vg_kernel *k) {
@@ -262,16 +247,9 @@ static void cross_entropy_backward(const vg_kernel *k) {
   const int64_t V = last_dim(k->xs[0]), rows = vg_numel(k->xs[1]);
   const double ignore = k->a->v[CE_IGNORE];
   const int red = vg_reduction(k->a, CE_RED);
-  double scale = 1;
-  if (red == VG_RED_MEAN) {
-    int64_t counted = 0;
-    for (int64_t i = 0; i < rows; i++) counted += ce_class(t[i], ignore, V) != -1;
-    scale = counted ? 1.0 / (double)counted : 0;
-  } else if (red == VG_RED_BATCHMEAN) {
-    scale = 1.0 / batch_of(k);
-  }
+  const double scale = vg_ce_scale(red, t, rows, ignore, V, batch_of(k));
   VG_FOR_ROWS(rows, V, {
-    const int64_t c = ce_class(t[i], ignore, V);
+    const int64_t c = vg_ce_class(t[i], ignore, V);
     if (c >= 0) {
       const vg_real g = (vg_real)((red == VG_RED_NONE ? (double)dy[i] : (double)dy[0]) * scale);
       add_softmax(x + i * V, lse[i], g, V, dx + i * V);

@@ -777,11 +777,11 @@ void vg_plan_print(const vg_plan *p, void *file) {
   if (p->memo_in)
     fprintf(f, "  %d forward steps (marked =) reuse the values of the plan before, when it ran just before at the "
                "same step and batch\n", p->stats.nodes_reused);
-  fprintf(f, "  %-4s %-28s %-16s %-20s %s\n", "step", "node", "op", "shape", "created at");
+  fprintf(f, "  %-4s %-28s %-20s %-20s %s\n", "step", "node", "op", "shape", "created at");
   for (int s = 0; s < p->nforward; s++) {
     const vg_node *nd = &g->nodes[p->steps[s].node];
     char b[VG_SHAPE_STRLEN];
-    fprintf(f, "  %-3d%c %-28s %-16s %-20s %s\n", s, p->steps[s].reused ? '=' : ' ', nd->name, vg_op_name(nd->op),
+    fprintf(f, "  %-3d%c %-28s %-20s %-20s %s\n", s, p->steps[s].reused ? '=' : ' ', nd->name, vg_op_name(nd->op),
             vg_shape_str(&nd->shape, b, sizeof b), nd->where);
   }
   /* The parameters this plan reads, and which of them it updates. */

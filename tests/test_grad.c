@@ -21,8 +21,9 @@
 /* How to draw an input's values; IDS are token ids 0..5, LENS sentence
  * lengths 1, 4, 2, 0, 3, ... (full, partial and empty sentences of 4
  * steps), LENS20 lengths 0, 1, .., 20, 0, 1, .. (every length of 20 steps,
- * the empty and the full one among them). */
-enum { ANY, POS, PROB, AWAY0, BIT, IDS, LENS, LENS20 };
+ * the empty and the full one among them), SPLIT_IDS ids 0..5 and 1024..1029
+ * (both sides of linear_cross_entropy's first block of classes). */
+enum { ANY, POS, PROB, AWAY0, BIT, IDS, LENS, LENS20, SPLIT_IDS };
 
 typedef struct gcase {
   const char *op;
@@ -224,6 +225,14 @@ static const gcase cases[] = {
     {"cross_entropy", 2, {"5,6", "5"}, {ANY, IDS}, "reduction=none ignore=2", 0},
     {"cross_entropy", 2, {"64,515", "64"}, {ANY, IDS}, "reduction=sum ignore=0", LARGE},
     {"cross_entropy", 3, {"6,7", "6", "2"}, {ANY, IDS, ANY}, "reduction=batchmean", 0},
+    /* linear_cross_entropy: one block of classes and, past 1,024 classes, several (the running max and sum
+     * carried across blocks, the target in the second) */
+    {"linear_cross_entropy", 4, {"4,3,5", "7,5", "7", "4,3"}, {ANY, ANY, ANY, IDS}, "reduction=sum", 0},
+    {"linear_cross_entropy", 4, {"4,3,5", "7,5", "7", "4,3"}, {ANY, ANY, ANY, IDS}, "reduction=mean ignore=0", 0},
+    {"linear_cross_entropy", 4, {"5,3", "6,3", "6", "5"}, {ANY, ANY, ANY, IDS}, "reduction=none ignore=2", 0},
+    {"linear_cross_entropy", 5, {"6,4", "7,4", "7", "6", "2"}, {ANY, ANY, ANY, IDS, ANY}, "reduction=batchmean", 0},
+    {"linear_cross_entropy", 4, {"4,2", "1030,2", "1030", "4"}, {ANY, ANY, ANY, SPLIT_IDS}, "reduction=sum ignore=1", 0},
+    {"linear_cross_entropy", 4, {"130,64", "2100,64", "2100", "130"}, {ANY, ANY, ANY, IDS}, "reduction=sum ignore=0", LARGE},
     {"pack", 2, {"4,4,3", "4"}, {ANY, LENS}, "", 0},
     {"pack", 2, {"4,4", "4"}, {ANY, LENS}, "", 0},
     {"pack", 2, {"32,20,64", "32"}, {ANY, LENS20}, "", LARGE},
@@ -270,6 +279,7 @@ static double draw(int domain, int input, int64_t i) {
     case IDS: return floor(6 * u);
     case LENS: return (double)((i * 3 + 1) % 5);
     case LENS20: return (double)(i % 21);
+    case SPLIT_IDS: return (i % 2 ? 1024 : 0) + floor(6 * u);
     default: return vg_rng_normal(SEED, 7, (uint32_t)input, (uint64_t)i);
   }
 }
@@ -841,6 +851,63 @@ static void check_padding(const char *opname) {
   printf("  %-14s padding gets no gradient and changes nothing\n", opname);
 }
 
+/* linear_cross_entropy is cross_entropy over linear's logits: the same
+ * loss and the same three gradients (double precision), across several
+ * blocks of classes, with the targets in both and ignored rows. */
+static void check_fused_cross_entropy(void) {
+  const char *reductions[] = {"reduction=mean ignore=3", "reduction=none ignore=3"};
+  for (int ri = 0; ri < 2; ri++) {
+    const gcase c = {"linear_cross_entropy", 4, {"6,3", "2100,3", "2100", "6"}, {ANY, ANY, ANY, SPLIT_IDS}, reductions[ri], 0};
+    vg_graph *g = vg_graph_new(SEED);
+    int in[4];
+    for (int k = 0; k < 4; k++) {
+      char name[16];
+      snprintf(name, sizeof name, "x%d", k + 1);
+      in[k] = vg_input(g, name, parse_shape(c.shapes[k]));
+    }
+    const int fused = vg_node_add(g, VG_OP_LINEAR_CROSS_ENTROPY, "fused", 4, in, c.attrs);
+    const int lin = vg_node_add(g, VG_OP_LINEAR, "logits", 3, in, "");
+    const int ce = vg_node_add(g, VG_OP_CROSS_ENTROPY, "ce", 2, (int[]){lin, in[3]}, c.attrs);
+    CHECK(fused >= 0 && lin >= 0 && ce >= 0, "%s", vg_graph_error(g));
+    if (fused < 0 || lin < 0 || ce < 0) return;
+    const vg_node *nf = &g->nodes[fused], *nl = &g->nodes[lin], *nc = &g->nodes[ce];
+    bufs b;
+    bufs_make(&b, g, nf, &c);
+    vg_kernel_f64 k = kernel64(g, nf, fused, &b);
+    vg_ops_f64[nf->op]->forward(&k);
+    vg_ops_f64[nf->op]->backward(&k);
+    /* The two ops apart, on the same inputs and upstream gradient. */
+    const int64_t nlog = vg_shape_numel(&nl->shape);
+    double *logits = alloc0((size_t)nlog * sizeof(double)), *dlogits = alloc0((size_t)nlog * sizeof(double));
+    double *dx[3], *saved = alloc0(nc->saved_len * sizeof(double)), *y = alloc0((size_t)b.ny * sizeof(double));
+    for (int i = 0; i < 3; i++) dx[i] = alloc0((size_t)b.nx[i] * sizeof(double));
+    vg_kernel_f64 kl = {.node = nl, .node_id = lin, .nin = 3, .a = &nl->attr, .y = logits, .ys = &nl->shape, .dy = dlogits,
+                        .threads = 1};
+    for (int i = 0; i < 3; i++) kl.x[i] = b.x[i], kl.xs[i] = &g->nodes[in[i]].shape, kl.dx[i] = dx[i];
+    vg_kernel_f64 kc = {.node = nc, .node_id = ce, .nin = 2, .a = &nc->attr, .x = {logits, b.x[3]},
+                        .xs = {&nl->shape, &g->nodes[in[3]].shape}, .y = y, .ys = &nc->shape, .dy = b.r,
+                        .dx = {dlogits}, .saved = saved, .threads = 1};
+    vg_ops_f64[VG_OP_LINEAR]->forward(&kl);
+    vg_ops_f64[VG_OP_CROSS_ENTROPY]->forward(&kc);
+    vg_ops_f64[VG_OP_CROSS_ENTROPY]->backward(&kc);
+    vg_ops_f64[VG_OP_LINEAR]->backward(&kl);
+    double err = 0;
+    for (int64_t i = 0; i < b.ny; i++) err = max_nan(err, fabs(b.y[i] - y[i]) / (1 + fabs(y[i])));
+    CHECK(err < 1e-12, "linear_cross_entropy [%s]: loss off cross_entropy(linear) by %g", c.attrs, err);
+    for (int i = 0; i < 3; i++) {
+      double gerr = 0, norm = 0;
+      for (int64_t j = 0; j < b.nx[i]; j++) gerr = max_nan(gerr, fabs(b.dx[i][j] - dx[i][j])), norm = fmax(norm, fabs(dx[i][j]));
+      CHECK(norm > 0 && gerr <= 1e-12 * norm, "linear_cross_entropy [%s]: gradient of input %d off by %g (largest %g)",
+            c.attrs, i + 1, gerr, norm);
+    }
+    free(logits), free(dlogits), free(saved), free(y);
+    for (int i = 0; i < 3; i++) free(dx[i]);
+    bufs_free(&b);
+    vg_graph_free(g);
+  }
+  printf("  %-14s the loss and gradients of cross_entropy(linear(x))\n", "linear_cross_entropy");
+}
+
 /* word_dropout replaces ids >= unk with unk at rate p in training, keeps
  * the special ids below unk, and passes everything in evaluation. */
 static void check_word_dropout(void) {
@@ -965,6 +1032,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "prior") == 0) check_prior();
   if (!strcmp(argv[1], "lstm") || !strcmp(argv[1], "gru") || !strcmp(argv[1], "cross_entropy")) check_padding(argv[1]);
   if (strcmp(argv[1], "word_dropout") == 0) check_word_dropout();
+  if (strcmp(argv[1], "linear_cross_entropy") == 0) check_fused_cross_entropy();
   if (strcmp(argv[1], "maxpool2d") == 0) check_maxpool_picks();
   categorical_checks(argv[1]);
   tensor_checks(argv[1]);
