@@ -75,6 +75,24 @@ static inline int64_t vg_numel(const vg_shape *s) { return vg_shape_numel(s); }
  * rather than adding to it. */
 static inline int vg_dx_sets(const vg_kernel *k, int i) { return (int)(k->dx_set >> i & 1u); }
 
+/* dst[j] = (set ? 0 : dst[j]) + the sum over rows of column j of the rows x
+ * cols matrix m (a bias's gradient). Threads take blocks of 64 columns:
+ * each output has one writer and adds the rows in order, so the thread
+ * count cannot change it, and a block's 64 double sums stay in L1 while
+ * every row gives them 256 contiguous bytes. */
+static inline void vg_column_sums(const vg_real *m, int64_t rows, int64_t cols, int set, vg_real *dst) {
+  enum { BLK = 64 };
+  const int64_t nb = (cols + BLK - 1) / BLK;
+#pragma omp parallel for schedule(static) if (rows * cols >= VG_PAR_MIN)
+  for (int64_t blk = 0; blk < nb; blk++) {
+    const int64_t j0 = blk * BLK, j1 = j0 + BLK < cols ? j0 + BLK : cols;
+    double acc[BLK] = {0};
+    for (int64_t r = 0; r < rows; r++)
+      for (int64_t j = j0; j < j1; j++) acc[j - j0] += m[r * cols + j];
+    for (int64_t j = j0; j < j1; j++) dst[j] = (set ? (vg_real)0 : dst[j]) + (vg_real)acc[j - j0];
+  }
+}
+
 /* This thread's part of the scratch: scratch_thread_len reals after the
  * shared scratch_len, one part per OpenMP thread. */
 static inline vg_real *vg_thread_scratch(const vg_kernel *k) {

@@ -67,21 +67,7 @@ static void linear_backward(const vg_kernel *k) {
   }
   if (k->dx[0]) vg_gemm_real(0, 0, M, K, N, 1, dy, N, k->x[1], K, vg_dx_sets(k, 0) ? 0 : 1, k->dx[0], K);
   if (k->dx[1]) vg_gemm_real(1, 0, N, K, M, 1, dy, N, k->x[0], K, vg_dx_sets(k, 1) ? 0 : 1, k->dx[1], K);
-  if (k->nin == 3 && k->dx[2]) {
-    /* Column blocks: each bias element has one writer, rows added in order. */
-    vg_real *db = k->dx[2];
-    const int set = vg_dx_sets(k, 2);
-    enum { B = 64 };
-    const int nb = (N + B - 1) / B;
-#pragma omp parallel for schedule(static) if ((int64_t)M * N >= VG_PAR_MIN)
-    for (int blk = 0; blk < nb; blk++) {
-      const int j0 = blk * B, j1 = j0 + B < N ? j0 + B : N;
-      double acc[B] = {0};
-      for (int r = 0; r < M; r++)
-        for (int j = j0; j < j1; j++) acc[j - j0] += dy[(int64_t)r * N + j];
-      for (int j = j0; j < j1; j++) db[j] = (set ? (vg_real)0 : db[j]) + (vg_real)acc[j - j0];
-    }
-  }
+  if (k->nin == 3 && k->dx[2]) vg_column_sums(dy, M, N, vg_dx_sets(k, 2), k->dx[2]);
 }
 
 static double linear_flops(const vg_graph *g, const vg_node *n) {

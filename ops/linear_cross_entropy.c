@@ -63,9 +63,8 @@ static int lce_check(const vg_kernel *k, char *msg, size_t len) {
 
 static double batch_of(const vg_kernel *k) { return vg_ce_batch(k->xs[0], k->nin == 5 ? k->xs[4] : NULL); }
 
-/* One block of logits, columns [v0, v0 + n): z = x W[v0:v0+n]^T + b[v0:v0+n],
- * rows of n in the scratch. */
-static vg_real *block_logits(const vg_kernel *k, int64_t rows, int v0, int n) {
+/* The logits of classes [v0, v0 + n), rows of n in the scratch. */
+static vg_real *block_logits(const vg_kernel *k, int64_t rows, int64_t v0, int n) {
   const int in = (int)k->xs[1]->d[1];
   const vg_real *b = k->x[2] + v0;
   vg_real *z = k->scratch;
@@ -81,21 +80,29 @@ static void lce_forward(const vg_kernel *k) {
   const vg_real *t = k->x[3];
   const int64_t V = k->xs[1]->d[0], rows = vg_numel(k->xs[3]);
   const double ignore = k->a->v[LCE_IGNORE];
-  /* During the blocks: the running max, the sum of exp(logit - max), the
-   * target's logit; after them: the max, the log of the sum, the loss. */
+  /* Per row, while the blocks pass: the running max, the sum of
+   * exp(logit - max) and the target's logit; then the max, the log of the
+   * sum and the loss (what the backward reads). */
   vg_real *max = k->saved, *ls = k->saved + rows, *loss = k->saved + 2 * rows;
   const int vb = block_width(V);
-  for (int v0 = 0; rows > 0 && v0 < V; v0 += vb) {
+  for (int64_t v0 = 0; rows > 0 && v0 < V; v0 += vb) {
     const int n = V - v0 < vb ? (int)(V - v0) : vb;
     const vg_real *z = block_logits(k, rows, v0, n);
     VG_FOR_ROWS(rows, n, {
       const int64_t c = vg_ce_class(t[i], ignore, V);
       if (c != -1) {
         vg_real m;
-        const double s = exp(vg_row_lse_parts(z + i * n, n, &m));
-        if (v0 == 0) max[i] = m, ls[i] = (vg_real)s;
-        else if (m > max[i]) ls[i] = (vg_real)((double)ls[i] * exp((double)(max[i] - m)) + s), max[i] = m;
-        else ls[i] = (vg_real)((double)ls[i] + s * exp((double)(m - max[i])));
+        const double ls_block = vg_row_lse_parts(z + i * n, n, &m);
+        if (v0 == 0) max[i] = m, ls[i] = 0;
+        /* A block of -inf logits (masked classes) adds nothing; its
+         * exp(-inf - -inf) would be NaN. */
+        if (m != -INFINITY) {
+          const double s = exp(ls_block);
+          if (m > max[i] || ls[i] == 0)
+            ls[i] = (vg_real)((double)ls[i] * exp((double)max[i] - (double)m) + s), max[i] = m;
+          else
+            ls[i] = (vg_real)((double)ls[i] + s * exp((double)m - (double)max[i]));
+        }
         if (c >= v0 && c < v0 + n) loss[i] = z[i * n + (c - v0)];
       }
     });
@@ -117,21 +124,6 @@ static void lce_forward(const vg_kernel *k) {
   k->y[0] = (vg_real)vg_ce_reduce(red, loss, t, rows, ignore, V, batch_of(k));
 }
 
-/* db[j] (+)= the sum over rows of column j of the block gz [rows, n]:
- * column blocks, each bias element one writer, rows added in order. */
-static void bias_grad(const vg_real *gz, int64_t rows, int n, int set, vg_real *db) {
-  enum { B = 64 };
-  const int nb = (n + B - 1) / B;
-#pragma omp parallel for schedule(static) if (rows * n >= VG_PAR_MIN)
-  for (int blk = 0; blk < nb; blk++) {
-    const int j0 = blk * B, j1 = j0 + B < n ? j0 + B : n;
-    double acc[B] = {0};
-    for (int64_t r = 0; r < rows; r++)
-      for (int j = j0; j < j1; j++) acc[j - j0] += gz[r * n + j];
-    for (int j = j0; j < j1; j++) db[j] = (set ? (vg_real)0 : db[j]) + (vg_real)acc[j - j0];
-  }
-}
-
 static void lce_backward(const vg_kernel *k) {
   const int64_t V = k->xs[1]->d[0], rows = vg_numel(k->xs[3]);
   const int in = (int)k->xs[1]->d[1];
@@ -146,11 +138,10 @@ static void lce_backward(const vg_kernel *k) {
     return;
   }
   const int vb = block_width(V);
-  for (int v0 = 0; v0 < V; v0 += vb) {
+  for (int64_t v0 = 0; v0 < V; v0 += vb) {
     const int n = V - v0 < vb ? (int)(V - v0) : vb;
     vg_real *gz = block_logits(k, rows, v0, n);
-    /* The block's logits become their gradient: g (softmax - onehot(target)),
-     * zero on ignored rows and invalid ids. */
+    /* In place: the scratch holds one block, logits and then gradient. */
     VG_FOR_ROWS(rows, n, {
       vg_real *r = gz + i * n;
       const int64_t c = vg_ce_class(t[i], ignore, V);
@@ -164,7 +155,7 @@ static void lce_backward(const vg_kernel *k) {
     });
     if (dw)
       vg_gemm_real(1, 0, n, in, (int)rows, 1, gz, n, k->x[0], in, vg_dx_sets(k, 1) ? 0 : 1, dw + (int64_t)v0 * in, in);
-    if (db) bias_grad(gz, rows, n, vg_dx_sets(k, 2), db + v0);
+    if (db) vg_column_sums(gz, rows, n, vg_dx_sets(k, 2), db + v0);
     if (dx)
       vg_gemm_real(0, 0, (int)rows, in, n, 1, gz, n, k->x[1] + (int64_t)v0 * in, in, v0 == 0 && vg_dx_sets(k, 0) ? 0 : 1,
                    dx, in);

@@ -155,22 +155,6 @@ static int rnn_check(const vg_kernel *k, char *msg, size_t len) {
   return vg_check_whole(k, IN_LEN, 0, (double)k->xs[IN_X]->d[1], NAN, "length", msg, len);
 }
 
-/* rows x cols matrix m: dst[j] += sum over rows of m[., j], column blocks
- * split among threads, rows added in order. */
-static void colsum_add(const vg_real *m, int64_t rows, int64_t cols, vg_real *dst) {
-  if (!dst) return;
-  enum { BLK = 64 };
-  const int64_t nb = (cols + BLK - 1) / BLK;
-#pragma omp parallel for schedule(static) if (rows * cols >= VG_PAR_MIN)
-  for (int64_t blk = 0; blk < nb; blk++) {
-    const int64_t j0 = blk * BLK, j1 = j0 + BLK < cols ? j0 + BLK : cols;
-    double acc[BLK] = {0};
-    for (int64_t r = 0; r < rows; r++)
-      for (int64_t j = j0; j < j1; j++) acc[j - j0] += m[r * cols + j];
-    for (int64_t j = j0; j < j1; j++) dst[j] += (vg_real)acc[j - j0];
-  }
-}
-
 /* The input projection of every packed row: G = xp W_ih^T + b_ih (+ b2). */
 static void project_inputs(const vg_kernel *k, rnn_dims d, int gates, int64_t N, const vg_real *xp, const vg_real *b2,
                            vg_real *G) {
@@ -201,8 +185,8 @@ static void input_and_weight_grads(const vg_kernel *k, rnn_dims d, int gates, co
   if (!M) return;
   if (k->dx[IN_WIH]) vg_gemm_real(1, 0, C, E, M, 1, dGx, C, xp, E, 1, k->dx[IN_WIH], E);
   if (k->dx[IN_WHH]) vg_gemm_real(1, 0, C, H, M, 1, dGh, C, hprev, H, 1, k->dx[IN_WHH], H);
-  colsum_add(dGx, M, C, k->dx[IN_BIH]);
-  colsum_add(dGh, M, C, k->dx[IN_BHH]);
+  if (k->dx[IN_BIH]) vg_column_sums(dGx, M, C, 0, k->dx[IN_BIH]);
+  if (k->dx[IN_BHH]) vg_column_sums(dGh, M, C, 0, k->dx[IN_BHH]);
   if (k->dx[IN_X]) {
     vg_gemm_real(0, 0, M, E, C, 1, dGx, C, k->x[IN_WIH], E, 0, xp, E);
     scatter_add_inputs(xp, d, pk, k->dx[IN_X]);

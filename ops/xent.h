@@ -23,6 +23,8 @@ static inline double vg_ce_batch(const vg_shape *lead, const vg_shape *per) {
   return (double)(lead->nd > 1 ? lead->d[0] : 1);
 }
 
+/* The rows a mean divides by: all but the ignored ones. An invalid id
+ * counts, so its NaN loss reaches the mean. */
 static inline int64_t vg_ce_counted(const vg_real *t, int64_t rows, double ignore, int64_t V) {
   int64_t counted = 0;
   for (int64_t i = 0; i < rows; i++) counted += vg_ce_class(t[i], ignore, V) != -1;
