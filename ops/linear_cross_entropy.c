@@ -162,13 +162,18 @@ static void lce_backward(const vg_kernel *k) {
   }
 }
 
-/* The forward: the projection and cross_entropy's three per logit. The
- * backward does the projection's GEMM once more than the plan's count of
- * twice the forward assumes. */
+/* Per logit: the forward's projection (2 in) and cross_entropy's three;
+ * the backward's projection again and its two products (6 in) and four. */
+static double logits_of(const vg_graph *g, const vg_node *n) {
+  return (double)vg_shape_numel(&g->nodes[n->in[3]].shape) * (double)g->nodes[n->in[1]].shape.d[0];
+}
+
 static double lce_flops(const vg_graph *g, const vg_node *n) {
-  const vg_shape *w = &g->nodes[n->in[1]].shape;
-  const double logits = (double)vg_shape_numel(&g->nodes[n->in[3]].shape) * (double)w->d[0];
-  return logits * (2.0 * (double)w->d[1] + 3.0);
+  return logits_of(g, n) * (2.0 * (double)g->nodes[n->in[1]].shape.d[1] + 3.0);
+}
+
+static double lce_bwd_flops(const vg_graph *g, const vg_node *n) {
+  return logits_of(g, n) * (6.0 * (double)g->nodes[n->in[1]].shape.d[1] + 4.0);
 }
 
 VG_OP_RECORD(linear_cross_entropy) = {
@@ -184,4 +189,5 @@ VG_OP_RECORD(linear_cross_entropy) = {
     .forward = lce_forward,
     .backward = lce_backward,
     .flops = lce_flops,
+    .bwd_flops = lce_bwd_flops,
 };

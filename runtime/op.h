@@ -137,6 +137,9 @@ enum {
     void (*backward)(const vg_kernel##S *k);                                \
     /* Forward floating-point operations; NULL counts one per output. */   \
     double (*flops)(const struct vg_graph *g, const struct vg_node *n);     \
+    /* The backward's; NULL counts twice the forward's (the two products  \
+     * of a GEMM), right for every op that does not recompute. */          \
+    double (*bwd_flops)(const struct vg_graph *g, const struct vg_node *n); \
   } vg_op##S;
 
 VG_DECLARE_OP_TYPES(float, _f32)

@@ -310,8 +310,9 @@ static void build_kernels(compiler *c) {
   for (int s = 0; s < p->nsteps; s++) {
     const vg_node *nd = &g->nodes[p->steps[s].node];
     const vg_op_f32 *op = vg_ops_f32[nd->op];
-    double f = op->flops ? op->flops(g, nd) : (double)vg_shape_numel(&nd->shape);
-    if (!p->steps[s].reused) p->stats.flops += p->steps[s].backward ? 2 * f : f;
+    if (p->steps[s].reused) continue;
+    const double f = op->flops ? op->flops(g, nd) : (double)vg_shape_numel(&nd->shape);
+    p->stats.flops += !p->steps[s].backward ? f : op->bwd_flops ? op->bwd_flops(g, nd) : 2 * f;
   }
 }
 
