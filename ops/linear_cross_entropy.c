@@ -27,9 +27,8 @@ static int block_width(int64_t V) { return V < VB ? (int)V : VB; }
 static vg_status lce_infer(vg_graph *g, vg_node *n) {
   const vg_shape *x = vg_in_shape(g, n, 0), *w = vg_in_shape(g, n, 1), *b = vg_in_shape(g, n, 2),
                  *t = vg_in_shape(g, n, 3);
-  char sx[VG_SHAPE_STRLEN], sw[VG_SHAPE_STRLEN], sb[VG_SHAPE_STRLEN], st[VG_SHAPE_STRLEN];
+  char sx[VG_SHAPE_STRLEN], sw[VG_SHAPE_STRLEN], sb[VG_SHAPE_STRLEN];
   vg_shape_str(x, sx, sizeof sx), vg_shape_str(w, sw, sizeof sw), vg_shape_str(b, sb, sizeof sb);
-  vg_shape_str(t, st, sizeof st);
   if (w->nd != 2 || w->d[0] < 1)
     return vg_op_fail(g, n, VG_ERR_SHAPE, "weight '%s' must be [classes, in] with at least one class, got %s",
                       vg_in_name(g, n, 1), sw);
@@ -39,17 +38,11 @@ static vg_status lce_infer(vg_graph *g, vg_node *n) {
   if (b->nd != 1 || b->d[0] != w->d[0])
     return vg_op_fail(g, n, VG_ERR_SHAPE, "bias '%s' must be [%lld], got %s", vg_in_name(g, n, 2), (long long)w->d[0],
                       sb);
-  int ok = t->nd == x->nd - 1;
-  for (int k = 0; ok && k < t->nd; k++) ok = t->d[k] == x->d[k];
-  if (!ok)
-    return vg_op_fail(g, n, VG_ERR_SHAPE, "targets '%s' %s must be the input's shape without the feature axis (input %s)",
-                      vg_in_name(g, n, 3), st, sx);
-  if (n->nin == 5 && vg_in_shape(g, n, 4)->nd < 1)
-    return vg_op_fail(g, n, VG_ERR_SHAPE, "'%s', what batchmean divides by, must have a first dimension", vg_in_name(g, n, 4));
+  vg_status st = vg_ce_infer_targets(g, n, x, 3, vg_reduction(&n->attr, LCE_RED), "input", "input's", "feature");
+  if (st) return st;
   const int64_t rows = vg_shape_numel(t);
   if (rows > INT32_MAX || w->d[0] > INT32_MAX || w->d[1] > INT32_MAX)
     return vg_op_fail(g, n, VG_ERR_SHAPE, "matrix dimensions past 2^31 (input %s, weight %s)", sx, sw);
-  n->shape = vg_reduction(&n->attr, LCE_RED) == VG_RED_NONE ? *t : vg_shape_scalar();
   /* Per row: the logits' max and log sum exp(logit - max) (for the
    * backward's softmax), and the loss. */
   n->saved_len = (size_t)(3 * rows);
@@ -84,6 +77,7 @@ static void lce_forward(const vg_kernel *k) {
    * exp(logit - max) and the target's logit; then the max, the log of the
    * sum and the loss (what the backward reads). */
   vg_real *max = k->saved, *ls = k->saved + rows, *loss = k->saved + 2 * rows;
+  VG_FOR(rows, max[i] = -INFINITY, ls[i] = 0);
   const int vb = block_width(V);
   for (int64_t v0 = 0; rows > 0 && v0 < V; v0 += vb) {
     const int n = V - v0 < vb ? (int)(V - v0) : vb;
@@ -93,12 +87,11 @@ static void lce_forward(const vg_kernel *k) {
       if (c != -1) {
         vg_real m;
         const double ls_block = vg_row_lse_parts(z + i * n, n, &m);
-        if (v0 == 0) max[i] = m, ls[i] = 0;
         /* A block of -inf logits (masked classes) adds nothing; its
          * exp(-inf - -inf) would be NaN. */
         if (m != -INFINITY) {
           const double s = exp(ls_block);
-          if (m > max[i] || ls[i] == 0)
+          if (m > max[i])
             ls[i] = (vg_real)((double)ls[i] * exp((double)max[i] - (double)m) + s), max[i] = m;
           else
             ls[i] = (vg_real)((double)ls[i] + s * exp((double)m - (double)max[i]));
@@ -116,12 +109,7 @@ static void lce_forward(const vg_kernel *k) {
       loss[i] = c >= 0 ? (vg_real)((double)max[i] + l - (double)loss[i]) : (vg_real)NAN;
     }
   });
-  const int red = vg_reduction(k->a, LCE_RED);
-  if (red == VG_RED_NONE) {
-    memcpy(k->y, loss, (size_t)rows * sizeof *loss);
-    return;
-  }
-  k->y[0] = (vg_real)vg_ce_reduce(red, loss, t, rows, ignore, V, batch_of(k));
+  vg_ce_output(k->y, vg_reduction(k->a, LCE_RED), loss, t, rows, ignore, V, batch_of(k));
 }
 
 static void lce_backward(const vg_kernel *k) {
@@ -148,7 +136,7 @@ static void lce_backward(const vg_kernel *k) {
       if (c < 0) {
         memset(r, 0, (size_t)n * sizeof *r);
       } else {
-        const vg_real g = (vg_real)((red == VG_RED_NONE ? (double)dy[i] : (double)dy[0]) * scale), m = max[i], l = ls[i];
+        const vg_real g = vg_ce_row_grad(red, dy, i, scale), m = max[i], l = ls[i];
         for (int j = 0; j < n; j++) r[j] = g * vg_exp(r[j] - m - l);
         if (c >= v0 && c < v0 + n) r[c - v0] -= g;
       }

@@ -188,18 +188,9 @@ VG_OP_RECORD(logsumexp) = {.name = "logsumexp", .doc = "x → log Σ exp x along
 enum { CE_RED, CE_IGNORE };
 
 static vg_status cross_entropy_infer(vg_graph *g, vg_node *n) {
-  const vg_shape *x = vg_in_shape(g, n, 0), *t = vg_in_shape(g, n, 1);
-  char sx[VG_SHAPE_STRLEN], st[VG_SHAPE_STRLEN];
-  vg_shape_str(x, sx, sizeof sx), vg_shape_str(t, st, sizeof st);
-  int ok = x->nd >= 1 && t->nd == x->nd - 1;
-  for (int k = 0; ok && k < t->nd; k++) ok = t->d[k] == x->d[k];
-  if (!ok)
-    return vg_op_fail(g, n, VG_ERR_SHAPE, "targets '%s' %s must be the logits' shape without the class axis (logits %s)",
-                      vg_in_name(g, n, 1), st, sx);
-  const int red = vg_reduction(&n->attr, CE_RED);
-  if (n->nin == 3 && vg_in_shape(g, n, 2)->nd < 1)
-    return vg_op_fail(g, n, VG_ERR_SHAPE, "'%s', what batchmean divides by, must have a first dimension", vg_in_name(g, n, 2));
-  n->shape = red == VG_RED_NONE ? *t : vg_shape_scalar();
+  const vg_shape *t = vg_in_shape(g, n, 1);
+  vg_status st = vg_ce_infer_targets(g, n, vg_in_shape(g, n, 0), 1, vg_reduction(&n->attr, CE_RED), "logits", "logits'", "class");
+  if (st) return st;
   /* Per row: the log-sum-exp (for the backward) and the loss (summed in
    * row order, so the thread count cannot change the total). */
   n->saved_len = (size_t)(2 * vg_shape_numel(t));
@@ -232,12 +223,7 @@ static void cross_entropy_forward(const vg_kernel *k) {
       loss[i] = c >= 0 ? (vg_real)(l - (double)x[i * V + c]) : (vg_real)NAN;
     }
   });
-  const int red = vg_reduction(k->a, CE_RED);
-  if (red == VG_RED_NONE) {
-    memcpy(k->y, loss, (size_t)rows * sizeof *loss);
-    return;
-  }
-  k->y[0] = (vg_real)vg_ce_reduce(red, loss, t, rows, ignore, V, batch_of(k));
+  vg_ce_output(k->y, vg_reduction(k->a, CE_RED), loss, t, rows, ignore, V, batch_of(k));
 }
 
 static void cross_entropy_backward(const vg_kernel *k) {
@@ -251,7 +237,7 @@ static void cross_entropy_backward(const vg_kernel *k) {
   VG_FOR_ROWS(rows, V, {
     const int64_t c = vg_ce_class(t[i], ignore, V);
     if (c >= 0) {
-      const vg_real g = (vg_real)((red == VG_RED_NONE ? (double)dy[i] : (double)dy[0]) * scale);
+      const vg_real g = vg_ce_row_grad(red, dy, i, scale);
       add_softmax(x + i * V, lse[i], g, V, dx + i * V);
       dx[i * V + c] -= g;
     }
