@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "isa.h"
+#include "optim.h"
 #include "plan_internal.h"
 
 /* Large gradients are zeroed by every thread, a contiguous stretch each: one
@@ -87,7 +88,9 @@ const vg_op_f32 *const *vg_ops_f32_kernels(void) {
   return vg_ops_f32;
 }
 
-static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
+/* apply: take the plan's optimizer step on the parameters whose gradients
+ * this step completes (not when locating a NaN). */
+static void run_step(vg_plan *p, vg_step *s, uint64_t step, int apply) {
   const vg_op_f32 *op = vg_ops_f32_kernels()[p->g->nodes[s->node].op];
   const double t0 = p->seconds ? omp_get_wtime() : 0;
   for (int i = 0; i < s->nfill; i++) fill(p->g, &p->fills[s->fill_first + i]);
@@ -96,6 +99,10 @@ static void run_step(vg_plan *p, vg_step *s, uint64_t step) {
     if (op->backward) op->backward(&s->k);
   } else if (op->forward) {
     op->forward(&s->k);
+  }
+  for (int i = 0; apply && i < s->nupdate; i++) {
+    const vg_update *u = &p->param_updates[s->update_first + i];
+    vg_optim_update(p->optim, u->entry, u->at, u->n, u->grad);
   }
   if (p->seconds) p->seconds[s - p->steps] += omp_get_wtime() - t0;
 }
@@ -165,7 +172,7 @@ static vg_status run_forward(vg_plan *p, uint64_t step, int check_finite) {
     const vg_op_f32 *op = vg_ops_f32[p->g->nodes[sp->node].op];
     char msg[256];
     if (op->check && op->check(&sp->k, msg, sizeof msg)) return bad_value(p, sp, step, msg);
-    run_step(p, sp, step);
+    run_step(p, sp, step, 0);
     if (sp->k.shape) resized = 1;
     if (check_finite && !all_finite(sp->k.y, (size_t)vg_shape_numel(sp->k.ys))) return bad_node(p, sp, step, "output");
   }
@@ -205,7 +212,8 @@ vg_status vg_plan_run(vg_plan *p, uint64_t step) {
     return vg_fail_at(p->g, VG_ERR_NUMERIC, n->where, "run '%s', step %llu: loss '%s' is %g", p->name, (unsigned long long)step, n->name, (double)loss);
   }
   for (int i = 0; i < p->nparam_zero; i++) fill(p->g, &p->param_zero[i]);
-  for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step);
+  if (p->optim) vg_optim_begin(p->optim);
+  for (int s = p->nforward; s < p->nsteps; s++) run_step(p, &p->steps[s], step, 1);
   return VG_OK;
 }
 
@@ -220,7 +228,7 @@ vg_status vg_plan_check_finite(vg_plan *p, uint64_t step) {
   for (int i = 0; i < p->nparam_zero; i++) fill(p->g, &p->param_zero[i]);
   for (int s = p->nforward; s < p->nsteps; s++) {
     vg_step *sp = &p->steps[s];
-    run_step(p, sp, step);
+    run_step(p, sp, step, 0);
     for (int k = 0; k < sp->k.nin; k++)
       if (sp->k.dx[k] && !all_finite(sp->k.dx[k], (size_t)vg_shape_numel(sp->k.xs[k])))
         return bad_node(p, sp, step, "input gradient");

@@ -109,23 +109,35 @@ void vg_optim_free(vg_optim *o) {
 #include "optim_step.h"
 #endif
 
-static void step_group(const vg_optim_conf *c, entry *e, float *p, const float *grad, int64_t n, int64_t t) {
+void vg_optim_begin(vg_optim *o) {
+  o->t++;
+  for (int i = 0; i < o->n; i++) o->g->groups[o->e[i].group].steps++;
+}
+
+int vg_optim_entry(const vg_optim *o, int group) {
+  for (int i = 0; i < o->n; i++)
+    if (o->e[i].group == group) return i;
+  return -1;
+}
+
+void vg_optim_update(vg_optim *o, int i, size_t at, size_t n, const float *grad) {
+  const entry *e = &o->e[i];
+  float *p = o->g->params + o->g->groups[e->group].off + at, *m = e->m ? e->m + at : NULL, *v = e->v ? e->v + at : NULL;
 #if VG_OPTIM_X86
   switch (vg_isa_current()) {
-  case VG_ISA_AVX512: step_group_avx512(c, e, p, grad, n, t); return;
-  case VG_ISA_AVX2: step_group_avx2(c, e, p, grad, n, t); return;
+  case VG_ISA_AVX512: step_group_avx512(&o->c, e->lr, p, m, v, grad, (int64_t)n, o->t); return;
+  case VG_ISA_AVX2: step_group_avx2(&o->c, e->lr, p, m, v, grad, (int64_t)n, o->t); return;
   default: break;
   }
 #endif
-  step_group_portable(c, e, p, grad, n, t);
+  step_group_portable(&o->c, e->lr, p, m, v, grad, (int64_t)n, o->t);
 }
 
 void vg_optim_step(vg_optim *o) {
-  o->t++;
+  vg_optim_begin(o);
   for (int i = 0; i < o->n; i++) {
-    vg_group *gr = &o->g->groups[o->e[i].group];
-    gr->steps++;
-    step_group(&o->c, &o->e[i], o->g->params + gr->off, o->g->grads + gr->off, (int64_t)gr->len, o->t);
+    const vg_group *gr = &o->g->groups[o->e[i].group];
+    vg_optim_update(o, i, 0, gr->len, o->g->grads + gr->off);
   }
 }
 
@@ -134,6 +146,7 @@ void vg_optim_set_lr(vg_optim *o, int i, double lr) {
 }
 double vg_optim_get_lr(const vg_optim *o, int i) { return i >= 0 && i < o->n ? o->e[i].lr : 0; }
 int vg_optim_ngroups(const vg_optim *o) { return o->n; }
+vg_graph *vg_optim_graph(const vg_optim *o) { return o->g; }
 int vg_optim_group(const vg_optim *o, int i) { return i >= 0 && i < o->n ? o->e[i].group : -1; }
 int64_t vg_optim_steps(const vg_optim *o) { return o->t; }
 void vg_optim_set_steps(vg_optim *o, int64_t t) { o->t = t; }

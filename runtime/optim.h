@@ -35,12 +35,23 @@ vg_status vg_optim_new(vg_graph *g, const vg_optim_conf *conf, const int *groups
 void vg_optim_free(vg_optim *o);
 /* One update of every group from the gradients in g->grads. */
 void vg_optim_step(vg_optim *o);
+/* The same step in pieces, as a plan applies it during its backward pass
+ * (plan.h, vg_plan_spec.optim) so that no parameter's gradient outlives its
+ * last writer: vg_optim_begin counts the step, then each stretch of a group
+ * is updated once from its gradient. Every element's arithmetic is the
+ * whole-group step's, so both ways give the same bits. */
+void vg_optim_begin(vg_optim *o);
+/* The optimizer's index for graph group `group`, or -1 if it has none. */
+int vg_optim_entry(const vg_optim *o, int group);
+/* Updates elements at .. at + n - 1 of the optimizer's i-th group. */
+void vg_optim_update(vg_optim *o, int i, size_t at, size_t n, const float *grad);
 void vg_optim_set_lr(vg_optim *o, int i, double lr);
 double vg_optim_get_lr(const vg_optim *o, int i);
 
 /* State, for checkpoints: per group up to two buffers of the group's length
  * ("m": momentum or first moment, "v": second moment), and the step count. */
 int vg_optim_ngroups(const vg_optim *o);
+vg_graph *vg_optim_graph(const vg_optim *o);
 int vg_optim_group(const vg_optim *o, int i);
 float *vg_optim_state(vg_optim *o, int i, int which, size_t *len); /* which 0 = m, 1 = v; NULL if unused */
 int64_t vg_optim_steps(const vg_optim *o);

@@ -2,11 +2,9 @@
  * (isa.h) with VG_STEP_NAME and VG_STEP_TARGET set: the loops then
  * vectorise at that path's width, as the op files do (runtime/op.h). Each
  * element of a group is updated by one thread: no order to depend on. */
-VG_STEP_TARGET static void VG_STEP_NAME(const vg_optim_conf *c, entry *e, float *p, const float *grad, int64_t n,
-                                         int64_t t) {
-  (void)t;
-  const float lr = (float)e->lr, wd = (float)c->weight_decay, mom = (float)c->momentum;
-  float *m = e->m, *v = e->v;
+VG_STEP_TARGET static void VG_STEP_NAME(const vg_optim_conf *c, double lr_d, float *p, float *m, float *v,
+                                         const float *grad, int64_t n, int64_t t) {
+  const float lr = (float)lr_d, wd = (float)c->weight_decay, mom = (float)c->momentum;
   switch (c->kind) {
     case VG_OPTIM_SGD: {
 #pragma omp parallel for schedule(static) if (n >= VG_PAR_MIN)
@@ -24,7 +22,7 @@ VG_STEP_TARGET static void VG_STEP_NAME(const vg_optim_conf *c, entry *e, float 
     case VG_OPTIM_ADAMW: {
       const float b1 = (float)c->beta1, b2 = (float)c->beta2, eps = (float)c->eps;
       const double bc1 = 1 - pow(c->beta1, (double)t), bc2 = 1 - pow(c->beta2, (double)t);
-      const float step = (float)(e->lr / bc1), root_bc2 = (float)sqrt(bc2);
+      const float step = (float)(lr_d / bc1), root_bc2 = (float)sqrt(bc2);
       const int decoupled = c->kind == VG_OPTIM_ADAMW;
 #pragma omp parallel for schedule(static) if (n >= VG_PAR_MIN)
       for (int64_t i = 0; i < n; i++) {

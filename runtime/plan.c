@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "optim.h"
 #include "place.h"
 #include "plan_internal.h"
 
@@ -13,8 +14,8 @@
 /* A buffer in the arena: whose, and what; its size, lifetime and offset
  * are the vg_span of the same index (place.h). */
 typedef struct buf {
-  int node;
-  int kind; /* 0 value, 1 saved, 2 gradient */
+  int node; /* -1 for the scratch */
+  int kind; /* 0 value, 1 saved, 2 gradient, 3 scratch */
 } buf;
 
 typedef struct compiler {
@@ -108,10 +109,19 @@ static int in_wrt(const vg_plan_spec *s, int node) {
   return 0;
 }
 
-/* A parameter whose gradient goes to the graph's gradient arena (what the
- * optimizer reads); every other gradient lives in the plan's arena. */
-static int grad_in_params(const vg_plan_spec *s, const vg_node *n) {
+static int updated_param(const vg_plan_spec *s, const vg_node *n) {
   return n->op == VG_OP_PARAM && in_update(s, n->group);
+}
+
+/* An updated parameter whose gradient goes to the graph's gradient arena,
+ * for the caller's optimizer step; every other gradient (the parameters'
+ * too when the plan takes the step itself) lives in the plan's arena. */
+static int grad_in_params(const vg_plan_spec *s, const vg_node *n) { return updated_param(s, n) && !s->optim; }
+
+/* The step after which the plan's optimizer updates parameter v: its
+ * gradient is complete and no later step reads its value. */
+static int update_step(const compiler *c, int v) {
+  return c->last_read[v] > c->grad_last[v] ? c->last_read[v] : c->grad_last[v];
 }
 
 /* Which nodes carry gradients: those that depend on an updated parameter
@@ -148,7 +158,7 @@ static vg_status derive_backward(compiler *c) {
   }
   for (int v = 0; v < n; v++) {
     const vg_node *nd = &g->nodes[v];
-    const int param = grad_in_params(s, nd);
+    const int param = updated_param(s, nd);
     if (!param && !in_wrt(s, v)) continue;
     char what[2 * VG_NAME_MAX + 32];
     if (param) snprintf(what, sizeof what, "parameter '%s' (group '%s')", nd->name, g->groups[nd->group].name);
@@ -197,7 +207,8 @@ static vg_status place_buffers(compiler *c, size_t *total, size_t *bound) {
 
 /* A gradient buffer is born at the first backward step that writes it (the
  * loss's own, or the earliest-run backward among its consumers) and lives
- * until its node's backward reads it, or to the end when it is kept. */
+ * until its node's backward reads it, or the plan's optimizer has updated
+ * its parameter, or to the end when it is kept. */
 static void add_grad_buf(compiler *c, int v, int keep) {
   const vg_graph *g = c->g;
   int start = c->bwd[v] ? c->tb[v] : NEVER, end = start;
@@ -206,6 +217,7 @@ static void add_grad_buf(compiler *c, int v, int keep) {
     if (c->grad_last[v] > end) end = c->grad_last[v];
   }
   if (start == NEVER) return; /* nothing writes it */
+  if (updated_param(c->spec, &g->nodes[v])) end = update_step(c, v);
   add_buf(c, v, 2, (size_t)vg_shape_numel(&g->nodes[v].bound), start, keep ? c->p->nsteps - 1 : end);
 }
 
@@ -229,11 +241,27 @@ static void find_readers(compiler *c) {
   }
 }
 
+/* The scratch the hungriest kernel needs at the plan's thread count. */
+static size_t scratch_len(const compiler *c) {
+  const vg_plan *p = c->p;
+  size_t len = 0;
+  for (int s = 0; s < p->nsteps; s++) {
+    const vg_node *nd = &c->g->nodes[p->steps[s].node];
+    size_t need = nd->scratch_bound + nd->scratch_thread_bound * (size_t)p->threads;
+    if (need > len) len = need;
+  }
+  return len;
+}
+
 static vg_status plan_memory(compiler *c) {
   vg_graph *g = c->g;
   vg_plan *p = c->p;
   int last = p->nsteps - 1;
   find_readers(c);
+  /* One scratch region shared by all steps (they run one after another),
+   * in the arena so that the graph's plans share it too. */
+  p->stats.scratch_bytes = scratch_len(c) * sizeof(float);
+  if (p->stats.scratch_bytes) add_buf(c, -1, 3, p->stats.scratch_bytes / sizeof(float), 0, last);
   for (int i = 0; i < c->norder; i++) {
     int v = c->order[i];
     const vg_node *nd = &g->nodes[v];
@@ -271,7 +299,8 @@ static vg_status plan_memory(compiler *c) {
     float *ptr = p->shared->data + c->spans[i].off;
     if (b->kind == 0) p->val[b->node] = ptr;
     else if (b->kind == 1) c->savedp[b->node] = ptr;
-    else c->gradp[b->node] = ptr;
+    else if (b->kind == 2) c->gradp[b->node] = ptr;
+    else p->scratch = ptr;
   }
   for (int i = 0; i < c->spec->nwrt; i++) p->grad[c->spec->wrt[i]] = c->gradp[c->spec->wrt[i]];
   return VG_OK;
@@ -303,6 +332,7 @@ static void build_kernels(compiler *c) {
     k->ys = &nd->shape;
     if (nd->flags & VG_OPF_DATA_SHAPE) k->shape = &g->nodes[v].shape;
     k->saved = c->savedp[v];
+    k->scratch = p->scratch;
     k->threads = p->threads;
     if (st->backward) k->dy = c->gradp[v];
   }
@@ -417,21 +447,35 @@ static vg_status plan_param_grads(compiler *c) {
   return VG_OK;
 }
 
-/* One scratch region, sized for the hungriest kernel, shared by all steps
- * (they run one after another). */
-static vg_status make_scratch(compiler *c) {
+/* With spec.optim: each updated parameter's update, after the step that
+ * update_step names (bucketed by step, as the fills are). */
+static vg_status plan_updates(compiler *c) {
+  vg_graph *g = c->g;
   vg_plan *p = c->p;
-  size_t len = 0;
+  vg_optim *o = c->spec->optim;
+  p->optim = o;
+  int count = 0;
+  for (int v = 0; v < g->n; v++) count += updated_param(c->spec, &g->nodes[v]);
+  if (!(p->param_updates = calloc((size_t)(count ? count : 1), sizeof *p->param_updates)))
+    return vg_graph_fail(g, VG_ERR_NOMEM, "compile: out of memory");
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].nupdate = 0;
+  for (int v = 0; v < g->n; v++)
+    if (updated_param(c->spec, &g->nodes[v])) p->steps[update_step(c, v)].nupdate++;
+  int at = 0;
   for (int s = 0; s < p->nsteps; s++) {
-    const vg_node *nd = &c->g->nodes[p->steps[s].node];
-    size_t need = nd->scratch_bound + nd->scratch_thread_bound * (size_t)p->threads;
-    if (need > len) len = need;
+    p->steps[s].update_first = at;
+    at += p->steps[s].nupdate;
+    p->steps[s].nupdate = 0;
   }
-  p->stats.scratch_bytes = len * sizeof(float);
-  if (!len) return VG_OK;
-  p->scratch = aligned_alloc(64, round_up(len) * sizeof(float));
-  if (!p->scratch) return vg_graph_fail(c->g, VG_ERR_NOMEM, "compile: cannot allocate %zu bytes of scratch", len * sizeof(float));
-  for (int s = 0; s < p->nsteps; s++) p->steps[s].k.scratch = p->scratch;
+  for (int v = 0; v < g->n; v++) {
+    const vg_node *nd = &g->nodes[v];
+    if (!updated_param(c->spec, nd)) continue;
+    vg_step *st = &p->steps[update_step(c, v)];
+    p->param_updates[st->update_first + st->nupdate++] =
+        (vg_update){.entry = vg_optim_entry(o, nd->group), .at = nd->off - g->groups[nd->group].off,
+                    .n = (size_t)vg_shape_numel(&nd->shape), .grad = c->gradp[v]};
+  }
+  p->nparam_updates = p->stats.params_applied = count;
   return VG_OK;
 }
 
@@ -451,6 +495,20 @@ static vg_status check_spec(vg_graph *g, const vg_plan_spec *s) {
       return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': no parameter group %d", name, s->update[i]);
   if (s->nupdate && s->loss < 0)
     return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': parameter groups to update but no loss", name);
+  if (s->optim) {
+    const vg_optim *o = s->optim;
+    if (vg_optim_graph(o) != g) return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': its optimizer belongs to another graph", name);
+    if (s->loss < 0 || s->eval)
+      return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': an optimizer to step but no training loss", name);
+    for (int i = 0; i < s->nupdate; i++)
+      if (vg_optim_entry(o, s->update[i]) < 0)
+        return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': group '%s' is updated but its optimizer does not step it", name,
+                             g->groups[s->update[i]].name);
+    for (int i = 0; i < vg_optim_ngroups(o); i++)
+      if (!in_update(s, vg_optim_group(o, i)))
+        return vg_graph_fail(g, VG_ERR_ARG, "compile '%s': its optimizer steps group '%s', which the plan does not update", name,
+                             g->groups[vg_optim_group(o, i)].name);
+  }
   if (s->loss >= 0) {
     const vg_node *l = &g->nodes[s->loss];
     if (is_source(l))
@@ -639,7 +697,6 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
   if ((st = plan_memory(&c))) goto done;
   build_kernels(&c);
   if ((st = plan_fills(&c))) goto done;
-  if ((st = make_scratch(&c))) goto done;
 
   {
     const char *prof = getenv("VAEGRAPH_PROFILE");
@@ -648,7 +705,7 @@ vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out) 
       goto done;
     }
   }
-  if ((st = plan_param_grads(&c))) goto done;
+  if ((st = spec->optim ? plan_updates(&c) : plan_param_grads(&c))) goto done;
 
 done:
   free(c.order);
@@ -679,6 +736,7 @@ void vg_plan_free(vg_plan *p) {
   free(p->fills);
   free(p->param_grads);
   free(p->param_zero);
+  free(p->param_updates);
   free(p->val);
   free(p->grad);
   free(p->keep);
@@ -687,7 +745,6 @@ void vg_plan_free(vg_plan *p) {
   memo_release(p->memo_out);
   if (p->shared && p->shared->last == p) p->shared->last = NULL;
   vg_arena_release(p->shared);
-  free(p->scratch);
   free(p->seconds);
   free(p);
 }
@@ -794,19 +851,20 @@ void vg_plan_print(const vg_plan *p, void *file) {
     if (!header++) fprintf(f, "  %-34s %-14s %-12s %s\n", "parameter", "shape", "group", "values");
     char b[VG_SHAPE_STRLEN];
     size_t n = (size_t)vg_shape_numel(&nd->shape);
-    int upd = 0;
-    for (int k = 0; k < p->nparam_grads; k++)
-      upd |= p->param_grads[k].p <= g->grads + nd->off && g->grads + nd->off < p->param_grads[k].p + p->param_grads[k].n;
+    const int upd = p->updates[nd->group];
     fprintf(f, "  %-34s %-14s %-12s %zu%s\n", nd->name, vg_shape_str(&nd->shape, b, sizeof b), g->groups[nd->group].name, n,
             upd ? "" : " (not updated here)");
     total += n;
     trained += upd ? n : 0;
   }
   if (header) fprintf(f, "  %zu parameter values, %zu updated by this plan\n", total, trained);
-  fprintf(f, "  activations+gradients: %.2f MiB planned (%.2f MiB without reuse, %.2f MiB alive at the busiest step), "
-          "scratch %.2f MiB\n", p->stats.arena_bytes / 1048576.0, p->stats.naive_bytes / 1048576.0,
-          p->stats.bound_bytes / 1048576.0, p->stats.scratch_bytes / 1048576.0);
+  fprintf(f, "  activations+gradients: %.2f MiB planned with scratch %.2f MiB (%.2f MiB without reuse, %.2f MiB "
+          "alive at the busiest step)\n", p->stats.arena_bytes / 1048576.0, p->stats.scratch_bytes / 1048576.0,
+          p->stats.naive_bytes / 1048576.0, p->stats.bound_bytes / 1048576.0);
   fprintf(f, "  gradients: %d zeroed before their first writer, %d written outright by it; %d parameters' written "
              "outright by their one writer\n", p->stats.grads_zeroed, p->stats.grads_set, p->stats.param_grads_set);
+  if (p->optim)
+    fprintf(f, "  optimizer: steps each of the %d updated parameters as soon as its gradient is complete (the "
+               "gradients live in the arena meanwhile)\n", p->stats.params_applied);
   fprintf(f, "  %.3f GFLOP per step\n", p->stats.flops * 1e-9);
 }

@@ -40,13 +40,24 @@ typedef struct vg_plan_spec {
    * could set it outright (op.h, VG_OPF_BWD_SETS): the reference the tests
    * compare against. */
   int zero_grads;
+  /* The optimizer that steps exactly the `update` groups, or NULL. Given,
+   * each run also takes that optimizer's step, inside the backward pass:
+   * a parameter is updated as soon as its gradient is complete and nothing
+   * later reads its value, so its gradient lives in the arena only that
+   * long instead of the whole run (the AAE: 25 MB of gradients become a
+   * few MB at a time). The results are the bits of a run followed by
+   * vg_optim_step. The updated parameters' gradients are then not readable
+   * after the run (unless listed in wrt); without an optimizer they stay in
+   * g->grads for the caller to combine (over MPI ranks) and apply. */
+  struct vg_optim *optim;
 } vg_plan_spec;
 
 vg_status vg_plan_compile(vg_graph *g, const vg_plan_spec *spec, vg_plan **out);
 void vg_plan_free(vg_plan *p);
 
 /* Forward, then (with a loss) backward: the update groups' gradients in
- * g->grads are overwritten with d loss / d param. `step` keys random ops. */
+ * g->grads are overwritten with d loss / d param, or with spec.optim the
+ * parameters take its step. `step` keys random ops. */
 vg_status vg_plan_run(vg_plan *p, uint64_t step);
 /* Where the next runs' batch starts in its data set (evaluation): random ops
  * then key their noise by example, so a test example's noise does not
@@ -76,21 +87,23 @@ const char *vg_plan_unreadable(const vg_plan *p, int node, int grad, char *why, 
 const float *vg_plan_grad(const vg_plan *p, int node);
 const char *vg_plan_name(const vg_plan *p);
 /* After a run that failed with VG_ERR_NUMERIC, or on demand: the first node
- * in execution order whose output or gradient holds a NaN or infinity. */
+ * in execution order whose output or gradient holds a NaN or infinity. It
+ * takes no optimizer step (spec.optim): the parameters stay as they were. */
 vg_status vg_plan_check_finite(vg_plan *p, uint64_t step);
 
 typedef struct vg_plan_stats {
   int nodes_forward, nodes_backward;
   int nodes_reused;     /* forward steps skipped when `after` ran just before */
-  size_t arena_bytes;   /* planned: activations, saved buffers, gradients */
+  size_t arena_bytes;   /* planned: activations, saved buffers, gradients, scratch */
   size_t naive_bytes;   /* what one buffer each would take */
   size_t bound_bytes;   /* alive at the busiest step: no placement needs less */
   size_t shared_bytes;  /* the arena it lies in, shared with the graph's other plans */
-  size_t scratch_bytes; /* kernels' scratch, shared by all steps */
+  size_t scratch_bytes; /* of arena_bytes, the kernels' scratch, shared by all steps */
   double flops;         /* multiply-adds x2 of forward+backward (estimate), without reused steps */
   int grads_zeroed;     /* gradient buffers zeroed (the loss's seeded) before the step that first adds to them */
   int grads_set;        /* gradient buffers the first step writes outright (VG_OPF_BWD_SETS) */
   int param_grads_set;  /* parameters whose one writer sets their gradient outright */
+  int params_applied;   /* parameters spec.optim updates during the backward pass */
 } vg_plan_stats;
 vg_plan_stats vg_plan_get_stats(const vg_plan *p);
 

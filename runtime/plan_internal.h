@@ -12,11 +12,20 @@ typedef struct vg_fill {
   float v; /* 0 for a gradient about to accumulate, 1 for d loss / d loss */
 } vg_fill;
 
+/* A parameter the plan's optimizer updates once its gradient is complete:
+ * elements at .. at + n - 1 of the optimizer's group `entry`. */
+typedef struct vg_update {
+  int entry;
+  size_t at, n;
+  const float *grad;
+} vg_update;
+
 typedef struct vg_step {
   int node;
   int backward;
   int reused; /* a forward step whose value the plan before may have computed (vg_memo) */
   int fill_first, nfill; /* buffers to fill before the kernel runs */
+  int update_first, nupdate; /* parameters to update after it (vg_plan_spec.optim) */
   vg_kernel_f32 k;
 } vg_step;
 
@@ -58,7 +67,10 @@ struct vg_plan {
   float **grad;    /* per node id: its gradient when readable after a run */
   unsigned char *keep; /* per node id: value readable after a run */
   vg_arena *shared; /* the graph's plans' arena, which this plan's buffers lie in */
-  float *scratch;
+  struct vg_optim *optim; /* takes its step inside the backward pass, or NULL */
+  vg_update *param_updates;
+  int nparam_updates;
+  float *scratch;  /* in the arena */
   int threads;     /* scratch is sized for this many */
   vg_plan_stats stats;
   uint64_t shape_gen; /* the graph's shape generation its nodes were inferred at */

@@ -1,6 +1,7 @@
 /* The compiled plan: memory reuse, no allocation while running, fetched
  * values, a node feeding two consumers, values reused from the plan run
- * before, and finding the first bad node. */
+ * before, finding the first bad node, and the optimizer's step taken
+ * inside the backward pass. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,6 +401,149 @@ static void reuse_after(void) {
   aae_free(&b);
 }
 
+/* A plan given its optimizer (spec.optim) takes the step during its
+ * backward pass, each parameter once its gradient is complete: the same
+ * bits as running the plan and then vg_optim_step, for every rule, with a
+ * weight read by two layers (its update must wait for the second one's
+ * backward, which reads it) and groups at two learning rates. */
+typedef struct tiny {
+  vg_graph *g;
+  int x, grp[2], w1, w2, loss;
+  vg_plan *p;
+  vg_optim *o;
+} tiny;
+
+static int tiny_build(tiny *t, vg_optim_kind kind, int fused, int wrt) {
+  vg_graph *g = t->g = vg_graph_new(21);
+  int64_t d[2] = {8, 10};
+  t->x = vg_input(g, "x", vg_shape_of(2, d));
+  t->grp[0] = vg_group_new(g, "a"), t->grp[1] = vg_group_new(g, "b");
+  int h = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){linear(g, t->grp[0], "fc1", t->x, 10, 10)}, NULL);
+  t->w1 = vg_node_find(g, "fc1.weight");
+  h = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){vg_node_add(g, VG_OP_LINEAR, "fc1_again", 2, (int[]){h, t->w1}, NULL)}, NULL);
+  h = linear(g, t->grp[1], "fc2", h, 10, 4);
+  t->w2 = vg_node_find(g, "fc2.weight");
+  int hh[2] = {h, h};
+  h = vg_node_add(g, VG_OP_MUL, NULL, 2, hh, NULL);
+  t->loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &h, NULL);
+  vg_optim_conf conf = vg_optim_defaults(kind);
+  conf.momentum = kind == VG_OPTIM_SGD || kind == VG_OPTIM_RMSPROP ? 0.9 : 0;
+  conf.nesterov = kind == VG_OPTIM_SGD;
+  conf.weight_decay = kind == VG_OPTIM_ADAMW ? 0.1 : 0.01;
+  const double lr[2] = {0.05, 0.02};
+  if (vg_optim_new(g, &conf, t->grp, lr, 2, &t->o) != VG_OK) return 0;
+  vg_plan_spec s = {.name = fused ? "fused" : "apart", .loss = t->loss, .update = t->grp, .nupdate = 2,
+                    .optim = fused ? t->o : NULL, .wrt = &t->w1, .nwrt = wrt};
+  return vg_plan_compile(g, &s, &t->p) == VG_OK;
+}
+
+static void tiny_fill(tiny *t, int step) {
+  float *x = vg_input_fill(t->g, t->x);
+  for (int i = 0; i < 80; i++) x[i] = (float)sin(0.29 * i + 1.7 * step);
+}
+
+static void tiny_free(tiny *t) {
+  vg_plan_free(t->p);
+  vg_optim_free(t->o);
+  vg_graph_free(t->g);
+}
+
+static void optimizer_in_backward(void) {
+  const vg_optim_kind kinds[] = {VG_OPTIM_SGD, VG_OPTIM_ADAM, VG_OPTIM_ADAMW, VG_OPTIM_RMSPROP};
+  for (int k = 0; k < 4; k++) {
+    const int wrt = k == 1; /* Adam keeps w1's gradient readable too */
+    tiny f = {0}, r = {0};
+    const int built = tiny_build(&f, kinds[k], 1, wrt) & tiny_build(&r, kinds[k], 0, 0);
+    CHECK(built, "%s: %s / %s", vg_optim_kind_name(kinds[k]), vg_graph_error(f.g), vg_graph_error(r.g));
+    if (!built) {
+      tiny_free(&f), tiny_free(&r);
+      continue;
+    }
+    CHECK(vg_plan_get_stats(f.p).params_applied == 2 && vg_plan_get_stats(r.p).params_applied == 0,
+          "%d parameters updated in the backward pass, not 2", vg_plan_get_stats(f.p).params_applied);
+    for (int step = 1; step <= 5; step++) {
+      tiny_fill(&f, step), tiny_fill(&r, step);
+      if (step == 5) counting = 1;
+      CHECK(vg_plan_run(f.p, (uint64_t)step) == VG_OK, "%s", vg_graph_error(f.g));
+      counting = 0;
+      CHECK(vg_plan_run(r.p, (uint64_t)step) == VG_OK, "%s", vg_graph_error(r.g));
+      if (wrt)
+        CHECK(memcmp(vg_plan_grad(f.p, f.w1), r.g->grads + r.g->nodes[r.w1].off, 100 * sizeof(float)) == 0,
+              "step %d: the kept gradient of fc1.weight differs", step);
+      vg_optim_step(r.o);
+      CHECK(vg_plan_value(f.p, f.loss)[0] == vg_plan_value(r.p, r.loss)[0], "%s step %d: loss %.9g fused, %.9g apart",
+            vg_optim_kind_name(kinds[k]), step, vg_plan_value(f.p, f.loss)[0], vg_plan_value(r.p, r.loss)[0]);
+    }
+    CHECK(allocs == 0, "a run that takes the optimizer's step allocated %d times", allocs);
+    CHECK(memcmp(f.g->params, r.g->params, f.g->nparams * sizeof(float)) == 0,
+          "%s: parameters differ from run-then-step after 5 steps", vg_optim_kind_name(kinds[k]));
+    CHECK(vg_optim_steps(f.o) == 5 && f.g->groups[f.grp[1]].steps == 5, "the step count is %lld, not 5",
+          (long long)vg_optim_steps(f.o));
+    CHECK((vg_plan_grad(f.p, f.w2) == NULL) && (wrt == (vg_plan_grad(f.p, f.w1) != NULL)),
+          "applied gradients readable after the run (only those in wrt should be)");
+    /* Locating a NaN runs the plan again without stepping. */
+    float *before = malloc(f.g->nparams * sizeof *before);
+    if (before) {
+      memcpy(before, f.g->params, f.g->nparams * sizeof *before);
+      CHECK(vg_plan_check_finite(f.p, 6) == VG_OK, "%s", vg_graph_error(f.g));
+      CHECK(memcmp(before, f.g->params, f.g->nparams * sizeof *before) == 0 && vg_optim_steps(f.o) == 5,
+            "vg_plan_check_finite moved the parameters");
+      free(before);
+    }
+    tiny_free(&f), tiny_free(&r);
+  }
+
+  /* The optimizer must step exactly the groups the plan updates. */
+  tiny t = {0};
+  CHECK(tiny_build(&t, VG_OPTIM_ADAM, 0, 0), "%s", vg_graph_error(t.g));
+  vg_optim *one = NULL;
+  vg_optim_conf conf = vg_optim_defaults(VG_OPTIM_ADAM);
+  CHECK(vg_optim_new(t.g, &conf, &t.grp[0], NULL, 1, &one) == VG_OK, "%s", vg_graph_error(t.g));
+  vg_plan *p = NULL;
+  vg_plan_spec s = {.name = "both", .loss = t.loss, .update = t.grp, .nupdate = 2, .optim = one};
+  CHECK(vg_plan_compile(t.g, &s, &p) == VG_ERR_ARG && strstr(vg_graph_error(t.g), "group 'b' is updated but its optimizer"),
+        "an optimizer missing a group: %s", vg_graph_error(t.g));
+  vg_plan_free(p), p = NULL;
+  s = (vg_plan_spec){.name = "b only", .loss = t.loss, .update = &t.grp[1], .nupdate = 1, .optim = t.o};
+  CHECK(vg_plan_compile(t.g, &s, &p) == VG_ERR_ARG && strstr(vg_graph_error(t.g), "steps group 'a', which the plan does not"),
+        "an optimizer of more groups: %s", vg_graph_error(t.g));
+  vg_plan_free(p), p = NULL;
+  s = (vg_plan_spec){.name = "eval", .loss = t.loss, .update = t.grp, .nupdate = 2, .optim = t.o, .eval = 1};
+  CHECK(vg_plan_compile(t.g, &s, &p) == VG_ERR_ARG && strstr(vg_graph_error(t.g), "no training loss"),
+        "an optimizer in evaluation mode: %s", vg_graph_error(t.g));
+  vg_plan_free(p);
+  vg_optim_free(one);
+  tiny_free(&t);
+
+  /* A deep MLP's parameter gradients are alive a layer or two at a time,
+   * not all through the run. */
+  vg_graph *g = vg_graph_new(3);
+  int64_t d[2] = {64, 128};
+  int x = vg_input(g, "x", vg_shape_of(2, d)), grp = vg_group_new(g, "net"), h = x;
+  for (int l = 0; l < 12; l++) {
+    char n[32];
+    snprintf(n, sizeof n, "fc%d", l);
+    h = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){linear(g, grp, n, h, 128, 128)}, NULL);
+  }
+  int loss = vg_node_add(g, VG_OP_MEAN, "loss", 1, &h, NULL);
+  vg_optim *o = NULL;
+  CHECK(vg_optim_new(g, &conf, &grp, NULL, 1, &o) == VG_OK, "%s", vg_graph_error(g));
+  vg_plan *pf = NULL, *pa = NULL;
+  vg_plan_spec sf = {.name = "fused", .loss = loss, .update = &grp, .nupdate = 1, .optim = o};
+  vg_plan_spec sa = {.name = "apart", .loss = loss, .update = &grp, .nupdate = 1};
+  CHECK(vg_plan_compile(g, &sf, &pf) == VG_OK && vg_plan_compile(g, &sa, &pa) == VG_OK, "%s", vg_graph_error(g));
+  if (pf && pa) {
+    const size_t fused = vg_plan_get_stats(pf).arena_bytes, apart = vg_plan_get_stats(pa).arena_bytes,
+                 grads = g->nparams * sizeof(float);
+    printf("  optimizer in the backward pass: deep mlp arena %zu bytes, %zu + %zu of parameter gradients apart\n",
+           fused, apart, grads);
+    CHECK(fused < apart + grads / 4, "arena %zu with the optimizer inside, %zu + %zu apart", fused, apart, grads);
+  }
+  vg_plan_free(pf), vg_plan_free(pa);
+  vg_optim_free(o);
+  vg_graph_free(g);
+}
+
 int main(void) {
   memory_reuse();
   gradients_set();
@@ -407,5 +551,6 @@ int main(void) {
   shared_node();
   shared_arena();
   first_bad_node();
+  optimizer_in_backward();
   CHECK_DONE();
 }

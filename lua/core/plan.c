@@ -11,6 +11,7 @@
 typedef struct lplan {
   vg_plan *p;
   int graph_ref;
+  int optim_ref; /* the optimizer it steps (compile's optim), kept alive with it */
 } lplan;
 
 static lplan *check_plan(lua_State *L, int i) {
@@ -59,8 +60,10 @@ const float *vg_lua_rows(lua_State *L, int i, int64_t width, const char *what, i
 }
 
 /* g:compile{name =, loss =, update = {groups}, fetch = {nodes}, wrt = {nodes},
- * after = plan}: `wrt` lists nodes whose gradients p:grad reads after a run;
- * `after`, the plan run just before this one each step (plan.h). */
+ * after = plan, optim = optimizer}: `wrt` lists nodes whose gradients p:grad
+ * reads after a run; `after`, the plan run just before this one each step;
+ * `optim`, the optimizer of the update groups, whose step each run then
+ * takes during its backward pass (plan.h). */
 static int l_compile(lua_State *L) {
   lua_settop(L, 2); /* scratch arrays go above the arguments */
   vg_graph *g = vg_lua_graph(L, 1);
@@ -82,14 +85,21 @@ static int l_compile(lua_State *L) {
     s.after = vg_lua_plan(L, lua_gettop(L), &ag);
     if (ag != g) return vg_lua_fail(L, "compile '%s': the plan it runs after belongs to another graph", s.name ? s.name : "plan");
   }
+  lua_getfield(L, 2, "optim");
+  const int optim_at = lua_gettop(L);
+  if (!lua_isnil(L, optim_at)) s.optim = vg_lua_optim(L, optim_at);
   lplan *lp = lua_newuserdata(L, sizeof *lp);
   lp->p = NULL;
-  lp->graph_ref = LUA_NOREF;
+  lp->graph_ref = lp->optim_ref = LUA_NOREF;
   luaL_getmetatable(L, VG_PLAN_MT);
   lua_setmetatable(L, -2);
   if (vg_plan_compile(g, &s, &lp->p)) return vg_lua_raise_graph(L, g);
   lua_pushvalue(L, 1);
   lp->graph_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (s.optim) {
+    lua_pushvalue(L, optim_at);
+    lp->optim_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   return 1;
 }
 
@@ -98,7 +108,8 @@ static int l_plan_gc(lua_State *L) {
   vg_plan_free(lp->p);
   lp->p = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, lp->graph_ref);
-  lp->graph_ref = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, lp->optim_ref);
+  lp->graph_ref = lp->optim_ref = LUA_NOREF;
   return 0;
 }
 
@@ -154,8 +165,9 @@ static int l_grad(lua_State *L) {
   check_readable(L, p, g, id, 1);
   const float *d = vg_plan_grad(p, id);
   if (!d)
-    return vg_lua_fail(L, "plan '%s' keeps no gradient of '%s': compile it with wrt = {node}, or update its group",
-                       vg_plan_name(p), g->nodes[id].name);
+    return vg_lua_fail(L, "plan '%s' keeps no gradient of '%s': compile it with wrt = {node}, or update its group "
+                       "(a plan compiled with optim applies its parameters' gradients during the backward pass and "
+                       "keeps them only if listed in wrt)", vg_plan_name(p), g->nodes[id].name);
   vg_lua_push_floats(L, d, (size_t)vg_shape_numel(&g->nodes[id].shape), 1);
   return 1;
 }

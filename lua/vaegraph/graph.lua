@@ -100,15 +100,18 @@ local function ids_of(list, what)
 end
 
 -- g:compile{ name, loss, update = {groups}, fetch = {nodes}, wrt = {nodes},
--- after = plan }: `after`, the plan that runs just before this one in each
--- step, whose forward values this plan then reuses where nothing it
--- updates feeds them (the AAE's encoder between its last two phases).
+-- after = plan, optim = optimizer }: `after`, the plan that runs just before
+-- this one in each step, whose forward values this plan then reuses where
+-- nothing it updates feeds them (the AAE's encoder between its last two
+-- phases); `optim`, the update groups' optimizer (core.optim), whose step
+-- each run then takes inside its backward pass, each parameter as soon as
+-- its gradient is complete, so no gradient outlives its use.
 function Graph:compile(spec)
   local update = {}
   for i, gr in ipairs(spec.update or {}) do update[i] = gr.id end
   return self.core:compile{ name = spec.name, loss = spec.loss and node_of(spec.loss, "loss").id,
                             update = update, fetch = ids_of(spec.fetch, "fetch"), wrt = ids_of(spec.wrt, "wrt"),
-                            after = spec.after }
+                            after = spec.after, optim = spec.optim }
 end
 
 -- g:prior(latent, {kind = "gaussian", name = ...}) -> [batch, latent] samples

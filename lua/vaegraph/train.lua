@@ -30,7 +30,10 @@ local function input_node(g, name, what)
   return id
 end
 
-local function compile_phases(vg, g, spec)
+-- fused: each plan takes its optimizer's step inside its backward pass
+-- (plan.h): no parameter gradient is kept beyond its use. Under mpirun the
+-- gradients are summed over the ranks first, so the step follows the run.
+local function compile_phases(vg, g, spec, fused)
   local phases, seen = {}, {}
   if type(spec.phases) ~= "table" or #spec.phases == 0 then fail("vg.train needs phases = { { \"name\", loss = ..., update = {...} } }") end
   for i, p in ipairs(spec.phases) do
@@ -46,12 +49,14 @@ local function compile_phases(vg, g, spec)
     local optim = p.optim or vg.adam{}
     local groups = {}
     for j, gr in ipairs(p.update) do groups[j] = gr.id end
+    local o = core.optim(g.core, optim.kind, optim.conf, groups)
     phases[i] = {
       name = name, loss = p.loss, column = #spec.phases == 1 and "train_loss" or (name .. "_loss"), groups = groups,
       -- Each step runs the phases in order: a phase reuses the forward
       -- values of the one before that its update left unchanged.
-      plan = g:compile{ name = name, loss = p.loss, update = p.update, after = i > 1 and phases[i - 1].plan or nil },
-      optim = core.optim(g.core, optim.kind, optim.conf, groups),
+      plan = g:compile{ name = name, loss = p.loss, update = p.update, after = i > 1 and phases[i - 1].plan or nil,
+                        optim = fused and o or nil },
+      optim = o, fused = fused,
     }
   end
   return phases
@@ -199,7 +204,7 @@ function train.run(vg, spec, opts)
     local lo, hi = math.floor(rank * count / ranks), math.floor((rank + 1) * count / ranks)
     return lo, hi - lo
   end
-  run.phases = compile_phases(vg, g, spec)
+  run.phases = compile_phases(vg, g, spec, ranks == 1)
   run.threads = ranks == 1 and threads.new(opt) or nil -- ranks share the cores: a fixed count each
   -- What a checkpoint holds of each phase: its name and optimizer state.
   function run.checkpoint_phases()

@@ -18,7 +18,8 @@ function epoch.run(run)
   -- Under mpirun this rank takes rows lo .. lo + n - 1 of each batch, its
   -- noise keyed by those rows' places in the batch (as one process draws
   -- it), and its gradients, weighted by its share, are summed over the
-  -- ranks before each optimizer step: a phase's loss is a mean over the
+  -- ranks before each optimizer step (alone, each phase's plan takes its
+  -- step during its backward pass: train.lua): a phase's loss is a mean over the
   -- batch, so the weighted sum is the whole batch's gradient. Batch norm
   -- sums its statistics over the ranks (the batch given to run).
   local lo, n = run.share(batch)
@@ -32,8 +33,10 @@ function epoch.run(run)
     run.set_weights(run.step)
     for i, p in ipairs(phases) do
       p.plan:run(run.step, lo, n, batch)
-      if run.ranks > 1 then core.dist_grads(g.core, p.groups, share) end
-      p.optim:step()
+      if not p.fused then
+        core.dist_grads(g.core, p.groups, share)
+        p.optim:step()
+      end
       sums[i] = sums[i] + p.plan:value(p.loss.id)
     end
     if ctl then ctl:after(core.clock() - t_step) end
