@@ -87,7 +87,12 @@ static int l_compile(lua_State *L) {
   }
   lua_getfield(L, 2, "optim");
   const int optim_at = lua_gettop(L);
-  if (!lua_isnil(L, optim_at)) s.optim = vg_lua_optim(L, optim_at);
+  if (!lua_isnil(L, optim_at)) {
+    if (!luaL_testudata(L, optim_at, VG_OPTIM_MT))
+      return vg_lua_fail(L, "compile '%s': optim must be an optimizer (vg.core.optim), not a %s", s.name ? s.name : "plan",
+                         luaL_typename(L, optim_at));
+    s.optim = vg_lua_optim(L, optim_at);
+  }
   lplan *lp = lua_newuserdata(L, sizeof *lp);
   lp->p = NULL;
   lp->graph_ref = lp->optim_ref = LUA_NOREF;

@@ -71,4 +71,8 @@ g3.core:set_shape(x3.id, { 3, 2 })
 g3.core:data(x3.id, { 1, 2, 3, 4, 5, 6 })
 p3:run(1)
 assert(#p3:value(z3) == 6 and table.concat(z3:shape(), ",") == "3,2", "prior rows follow the batch: " .. #p3:value(z3))
+-- A plan's optimizer (compile's optim) must be one.
+local mean = vg.mean(vg.linear(enc, "encoder.fc9", 400, 2)(x))
+expect(function() local p = g:compile{ name = "train", loss = mean, update = { enc }, optim = {} } return p end,
+  "compile 'train': optim must be an optimizer (vg.core.optim), not a table")
 print("ok")
