@@ -203,6 +203,10 @@ void vg_plan_set_collective(vg_plan *p, const vg_collective *c) {
 vg_status vg_plan_run(vg_plan *p, uint64_t step) {
   vg_status st = prepare(p);
   if (st) return st;
+  if (p->optim && p->nsteps && p->steps[0].k.coll)
+    return vg_graph_fail(p->g, VG_ERR_ARG, "run '%s': its optimizer steps inside the backward pass, before the "
+                         "processes could sum their gradients; compile it without optim to run it split over processes",
+                         p->name);
   p->runs++;
   if ((st = run_forward(p, step, 0))) return st;
   if (p->loss < 0) return VG_OK;

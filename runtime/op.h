@@ -102,7 +102,9 @@ enum {
     T *saved;   /* node->saved_len reals, written by forward */             \
     T *scratch; /* scratch_len shared reals, then scratch_thread_len for */ \
                 /* each of `threads` threads: thread t's at              */ \
-                /* scratch + scratch_len + t * scratch_thread_len        */ \
+                /* scratch + scratch_len + t * scratch_thread_len; its   */ \
+                /* contents are undefined on entry (every step and the   */ \
+                /* graph's other plans share it)                         */ \
     int threads;                                                            \
     const vg_attrs *a;                                                      \
     uint64_t seed, step;                                                    \

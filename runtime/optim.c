@@ -1,6 +1,7 @@
 #include "optim.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ struct vg_optim {
   entry *e;
   int n;
   int64_t t;
+  char plan[VG_NAME_MAX]; /* the plan that takes its steps (vg_optim_set_plan), or "" */
 };
 
 vg_optim_conf vg_optim_defaults(vg_optim_kind kind) {
@@ -77,6 +79,12 @@ vg_status vg_optim_new(vg_graph *g, const vg_optim_conf *conf, const int *groups
       vg_optim_free(o);
       return vg_graph_fail(g, VG_ERR_ARG, "optimizer: no parameter group %d", groups[i]);
     }
+    for (int j = 0; j < i; j++)
+      if (groups[j] == groups[i]) {
+        vg_optim_free(o);
+        return vg_graph_fail(g, VG_ERR_ARG, "optimizer: group '%s' listed twice (it would be stepped twice a step)",
+                             g->groups[groups[i]].name);
+      }
     size_t len = g->groups[groups[i]].len ? g->groups[groups[i]].len : 1;
     e[i].group = groups[i];
     e[i].lr = lr ? lr[i] : conf->lr;
@@ -147,6 +155,8 @@ void vg_optim_set_lr(vg_optim *o, int i, double lr) {
 double vg_optim_get_lr(const vg_optim *o, int i) { return i >= 0 && i < o->n ? o->e[i].lr : 0; }
 int vg_optim_ngroups(const vg_optim *o) { return o->n; }
 vg_graph *vg_optim_graph(const vg_optim *o) { return o->g; }
+void vg_optim_set_plan(vg_optim *o, const char *plan) { snprintf(o->plan, sizeof o->plan, "%s", plan); }
+const char *vg_optim_plan(const vg_optim *o) { return o->plan[0] ? o->plan : NULL; }
 int vg_optim_group(const vg_optim *o, int i) { return i >= 0 && i < o->n ? o->e[i].group : -1; }
 int64_t vg_optim_steps(const vg_optim *o) { return o->t; }
 void vg_optim_set_steps(vg_optim *o, int64_t t) { o->t = t; }

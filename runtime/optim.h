@@ -52,6 +52,11 @@ double vg_optim_get_lr(const vg_optim *o, int i);
  * ("m": momentum or first moment, "v": second moment), and the step count. */
 int vg_optim_ngroups(const vg_optim *o);
 vg_graph *vg_optim_graph(const vg_optim *o);
+/* The name of the plan compiled to take this optimizer's steps (plan.h,
+ * spec.optim), or NULL: a caller's own vg_optim_step would step it twice.
+ * Compiling sets it; it stays after that plan is freed. */
+void vg_optim_set_plan(vg_optim *o, const char *plan);
+const char *vg_optim_plan(const vg_optim *o);
 int vg_optim_group(const vg_optim *o, int i);
 float *vg_optim_state(vg_optim *o, int i, int which, size_t *len); /* which 0 = m, 1 = v; NULL if unused */
 int64_t vg_optim_steps(const vg_optim *o);

@@ -725,6 +725,7 @@ done:
     vg_plan_free(p);
     return st;
   }
+  if (p->optim) vg_optim_set_plan(p->optim, p->name);
   *out = p;
   return VG_OK;
 }

@@ -48,7 +48,11 @@ typedef struct vg_plan_spec {
    * few MB at a time). The results are the bits of a run followed by
    * vg_optim_step. The updated parameters' gradients are then not readable
    * after the run (unless listed in wrt); without an optimizer they stay in
-   * g->grads for the caller to combine (over MPI ranks) and apply. */
+   * g->grads for the caller to combine (over MPI ranks) and apply. The
+   * optimizer must outlive the plan; the caller no longer steps it
+   * (vg_optim_plan names the plan), and the plan refuses to run split over
+   * processes (vg_plan_set_collective), whose gradients must be summed
+   * before any step. */
   struct vg_optim *optim;
 } vg_plan_spec;
 
@@ -80,10 +84,11 @@ const float *vg_plan_value(const vg_plan *p, int node);
  * run. This says why into `why` and returns it (naming the plan that ran
  * since), or NULL when the value (grad = 0) or gradient (grad = 1) of node
  * is readable or not the plan's to give. Inputs, parameters and parameter
- * gradients live outside the arena and stay readable. */
+ * gradients live outside the arena and stay readable (unless the plan
+ * takes its optimizer's step: then those kept by wrt lie in the arena). */
 const char *vg_plan_unreadable(const vg_plan *p, int node, int grad, char *why, size_t n);
 /* After a run with a loss: d loss / d node for a parameter of an updated
- * group or a node in spec.wrt, else NULL. */
+ * group (when the plan has no spec.optim) or a node in spec.wrt, else NULL. */
 const float *vg_plan_grad(const vg_plan *p, int node);
 const char *vg_plan_name(const vg_plan *p);
 /* After a run that failed with VG_ERR_NUMERIC, or on demand: the first node

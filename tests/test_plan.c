@@ -297,7 +297,13 @@ typedef struct aae {
   vg_optim *dopt, *gopt;
 } aae;
 
-static void aae_build(aae *a, int reuse) {
+static void aae_fill(aae *a, int step) {
+  float *x = vg_input_fill(a->g, a->x);
+  for (int i = 0; i < 16 * 12; i++) x[i] = (float)sin(0.37 * i + step);
+}
+
+/* fused: each plan takes its optimizer's step inside its backward pass. */
+static void aae_build(aae *a, int reuse, int fused) {
   vg_graph *g = a->g = vg_graph_new(11);
   int64_t d[2] = {16, 12}, dw[2] = {1, 4};
   a->x = vg_input(g, "x", vg_shape_of(2, d));
@@ -313,18 +319,25 @@ static void aae_build(aae *a, int reuse) {
   int dl = vg_node_add(g, VG_OP_MEAN, "disc_loss", 1, &fake, NULL);
   int gen = vg_node_add(g, VG_OP_TANH, NULL, 1, (int[]){vg_node_add(g, VG_OP_LINEAR, "d_gen", 2, (int[]){a->code, w}, NULL)}, NULL);
   int gl = a->gl = vg_node_add(g, VG_OP_MEAN, "gen_loss", 1, &gen, NULL);
-  vg_plan_spec ds = {.name = "disc", .loss = dl, .update = &a->disc, .nupdate = 1, .fetch = &a->code, .nfetch = 1};
-  CHECK(vg_plan_compile(g, &ds, &a->dp) == VG_OK, "%s", vg_graph_error(g));
-  vg_plan_spec gs = {.name = "gen", .loss = gl, .update = &a->enc, .nupdate = 1, .after = reuse ? a->dp : NULL};
-  CHECK(vg_plan_compile(g, &gs, &a->gp) == VG_OK, "%s", vg_graph_error(g));
   vg_optim_conf conf = vg_optim_defaults(VG_OPTIM_ADAM);
   CHECK(vg_optim_new(g, &conf, &a->disc, NULL, 1, &a->dopt) == VG_OK && vg_optim_new(g, &conf, &a->enc, NULL, 1, &a->gopt) == VG_OK,
         "%s", vg_graph_error(g));
+  vg_plan_spec ds = {.name = "disc", .loss = dl, .update = &a->disc, .nupdate = 1, .fetch = &a->code, .nfetch = 1,
+                     .optim = fused ? a->dopt : NULL};
+  CHECK(vg_plan_compile(g, &ds, &a->dp) == VG_OK, "%s", vg_graph_error(g));
+  vg_plan_spec gs = {.name = "gen", .loss = gl, .update = &a->enc, .nupdate = 1, .after = reuse ? a->dp : NULL,
+                     .optim = fused ? a->gopt : NULL};
+  CHECK(vg_plan_compile(g, &gs, &a->gp) == VG_OK, "%s", vg_graph_error(g));
 }
 
-static void aae_fill(aae *a, int step) {
-  float *x = vg_input_fill(a->g, a->x);
-  for (int i = 0; i < 16 * 12; i++) x[i] = (float)sin(0.37 * i + step);
+/* One training step: each phase, then its optimizer's step unless the
+ * plan took it. */
+static void aae_step(aae *m, int step) {
+  aae_fill(m, step);
+  CHECK(vg_plan_run(m->dp, (uint64_t)step) == VG_OK, "%s", vg_graph_error(m->g));
+  if (!vg_optim_plan(m->dopt)) vg_optim_step(m->dopt);
+  CHECK(vg_plan_run(m->gp, (uint64_t)step) == VG_OK, "%s", vg_graph_error(m->g));
+  if (!vg_optim_plan(m->gopt)) vg_optim_step(m->gopt);
 }
 
 static float aae_loss(aae *a) { return vg_plan_value(a->gp, a->gl)[0]; }
@@ -338,27 +351,36 @@ static void aae_free(aae *a) {
 /* "gen" reuses the encoder's values "disc" computed: the same bits as
  * computing them again, recomputed whenever anything they depend on was
  * written since (inputs, encoder parameters, another step), and really
- * skipped otherwise, the discriminator's own update in between included. */
+ * skipped otherwise, the discriminator's own update in between included,
+ * also when each plan takes its optimizer's step itself (c). */
 static void reuse_after(void) {
-  aae a, b;
-  aae_build(&a, 1);
-  aae_build(&b, 0);
-  CHECK(vg_plan_get_stats(a.gp).nodes_reused == 4 && vg_plan_get_stats(b.gp).nodes_reused == 0,
+  aae a, b, c;
+  aae_build(&a, 1, 0);
+  aae_build(&b, 0, 0);
+  aae_build(&c, 1, 1);
+  CHECK(vg_plan_get_stats(a.gp).nodes_reused == 4 && vg_plan_get_stats(b.gp).nodes_reused == 0 &&
+            vg_plan_get_stats(c.gp).nodes_reused == 4,
         "gen reuses %d forward steps, not the encoder's 4", vg_plan_get_stats(a.gp).nodes_reused);
   CHECK(vg_plan_get_stats(a.gp).flops < vg_plan_get_stats(b.gp).flops, "reused steps still counted in the FLOPs");
   for (int step = 1; step <= 6; step++) {
-    aae *both[2] = {&a, &b};
-    for (int k = 0; k < 2; k++) {
-      aae *m = both[k];
-      aae_fill(m, step);
-      CHECK(vg_plan_run(m->dp, (uint64_t)step) == VG_OK, "%s", vg_graph_error(m->g));
-      vg_optim_step(m->dopt);
-      CHECK(vg_plan_run(m->gp, (uint64_t)step) == VG_OK, "%s", vg_graph_error(m->g));
-      vg_optim_step(m->gopt);
-    }
+    aae *all[3] = {&a, &b, &c};
+    for (int k = 0; k < 3; k++) aae_step(all[k], step);
     CHECK(aae_loss(&a) == aae_loss(&b), "step %d: gen loss %.9g reusing, %.9g not", step, aae_loss(&a), aae_loss(&b));
+    CHECK(aae_loss(&c) == aae_loss(&b), "step %d: gen loss %.9g with the optimizers in the plans, %.9g not", step,
+          aae_loss(&c), aae_loss(&b));
   }
   CHECK(memcmp(a.g->params, b.g->params, a.g->nparams * sizeof(float)) == 0, "parameters differ after 6 steps");
+  CHECK(memcmp(c.g->params, b.g->params, c.g->nparams * sizeof(float)) == 0,
+        "parameters differ after 6 steps with the optimizers in the plans");
+  /* With its step inside "disc", the codes stay reusable too. */
+  CHECK(vg_plan_run(c.dp, 12) == VG_OK, "%s", vg_graph_error(c.g));
+  ((float *)vg_plan_value(c.dp, c.code))[0] += 1.0f;
+  CHECK(vg_plan_run(c.gp, 12) == VG_OK, "%s", vg_graph_error(c.g));
+  const float scribbled_c = aae_loss(&c);
+  aae_fill(&c, 6);
+  CHECK(vg_plan_run(c.gp, 12) == VG_OK && aae_loss(&c) != scribbled_c,
+        "the discriminator's step inside its plan stopped the reuse");
+  aae_free(&c);
 
   /* White box: scribble on the shared code after "disc" ran, to see
    * whether "gen" read it or computed its own. */
@@ -511,8 +533,26 @@ static void optimizer_in_backward(void) {
   s = (vg_plan_spec){.name = "eval", .loss = t.loss, .update = t.grp, .nupdate = 2, .optim = t.o, .eval = 1};
   CHECK(vg_plan_compile(t.g, &s, &p) == VG_ERR_ARG && strstr(vg_graph_error(t.g), "no training loss"),
         "an optimizer in evaluation mode: %s", vg_graph_error(t.g));
-  vg_plan_free(p);
+  vg_plan_free(p), p = NULL;
+  CHECK(vg_optim_plan(t.o) == NULL && vg_optim_plan(one) == NULL, "an optimizer marked as stepped by a plan that failed");
+  vg_optim_free(one), one = NULL;
+  const int twice[2] = {t.grp[0], t.grp[0]};
+  CHECK(vg_optim_new(t.g, &conf, twice, NULL, 2, &one) == VG_ERR_ARG && strstr(vg_graph_error(t.g), "group 'a' listed twice"),
+        "a group listed twice: %s", vg_graph_error(t.g));
   vg_optim_free(one);
+  /* A plan that steps its optimizer cannot run split over processes: it
+   * would step before their gradients are summed. */
+  s = (vg_plan_spec){.name = "fused", .loss = t.loss, .update = t.grp, .nupdate = 2, .optim = t.o};
+  CHECK(vg_plan_compile(t.g, &s, &p) == VG_OK, "%s", vg_graph_error(t.g));
+  CHECK(vg_optim_plan(t.o) && strcmp(vg_optim_plan(t.o), "fused") == 0, "the optimizer does not name its plan");
+  const vg_collective two = {.sum = NULL, .share = 0.5};
+  tiny_fill(&t, 1);
+  vg_plan_set_collective(p, &two);
+  CHECK(vg_plan_run(p, 1) == VG_ERR_ARG && strstr(vg_graph_error(t.g), "before the processes could sum their gradients"),
+        "a fused plan ran split over processes: %s", vg_graph_error(t.g));
+  vg_plan_set_collective(p, NULL);
+  CHECK(vg_plan_run(p, 1) == VG_OK, "%s", vg_graph_error(t.g));
+  vg_plan_free(p);
   tiny_free(&t);
 
   /* A deep MLP's parameter gradients are alive a layer or two at a time,

@@ -73,7 +73,11 @@ static int l_optim_gc(lua_State *L) {
 }
 
 static int l_step(lua_State *L) {
-  vg_optim_step(check_optim(L, 1)->o);
+  vg_optim *o = check_optim(L, 1)->o;
+  if (vg_optim_plan(o))
+    return vg_lua_fail(L, "o:step(): plan '%s' takes this optimizer's steps in its backward pass (compiled with optim); "
+                          "a step here would be a second one", vg_optim_plan(o));
+  vg_optim_step(o);
   return 0;
 }
 

@@ -162,7 +162,8 @@ static int l_value(lua_State *L) {
 }
 
 /* p:grad(node) -> d loss / d node after a run, shaped like p:value: for a
- * parameter of an updated group, or a node the plan was compiled `wrt`. */
+ * parameter of an updated group (unless the plan applies them itself:
+ * compile's optim), or a node the plan was compiled `wrt`. */
 static int l_grad(lua_State *L) {
   vg_graph *g;
   vg_plan *p = vg_lua_plan(L, 1, &g);

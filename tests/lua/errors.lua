@@ -74,5 +74,5 @@ assert(#p3:value(z3) == 6 and table.concat(z3:shape(), ",") == "3,2", "prior row
 -- A plan's optimizer (compile's optim) must be one.
 local mean = vg.mean(vg.linear(enc, "encoder.fc9", 400, 2)(x))
 expect(function() local p = g:compile{ name = "train", loss = mean, update = { enc }, optim = {} } return p end,
-  "compile 'train': optim must be an optimizer (vg.core.optim), not a table")
+  "errors.lua:76: compile 'train': optim must be an optimizer (vg.core.optim), not a table")
 print("ok")

@@ -32,6 +32,8 @@ local function train(fused)
     local w = assert(g.core:find("net.fc1.weight"), "no parameter net.fc1.weight")
     local ok, err = pcall(plan.grad, plan, w)
     assert(not ok and err:find("applies its parameters' gradients during the backward pass"), "p:grad: " .. tostring(err))
+    ok, err = pcall(opt.step, opt)
+    assert(not ok and err:find("plan 'fit' takes this optimizer's steps"), "o:step() beside the plan: " .. tostring(err))
   end
   return losses
 end
