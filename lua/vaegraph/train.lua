@@ -204,7 +204,9 @@ function train.run(vg, spec, opts)
     local lo, hi = math.floor(rank * count / ranks), math.floor((rank + 1) * count / ranks)
     return lo, hi - lo
   end
-  run.phases = compile_phases(vg, g, spec, ranks == 1)
+  -- VAEGRAPH_OPTIM_APART=1: the step after each phase's run, as under
+  -- mpirun (to compare; tests/optim_apart_cli.sh).
+  run.phases = compile_phases(vg, g, spec, ranks == 1 and (os.getenv("VAEGRAPH_OPTIM_APART") or "0") == "0")
   run.threads = ranks == 1 and threads.new(opt) or nil -- ranks share the cores: a fixed count each
   -- What a checkpoint holds of each phase: its name and optimizer state.
   function run.checkpoint_phases()
