@@ -93,15 +93,15 @@ const vg_op_f32 *const *vg_ops_f32_kernels(void) {
 static void run_step(vg_plan *p, vg_step *s, uint64_t step, int apply) {
   const vg_op_f32 *op = vg_ops_f32_kernels()[p->g->nodes[s->node].op];
   const double t0 = p->seconds ? omp_get_wtime() : 0;
-  for (int i = 0; i < s->nfill; i++) fill(p->g, &p->fills[s->fill_first + i]);
+  for (int i = 0; i < s->fills.n; i++) fill(p->g, &p->fills[s->fills.first + i]);
   s->k.step = step;
   if (s->backward) {
     if (op->backward) op->backward(&s->k);
   } else if (op->forward) {
     op->forward(&s->k);
   }
-  for (int i = 0; apply && i < s->nupdate; i++) {
-    const vg_update *u = &p->param_updates[s->update_first + i];
+  for (int i = 0; apply && i < s->updates.n; i++) {
+    const vg_update *u = &p->param_updates[s->updates.first + i];
     vg_optim_update(p->optim, u->entry, u->at, u->n, u->grad);
   }
   if (p->seconds) p->seconds[s - p->steps] += omp_get_wtime() - t0;

@@ -360,6 +360,21 @@ static int sets_gradient(const vg_graph *g, const vg_step *st, const float *grad
   return which;
 }
 
+/* A list bucketed by step (fills: 0, updates: 1), with each step's count in
+ * its range's n: a counting sort, so entries keep their order within a
+ * step. Each range now starts where the one before ended and n is 0 again,
+ * for the pass that places the entries. Returns the list's length. */
+static int start_ranges(vg_plan *p, int updates) {
+  int at = 0;
+  for (int s = 0; s < p->nsteps; s++) {
+    vg_range *r = updates ? &p->steps[s].updates : &p->steps[s].fills;
+    r->first = at;
+    at += r->n;
+    r->n = 0;
+  }
+  return at;
+}
+
 /* Each gradient is zeroed (the loss's seeded with 1) just before the step
  * that first writes it, unless that step writes it outright (dx_set). */
 static vg_status plan_fills(compiler *c) {
@@ -376,21 +391,16 @@ static vg_status plan_fills(compiler *c) {
     if (k >= 0) st->k.dx_set |= 1u << k, p->stats.grads_set++;
     else fill[i] = 1, p->stats.grads_zeroed++;
   }
-  /* Bucketed by their first step (a counting sort, so buffers keep their
-   * order within a step). */
-  for (int s = 0; s < p->nsteps; s++) p->steps[s].nfill = 0;
+  /* Bucketed by their first step. */
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].fills.n = 0;
   for (int i = 0; i < c->nbufs; i++)
-    if (fill[i]) p->steps[c->spans[i].start].nfill++;
-  for (int s = 0; s < p->nsteps; s++) {
-    p->steps[s].fill_first = p->nfills;
-    p->nfills += p->steps[s].nfill;
-    p->steps[s].nfill = 0;
-  }
+    if (fill[i]) p->steps[c->spans[i].start].fills.n++;
+  p->nfills = start_ranges(p, 0);
   for (int i = 0; i < c->nbufs; i++) {
     if (!fill[i]) continue;
     const buf *b = &c->bufs[i];
     vg_step *st = &p->steps[c->spans[i].start];
-    vg_fill *f = &p->fills[st->fill_first + st->nfill++];
+    vg_fill *f = &p->fills[st->fills.first + st->fills.n++];
     f->p = p->shared->data + c->spans[i].off;
     f->node = b->node;
     f->v = b->node == p->loss ? 1.0f : 0.0f;
@@ -458,24 +468,18 @@ static vg_status plan_updates(compiler *c) {
   for (int v = 0; v < g->n; v++) count += updated_param(c->spec, &g->nodes[v]);
   if (!(p->param_updates = calloc((size_t)(count ? count : 1), sizeof *p->param_updates)))
     return vg_graph_fail(g, VG_ERR_NOMEM, "compile: out of memory");
-  for (int s = 0; s < p->nsteps; s++) p->steps[s].nupdate = 0;
+  for (int s = 0; s < p->nsteps; s++) p->steps[s].updates.n = 0;
   for (int v = 0; v < g->n; v++)
-    if (updated_param(c->spec, &g->nodes[v])) p->steps[update_step(c, v)].nupdate++;
-  int at = 0;
-  for (int s = 0; s < p->nsteps; s++) {
-    p->steps[s].update_first = at;
-    at += p->steps[s].nupdate;
-    p->steps[s].nupdate = 0;
-  }
+    if (updated_param(c->spec, &g->nodes[v])) p->steps[update_step(c, v)].updates.n++;
+  p->stats.params_applied = start_ranges(p, 1);
   for (int v = 0; v < g->n; v++) {
     const vg_node *nd = &g->nodes[v];
     if (!updated_param(c->spec, nd)) continue;
     vg_step *st = &p->steps[update_step(c, v)];
-    p->param_updates[st->update_first + st->nupdate++] =
+    p->param_updates[st->updates.first + st->updates.n++] =
         (vg_update){.entry = vg_optim_entry(o, nd->group), .at = nd->off - g->groups[nd->group].off,
                     .n = (size_t)vg_shape_numel(&nd->shape), .grad = c->gradp[v]};
   }
-  p->nparam_updates = p->stats.params_applied = count;
   return VG_OK;
 }
 

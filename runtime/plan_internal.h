@@ -20,12 +20,17 @@ typedef struct vg_update {
   const float *grad;
 } vg_update;
 
+/* A step's stretch of a list bucketed by step (fills, updates). */
+typedef struct vg_range {
+  int first, n;
+} vg_range;
+
 typedef struct vg_step {
   int node;
   int backward;
   int reused; /* a forward step whose value the plan before may have computed (vg_memo) */
-  int fill_first, nfill; /* buffers to fill before the kernel runs */
-  int update_first, nupdate; /* parameters to update after it (vg_plan_spec.optim) */
+  vg_range fills;   /* buffers to fill before the kernel runs */
+  vg_range updates; /* parameters to update after it (vg_plan_spec.optim) */
   vg_kernel_f32 k;
 } vg_step;
 
@@ -69,7 +74,6 @@ struct vg_plan {
   vg_arena *shared; /* the graph's plans' arena, which this plan's buffers lie in */
   struct vg_optim *optim; /* takes its step inside the backward pass, or NULL */
   vg_update *param_updates;
-  int nparam_updates;
   float *scratch;  /* in the arena */
   int threads;     /* scratch is sized for this many */
   vg_plan_stats stats;

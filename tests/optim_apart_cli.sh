@@ -5,17 +5,12 @@
 # and the final checkpoint, byte for byte.
 #   optim_apart_cli.sh VAEGRAPH SCRIPT DATA_DIR OUT_DIR [script options]
 set -eu
+. "$(dirname "$0")/same_run.sh"
 vg=$1 script=$2 data=$3 out=$4
 shift 4
 rm -rf "$out"
-for way in inside apart; do
-  if [ $way = apart ]; then
-    VAEGRAPH_OPTIM_APART=1 "$vg" "$script" --data "$data" --epochs 2 --seed 5 --quiet --out "$out/$way" "$@"
-  else
-    "$vg" "$script" --data "$data" --epochs 2 --seed 5 --quiet --out "$out/$way" "$@"
-  fi
-  cut -d, -f1-$(($(head -1 "$out/$way/metrics.csv" | tr ',' '\n' | wc -l) - 1)) "$out/$way/metrics.csv" > "$out/$way/losses.csv"
+for apart in 0 1; do
+  VAEGRAPH_OPTIM_APART=$apart "$vg" "$script" --data "$data" --epochs 2 --seed 5 --quiet --out "$out/apart$apart" "$@"
 done
-cmp "$out/inside/losses.csv" "$out/apart/losses.csv" || { diff "$out/inside/losses.csv" "$out/apart/losses.csv"; exit 1; }
-cmp "$out/inside/checkpoint.safetensors" "$out/apart/checkpoint.safetensors" || { echo "checkpoints differ"; exit 1; }
+same_run "$out/apart0" "$out/apart1"
 echo "ok: the optimizer's step inside the backward pass gives the run of the step after it"
