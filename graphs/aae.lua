@@ -32,7 +32,11 @@ if opt.prior ~= "gaussian" and opt.prior ~= "mixture" then
 end
 if opt.prior == "mixture" and opt.latent ~= 2 then error("--prior mixture needs --latent 2", 0) end
 
-local data = vg.images{ dir = opt.data }
+-- The images stay compressed in memory (--compress=false holds them as
+-- bytes): Fashion-MNIST's training set in 23 MB instead of 47, beside 99 MB
+-- of weights and Adam moments, for about 3 us of decoding per example
+-- against the 400 us its training costs.
+local data = vg.images{ dir = opt.data, compress = true }
 local D = data.size
 
 local g = vg.graph{ batch = opt.batch, seed = opt.seed }

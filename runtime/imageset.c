@@ -135,16 +135,26 @@ vg_status vg_imageset_from_bytes(int64_t n, int c, int h, int w, const uint8_t *
 
 void vg_imageset_free(vg_imageset *set) {
   free(set->x);
+  free(set->at);
+  vg_pixcode_free(set->code);
   free(set->y);
   free(set->order);
   memset(set, 0, sizeof *set);
 }
 
+/* Where example e's bytes or code start in x, and how long they are. */
+static int64_t start_of(const vg_imageset *set, int64_t e) { return set->at ? set->at[e] : e * set->dim; }
+static int64_t length_of(const vg_imageset *set, int64_t e) { return start_of(set, e + 1) - start_of(set, e); }
+
 /* Shrinks the buffers to the first m examples and resets the order. A
  * failed shrink keeps the larger buffer, which is harmless. */
 static void shrink(vg_imageset *set, int64_t m) {
-  uint8_t *x = realloc(set->x, (size_t)(m * set->dim));
+  uint8_t *x = realloc(set->x, (size_t)start_of(set, m));
   if (x) set->x = x;
+  if (set->at) {
+    int64_t *at = realloc(set->at, (size_t)(m + 1) * sizeof *at);
+    if (at) set->at = at;
+  }
   if (set->y) {
     int32_t *y = realloc(set->y, (size_t)m * sizeof *y);
     if (y) set->y = y;
@@ -193,16 +203,19 @@ vg_status vg_imageset_keep_classes(vg_imageset *set, const unsigned char *keep, 
     }
     return VG_ERR_ARG;
   }
-  /* Kept examples move to the front, in storage order. */
-  int64_t j = 0;
+  /* Kept examples move to the front, in storage order; a code's start
+   * moves with it (at[j] is rewritten only after at[i >= j] was read). */
+  int64_t j = 0, to = 0;
   for (int64_t i = 0; i < set->n; i++) {
     if (!kept[i]) continue;
-    if (j != i) {
-      memcpy(set->x + j * set->dim, set->x + i * set->dim, (size_t)set->dim);
-      set->y[j] = set->y[i];
-    }
+    const int64_t from = start_of(set, i), len = length_of(set, i);
+    if (to != from) memmove(set->x + to, set->x + from, (size_t)len);
+    set->y[j] = set->y[i];
+    if (set->at) set->at[j] = to;
+    to += len;
     j++;
   }
+  if (set->at) set->at[j] = to;
   free(kept);
   shrink(set, m);
   return VG_OK;
@@ -259,22 +272,31 @@ vg_status vg_imageset_label_subset(vg_imageset *set, int per_class, uint64_t see
 /* A set of the m examples with pick[i] == want, storage order kept. */
 static vg_status gather(const vg_imageset *src, const unsigned char *pick, unsigned char want, int64_t m,
                         vg_imageset *out) {
-  uint8_t *x = malloc((size_t)(m * src->dim));
+  int64_t bytes = 0;
+  for (int64_t i = 0; i < src->n; i++)
+    if (pick[i] == want) bytes += length_of(src, i);
+  uint8_t *x = malloc((size_t)(bytes ? bytes : 1));
   int32_t *y = src->y ? malloc((size_t)m * sizeof *y) : NULL;
   int64_t *order = malloc((size_t)m * sizeof *order);
-  if (!x || (src->y && !y) || !order) {
-    free(x), free(y), free(order);
+  int64_t *at = src->at ? malloc((size_t)(m + 1) * sizeof *at) : NULL;
+  vg_pixcode *code = src->code ? vg_pixcode_copy(src->code) : NULL;
+  if (!x || (src->y && !y) || !order || (src->at && !at) || (src->code && !code)) {
+    free(x), free(y), free(order), free(at), vg_pixcode_free(code);
     return VG_ERR_NOMEM;
   }
-  int64_t j = 0;
+  int64_t j = 0, to = 0;
   for (int64_t i = 0; i < src->n; i++) {
     if (pick[i] != want) continue;
-    memcpy(x + j * src->dim, src->x + i * src->dim, (size_t)src->dim);
+    const int64_t len = length_of(src, i);
+    memcpy(x + to, src->x + start_of(src, i), (size_t)len);
     if (y) y[j] = src->y[i];
+    if (at) at[j] = to;
+    to += len;
     j++;
   }
-  *out = (vg_imageset){.n = m, .c = src->c, .h = src->h, .w = src->w, .dim = src->dim, .x = x, .y = y,
-                       .classes = src->classes, .order = order};
+  if (at) at[j] = to;
+  *out = (vg_imageset){.n = m, .c = src->c, .h = src->h, .w = src->w, .dim = src->dim, .x = x, .at = at, .code = code,
+                       .y = y, .classes = src->classes, .order = order};
   vg_order(order, m, 0, 0, 0);
   return VG_OK;
 }
@@ -336,13 +358,70 @@ void vg_imageset_order(vg_imageset *set, int shuffle, uint64_t seed, uint64_t ep
   vg_order(set->order, set->n, shuffle, seed, epoch);
 }
 
+vg_status vg_imageset_compress(vg_imageset *set, char *err, size_t errlen) {
+  if (set->code) return VG_OK;
+  const int64_t n = set->n, dim = set->dim;
+  const size_t bound = vg_pixcode_bound(set->c, set->h, set->w);
+  vg_pixcode *code = NULL;
+  /* Room for the worst case, of which only what the codes take is ever
+   * touched (and kept, after the shrink at the end). */
+  uint8_t *x = malloc((size_t)n * bound), *check = malloc((size_t)dim);
+  int64_t *at = malloc((size_t)(n + 1) * sizeof *at);
+  if (!x || !check || !at || vg_pixcode_train(set->x, n, set->c, set->h, set->w, &code)) {
+    free(x), free(check), free(at);
+    return fail(err, errlen, VG_ERR_NOMEM, "out of memory compressing %" PRId64 " examples of %" PRId64 " bytes", n,
+                dim);
+  }
+  at[0] = 0;
+  for (int64_t e = 0; e < n; e++) {
+    const uint8_t *px = set->x + e * dim;
+    uint8_t *buf = x + at[e];
+    const size_t len = vg_pixcode_encode(code, px, set->c, set->h, set->w, buf);
+    /* The code sits at the end of the example's room: slide it down. */
+    memmove(buf, buf + bound - len, len);
+    at[e + 1] = at[e] + (int64_t)len;
+    /* The model was trained on these very bytes, so neither can fail; the
+     * check makes sure a bug here never trains a model on other pixels. */
+    if (!len || vg_pixcode_decode(code, buf, len, set->c, set->h, set->w, check) || memcmp(check, px, (size_t)dim)) {
+      free(x), free(check), free(at), vg_pixcode_free(code);
+      return fail(err, errlen, VG_ERR_FORMAT, "compressing: example %" PRId64 " does not decode to its bytes", e);
+    }
+  }
+  free(check);
+  uint8_t *fit = realloc(x, (size_t)(at[n] ? at[n] : 1));
+  free(set->x);
+  set->x = fit ? fit : x;
+  set->at = at;
+  set->code = code;
+  return VG_OK;
+}
+
+int64_t vg_imageset_pixel_bytes(const vg_imageset *set) { return start_of(set, set->n); }
+
+void vg_imageset_example(const vg_imageset *set, int64_t e, uint8_t *dst) {
+  const uint8_t *src = set->x + start_of(set, e);
+  /* The codes were checked when made (vg_imageset_compress). */
+  if (set->code) (void)vg_pixcode_decode(set->code, src, (size_t)length_of(set, e), set->c, set->h, set->w, dst);
+  else memcpy(dst, src, (size_t)set->dim);
+}
+
 void vg_imageset_fill_pixels(const vg_imageset *set, int64_t first, int64_t count, float scale, float shift,
                              float *dst) {
   const int64_t dim = set->dim;
-#pragma omp parallel for schedule(static) if (count * dim >= 65536)
+  const int coded = set->code != NULL;
+#pragma omp parallel for schedule(static) if (count * dim >= 65536 || (coded && count >= 16))
   for (int64_t b = 0; b < count; b++) {
-    const uint8_t *src = set->x + set->order[first + b] * dim;
+    const int64_t e = set->order[first + b];
     float *row = dst + b * dim;
+    const uint8_t *src = set->x + e * dim;
+    if (coded) {
+      /* Decoded into the last quarter of the row's own floats: writing
+       * float j (bytes 4j..4j+3) then never reaches byte j+1 of the
+       * example (at 3*dim + j + 1), so the row is converted in place. */
+      uint8_t *bytes = (uint8_t *)row + 3 * dim;
+      vg_imageset_example(set, e, bytes);
+      src = bytes;
+    }
     for (int64_t j = 0; j < dim; j++) row[j] = (float)src[j] * scale + shift;
   }
 }
@@ -395,13 +474,33 @@ static uint64_t fnv_bytes(uint64_t h, const uint8_t *p, size_t len) {
   return h;
 }
 
+/* The pixels of a compressed set, decoded one example at a time, hashed
+ * as the bytes would be: words that straddle two examples are carried
+ * over. */
+static int fnv_decoded(const vg_imageset *set, uint64_t *h) {
+  uint8_t *px = malloc((size_t)set->dim + 8);
+  if (!px) return -1;
+  size_t carry = 0; /* bytes of an unfinished word at px[0..carry) */
+  for (int64_t e = 0; e < set->n; e++) {
+    vg_imageset_example(set, e, px + carry);
+    const size_t have = carry + (size_t)set->dim, whole = have / 8 * 8;
+    *h = fnv_bytes(*h, px, whole);
+    carry = have - whole;
+    memmove(px, px + whole, carry);
+  }
+  if (carry) *h = fnv_bytes(*h, px, carry);
+  free(px);
+  return 0;
+}
+
 char *vg_imageset_fingerprint(const vg_imageset *set, char *buf, size_t len) {
   uint64_t h = FNV_OFFSET;
   h = fnv_word(h, (uint64_t)set->n);
   h = fnv_word(h, (uint64_t)set->c);
   h = fnv_word(h, (uint64_t)set->h);
   h = fnv_word(h, (uint64_t)set->w);
-  h = fnv_bytes(h, set->x, (size_t)(set->n * set->dim));
+  if (!set->code) h = fnv_bytes(h, set->x, (size_t)(set->n * set->dim));
+  else if (fnv_decoded(set, &h)) return NULL;
   /* Without labels and with every label VG_NO_LABEL are different data. */
   h = fnv_word(h, set->y != NULL);
   if (set->y)

@@ -349,6 +349,101 @@ static void test_fingerprint(void) {
   vg_imageset_free(&s);
 }
 
+/* ---- compressed sets ---- */
+
+/* b holds what a holds, one compressed and the other not: the same
+ * examples and labels, fingerprint, and pixels in a shuffled order, filled
+ * in batches small and large (the fill decodes in parallel from 16). */
+static void check_same(vg_imageset *a, vg_imageset *b, const char *what) {
+  CHECK(a->n == b->n && a->dim == b->dim && a->classes == b->classes, "%s: %lld examples, %d classes against %lld, %d",
+        what, (long long)a->n, a->classes, (long long)b->n, b->classes);
+  if (a->n != b->n || a->dim != b->dim) return;
+  const int64_t n = a->n, dim = a->dim;
+  CHECK((a->y == NULL) == (b->y == NULL) && (!a->y || memcmp(a->y, b->y, (size_t)n * sizeof *a->y) == 0),
+        "%s: labels", what);
+  char fa[128], fb[128];
+  CHECK(strcmp(vg_imageset_fingerprint(a, fa, sizeof fa), vg_imageset_fingerprint(b, fb, sizeof fb)) == 0,
+        "%s: fingerprints\n  %s\n  %s", what, fa, fb);
+  uint8_t *ea = malloc((size_t)dim), *eb = malloc((size_t)dim);
+  int differ = 0;
+  for (int64_t e = 0; e < n; e++) {
+    vg_imageset_example(a, e, ea);
+    vg_imageset_example(b, e, eb);
+    differ += memcmp(ea, eb, (size_t)dim) != 0;
+  }
+  CHECK(differ == 0, "%s: %d examples differ", what, differ);
+  vg_imageset_order(a, 1, 5, 2);
+  vg_imageset_order(b, 1, 5, 2);
+  float *pa = malloc((size_t)(n * dim) * sizeof *pa), *pb = malloc((size_t)(n * dim) * sizeof *pb);
+  for (int64_t first = 0, count = 1; first < n; first += count, count = count * 3 + 1) {
+    if (first + count > n) count = n - first;
+    vg_imageset_fill_pixels(a, first, count, 1.0f / 255, 0, pa + first * dim);
+    vg_imageset_fill_pixels(b, first, count, 1.0f / 255, 0, pb + first * dim);
+  }
+  CHECK(memcmp(pa, pb, (size_t)(n * dim) * sizeof *pa) == 0, "%s: filled pixels differ", what);
+  free(ea), free(eb), free(pa), free(pb);
+}
+
+/* Two sets of the same n examples of c x h x w (objects on a black
+ * background, some texture) with labels 0..3 and some without; the second
+ * compressed. */
+static void twin_sets(int64_t n, int c, int h, int w, vg_imageset *raw, vg_imageset *packed) {
+  const int64_t dim = (int64_t)c * h * w;
+  uint8_t *px = malloc((size_t)(n * dim));
+  int32_t *y = malloc((size_t)n * sizeof *y);
+  for (int64_t e = 0; e < n; e++) {
+    y[e] = e % 7 == 6 ? VG_NO_LABEL : (int32_t)(e % 4);
+    for (int64_t j = 0; j < dim; j++) {
+      const int64_t i = j % (h * w), yy = i / w, xx = i % w;
+      const int inside = yy > 0 && yy < h - 1 && (xx + e) % 5 != 0;
+      px[e * dim + j] = inside ? (uint8_t)(100 + 20 * y[e] + (vg_rng_uniform(3, (uint64_t)e, 0, (uint64_t)j) < 0.3) * 9) : 0;
+    }
+  }
+  CHECK(vg_imageset_from_bytes(n, c, h, w, px, y, "raw", raw, err, sizeof err) == VG_OK, "%s", err);
+  CHECK(vg_imageset_from_bytes(n, c, h, w, px, y, "packed", packed, err, sizeof err) == VG_OK, "%s", err);
+  CHECK(vg_imageset_compress(packed, err, sizeof err) == VG_OK, "compress: %s", err);
+  free(px), free(y);
+}
+
+static void test_compressed(void) {
+  static const int shapes[][3] = {{1, 7, 6}, {3, 5, 9}, {1, 9, 1}, {1, 1, 13}, {1, 28, 28}};
+  char what[64];
+  for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+    const int c = shapes[k][0], h = shapes[k][1], w = shapes[k][2];
+    vg_imageset a, b;
+    twin_sets(203, c, h, w, &a, &b);
+    snprintf(what, sizeof what, "%dx%dx%d", c, h, w);
+    CHECK(b.code != NULL && b.at != NULL && a.code == NULL && a.at == NULL, "%s: which is compressed", what);
+    if (h > 2 && w > 2)
+      CHECK(b.at[b.n] < a.n * a.dim * 3 / 4, "%s: %lld bytes compressed to %lld", what, (long long)(a.n * a.dim),
+            (long long)b.at[b.n]);
+    check_same(&a, &b, what);
+    CHECK(vg_imageset_compress(&b, err, sizeof err) == VG_OK, "compressing twice");
+    check_same(&a, &b, what);
+
+    /* Every way of making a set from a set keeps the two alike. */
+    vg_imageset ta, sa, tb, sb, la, lb;
+    CHECK(vg_imageset_split_every(&a, 3, &ta, &sa, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(vg_imageset_split_every(&b, 3, &tb, &sb, err, sizeof err) == VG_OK, "%s", err);
+    check_same(&ta, &tb, "split_every's training set");
+    check_same(&sa, &sb, "split_every's test set");
+    CHECK(vg_imageset_labelled(&a, &la, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(vg_imageset_labelled(&b, &lb, err, sizeof err) == VG_OK, "%s", err);
+    check_same(&la, &lb, "labelled");
+    const unsigned char keep[4] = {1, 0, 1, 1};
+    CHECK(vg_imageset_keep_classes(&a, keep, 4, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(vg_imageset_keep_classes(&b, keep, 4, err, sizeof err) == VG_OK, "%s", err);
+    check_same(&a, &b, "keep_classes");
+    CHECK(vg_imageset_label_subset(&a, 5, 8, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(vg_imageset_label_subset(&b, 5, 8, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(vg_imageset_limit(&a, 50, err, sizeof err) == VG_OK, "%s", err);
+    CHECK(vg_imageset_limit(&b, 50, err, sizeof err) == VG_OK, "%s", err);
+    check_same(&a, &b, "label_subset and limit");
+    vg_imageset_free(&ta), vg_imageset_free(&sa), vg_imageset_free(&tb), vg_imageset_free(&sb);
+    vg_imageset_free(&la), vg_imageset_free(&lb), vg_imageset_free(&a), vg_imageset_free(&b);
+  }
+}
+
 /* ---- folders ---- */
 
 static void make_dir(const char *name) {
@@ -594,6 +689,7 @@ int main(int argc, char **argv) {
     test_order();
     test_fills();
     test_fingerprint();
+    test_compressed();
   } else {
     test_classes();
     test_channels();

@@ -122,16 +122,19 @@ static int l_imageset(lua_State *L) {
   return 1;
 }
 
-/* s:info() -> { n, channels, height, width, classes, labelled } */
+/* s:info() -> { n, channels, height, width, classes, labelled, compressed,
+ * pixel_bytes (what the pixels take in memory) } */
 static int l_info(lua_State *L) {
   vg_imageset *s = check_set(L, 1);
-  lua_createtable(L, 0, 6);
+  lua_createtable(L, 0, 8);
   lua_pushinteger(L, s->n), lua_setfield(L, -2, "n");
   lua_pushinteger(L, s->c), lua_setfield(L, -2, "channels");
   lua_pushinteger(L, s->h), lua_setfield(L, -2, "height");
   lua_pushinteger(L, s->w), lua_setfield(L, -2, "width");
   lua_pushinteger(L, s->classes), lua_setfield(L, -2, "classes");
   lua_pushboolean(L, s->y != NULL), lua_setfield(L, -2, "labelled");
+  lua_pushboolean(L, s->code != NULL), lua_setfield(L, -2, "compressed");
+  lua_pushinteger(L, (lua_Integer)vg_imageset_pixel_bytes(s)), lua_setfield(L, -2, "pixel_bytes");
   return 1;
 }
 
@@ -169,6 +172,13 @@ static int l_limit(lua_State *L) {
   vg_imageset *s = check_set(L, 1);
   char err[1024];
   return raise_set(L, vg_imageset_limit(s, (int64_t)vg_checkint(L, 2), err, sizeof err), err);
+}
+
+/* s:compress(): the examples held compressed from now on */
+static int l_compress(lua_State *L) {
+  vg_imageset *s = check_set(L, 1);
+  char err[1024];
+  return raise_set(L, vg_imageset_compress(s, err, sizeof err), err);
 }
 
 /* s:label_subset(per_class, seed) */
@@ -294,13 +304,15 @@ static int l_labels(lua_State *L) {
 
 static int l_fingerprint(lua_State *L) {
   char buf[128];
-  lua_pushstring(L, vg_imageset_fingerprint(check_set(L, 1), buf, sizeof buf));
+  const char *f = vg_imageset_fingerprint(check_set(L, 1), buf, sizeof buf);
+  if (!f) return vg_lua_fail(L, "fingerprint: out of memory decoding an example");
+  lua_pushstring(L, f);
   return 1;
 }
 
 void vg_lua_open_data(lua_State *L) {
   static const luaL_Reg methods[] = {
-      {"info", l_info},           {"keep_classes", l_keep_classes}, {"limit", l_limit},     {"label_subset", l_label_subset},
+      {"info", l_info},           {"keep_classes", l_keep_classes}, {"limit", l_limit}, {"compress", l_compress},     {"label_subset", l_label_subset},
       {"split_every", l_split_every}, {"labelled", l_labelled}, {"order", l_order},           {"pixels", l_pixels},   {"onehot", l_onehot},
       {"class_ids", l_class_ids}, {"label_mask", l_label_mask},     {"labels", l_labels},   {"fingerprint", l_fingerprint},
       {NULL, NULL}};

@@ -9,6 +9,7 @@ cli.flags = {
   { "epochs", "integer", nil, "training epochs (default: the script's)", { 1, 1e9 } },
   { "batch", "integer", nil, "batch size (default: the script's)", { 1, 2 ^ 24 } },
   { "data", "string", nil, "data folder: MNIST-format IDX files (default Fashion-MNIST), or for sentence scripts train/valid/test .txt files (default fortunes)" },
+  { "compress", "boolean", nil, "hold image data compressed in memory: lossless, about half the bytes (Fashion-MNIST), each example decoded when a batch reads it (about 3 us); default: the script's choice, else off" },
   { "out", "string", nil, "folder for metrics.csv, images and checkpoints (default: out/<script>)" },
   { "threads", "integer", nil, "OpenMP threads (default: all cores, and one fewer while training finds another process on one: results are the same at any count)", { 1, 1024 } },
   { "seed", "integer", 1, "seed for initialisation, shuffling and noise" },

@@ -1,7 +1,7 @@
 -- Data sources: MNIST-format files and folders of PNG images carry their
--- shape; the options every image source takes (classes, labelled, limit)
--- do what they say and refuse what they do not know; feeds give pixels,
--- one-hot rows, class ids and label masks. Usage: data.lua DIR (scratch).
+-- shape; the options every image source takes (classes, labelled, limit,
+-- compress) do what they say and refuse what they do not know; feeds give
+-- pixels, one-hot rows, class ids and label masks. Usage: data.lua DIR.
 -- (Calls sit in closures without tail calls, so errors name this file.)
 local vg = require "vaegraph"
 local dir = assert(arg[1], "usage: data.lua DIR")
@@ -64,7 +64,7 @@ assert(count(sep.test:labels(0, 25), 4) > 0, "testing on 3, 4 and 5")
 
 -- Misspelt or wrong options are errors at this line.
 expect(function() local x = vg.mnist{ dir = dir .. "/idx8", clases = { 1 } } return x end,
-  "data.lua:66: vg.mnist: unknown option 'clases' (valid: classes, labelled, limit, seed, dir, names)")
+  "data.lua:66: vg.mnist: unknown option 'clases' (valid: classes, labelled, limit, seed, compress, dir, names)")
 expect(function() local x = vg.mnist{ dir = dir .. "/idx8", labelled = 0 } return x end,
   "vg.mnist: labelled must be a whole number >= 1, got 0")
 expect(function() local x = vg.mnist{ dir = dir .. "/idx8", classes = { 11 } } return x end, "11")
@@ -94,6 +94,32 @@ s.test:fill("image", g, x.id, 0, 3)
 assert(x:shape()[1] == 3, "a batch of 3 gives x 3 rows, got " .. x:shape()[1])
 expect(function() s.train:fill("pixels", g, x.id, 0, 8) end,
   "feed kind 'pixels' is not one an image source knows (valid: has_label, image, image_pm1, label, onehot)")
+
+-- compress = true: the same data held compressed, so the same fingerprint,
+-- labels and pixels; anything but a boolean is refused.
+local sc = vg.mnist{ dir = dir .. "/idx8", classes = { 0, 1 }, labelled = 10, compress = true }
+assert(sc.fingerprint == s.fingerprint, sc.fingerprint .. " against " .. s.fingerprint)
+local ip, ic = s.train.set:info(), sc.train.set:info()
+assert(not ip.compressed and ic.compressed and ip.pixel_bytes == 80 * 64 and ic.pixel_bytes < ip.pixel_bytes,
+  "compressed: " .. ic.pixel_bytes .. " bytes against " .. ip.pixel_bytes)
+local gc = vg.graph{ batch = 80 }
+local xc = gc:input("x", s.shape)
+for _, split in ipairs({ "train", "test" }) do
+  local n = s[split]:size()
+  local plain, packed = {}, {}
+  for k, src in ipairs({ s, sc }) do
+    src[split]:order(true, 3, 1)
+    src[split]:fill("image", gc, xc.id, 0, n)
+    local got = gc.core:data(xc.id)
+    for i = 1, #got do (k == 1 and plain or packed)[i] = got[i] end
+  end
+  assert(#plain == n * 64, split .. ": " .. #plain .. " pixels")
+  for i = 1, #plain do assert(plain[i] == packed[i], split .. ": compressed pixel " .. i .. " differs") end
+  local lp, lc = s[split]:labels(0, n), sc[split]:labels(0, n)
+  for i = 1, n do assert(lp[i] == lc[i], split .. ": label " .. i) end
+end
+expect(function() local v = vg.mnist{ dir = dir .. "/idx8", compress = "yes" } return v end,
+  "vg.mnist: compress must be true or false, got yes")
 
 -- The labelled examples as a split of their own, every one with its label.
 local ls = s.train:labelled()

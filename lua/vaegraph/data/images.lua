@@ -1,5 +1,5 @@
 -- What every image source shares: the options each takes (classes,
--- labelled, limit), checked by key, and the data-source interface on top of
+-- labelled, limit, compress), checked by key, and the data-source interface on top of
 -- two C image sets (runtime/imageset.h). A format's own file (mnist.lua,
 -- image_folder.lua, or a user's) only has to make those two sets.
 --
@@ -25,7 +25,7 @@ local images = {}
 images.NO_LABEL = -1
 
 -- Options every image source takes, besides its own.
-images.OPTIONS = { "classes", "labelled", "limit", "seed" }
+images.OPTIONS = { "classes", "labelled", "limit", "seed", "compress" }
 
 -- Feed kinds: how an input is filled from a split's examples.
 local FEEDS = {
@@ -142,7 +142,9 @@ end
 -- images.source(what, name, train_set, test_set, o, names) -> a source
 -- called `name` (its folder): the options applied (classes, then limit,
 -- then labelled, which keeps the labels of `labelled` training examples per
--- class, chosen by the seed); `what` names the caller in errors.
+-- class, chosen by the seed; compress = true holds both splits compressed
+-- in memory, which the fills then decode); `what` names the caller in
+-- errors.
 function images.source(what, name, train, test, o, names)
   local keep_train, keep_test = classes_for(what, o, names)
   if keep_train then train:keep_classes(keep_train) end
@@ -154,6 +156,13 @@ function images.source(what, name, train, test, o, names)
   end
   local labelled = whole(what, "labelled", o.labelled)
   if labelled then train:label_subset(labelled, o.seed or 1) end
+  if o.compress ~= nil and type(o.compress) ~= "boolean" then
+    errors.fail("%s: compress must be true or false, got %s", what, tostring(o.compress))
+  end
+  if o.compress then
+    train:compress()
+    test:compress()
+  end
   local ti, si = train:info(), test:info()
   if ti.channels ~= si.channels or ti.height ~= si.height or ti.width ~= si.width then
     errors.fail("%s: training images are %dx%dx%d, test images %dx%dx%d", name, ti.channels, ti.height, ti.width,

@@ -33,7 +33,7 @@ local function is_fashion(test)
   return true
 end
 
--- vg.mnist{ dir, names, classes, labelled, limit, seed } -> an image source.
+-- vg.mnist{ dir, names, classes, labelled, limit, seed, compress } -> an image source.
 function mnist.load(o)
   o = images.checked_options("vg.mnist", o, { "dir", "names" })
   local dir = o.dir or mnist.FASHION_MNIST
