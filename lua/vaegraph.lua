@@ -67,6 +67,7 @@ function vg.options(defaults)
   end
   if opts.threads then core.threads(opts.threads) end
   vg.opts = opts
+  require("vaegraph.data.images").compress_override = opts.compress
   return opts, given
 end
 
@@ -108,15 +109,13 @@ function vg.mnist(o) return mnist.load(with_seed(o)) end
 -- vg.image_folder{ dir, size, channels, classes, labelled, limit, compress } -> PNGs
 function vg.image_folder(o) return require("vaegraph.data.image_folder").load(with_seed(o)) end
 -- vg.images{ dir = ... }: MNIST-format files when the folder has them, else a
--- folder of PNG images; dir defaults to --data, then Fashion-MNIST; --compress
--- on the command line overrides the script's compress.
+-- folder of PNG images; dir defaults to --data, then Fashion-MNIST.
 function vg.images(o)
   o = o or {}
   if type(o) ~= "table" then errors.fail("vg.images: options must be a table") end
   local dir = o.dir or (vg.opts and vg.opts.data) or mnist.FASHION_MNIST
   local copy = { dir = dir }
   for k, v in pairs(o) do copy[k] = v end
-  if vg.opts and vg.opts.compress ~= nil then copy.compress = vg.opts.compress end
   if mnist.has_files(dir) or dir == mnist.FASHION_MNIST then return vg.mnist(copy) end
   return vg.image_folder(copy)
 end

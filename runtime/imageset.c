@@ -358,45 +358,63 @@ void vg_imageset_order(vg_imageset *set, int shuffle, uint64_t seed, uint64_t ep
   vg_order(set->order, set->n, shuffle, seed, epoch);
 }
 
-vg_status vg_imageset_compress(vg_imageset *set, char *err, size_t errlen) {
+vg_status vg_imageset_compress(vg_imageset *set, const char *what, char *err, size_t errlen) {
   if (set->code) return VG_OK;
   const int64_t n = set->n, dim = set->dim;
   const size_t bound = vg_pixcode_bound(set->c, set->h, set->w);
   vg_pixcode *code = NULL;
-  /* Room for the worst case, of which only what the codes take is ever
-   * touched (and kept, after the shrink at the end). */
-  uint8_t *x = malloc((size_t)n * bound), *check = malloc((size_t)dim);
+  /* The codes go one after another into a buffer that grows as they come,
+   * from half the bytes (most pictures need less; noise needs more). */
+  size_t cap = (size_t)(n * dim) / 2 + bound, used = 0;
+  uint8_t *x = malloc(cap), *room = malloc(bound), *check = malloc((size_t)dim);
   int64_t *at = malloc((size_t)(n + 1) * sizeof *at);
-  if (!x || !check || !at || vg_pixcode_train(set->x, n, set->c, set->h, set->w, &code)) {
-    free(x), free(check), free(at);
-    return fail(err, errlen, VG_ERR_NOMEM, "out of memory compressing %" PRId64 " examples of %" PRId64 " bytes", n,
-                dim);
+  vg_status st = VG_OK;
+  if (!x || !room || !check || !at || vg_pixcode_train(set->x, n, set->c, set->h, set->w, &code)) {
+    st = fail(err, errlen, VG_ERR_NOMEM, "%s: out of memory compressing %" PRId64 " examples of %" PRId64 " bytes",
+              what, n, dim);
+    goto done;
   }
   at[0] = 0;
-  for (int64_t e = 0; e < n; e++) {
+  for (int64_t e = 0; e < n && !st; e++) {
     const uint8_t *px = set->x + e * dim;
-    uint8_t *buf = x + at[e];
-    const size_t len = vg_pixcode_encode(code, px, set->c, set->h, set->w, buf);
-    /* The code sits at the end of the example's room: slide it down. */
-    memmove(buf, buf + bound - len, len);
-    at[e + 1] = at[e] + (int64_t)len;
+    const size_t len = vg_pixcode_encode(code, px, set->c, set->h, set->w, room);
+    if (used + len > cap) {
+      const size_t grown = cap + cap / 2 > used + len ? cap + cap / 2 : used + len;
+      uint8_t *more = realloc(x, grown);
+      if (!more) {
+        st = fail(err, errlen, VG_ERR_NOMEM, "%s: out of memory compressing example %" PRId64, what, e);
+        break;
+      }
+      x = more, cap = grown;
+    }
+    memcpy(x + used, room + bound - len, len);
     /* The model was trained on these very bytes, so neither can fail; the
      * check makes sure a bug here never trains a model on other pixels. */
-    if (!len || vg_pixcode_decode(code, buf, len, set->c, set->h, set->w, check) || memcmp(check, px, (size_t)dim)) {
-      free(x), free(check), free(at), vg_pixcode_free(code);
-      return fail(err, errlen, VG_ERR_FORMAT, "compressing: example %" PRId64 " does not decode to its bytes", e);
-    }
+    if (!len || vg_pixcode_decode(code, x + used, len, set->c, set->h, set->w, check) ||
+        memcmp(check, px, (size_t)dim))
+      st = fail(err, errlen, VG_ERR_FORMAT, "%s: example %" PRId64 " does not survive compression (a bug in pixcode.c)",
+                what, e);
+    used += len;
+    at[e + 1] = (int64_t)used;
   }
-  free(check);
-  uint8_t *fit = realloc(x, (size_t)(at[n] ? at[n] : 1));
-  free(set->x);
-  set->x = fit ? fit : x;
-  set->at = at;
-  set->code = code;
-  return VG_OK;
+  if (!st) {
+    uint8_t *fit = realloc(x, used ? used : 1);
+    free(set->x);
+    set->x = fit ? fit : x;
+    set->at = at;
+    set->code = code;
+    x = NULL, at = NULL, code = NULL;
+  }
+done:
+  free(x), free(room), free(check), free(at);
+  vg_pixcode_free(code);
+  return st;
 }
 
-int64_t vg_imageset_pixel_bytes(const vg_imageset *set) { return start_of(set, set->n); }
+int64_t vg_imageset_pixel_bytes(const vg_imageset *set) {
+  if (!set->code) return set->n * set->dim;
+  return set->at[set->n] + (set->n + 1) * (int64_t)sizeof *set->at + (int64_t)vg_pixcode_model_bytes();
+}
 
 void vg_imageset_example(const vg_imageset *set, int64_t e, uint8_t *dst) {
   const uint8_t *src = set->x + start_of(set, e);
@@ -413,7 +431,7 @@ void vg_imageset_fill_pixels(const vg_imageset *set, int64_t first, int64_t coun
   for (int64_t b = 0; b < count; b++) {
     const int64_t e = set->order[first + b];
     float *row = dst + b * dim;
-    const uint8_t *src = set->x + e * dim;
+    const uint8_t *src;
     if (coded) {
       /* Decoded into the last quarter of the row's own floats: writing
        * float j (bytes 4j..4j+3) then never reaches byte j+1 of the
@@ -421,6 +439,8 @@ void vg_imageset_fill_pixels(const vg_imageset *set, int64_t first, int64_t coun
       uint8_t *bytes = (uint8_t *)row + 3 * dim;
       vg_imageset_example(set, e, bytes);
       src = bytes;
+    } else {
+      src = set->x + e * dim;
     }
     for (int64_t j = 0; j < dim; j++) row[j] = (float)src[j] * scale + shift;
   }

@@ -33,12 +33,6 @@ struct vg_pixcode {
   uint32_t slot[NCTX][PROB_SCALE];
 };
 
-/* The contexts of row y of a plane of width w, from the row above it (up;
- * NULL for the first row) and the one above that (upup; NULL for the first
- * two): the activity is |b - c| + |b - d| + |b - e| around the pixel above
- * (b), with its left and right neighbours (c, d) and the pixel above it
- * (e), 0 outside the plane. Reading only rows above keeps a row's decoding
- * free of the row itself. Written so that the middle vectorizes. */
 /* The context of a pixel whose pixel above is b, with b's left and right
  * neighbours c and d and the pixel above b, e: in bytes throughout, the
  * activity saturating at 255, so that a block of 16 is a few vector
@@ -177,13 +171,17 @@ vg_pixcode *vg_pixcode_copy(const vg_pixcode *m) {
 
 void vg_pixcode_free(vg_pixcode *m) { free(m); }
 
-/* Each symbol costs at most PROB_BITS bits (a frequency of 1) and the
- * rounding of the states a little more (dim/1024 bytes is ample); then a
- * last partial word and the final states; and the encoder's row of
- * contexts in front. */
+size_t vg_pixcode_model_bytes(void) { return sizeof(vg_pixcode); }
+
+/* A coder's output over its N symbols is at most the sum of their costs,
+ * each at most PROB_BITS bits (a frequency of 1) plus what the rounding of
+ * the state adds: log2(1 + f/x) with x >= 16f after a refill, under 0.09
+ * bits. So at most 12.09 N bits, in 16-bit words: 1.512 bytes a pixel,
+ * below the 1.5 + 1/64 given here; then the four final states, and in front
+ * the encoder's row of contexts. */
 size_t vg_pixcode_bound(int c, int h, int w) {
   const size_t dim = (size_t)c * h * w;
-  return dim + dim / 2 + dim / 1024 + 4 * LANES + 8 + (size_t)w;
+  return dim + dim / 2 + dim / 64 + 4 * LANES + (size_t)w;
 }
 
 size_t vg_pixcode_encode(const vg_pixcode *m, const uint8_t *px, int c, int h, int w, uint8_t *buf) {
@@ -205,7 +203,7 @@ size_t vg_pixcode_encode(const vg_pixcode *m, const uint8_t *px, int c, int h, i
         if (!f) return 0;
         uint32_t *x = &state[i % LANES];
         if (*x >= ((uint64_t)(RANS_LOW >> PROB_BITS) << 16) * f) {
-          if (p - start < 2) return 0; /* cannot happen within the bound; kept so that a wrong bound fails loudly */
+          if (p - start < 2) return 0; /* cannot happen within the bound; a wrong bound is a refusal, not an overrun */
           p -= 2;
           p[0] = (uint8_t)*x, p[1] = (uint8_t)(*x >> 8);
           *x >>= 16;

@@ -4,7 +4,7 @@
  *
  * Each channel plane is coded as a picture: a pixel's difference from the
  * pixel above it is entropy-coded with rANS against the frequencies of one
- * of 20 contexts (how busy the rows above are around it, and whether the
+ * of 18 contexts (how busy the rows above are around it, and whether the
  * pixel above is 0). The frequencies are counted once over the whole data
  * set (vg_pixcode_train) and shared by all its examples, so a 784-byte
  * example pays no table of its own: the Fashion-MNIST training images take
@@ -20,12 +20,16 @@
 typedef struct vg_pixcode vg_pixcode;
 
 /* The statistics of n examples of c planes of h x w bytes (x holds them
- * one after another): every example later coded with the model must come
- * from these (a symbol never seen has no code). VG_ERR_NOMEM. */
+ * one after another): the examples later coded with the model must be among
+ * these (a symbol a context never saw may have no code). VG_ERR_NOMEM. */
 vg_status vg_pixcode_train(const uint8_t *x, int64_t n, int c, int h, int w, vg_pixcode **out);
-/* A copy of m (NULL when out of memory), and freeing one (NULL is fine). */
+/* A copy of m (NULL when out of memory), and freeing one (NULL is fine).
+ * A model is about 300 KB (its decode table), so compressing pays from
+ * about a megabyte of pixels. */
 vg_pixcode *vg_pixcode_copy(const vg_pixcode *m);
 void vg_pixcode_free(vg_pixcode *m);
+/* The bytes a model takes. */
+size_t vg_pixcode_model_bytes(void);
 
 /* The room encoding one example of c x h x w bytes needs: the most its
  * code can take, and w bytes of the encoder's own. */

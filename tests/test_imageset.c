@@ -401,12 +401,12 @@ static void twin_sets(int64_t n, int c, int h, int w, vg_imageset *raw, vg_image
   }
   CHECK(vg_imageset_from_bytes(n, c, h, w, px, y, "raw", raw, err, sizeof err) == VG_OK, "%s", err);
   CHECK(vg_imageset_from_bytes(n, c, h, w, px, y, "packed", packed, err, sizeof err) == VG_OK, "%s", err);
-  CHECK(vg_imageset_compress(packed, err, sizeof err) == VG_OK, "compress: %s", err);
+  CHECK(vg_imageset_compress(packed, "packed", err, sizeof err) == VG_OK, "compress: %s", err);
   free(px), free(y);
 }
 
 static void test_compressed(void) {
-  static const int shapes[][3] = {{1, 7, 6}, {3, 5, 9}, {1, 9, 1}, {1, 1, 13}, {1, 28, 28}};
+  static const int shapes[][3] = {{1, 7, 6}, {3, 5, 9}, {1, 9, 1}, {1, 1, 13}, {1, 1, 1}, {1, 28, 28}};
   char what[64];
   for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
     const int c = shapes[k][0], h = shapes[k][1], w = shapes[k][2];
@@ -418,7 +418,7 @@ static void test_compressed(void) {
       CHECK(b.at[b.n] < a.n * a.dim * 3 / 4, "%s: %lld bytes compressed to %lld", what, (long long)(a.n * a.dim),
             (long long)b.at[b.n]);
     check_same(&a, &b, what);
-    CHECK(vg_imageset_compress(&b, err, sizeof err) == VG_OK, "compressing twice");
+    CHECK(vg_imageset_compress(&b, "packed", err, sizeof err) == VG_OK, "compressing twice");
     check_same(&a, &b, what);
 
     /* Every way of making a set from a set keeps the two alike. */

@@ -2,8 +2,9 @@
  * shape comes back exactly (widths that leave a partial group of the four
  * coders, single rows and columns, several channels, random and structured
  * pixels); pictures with flat backgrounds code small and random bytes no
- * larger than the bound; a value the model never saw is refused; and a
- * truncated, padded or foreign code is reported, never read past. With
+ * larger than the bound, even in its worst case (1.5 bytes a pixel); a
+ * value the model never saw is refused; and a truncated, padded, flipped or
+ * foreign code is reported, never read past. With
  * VG_MNIST_DIR set (ctest does when ../shared/data/mnist is there), all
  * 10,000 MNIST test digits come back too, in under 30% of their bytes. */
 #include <stdlib.h>
@@ -92,6 +93,27 @@ static void test_sizes(void) {
   CHECK(noise > (size_t)(n * dim) && noise < (size_t)(n * (dim + 40)), "noise took %zu of %lld bytes", noise,
         (long long)(n * dim));
   free(x);
+  /* The worst case the bound must hold: a thousand examples of vertical
+   * stripes (every difference from above 0, in every context), then one
+   * whose every difference is nonzero, each as rare as a symbol can be (a
+   * frequency of 1 in 4096, 12 bits): its code takes 1.5 bytes a pixel. */
+  uint8_t *worst = malloc((size_t)(1001 * dim));
+  for (int64_t e = 0; e <= 1000; e++)
+    for (int i = 0; i < 28; i++) {
+      uint8_t v = (uint8_t)(vg_rng_uniform(8, (uint64_t)e, 0, (uint64_t)i) * 256);
+      for (int y = 0; y < 28; y++) {
+        if (e == 1000 && y > 0) v = (uint8_t)(v + 1 + (int)(vg_rng_uniform(9, (uint64_t)y, 0, (uint64_t)i) * 255));
+        worst[e * dim + y * 28 + i] = v;
+      }
+    }
+  round_trip(worst, 1001, 1, 28, 28, "one example of rare differences among stripes");
+  vg_pixcode *m;
+  CHECK(vg_pixcode_train(worst, 1001, 1, 28, 28, &m) == VG_OK, "train");
+  uint8_t *room = malloc(vg_pixcode_bound(1, 28, 28));
+  const size_t len = vg_pixcode_encode(m, worst + 1000 * dim, 1, 28, 28, room);
+  CHECK(len > (size_t)dim * 14 / 10, "the worst case took only %zu bytes for %lld pixels", len, (long long)dim);
+  free(room), free(worst);
+  vg_pixcode_free(m);
   /* All one value: one symbol per context, which lends a slot. */
   x = calloc((size_t)(n * dim), 1);
   const size_t flat = round_trip(x, n, 1, 28, 28, "28x28 zeros");
@@ -122,6 +144,18 @@ static void test_refusals(void) {
           len);
     free(code);
   }
+  /* Any one bit flipped: the four final states or the end of the code
+   * come out wrong (a flip that changes nothing is rare). */
+  int caught = 0;
+  uint8_t *flipped = malloc(len);
+  for (size_t bit = 0; bit < 8 * len; bit++) {
+    memcpy(flipped, buf + bound - len, len);
+    flipped[bit / 8] ^= (uint8_t)(1u << bit % 8);
+    caught += vg_pixcode_decode(m, flipped, len, 1, h, w, out) == VG_ERR_FORMAT;
+  }
+  CHECK(caught >= (int)(8 * len * 95 / 100), "%d of %zu flipped bits caught", caught, 8 * len);
+  free(flipped);
+
   uint8_t *longer = malloc(len + 2);
   memcpy(longer, buf + bound - len, len);
   longer[len] = longer[len + 1] = 0x5a;

@@ -174,11 +174,12 @@ static int l_limit(lua_State *L) {
   return raise_set(L, vg_imageset_limit(s, (int64_t)vg_checkint(L, 2), err, sizeof err), err);
 }
 
-/* s:compress(): the examples held compressed from now on */
+/* s:compress([name]): the examples held compressed from now on; name (the
+ * set's, for errors) defaults to "image set" */
 static int l_compress(lua_State *L) {
   vg_imageset *s = check_set(L, 1);
   char err[1024];
-  return raise_set(L, vg_imageset_compress(s, err, sizeof err), err);
+  return raise_set(L, vg_imageset_compress(s, luaL_optstring(L, 2, "image set"), err, sizeof err), err);
 }
 
 /* s:label_subset(per_class, seed) */

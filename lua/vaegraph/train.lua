@@ -229,6 +229,7 @@ function train.run(vg, spec, opts)
     return
   end
   if opt.plan then
+    if spec.data and spec.data.held then print("data: " .. spec.data.held) end
     for _, p in ipairs(run.phases) do p.plan:print() end
     if run.eval then run.eval.plan:print() end
     return

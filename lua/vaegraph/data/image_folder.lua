@@ -28,7 +28,7 @@ local function same_names(a, b)
   return true
 end
 
--- vg.image_folder{ dir, size, channels, classes, labelled, limit, seed }
+-- vg.image_folder{ dir, size, channels, classes, labelled, limit, seed, compress }
 function folder.load(o)
   o = images.checked_options("vg.image_folder", o, { "dir", "size", "channels" })
   local dir = o.dir
