@@ -389,7 +389,8 @@ vg_status vg_imageset_compress(vg_imageset *set, const char *what, char *err, si
     }
     memcpy(x + used, room + bound - len, len);
     /* The model was trained on these very bytes, so neither can fail; the
-     * check makes sure a bug here never trains a model on other pixels. */
+     * check turns a bug here into an error rather than a run that trains
+     * on other pixels than the data's. */
     if (!len || vg_pixcode_decode(code, x + used, len, set->c, set->h, set->w, check) ||
         memcmp(check, px, (size_t)dim))
       st = fail(err, errlen, VG_ERR_FORMAT, "%s: example %" PRId64 " does not survive compression (a bug in pixcode.c)",
