@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 build=${VG_FUZZ_BUILD:-build-fuzz}
-all="fuzz_idx fuzz_idx_gzip fuzz_safetensors fuzz_text fuzz_png fuzz_csv fuzz_ratings fuzz_cli"
+all="fuzz_idx fuzz_idx_gzip fuzz_safetensors fuzz_text fuzz_png fuzz_graph fuzz_csv fuzz_ratings fuzz_cli"
 targets=${TARGETS:-$all}
 
 if [ ! -f "$build/CMakeCache.txt" ]; then

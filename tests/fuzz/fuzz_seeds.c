@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "fuzz_graph.h"
+#include "graph.h"
 #include "idx.h"
 #include "pngfile.h"
 #include "safetensors.h"
@@ -263,6 +265,162 @@ static void cli_seeds(void) {
   put("fuzz_cli", "nul_separated", nul, sizeof nul - 1);
 }
 
+/* fuzz_graph's programs (fuzz_graph.c), written through a few helpers that
+ * turn names into its bytes, so that each seed reads as the graph it is. */
+typedef struct prog {
+  unsigned char b[512];
+  size_t n;
+  int nodes; /* numbered as fuzz_graph numbers them */
+} prog;
+
+static void emit(prog *p, unsigned v) {
+  if (p->n == sizeof p->b) fail("fuzz_graph seed", "too long");
+  p->b[p->n++] = (unsigned char)v;
+}
+
+/* nd, then the dimensions (each < FG_DIM, as fuzz_graph reads them), ended by -1 */
+static void shape(prog *p, const int *d) {
+  int nd = 0;
+  while (d[nd] >= 0) nd++;
+  emit(p, (unsigned)nd - 1);
+  for (int i = 0; i < nd; i++) emit(p, (unsigned)((d[i] + FG_DIM - 1) % FG_DIM));
+}
+
+static int index_in(const char *const *table, int n, const char *v) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(table[i], v) == 0) return i;
+  fail("fuzz_graph seed: no such value", v);
+  return -1;
+}
+
+/* An op node on nodes in[0..nin), attributes as vg_node_add takes them
+ * ("key=value ..."); returns its number. */
+static int op(prog *p, vg_op_id id, int nin, const int *in, const char *attrs) {
+  const vg_op_f32 *rec = vg_ops_f32[id];
+  if (nin < rec->nin_min || nin > rec->nin_max) fail("fuzz_graph seed: input count", rec->name);
+  emit(p, (unsigned)id);
+  emit(p, (unsigned)(nin - rec->nin_min));
+  for (int k = 0; k < nin; k++) emit(p, (unsigned)in[k]);
+  char text[256], *save = NULL;
+  snprintf(text, sizeof text, "%s", attrs ? attrs : "");
+  size_t count_at = p->n;
+  emit(p, 0);
+  for (char *kv = strtok_r(text, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+    char *v = strchr(kv, '=');
+    if (!v) fail("fuzz_graph seed: attribute", kv);
+    *v++ = '\0';
+    int key = 0;
+    while (rec->attrs[key].name && strcmp(rec->attrs[key].name, kv) != 0) key++;
+    if (!rec->attrs[key].name) fail("fuzz_graph seed: no such attribute", kv);
+    int value;
+    if (rec->attrs[key].kind == VG_ATTR_ENUM) {
+      value = 0;
+      for (const char *c = rec->attrs[key].choices; strncmp(c, v, strlen(v)) || (c[strlen(v)] && c[strlen(v)] != '|');
+           value++) {
+        c = strchr(c, '|');
+        if (!c++) fail("fuzz_graph seed: no such choice", v);
+      }
+    } else if (rec->attrs[key].kind == VG_ATTR_DIMS) {
+      value = index_in(FG_DIMS, FG_NDIMS, v);
+    } else {
+      value = index_in(FG_VALUES, FG_NVALUES, v);
+    }
+    emit(p, (unsigned)key);
+    emit(p, (unsigned)value);
+    p->b[count_at]++;
+  }
+  return p->nodes++;
+}
+
+#define IN(...) ((const int[]){__VA_ARGS__})
+#define DIMS(...) ((const int[]){__VA_ARGS__, -1})
+
+/* Starts a program: its flags, inputs and parameters (each init kind 4,
+ * Kaiming uniform, or 0 for ones named like a bias: zeros), counted so
+ * that node numbers follow. */
+static void begin(prog *p, unsigned flags, int ninputs, const int *const *inputs, int nparams,
+                  const int *const *params) {
+  memset(p, 0, sizeof *p);
+  emit(p, flags);
+  emit(p, (unsigned)ninputs - 1);
+  for (int i = 0; i < ninputs; i++) shape(p, inputs[i]);
+  emit(p, (unsigned)nparams);
+  for (int i = 0; i < nparams; i++) {
+    shape(p, params[i]);
+    emit(p, params[i][1] < 0 ? VG_INIT_ZEROS : VG_INIT_KAIMING_UNIFORM);
+  }
+  p->nodes = ninputs + nparams;
+}
+
+/* Ends it: the op count goes where `ops_at` (p->n before the first op)
+ * says, then the loss and each input's value kind and seed. */
+static void end(prog *p, const char *name, size_t ops_at, int nops, int loss, const int *kinds) {
+  memmove(p->b + ops_at + 1, p->b + ops_at, p->n - ops_at);
+  p->n++;
+  p->b[ops_at] = (unsigned char)nops;
+  emit(p, (unsigned)loss);
+  for (int i = 0; kinds[i] >= 0; i++) emit(p, (unsigned)kinds[i]), emit(p, (unsigned)(i + 1));
+  put("fuzz_graph", name, p->b, p->n);
+}
+
+static void graph_seeds(void) {
+  prog p;
+  size_t at;
+  /* A layer, a sigmoid and BCE against targets in [0, 1], with Adam. */
+  begin(&p, FG_ADAM | FG_EVAL | FG_WRT, 2, (const int *const[]){DIMS(4, 6), DIMS(4, 3)}, 2,
+        (const int *const[]){DIMS(3, 6), DIMS(3)});
+  at = p.n;
+  int h = op(&p, VG_OP_LINEAR, 3, IN(0, 2, 3), "act=relu");
+  int y = op(&p, VG_OP_SIGMOID, 1, IN(h), NULL);
+  int l = op(&p, VG_OP_BCE, 2, IN(y, 1), NULL);
+  end(&p, "mlp_bce", at, 3, l, DIMS(0, 2));
+
+  /* A VAE's middle: mu and logvar from one layer, a sample, KL and MSE,
+   * on a partial batch, two threads against one, and a plan after another. */
+  begin(&p, FG_THREADS2 | FG_PARTIAL | FG_EVAL | FG_AFTER, 2, (const int *const[]){DIMS(4, 8), DIMS(4, 2)}, 3,
+        (const int *const[]){DIMS(6, 8), DIMS(2, 6), DIMS(2, 6)});
+  at = p.n;
+  h = op(&p, VG_OP_LINEAR, 2, IN(0, 2), "act=tanh");
+  int mu = op(&p, VG_OP_LINEAR, 2, IN(h, 3), NULL);
+  int lv = op(&p, VG_OP_LINEAR, 2, IN(h, 4), NULL);
+  int z = op(&p, VG_OP_REPARAM, 2, IN(mu, lv), "eval=mean");
+  int kl = op(&p, VG_OP_KL_NORMAL, 2, IN(mu, lv), NULL);
+  int rec = op(&p, VG_OP_MSE, 2, IN(z, 1), NULL);
+  l = op(&p, VG_OP_ADD, 2, IN(kl, rec), NULL);
+  end(&p, "vae", at, 7, l, DIMS(0, 0));
+
+  /* Convolutions down and back up: conv, pool, upsample, transposed conv. */
+  begin(&p, FG_ADAM | FG_MEAN, 1, (const int *const[]){DIMS(2, 1, 6, 6)}, 2,
+        (const int *const[]){DIMS(2, 1, 3, 3), DIMS(2, 1, 3, 3)});
+  at = p.n;
+  h = op(&p, VG_OP_CONV2D, 2, IN(0, 1), "padding=1");
+  h = op(&p, VG_OP_RELU, 1, IN(h), NULL);
+  h = op(&p, VG_OP_MAXPOOL2D, 1, IN(h), "kernel=2");
+  h = op(&p, VG_OP_UPSAMPLE, 1, IN(h), "scale=2 mode=bilinear");
+  h = op(&p, VG_OP_CONV_TRANSPOSE2D, 2, IN(h, 2), "padding=1");
+  y = op(&p, VG_OP_SIGMOID, 1, IN(h), NULL);
+  l = op(&p, VG_OP_BCE, 2, IN(y, 0), NULL);
+  end(&p, "conv", at, 7, l, DIMS(2));
+
+  /* Token ids through an embedding and back to logits: cross-entropy
+   * against the same ids (values of kind 1: small integers). */
+  begin(&p, FG_EVAL | FG_AFTER, 1, (const int *const[]){DIMS(2, 5)}, 2, (const int *const[]){DIMS(6, 4), DIMS(6, 4)});
+  at = p.n;
+  h = op(&p, VG_OP_EMBEDDING, 2, IN(0, 1), NULL);
+  y = op(&p, VG_OP_LINEAR, 2, IN(h, 2), NULL);
+  l = op(&p, VG_OP_CROSS_ENTROPY, 2, IN(y, 0), NULL);
+  end(&p, "embedding", at, 3, l, DIMS(1));
+
+  /* Batch norm with running statistics as inputs, dropout, a softmax. */
+  begin(&p, FG_EVAL | FG_THREADS2 | FG_AFTER | FG_BEFORE_UPDATES, 3, (const int *const[]){DIMS(4, 6), DIMS(6), DIMS(6)}, 2,
+        (const int *const[]){DIMS(6), DIMS(6)});
+  at = p.n;
+  h = op(&p, VG_OP_BATCH_NORM, 5, IN(0, 3, 4, 1, 2), NULL);
+  h = op(&p, VG_OP_DROPOUT, 1, IN(h), "p=0.5");
+  h = op(&p, VG_OP_SOFTMAX, 1, IN(h), NULL);
+  end(&p, "batch_norm", at, 3, h, DIMS(0, 2, 2));
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: fuzz_seeds OUT\n");
@@ -277,5 +435,6 @@ int main(int argc, char **argv) {
   csv_seeds();
   ratings_seeds();
   cli_seeds();
+  graph_seeds();
   return 0;
 }
