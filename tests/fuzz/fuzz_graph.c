@@ -48,7 +48,7 @@ static unsigned take(reader *r) { return r->at < r->n ? r->p[r->at++] : 0u; }
 /* Past this many floats the harness skips compiling: the graph may be
  * right (an op's attribute asked for a billion rows), but it is libFuzzer's
  * malloc limit that it would meet, not a bug. */
-enum { MAX_FLOATS = 1 << 22, MAX_NODES = 64 };
+enum { MAX_FLOATS = 1 << 20, MAX_NODES = 64 };
 
 /* Every failing call must say why: the message is cleared before each call
  * (fresh) and looked at after one that failed. */
@@ -247,7 +247,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   vg_graph *g = vg_graph_new(7);
   VG_FUZZ_CHECK(g != NULL, "out of memory");
-  int inputs[3], ninputs = 0, groups[1], ngroups = 0;
+  int inputs[FG_INPUTS], ninputs = 0, groups[1], ngroups = 0;
   char name[32], attrs[512];
 
   const int want_inputs = 1 + (int)(take(&r) % FG_INPUTS);

@@ -13,8 +13,8 @@ enum {
   FG_AFTER = 64,    /* without FG_ADAM: a plan compiled `after` another */
                     /* (vg_plan_spec.after) must give the training plan's bits */
   FG_BEFORE_UPDATES = 128, /* that other plan computes the parameters' gradients too */
-  FG_INPUTS = 3,    /* inputs: 1 + b % FG_INPUTS */
-  FG_PARAMS = 4,    /* parameters: b % FG_PARAMS */
+  FG_INPUTS = 4,    /* inputs: 1 + b % FG_INPUTS */
+  FG_PARAMS = 6,    /* parameters: b % FG_PARAMS */
   FG_DIM = 33,      /* a dimension: (b % FG_DIM + 1) % FG_DIM, 0 to 32 */
   FG_INITS = 9,     /* init kind: b % FG_INITS (vg_init_kind) */
   FG_OPS = 24,      /* ops: b % FG_OPS */

@@ -419,6 +419,49 @@ static void graph_seeds(void) {
   h = op(&p, VG_OP_DROPOUT, 1, IN(h), "p=0.5");
   h = op(&p, VG_OP_SOFTMAX, 1, IN(h), NULL);
   end(&p, "batch_norm", at, 3, h, DIMS(0, 2, 2));
+
+  /* An LSTM over a padded batch (lengths of kind 1: 0 to 5, some past
+   * T = 4, which its check refuses), packed, and a GRU's last states. */
+  const int *const rnn_in[] = {DIMS(2, 4, 3), DIMS(2)};
+  begin(&p, FG_THREADS2 | FG_AFTER, 2, rnn_in, 4, (const int *const[]){DIMS(8, 3), DIMS(8, 2), DIMS(8), DIMS(8)});
+  at = p.n;
+  h = op(&p, VG_OP_LSTM, 6, IN(0, 1, 2, 3, 4, 5), NULL);
+  h = op(&p, VG_OP_PACK, 2, IN(h, 1), NULL);
+  end(&p, "lstm", at, 2, h, DIMS(0, 1));
+  begin(&p, FG_ADAM | FG_EVAL, 2, rnn_in, 4, (const int *const[]){DIMS(6, 3), DIMS(6, 2), DIMS(6), DIMS(6)});
+  at = p.n;
+  h = op(&p, VG_OP_GRU, 6, IN(0, 1, 2, 3, 4, 5), "output=last");
+  end(&p, "gru", at, 1, h, DIMS(0, 1));
+
+  /* Cross-entropy fused with its layer, ids of kind 1 (5 is past V = 5). */
+  begin(&p, FG_THREADS2, 2, (const int *const[]){DIMS(3, 4), DIMS(3)}, 2, (const int *const[]){DIMS(5, 4), DIMS(5)});
+  at = p.n;
+  l = op(&p, VG_OP_LINEAR_CROSS_ENTROPY, 4, IN(0, 2, 3, 1), NULL);
+  end(&p, "linear_cross_entropy", at, 1, l, DIMS(0, 1));
+
+  /* Ranking metrics on scores against relevance, and a one-hot mask. */
+  begin(&p, FG_EVAL, 3, (const int *const[]){DIMS(2, 5), DIMS(2, 5), DIMS(2)}, 1, (const int *const[]){DIMS(8, 5)});
+  at = p.n;
+  int r = op(&p, VG_OP_RECALL_AT_K, 2, IN(0, 1), "k=2");
+  int n = op(&p, VG_OP_NDCG_AT_K, 2, IN(0, 1), "k=3");
+  h = op(&p, VG_OP_ONE_HOT, 1, IN(2), "classes=8");
+  y = op(&p, VG_OP_LINEAR, 2, IN(0, 3), NULL);
+  l = op(&p, VG_OP_MUL, 2, IN(y, h), NULL);
+  l = op(&p, VG_OP_SUM, 1, IN(l), "axis=1");
+  l = op(&p, VG_OP_ADD, 2, IN(l, r), NULL);
+  l = op(&p, VG_OP_ADD, 2, IN(l, n), NULL);
+  end(&p, "ranking_one_hot", at, 8, l, DIMS(0, 2, 1));
+
+  /* Axes reordered; a 9x9 kernel (81 taps: the im2col path, not lanes). */
+  begin(&p, FG_THREADS2 | FG_MEAN | FG_WRT, 2, (const int *const[]){DIMS(1, 1, 10, 10), DIMS(2, 3, 4)}, 1,
+        (const int *const[]){DIMS(2, 1, 9, 9)});
+  at = p.n;
+  h = op(&p, VG_OP_CONV2D, 2, IN(0, 2), "dilation=1");
+  h = op(&p, VG_OP_SUM, 1, IN(h), NULL);
+  y = op(&p, VG_OP_PERMUTE, 1, IN(1), "dims=0,2,1");
+  y = op(&p, VG_OP_SUM, 1, IN(y), NULL);
+  l = op(&p, VG_OP_MUL, 2, IN(h, y), NULL);
+  end(&p, "im2col_permute", at, 5, l, DIMS(0, 0));
 }
 
 int main(int argc, char **argv) {
