@@ -23,6 +23,8 @@
  *                    attribute count (b % FG_ATTRS), each attribute: key
  *                    (b % keys; one past the last: an unknown key) and
  *                    value (an enum's choice, FG_DIMS or FG_VALUES)
+ *   rewires          b % FG_REWIRES, each: node, input slot, new source
+ *                    (vg_node_connect; each b % nodes or b % VG_MAX_IN)
  *   loss             node number (b % nodes): summed (or averaged) when
  *                    it is not a scalar
  *   values           per input: kind (b % FG_KINDS, value_of) and a seed
@@ -287,6 +289,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const int id = vg_node_add(g, op, name, nin < 0 ? 0 : nin, in, attrs);
     if (id < 0) expect_message(g, rec->name);
     else vg_fuzz_note(rec->name, attrs);
+  }
+
+  /* Rewiring (C programs can; a cycle must be refused when compiling). */
+  const int rewires = (int)(take(&r) % FG_REWIRES);
+  for (int i = 0; i < rewires && g->n > 0; i++) {
+    const int node = (int)(take(&r) % (unsigned)g->n), slot = (int)(take(&r) % VG_MAX_IN);
+    const int src = (int)(take(&r) % (unsigned)g->n);
+    fresh(g);
+    if (vg_node_connect(g, node, slot, src) != VG_OK) expect_message(g, "connect");
   }
 
   const int loss_at = g->n > 0 ? (int)(take(&r) % (unsigned)g->n) : -1;

@@ -20,6 +20,7 @@ enum {
   FG_OPS = 24,      /* ops: b % FG_OPS */
   FG_ATTRS = 5,     /* attributes of an op: b % FG_ATTRS */
   FG_CHOICES = 8,   /* an enum's value: choice b % FG_CHOICES, "zzz" past the last */
+  FG_REWIRES = 3,   /* inputs rewired after the ops: b % FG_REWIRES */
   FG_KINDS = 5,     /* an input's values: kind b % FG_KINDS (fuzz_graph.c, value_of) */
 };
 

@@ -353,14 +353,24 @@ static void begin(prog *p, unsigned flags, int ninputs, const int *const *inputs
 }
 
 /* Ends it: the op count goes where `ops_at` (p->n before the first op)
- * says, then the loss and each input's value kind and seed. */
-static void end(prog *p, const char *name, size_t ops_at, int nops, int loss, const int *kinds) {
+ * says, then the rewires (node, slot, source triples, ended by -1; NULL:
+ * none), the loss and each input's value kind and seed. */
+static void end_rewired(prog *p, const char *name, size_t ops_at, int nops, const int *rewires, int loss,
+                        const int *kinds) {
   memmove(p->b + ops_at + 1, p->b + ops_at, p->n - ops_at);
   p->n++;
   p->b[ops_at] = (unsigned char)nops;
+  int nrewires = 0;
+  while (rewires && rewires[3 * nrewires] >= 0) nrewires++;
+  emit(p, (unsigned)nrewires);
+  for (int i = 0; i < 3 * nrewires; i++) emit(p, (unsigned)rewires[i]);
   emit(p, (unsigned)loss);
   for (int i = 0; kinds[i] >= 0; i++) emit(p, (unsigned)kinds[i]), emit(p, (unsigned)(i + 1));
   put("fuzz_graph", name, p->b, p->n);
+}
+
+static void end(prog *p, const char *name, size_t ops_at, int nops, int loss, const int *kinds) {
+  end_rewired(p, name, ops_at, nops, NULL, loss, kinds);
 }
 
 static void graph_seeds(void) {
@@ -462,6 +472,21 @@ static void graph_seeds(void) {
   y = op(&p, VG_OP_SUM, 1, IN(y), NULL);
   l = op(&p, VG_OP_MUL, 2, IN(h, y), NULL);
   end(&p, "im2col_permute", at, 5, l, DIMS(0, 0));
+
+  /* Rewired into a cycle (tanh reads the sigmoid that reads it), which
+   * compiling must refuse; and the same graph rewired harmlessly. */
+  begin(&p, FG_EVAL, 2, (const int *const[]){DIMS(3, 4), DIMS(3, 4)}, 0, NULL);
+  at = p.n;
+  h = op(&p, VG_OP_TANH, 1, IN(0), NULL);
+  y = op(&p, VG_OP_SIGMOID, 1, IN(h), NULL);
+  l = op(&p, VG_OP_MSE, 2, IN(y, 1), NULL);
+  end_rewired(&p, "cycle", at, 3, DIMS(h, 0, y), l, DIMS(0, 2));
+  begin(&p, FG_EVAL | FG_THREADS2, 2, (const int *const[]){DIMS(3, 4), DIMS(3, 4)}, 0, NULL);
+  at = p.n;
+  h = op(&p, VG_OP_TANH, 1, IN(0), NULL);
+  y = op(&p, VG_OP_SIGMOID, 1, IN(h), NULL);
+  l = op(&p, VG_OP_MSE, 2, IN(y, 1), NULL);
+  end_rewired(&p, "rewired", at, 3, DIMS(h, 0, 1), l, DIMS(0, 2));
 }
 
 int main(int argc, char **argv) {
