@@ -55,6 +55,23 @@ static vg_status bn_infer(vg_graph *g, vg_node *n) {
                         vg_in_name(g, n, k), (long long)x->d[1], sx, (long long)x->d[1],
                         vg_shape_str(s, sp, sizeof sp));
   }
+  /* The running statistics are written in place in training: only state
+   * (a parameter or an input) may be, and a buffer that is also another of
+   * the op's inputs would change under it (beta, or mean and var at once). */
+  for (int k = BN_MEAN; k <= BN_VAR; k++) {
+    const vg_node *s = &g->nodes[n->in[k]];
+    if (s->op != VG_OP_PARAM && s->op != VG_OP_INPUT)
+      return vg_op_fail(g, n, VG_ERR_ARG,
+                        "%s '%s' is the output of an op (%s); it must be a parameter or an input, since training "
+                        "updates it in place",
+                        what[k], s->name, vg_op_name(s->op));
+    for (int j = BN_X; j < k; j++)
+      if (n->in[j] == n->in[k])
+        return vg_op_fail(g, n, VG_ERR_ARG,
+                          "'%s' is both %s and %s; the running statistics need buffers of their own, since training "
+                          "updates them in place",
+                          s->name, j == BN_X ? "the input" : what[j], what[k]);
+  }
   const double m = n->attr.v[BN_MOMENTUM], eps = n->attr.v[BN_EPS];
   if (!(m >= 0 && m <= 1)) return vg_op_fail(g, n, VG_ERR_ARG, "momentum must be in [0, 1], got %g", m);
   if (!(eps > 0)) return vg_op_fail(g, n, VG_ERR_ARG, "eps must be > 0, got %g", eps);

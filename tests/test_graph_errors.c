@@ -249,6 +249,37 @@ static void bad_index_values(void) {
   vg_plan_free(encode);
 }
 
+/* batch_norm writes its running statistics in place in training: a
+ * computed node there would have an activation overwritten, and a buffer
+ * also passed as beta (found by fuzz_graph) or as both statistics would
+ * change under the op. */
+static void batch_norm_state(void) {
+  fresh();
+  int gamma = param("bn.gamma", 400, 0), beta = param("bn.beta", 400, 0);
+  int mean = param("bn.running_mean", 400, 0), var = param("bn.running_var", 400, 0);
+  int sq[1] = {beta};
+  int computed = vg_node_add(g, VG_OP_EXP, "computed", 1, sq, NULL);
+  CHECK(computed >= 0, "%s", vg_graph_error(g));
+  const int before = g->n;
+  int in[5] = {x, gamma, beta, computed, var};
+  CHECK(vg_node_add(g, VG_OP_BATCH_NORM, "bn", 5, in, NULL) == -1, "a computed running mean was accepted");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: batch_norm 'bn': running_mean 'computed' is the output of an op (exp); "
+                                  "it must be a parameter or an input, since training updates it in place") == 0,
+        "got: %s", vg_graph_error(g));
+  int aliased[5] = {x, gamma, beta, beta, var};
+  CHECK(vg_node_add(g, VG_OP_BATCH_NORM, "bn", 5, aliased, NULL) == -1, "beta as the running mean was accepted");
+  CHECK(strcmp(vg_graph_error(g), "aae.lua:12: batch_norm 'bn': 'bn.beta' is both beta and running_mean; the running "
+                                  "statistics need buffers of their own, since training updates them in place") == 0,
+        "got: %s", vg_graph_error(g));
+  int same[5] = {x, gamma, beta, mean, mean};
+  CHECK(vg_node_add(g, VG_OP_BATCH_NORM, "bn", 5, same, NULL) == -1, "one buffer for both statistics was accepted");
+  CHECK(strstr(vg_graph_error(g), "'bn.running_mean' is both running_mean and running_var") != NULL, "got: %s",
+        vg_graph_error(g));
+  CHECK(g->n == before, "a refused batch_norm was left in the graph");
+  int good[5] = {x, gamma, beta, mean, var};
+  CHECK(vg_node_add(g, VG_OP_BATCH_NORM, "bn", 5, good, NULL) >= 0, "%s", vg_graph_error(g));
+}
+
 int main(void) {
   bad_index_values();
   no_gradient_inputs();
@@ -258,6 +289,7 @@ int main(void) {
   param_not_reaching();
   cycle();
   bad_arguments();
+  batch_norm_state();
   vg_graph_free(g);
   CHECK_DONE();
 }
