@@ -194,15 +194,53 @@ static void same_result(const vg_graph *g, const result *a, const result *b, con
                   (unsigned)a->grads[i], (unsigned)b->grads[i]);
 }
 
+/* The values a run starts from: batch norm's running statistics change in
+ * training, so each of two runs compared starts from a copy of the same. */
+typedef struct state {
+  float *params;
+  float *inputs[FG_INPUTS];
+} state;
+
+static void state_save(vg_graph *g, const int *inputs, int ninputs, state *s) {
+  s->params = malloc((g->nparams + 1) * sizeof *s->params);
+  VG_FUZZ_CHECK(s->params != NULL, "out of memory");
+  if (g->nparams) memcpy(s->params, g->params, g->nparams * sizeof *s->params);
+  for (int i = 0; i < ninputs; i++) {
+    const size_t n = (size_t)vg_shape_numel(&g->nodes[inputs[i]].shape);
+    s->inputs[i] = malloc((n + 1) * sizeof *s->inputs[i]);
+    VG_FUZZ_CHECK(s->inputs[i] != NULL, "out of memory");
+    memcpy(s->inputs[i], vg_input_data(g, inputs[i]), n * sizeof *s->inputs[i]);
+  }
+}
+
+static void state_restore(vg_graph *g, const int *inputs, int ninputs, const state *s) {
+  if (g->nparams) memcpy(g->params, s->params, g->nparams * sizeof *s->params);
+  g->writes++; /* as vg_param_data would: plans reusing values must look again */
+  for (int i = 0; i < ninputs; i++) {
+    const size_t n = (size_t)vg_shape_numel(&g->nodes[inputs[i]].shape);
+    memcpy(vg_input_fill(g, inputs[i]), s->inputs[i], n * sizeof *s->inputs[i]);
+  }
+}
+
+static void state_free(state *s, int ninputs) {
+  free(s->params);
+  for (int i = 0; i < ninputs; i++) free(s->inputs[i]);
+}
+
 /* Without an optimizer a run changes no parameter, so the same step can
- * be run again other ways and must give the same bits. */
-static void check_same_bits(vg_graph *g, vg_plan *train, int loss, const int *groups, int ngroups, unsigned flags) {
+ * be run again other ways, from the same state, and must give the same
+ * bits. */
+static void check_same_bits(vg_graph *g, vg_plan *train, int loss, const int *groups, int ngroups,
+                            const int *inputs, int ninputs, unsigned flags) {
   result a = {0}, b = {0};
   a.grads = malloc((g->nparams + 1) * sizeof *a.grads);
   b.grads = malloc((g->nparams + 1) * sizeof *b.grads);
   VG_FUZZ_CHECK(a.grads && b.grads, "out of memory");
+  state s;
+  state_save(g, inputs, ninputs, &s);
   if (flags & FG_THREADS2) {
     run_keep(g, train, loss, 5, &a);
+    state_restore(g, inputs, ninputs, &s);
     omp_set_num_threads(1);
     run_keep(g, train, loss, 5, &b);
     omp_set_num_threads(2);
@@ -218,15 +256,18 @@ static void check_same_bits(vg_graph *g, vg_plan *train, int loss, const int *gr
     fresh(g);
     if (before && vg_plan_compile(g, &as, &after) != VG_OK) expect_message(g, "compile after");
     if (after) {
+      state_restore(g, inputs, ninputs, &s);
       fresh(g);
       if (vg_plan_run(before, 6) != VG_OK) expect_message(g, "run before");
       run_keep(g, after, loss, 6, &a);
+      state_restore(g, inputs, ninputs, &s);
       run_keep(g, train, loss, 6, &b);
       same_result(g, &a, &b, "a plan reusing values of the one before against one computing all");
     }
     vg_plan_free(after);
     vg_plan_free(before);
   }
+  state_free(&s, ninputs);
   free(a.grads), free(b.grads);
 }
 
@@ -343,7 +384,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (train) run_plan(g, train, loss, step);
       if (eval) run_plan(g, eval, -1, step);
     }
-    if (train && !optim) check_same_bits(g, train, loss, groups, ngroups, flags);
+    if (train && !optim) check_same_bits(g, train, loss, groups, ngroups, inputs, ninputs, flags);
     if (train) {
       fresh(g);
       const vg_status st = vg_plan_check_finite(train, 2);
