@@ -327,7 +327,7 @@ static double bn_flops(const vg_graph *g, const vg_node *n) {
 }
 
 VG_OP_RECORD(batch_norm) = {
-    .name = "batch_norm", .doc = "x, gamma, beta, running mean, running var → x normalised by batch statistics in training, running ones in evaluation (made by `vg.batch_norm`)",
+    .name = "batch_norm", .doc = "x, gamma, beta, running mean, running var → x normalised by batch statistics in training, running ones in evaluation (made by `vg.batch_norm`); the running statistics, parameters or inputs of their own, are updated in place in training",
     .nin_min = 5,
     .nin_max = 5,
     .flags = VG_OPF_BWD_NO_Y,
