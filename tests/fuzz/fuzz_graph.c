@@ -351,6 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   vg_plan *train = NULL, *eval = NULL;
   vg_optim *optim = NULL;
+  int nwrt = 0; /* inputs whose gradients the training plan keeps */
   if (loss >= 0 && floats_needed(g, threads) <= MAX_FLOATS) {
     fresh(g);
     if (vg_graph_freeze(g) != VG_OK) expect_message(g, "freeze");
@@ -362,7 +363,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     vg_plan_spec spec = {.name = "train", .loss = loss, .update = groups, .nupdate = ngroups,
                          .wrt = inputs, .nwrt = flags & FG_WRT ? ninputs : 0, .optim = optim};
     fresh(g);
-    if (g->frozen && vg_plan_compile(g, &spec, &train) != VG_OK) expect_message(g, "compile");
+    if (g->frozen && vg_plan_compile(g, &spec, &train) != VG_OK) {
+      expect_message(g, "compile");
+      /* An input that takes no gradient is refused in wrt: try without. */
+      spec.nwrt = 0;
+      fresh(g);
+      if (vg_plan_compile(g, &spec, &train) != VG_OK) expect_message(g, "compile without wrt");
+    }
+    nwrt = train ? spec.nwrt : 0;
     if (g->frozen && (flags & FG_EVAL)) {
       vg_plan_spec es = {.name = "eval", .loss = -1, .fetch = &loss_at, .nfetch = 1};
       fresh(g);
@@ -382,6 +390,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (devnull) fclose(devnull);
     for (uint64_t step = 0; step < 2; step++) {
       if (train) run_plan(g, train, loss, step);
+      for (int i = 0; train && i < nwrt; i++) {
+        const float *d = vg_plan_grad(train, inputs[i]);
+        if (d) vg_fuzz_touch(d, (size_t)vg_shape_numel(&g->nodes[inputs[i]].shape) * sizeof *d);
+      }
       if (eval) run_plan(g, eval, -1, step);
     }
     if (train && !optim) check_same_bits(g, train, loss, groups, ngroups, inputs, ninputs, flags);
