@@ -270,7 +270,8 @@ static void cli_seeds(void) {
 typedef struct prog {
   unsigned char b[512];
   size_t n;
-  int nodes; /* numbered as fuzz_graph numbers them */
+  int nodes;         /* numbered as fuzz_graph numbers them */
+  vg_graph *errors;  /* where vg_attrs_set_str says what it refused */
 } prog;
 
 static void emit(prog *p, unsigned v) {
@@ -314,12 +315,10 @@ static int op(prog *p, vg_op_id id, int nin, const int *in, const char *attrs) {
     if (!rec->attrs[key].name) fail("fuzz_graph seed: no such attribute", kv);
     int value;
     if (rec->attrs[key].kind == VG_ATTR_ENUM) {
-      value = 0;
-      for (const char *c = rec->attrs[key].choices; strncmp(c, v, strlen(v)) || (c[strlen(v)] && c[strlen(v)] != '|');
-           value++) {
-        c = strchr(c, '|');
-        if (!c++) fail("fuzz_graph seed: no such choice", v);
-      }
+      /* the choice's index, as the runtime's own parser finds it */
+      vg_attrs a = vg_attrs_default(id);
+      if (vg_attrs_set_str(p->errors, id, &a, kv, v) != VG_OK) fail("fuzz_graph seed", vg_graph_error(p->errors));
+      value = (int)a.v[key];
     } else if (rec->attrs[key].kind == VG_ATTR_DIMS) {
       value = index_in(FG_DIMS, FG_NDIMS, v);
     } else {
@@ -340,7 +339,9 @@ static int op(prog *p, vg_op_id id, int nin, const int *in, const char *attrs) {
  * that node numbers follow. */
 static void begin(prog *p, unsigned flags, int ninputs, const int *const *inputs, int nparams,
                   const int *const *params) {
+  vg_graph *errors = p->errors;
   memset(p, 0, sizeof *p);
+  p->errors = errors;
   emit(p, flags);
   emit(p, (unsigned)ninputs - 1);
   for (int i = 0; i < ninputs; i++) shape(p, inputs[i]);
@@ -374,7 +375,8 @@ static void end(prog *p, const char *name, size_t ops_at, int nops, int loss, co
 }
 
 static void graph_seeds(void) {
-  prog p;
+  prog p = {.errors = vg_graph_new(0)};
+  if (!p.errors) fail("fuzz_graph seeds", "out of memory");
   size_t at;
   /* A layer, a sigmoid and BCE against targets in [0, 1], with Adam. */
   begin(&p, FG_ADAM | FG_EVAL | FG_WRT, 2, (const int *const[]){DIMS(4, 6), DIMS(4, 3)}, 2,
@@ -487,6 +489,7 @@ static void graph_seeds(void) {
   y = op(&p, VG_OP_SIGMOID, 1, IN(h), NULL);
   l = op(&p, VG_OP_MSE, 2, IN(y, 1), NULL);
   end_rewired(&p, "rewired", at, 3, DIMS(h, 0, 1), l, DIMS(0, 2));
+  vg_graph_free(p.errors);
 }
 
 int main(int argc, char **argv) {
